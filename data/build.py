@@ -1,0 +1,293 @@
+"""Rebuild every file in ``data/`` from the national datasets in ``../shared/data``.
+
+This is the only code in lacgeo that reads ``../shared``. The installed package and
+its tests use the files this script writes. Run it from the repository root::
+
+    python data/build.py [--shared ../shared/data]
+
+Each step is described in ``data/README.md``. The script checks its own results
+(coverage validity, unchanged adjacency, population totals, join completeness) and
+stops with an error if any check fails, so a bad rebuild is never committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from libpysal.graph import Graph
+
+log = logging.getLogger("lacgeo.data.build")
+
+OUT = Path(__file__).resolve().parent
+BNG = "EPSG:27700"
+# Coverage simplification tolerance (metres) per vintage. LSOA 2011 is the 20 m
+# generalised layer; LSOA 2021 is already super-generalised (200 m), so it is only
+# cleaned, not simplified further.
+SIMPLIFY_M = {"2011": 20.0, "2021": 0.0}
+GRID_M = 1.0  # coordinates are rounded to a 1 m grid
+GAP_M = 5.0  # slivers narrower than this between neighbours are closed by coverage_clean
+
+IOD2025_DOMAINS = {
+    "IMD": "imd",
+    "Income": "income",
+    "Employment": "employment",
+    "Education": "education",
+    "Health": "health",
+    "Crime": "crime",
+    "Housing_and_Services": "housing",
+    "Environment": "environment",
+}
+IOD2019_DOMAINS = {
+    "Index of Multiple Deprivation (IMD)": "imd",
+    "Income": "income",
+    "Employment": "employment",
+    "Education, Skills and Training": "education",
+    "Health Deprivation and Disability": "health",
+    "Crime": "crime",
+    "Barriers to Housing and Services": "housing",
+    "Living Environment": "environment",
+}
+
+
+class BuildError(RuntimeError):
+    """A check on the rebuilt data failed."""
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise BuildError(message)
+    log.info("check ok: %s", message)
+
+
+def _adjacency_pairs(frame: gpd.GeoDataFrame) -> set[tuple[str, str]]:
+    graph = Graph.build_contiguity(frame, rook=False)
+    adj = graph.adjacency.reset_index()
+    adj = adj[adj["focal"] != adj["neighbor"]]
+    return set(zip(adj["focal"], adj["neighbor"], strict=True))
+
+
+def build_boundaries(shared: Path, vintage: str) -> gpd.GeoDataFrame:
+    """Read, clean and coverage-simplify one LSOA vintage for England (EPSG:27700)."""
+    if vintage == "2011":
+        path, code_col, name_col = shared / "boundaries/lsoa11_ew_bgc.gpkg", "LSOA11CD", "LSOA11NM"
+    else:
+        path, code_col, name_col = shared / "boundaries/lsoa21_ew_bsc.gpkg", "LSOA21CD", "LSOA21NM"
+    raw = gpd.read_file(path, engine="pyogrio", columns=[code_col, name_col])
+    raw = raw[raw[code_col].str.startswith("E")].to_crs(BNG)
+    raw = raw.rename(columns={code_col: "area_code", name_col: "area_name"})
+    raw = raw.sort_values("area_code").set_index("area_code")
+    log.info("LSOA %s: %d English areas, %d vertices", vintage, len(raw),
+             shapely.get_num_coordinates(raw.geometry.values).sum())
+
+    cleaned = shapely.coverage_clean(raw.geometry.values, snapping_distance=1.0, gap_width=GAP_M)
+    _check(not shapely.is_empty(cleaned).any(), f"LSOA {vintage}: coverage_clean kept every area")
+    reference = gpd.GeoDataFrame(geometry=cleaned, index=raw.index, crs=BNG)
+    before = _adjacency_pairs(reference)
+
+    geoms = cleaned
+    if SIMPLIFY_M[vintage] > 0:
+        geoms = shapely.coverage_simplify(geoms, SIMPLIFY_M[vintage])
+    geoms = shapely.set_precision(geoms, GRID_M)
+    geoms = np.array([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
+                      for g in geoms], dtype=object)
+    out = gpd.GeoDataFrame({"area_name": raw["area_name"]}, geometry=geoms, index=raw.index, crs=BNG)
+
+    _check(bool(shapely.is_valid(out.geometry.values).all()), f"LSOA {vintage}: every geometry valid")
+    _check(bool(shapely.coverage_is_valid(out.geometry.values)),
+           f"LSOA {vintage}: simplified layer is a valid coverage (shared edges identical)")
+    after = _adjacency_pairs(out)
+    _check(before == after,
+           f"LSOA {vintage}: queen adjacency unchanged by simplification "
+           f"({len(before) // 2} pairs; lost {len(before - after)}, new {len(after - before)})")
+    area_change = np.abs(out.area.values - raw.area.values) / raw.area.values
+    log.info("LSOA %s: %d vertices after; median area change %.4f%%, max %.2f%%", vintage,
+             shapely.get_num_coordinates(out.geometry.values).sum(),
+             100 * np.median(area_change), 100 * area_change.max())
+    return out
+
+
+def build_population21(
+    shared: Path, pop11: pd.Series, lookup: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Derive mid-2020 population for LSOA 2021 from the LSOA 2011 estimates.
+
+    U (unchanged) carries the 2011 value; M (merge) sums; S (split) and X (complex)
+    share each 2011 LSOA's population among its 2021 pieces in proportion to the
+    IoD2025 income-domain denominator (numerator / rate). Shares are rounded with the
+    largest-remainder method per 2011 LSOA, so every 2011 total is kept exactly.
+    """
+    iod = pd.read_csv(shared / "iod2025/iod2025_lsoa21_england_ranks_deciles_scores.csv",
+                      usecols=["lsoa21_code", "Income_score"])
+    num = pd.read_csv(shared / "iod2025/iod2025_lsoa21_england_underlying_indicators.csv.gz",
+                      usecols=["lsoa21_code", "income_domain_numerator"])
+    den = iod.merge(num, on="lsoa21_code", how="left").set_index("lsoa21_code")
+    weight = den["income_domain_numerator"] / den["Income_score"]
+    lk = lookup[["lsoa11_code", "lsoa21_code", "change_code"]].copy()
+    lk["pop11"] = lk["lsoa11_code"].map(pop11)
+    _check(not lk["pop11"].isna().any(), "every English LSOA 2011 in the lookup has a mid-2020 population")
+    lk["weight"] = lk["lsoa21_code"].map(weight)
+    # A piece with no denominator (income numerator suppressed) takes the mean of its siblings.
+    sibling_mean = lk.groupby("lsoa11_code")["weight"].transform("mean")
+    n_filled = int((lk["weight"].isna() & lk["change_code"].isin(["S", "X"])).sum())
+    lk["weight"] = lk["weight"].fillna(sibling_mean).fillna(1.0)
+    lk = lk.sort_values(["lsoa11_code", "lsoa21_code"]).reset_index(drop=True)
+    share = lk["weight"] / lk.groupby("lsoa11_code")["weight"].transform("sum")
+    exact = lk["pop11"] * share
+    base = np.floor(exact).astype("int64")
+    remainder = exact - base
+    short = (lk["pop11"] - base.groupby(lk["lsoa11_code"]).transform("sum")).astype("int64")
+    order = remainder.groupby(lk["lsoa11_code"]).rank(method="first", ascending=False)
+    lk["pop21_part"] = base + (order <= short).astype("int64")
+    pop21 = lk.groupby("lsoa21_code")["pop21_part"].sum().rename("population")
+    methods = lk.groupby("lsoa21_code")["change_code"].first().rename("population_method")
+    log.info("LSOA 2021 population: %d split pieces had no income denominator and took "
+             "their siblings' mean weight", n_filled)
+    return pd.concat([pop21, methods], axis=1), lk
+
+
+def build(shared: Path) -> dict:
+    shared = shared.resolve()
+    summary: dict = {}
+
+    # --- lookups -----------------------------------------------------------------
+    look11 = pd.read_csv(shared / "lookups/lsoa11_msoa11_ward19_lad19_region_ew.csv")
+    look11 = look11[look11["CTRY11CD"] == "E92000001"].set_index("LSOA11CD")
+    look21 = pd.read_csv(shared / "lookups/lsoa21_ward24_lad24_ew.csv")
+    look21 = look21[look21["lsoa21_code"].str.startswith("E")].set_index("lsoa21_code")
+    l11_21 = pd.read_csv(shared / "lookups/lsoa11_lsoa21_lad22_ew.csv")
+    l11_21 = l11_21[l11_21["lsoa11_code"].str.startswith("E")]
+    lads = pd.read_csv(shared / "lookups/lad24_region24_england.csv").rename(columns={
+        "ltla24_code": "lad_code", "ltla24_name": "lad_name",
+        "region24_code": "region_code", "region24_name": "region_name"})
+    names = pd.read_csv(shared / "lookups/msoa11_names_hocl_v1.14_ew.csv").set_index("msoa11cd")
+
+    pop = pd.read_csv(shared / "population/lsoa11_population_mid2020_5yr_bands_ew.csv")
+    pop11 = pop.set_index("LSOA11CD").loc[look11.index, "total_population"]
+    england_total = int(pop11.sum())
+    summary["england_population_mid2020"] = england_total
+
+    # --- LSOA 2021 areas -----------------------------------------------------------
+    pop21, parts = build_population21(shared, pop11, l11_21)
+    _check(int(pop21["population"].sum()) == england_total,
+           f"LSOA 2021 population sums to the mid-2020 England total {england_total:,}")
+    # Each LSOA 2021 takes its neighbourhood (MSOA 2011 House of Commons Library) name
+    # from the 2011 LSOA that gave it the most population.
+    parent = (l11_21.assign(pop11=l11_21["lsoa11_code"].map(pop11))
+              .sort_values(["lsoa21_code", "pop11", "lsoa11_code"], ascending=[True, False, True])
+              .drop_duplicates("lsoa21_code").set_index("lsoa21_code")["lsoa11_code"])
+    areas21 = pd.DataFrame(index=look21.index.sort_values())
+    areas21.index.name = "area_code"
+    areas21["area_name"] = look21["lsoa21_name"]
+    areas21["msoa_code"] = parent.reindex(areas21.index).map(look11["MSOA11CD"])
+    areas21["msoa_name"] = areas21["msoa_code"].map(names["msoa11hclnm"])
+    areas21["ward_code"] = look21["ward24_code"]
+    areas21["ward_name"] = look21["ward24_name"]
+    areas21["lad_code"] = look21["ltla24_code"]
+    areas21["population"] = pop21["population"].reindex(areas21.index)
+    areas21["population_method"] = pop21["population_method"].reindex(areas21.index)
+    _check(not areas21.isna().any().any(), "LSOA 2021 attribute table has no missing values")
+
+    # --- LSOA 2011 areas -----------------------------------------------------------
+    # An LSOA 2011 belongs to the LAD 2024 of the 2021 piece holding most of its people
+    # (three LSOAs 2011 were split by the 2021-2023 LAD boundary changes).
+    lad24_of_11 = (parts.assign(lad=parts["lsoa21_code"].map(look21["ltla24_code"]))
+                   .sort_values(["lsoa11_code", "pop21_part"], ascending=[True, False]))
+    n_lads = lad24_of_11.groupby("lsoa11_code")["lad"].nunique()
+    log.info("LSOA 2011 split across LADs 2024 (assigned to the majority piece): %s",
+             ", ".join(n_lads[n_lads > 1].index))
+    areas11 = pd.DataFrame(index=look11.index.sort_values())
+    areas11.index.name = "area_code"
+    areas11["area_name"] = look11["LSOA11NM"]
+    areas11["msoa_code"] = look11["MSOA11CD"]
+    areas11["msoa_name"] = look11["MSOA11CD"].map(names["msoa11hclnm"])
+    areas11["ward_code"] = look11["WD19CD"]
+    areas11["ward_name"] = look11["WD19NM"]
+    areas11["lad_code"] = lad24_of_11.groupby("lsoa11_code")["lad"].first().reindex(areas11.index)
+    areas11["population"] = pop11.reindex(areas11.index).astype("int64")
+    areas11["population_method"] = "mid-2020 SAPE"
+    _check(not areas11.isna().any().any(), "LSOA 2011 attribute table has no missing values")
+
+    # --- boundaries ----------------------------------------------------------------
+    for vintage, areas in (("2021", areas21), ("2011", areas11)):
+        geo = build_boundaries(shared, vintage)
+        _check(set(geo.index) == set(areas.index),
+               f"LSOA {vintage}: boundaries and attributes hold the same {len(areas)} codes")
+        table = gpd.GeoDataFrame(areas.drop(columns="area_name").join(geo), geometry="geometry", crs=BNG)
+        table = table[["area_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code",
+                       "population", "population_method", "geometry"]]
+        table.to_parquet(OUT / f"lsoa{vintage[2:]}.parquet", compression="zstd",
+                         schema_version="1.0.0", write_covering_bbox=False)
+        summary[f"lsoa{vintage[2:]}"] = {"areas": len(table), "population": int(table["population"].sum())}
+
+    # --- LADs ----------------------------------------------------------------------
+    lads["n_lsoa21"] = lads["lad_code"].map(areas21.groupby("lad_code").size()).astype("int64")
+    lads["n_lsoa11"] = lads["lad_code"].map(areas11.groupby("lad_code").size()).astype("int64")
+    lads["population"] = lads["lad_code"].map(areas21.groupby("lad_code")["population"].sum())
+    _check(len(lads) == 296 and not lads.isna().any().any(), "296 English LADs, each with LSOAs in both vintages")
+    lads.sort_values("lad_code").to_csv(OUT / "lads.csv", index=False)
+
+    # --- deprivation ---------------------------------------------------------------
+    iod25 = pd.read_csv(shared / "iod2025/iod2025_lsoa21_england_ranks_deciles_scores.csv")
+    rename = {"lsoa21_code": "area_code"}
+    for src, dst in IOD2025_DOMAINS.items():
+        for kind in ("score", "rank", "decile"):
+            rename[f"{src}_{kind}"] = f"{dst}_{kind}"
+    iod25 = iod25.rename(columns=rename).drop(columns=["IMD_quintile"]).set_index("area_code").sort_index()
+    _check(set(iod25.index) == set(areas21.index), "IoD2025 covers every English LSOA 2021")
+    iod25.to_parquet(OUT / "iod2025_lsoa21.parquet", compression="zstd")
+
+    iod19 = pd.read_csv(shared / "iod2019/iod2019_lsoa11_england_file7_reconstructed.csv")
+    rename = {"LSOA code (2011)": "area_code"}
+    keep = ["area_code"]
+    for src, dst in IOD2019_DOMAINS.items():
+        for kind, label in (("score", f"{src} Score"), ("rank", f"{src} Rank (where 1 is most deprived)"),
+                            ("decile", f"{src} Decile (where 1 is most deprived 10% of LSOAs)")):
+            for cand in (label, label.replace(" Score", " Score (rate)")):
+                if cand in iod19.columns:
+                    rename[cand] = f"{dst}_{kind}"
+                    keep.append(f"{dst}_{kind}")
+                    break
+    for col in iod19.columns:
+        if "exponentially transformed" in col:
+            dst = col.split(" Score")[0].lower().replace("living environment", "environment")
+            dst = {"barriers": "housing"}.get(dst, dst)
+            rename[col] = f"{dst}_exp"
+            keep.append(f"{dst}_exp")
+    iod19 = iod19.rename(columns=rename)[keep].set_index("area_code").sort_index()
+    _check(set(iod19.index) == set(areas11.index), "IoD2019 covers every English LSOA 2011")
+    iod19.to_parquet(OUT / "iod2019_lsoa11.parquet", compression="zstd")
+
+    # --- lookups shipped for vintage conversion --------------------------------------
+    conv = l11_21[["lsoa11_code", "lsoa21_code", "change_code"]].sort_values(["lsoa11_code", "lsoa21_code"])
+    conv.to_csv(OUT / "lookup_lsoa11_lsoa21.csv", index=False)
+
+    # --- preventable mortality -----------------------------------------------------
+    mort = pd.read_csv(shared / "mortality/localhealth_msoa11_mortality_admissions_england.csv")
+    mort = mort.rename(columns={"Code": "msoa_code", "Label": "msoa_label"}).set_index("msoa_code").sort_index()
+    _check(mort.index.isin(look11["MSOA11CD"]).all(), "every Local Health MSOA code is an English MSOA 2011")
+    mort.to_parquet(OUT / "localhealth_msoa11.parquet", compression="zstd")
+    summary["localhealth_msoa11"] = len(mort)
+
+    summary["files"] = {p.name: p.stat().st_size for p in sorted(OUT.iterdir()) if p.is_file()}
+    (OUT / "build_summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=OUT.parent.parent / "shared" / "data")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    summary = build(args.shared)
+    log.info(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The ``lacgeo`` command: a thin layer over :mod:`lacgeo.pipeline` and :mod:`lacgeo.config`.
+
+Exit codes: 0 success; 1 data or other lacgeo error; 2 bad config or usage (unknown
+LA included); 3 invalid input data; 4 patching failed; 5 output could not be
+written; 130 interrupted. Errors print as one line; real bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+from . import __version__
+from .config import load_config, make_config, replace, starter_config
+from .datasets import read_lads, resolve_la
+from .errors import ConfigError, LacgeoError
+
+log = logging.getLogger("lacgeo")
+
+
+def _slug(text: str) -> str:
+    return "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-").replace("--", "-")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run
+
+    if args.config is None and args.la is None:
+        raise ConfigError("give a config file (lacgeo run CONFIG) or a local authority (lacgeo run --la NAME)")
+    if args.config is not None:
+        config = load_config(args.config)
+        if args.la is not None:
+            config = replace(config, area={"la": args.la})
+    else:
+        config = make_config(la=args.la)
+    if args.vintage is not None:
+        config = replace(config, area={"vintage": args.vintage})
+    if args.seed is not None:
+        config = replace(config, seed=args.seed)
+    _, lad_name = resolve_la(config.area.la)
+    out = Path(args.out) if args.out else Path("lacgeo-output") / _slug(lad_name)
+    result = run(config, out=out, overwrite=args.overwrite)
+    rec = result.recommended
+    sys.stdout.write(f"{result.lad_name}: {len(result.areas)} LSOAs, {len(result.patches)} patches "
+                     f"(population {result.patches['population'].min():,}-{result.patches['population'].max():,})\n")
+    sys.stdout.write("Phase 1:\n")
+    for pid, row in rec.iterrows():
+        sys.stdout.write(f"  {row['rank']}. {pid} {row['patch_name']} - {row['population']:,} people, "
+                         f"need index {row['need_index']:.2f}\n")
+    sys.stdout.write(f"Outputs: {out}\n")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    code, name = resolve_la(config.area.la)
+    sys.stdout.write(f"{args.config}: valid ({name}, {code}, LSOA {config.area.vintage})\n")
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    _, name = resolve_la(args.la)
+    path = Path(args.path)
+    if path.exists() and not args.overwrite:
+        raise ConfigError(f"{path} already exists; pass --overwrite or choose another path with --path")
+    path.write_text(starter_config(name, filename=str(path)), encoding="utf-8")
+    sys.stdout.write(f"wrote {path}; edit it, then run: lacgeo run {path}\n")
+    return 0
+
+
+def _cmd_las(args: argparse.Namespace) -> int:
+    lads = read_lads()
+    if args.region:
+        lads = lads[lads["region_name"].str.casefold() == args.region.casefold()]
+    for code, row in lads.iterrows():
+        sys.stdout.write(f"{code}\t{row['lad_name']}\t{row['region_name']}\t{row['n_lsoa21']} LSOAs\t"
+                         f"{row['population']:,}\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lacgeo", description="Where should Local Area Coordination start?")
+    parser.add_argument("--version", action="version", version=f"lacgeo {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="only print errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", parents=[common], help="run the analysis and write an output folder")
+    p.add_argument("config", nargs="?", help="TOML config (see `lacgeo init`)")
+    p.add_argument("--la", help="local authority name or code (overrides the config)")
+    p.add_argument("--out", help="output folder (default lacgeo-output/<la>)")
+    p.add_argument("--vintage", choices=["2021", "2011"], help="LSOA vintage (overrides the config)")
+    p.add_argument("--seed", type=int, help="random seed (overrides the config)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("validate", parents=[common], help="check a config file without running it")
+    p.add_argument("config")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("init", parents=[common], help="write a commented starter config")
+    p.add_argument("--la", required=True, help="local authority name or code")
+    p.add_argument("--path", default="lacgeo.toml", help="where to write it (default lacgeo.toml)")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("las", parents=[common], help="list the local authorities the shipped data covers")
+    p.add_argument("--region", help="only this region, e.g. 'South West'")
+    p.set_defaults(func=_cmd_las)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="lacgeo: %(message)s", stream=sys.stderr)
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
+    warnings.simplefilter("default")
+    try:
+        return args.func(args)
+    except LacgeoError as exc:
+        sys.stderr.write(f"lacgeo: error: {exc}\n")
+        return exc.exit_code
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("lacgeo: interrupted; no output was written\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""The run configuration: a typed, frozen tree read from one TOML file.
+
+``load_config(path)`` reads and checks a file; ``make_config(la=...)`` builds the
+defaults in code; ``starter_config(la)`` writes the commented TOML that
+``lacgeo init`` gives a new user. Every problem in a file is reported at once, with
+the key, what was found and, for a misspelt key, the closest valid one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from .errors import ConfigError
+from .schema import VINTAGES
+
+Direction = Literal["higher_is_worse", "higher_is_better"]
+Standardise = Literal["zscore", "rank", "exponential"]
+IslandPolicy = Literal["link_nearest", "separate", "error"]
+NestLevel = Literal["none", "ward", "msoa"]
+
+
+@dataclass(frozen=True)
+class IndicatorConfig:
+    """One indicator in the need index."""
+
+    name: str
+    """A shipped indicator (see ``lacgeo.need.SHIPPED_INDICATORS``)."""
+    weight: float = 1.0
+    direction: Direction = "higher_is_worse"
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class AreaConfig:
+    la: str = ""
+    """Local authority name or code, e.g. "Wiltshire" or "E06000054"."""
+    vintage: Literal["2021", "2011"] = "2021"
+    """Small-area geography: LSOA 2021 with IoD2025, or LSOA 2011 with IoD2019."""
+
+
+@dataclass(frozen=True)
+class NeedConfig:
+    standardise: Standardise = "zscore"
+    indicators: tuple[IndicatorConfig, ...] = (IndicatorConfig(name="imd_score", label="IMD score"),)
+
+
+@dataclass(frozen=True)
+class PatchConfig:
+    target_population: int = 10_000
+    band: float = 0.2
+    """Patches should hold target_population x (1 +/- band) people."""
+    nest_within: NestLevel = "none"
+    """Boundary patches must not cross: "none", "ward" or "msoa"."""
+    islands: IslandPolicy = "link_nearest"
+    """Detached areas: link to the nearest area (with a warning), keep separate, or stop."""
+    n_starts: int = 8
+    """Independent starting partitions tried; the best is kept."""
+    need_weight: float = 1.0
+    """How strongly patches keep areas of similar need together (0 = ignore need)."""
+
+
+@dataclass(frozen=True)
+class RecommendConfig:
+    n: int = 3
+    """Patches recommended for phase 1."""
+    phase_size: int = 6
+    """Patches per later phase."""
+
+
+@dataclass(frozen=True)
+class Config:
+    area: AreaConfig = field(default_factory=AreaConfig)
+    need: NeedConfig = field(default_factory=NeedConfig)
+    patches: PatchConfig = field(default_factory=PatchConfig)
+    recommend: RecommendConfig = field(default_factory=RecommendConfig)
+    seed: int = 42
+    """Every random choice in a run comes from this seed."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in get_args(tp))
+    if origin is tuple:
+        return "list"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _convert(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
+    origin = get_origin(tp)
+    if origin is Literal:
+        allowed = get_args(tp)
+        if value not in allowed:
+            hint = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+            tip = f"; did you mean {hint[0]!r}?" if hint else ""
+            problems.append(f"{key} = {value!r} is not one of {', '.join(map(repr, allowed))}{tip}")
+        return value
+    if origin is tuple:
+        (item_tp, _) = get_args(tp)
+        if not isinstance(value, list):
+            problems.append(f"{key} must be a list (an array of tables in TOML), found {type(value).__name__}")
+            return ()
+        return tuple(_convert(v, item_tp, f"{key}[{i}]", problems) for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            problems.append(f"[{key}] must be a table, found {type(value).__name__} {value!r}")
+            return tp()
+        return _build(tp, value, key, problems)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{key} must be a number, found {type(value).__name__} {value!r}")
+            return 0.0
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"{key} must be a whole number, found {type(value).__name__} {value!r}")
+            return 0
+        return value
+    if tp is str and not isinstance(value, str):
+        problems.append(f"{key} must be text, found {type(value).__name__} {value!r}")
+        return str(value)
+    return value
+
+
+def _build(cls: Any, table: dict[str, Any], prefix: str, problems: list[str]) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        full = f"{prefix}.{key}" if prefix else key
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+            tip = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(fields)}"
+            problems.append(f"unknown key {full!r}{tip}")
+            continue
+        kwargs[key] = _convert(value, hints[key], full, problems)
+    missing = [
+        n for n, f in fields.items()
+        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    for name in missing:
+        problems.append(f"{prefix + '.' if prefix else ''}{name} is required ({_type_name(hints[name])})")
+        kwargs[name] = ""
+    return cls(**kwargs)
+
+
+def _check_values(config: Config, problems: list[str]) -> None:
+    p = config.patches
+    if p.target_population <= 0:
+        problems.append(f"patches.target_population must be positive, found {p.target_population}")
+    if not 0 < p.band < 1:
+        problems.append(f"patches.band must be between 0 and 1 (0.2 means +/-20%), found {p.band}")
+    if p.n_starts < 1:
+        problems.append(f"patches.n_starts must be at least 1, found {p.n_starts}")
+    if p.need_weight < 0:
+        problems.append(f"patches.need_weight must be 0 or more, found {p.need_weight}")
+    if config.recommend.n < 1 or config.recommend.phase_size < 1:
+        problems.append("recommend.n and recommend.phase_size must be at least 1, found "
+                        f"{config.recommend.n} and {config.recommend.phase_size}")
+    indicators = config.need.indicators
+    if not indicators:
+        problems.append("need.indicators is empty; add at least one [[need.indicators]] table")
+    weights = [i.weight for i in indicators]
+    if any(w < 0 for w in weights):
+        bad = ", ".join(f"{i.name}={i.weight}" for i in indicators if i.weight < 0)
+        problems.append(f"need.indicators weights must not be negative ({bad}); "
+                        "use direction = \"higher_is_better\" to reverse an indicator")
+    elif indicators and sum(weights) == 0:
+        problems.append("need.indicators weights are all zero; give at least one a positive weight")
+    names = [i.name for i in indicators]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        problems.append(f"need.indicators lists {', '.join(dupes)} more than once")
+    if config.area.vintage not in VINTAGES:  # pragma: no cover - Literal check catches it first
+        problems.append(f"area.vintage must be one of {VINTAGES}")
+
+
+def config_from_dict(data: dict[str, Any], *, source: str = "config") -> Config:
+    """Build a :class:`Config` from a parsed TOML table, reporting every problem at once."""
+    problems: list[str] = []
+    config = _build(Config, data, "", problems)
+    if not problems:
+        _check_values(config, problems)
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
+    return config
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a TOML config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found; create one with `lacgeo init --la NAME`") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: config is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return config_from_dict(data, source=str(path))
+
+
+def make_config(*, la: str, vintage: str = "2021", seed: int = 42) -> Config:
+    """The default configuration for one local authority."""
+    return config_from_dict({"area": {"la": la, "vintage": vintage}, "seed": seed}, source="defaults")
+
+
+def replace(config: Config, **sections: Any) -> Config:
+    """Return a copy of ``config`` with some fields of its sections replaced.
+
+    ``replace(config, area={"la": "Derby"}, seed=7)`` changes only those values, and
+    checks the result like a config file.
+    """
+    data = config.to_dict()
+    for key, value in sections.items():
+        if isinstance(value, dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return config_from_dict(data, source="config")
+
+
+STARTER_TEMPLATE = '''# lacgeo configuration: where should Local Area Coordination start?
+# Run it with:  lacgeo run {filename}
+# Every key is optional except area.la; the values below are the defaults.
+
+seed = 42                    # every random choice in the run comes from this seed
+
+[area]
+la = "{la}"                  # local authority name or code (list them with `lacgeo las`)
+vintage = "2021"             # "2021": LSOA 2021 + IoD2025;  "2011": LSOA 2011 + IoD2019
+
+[need]
+standardise = "zscore"       # "zscore", "rank" or "exponential" (the IoD transform)
+
+# One table per indicator. Shipped indicators: imd_score and the domain scores
+# (income_score, employment_score, education_score, health_score, crime_score,
+# housing_score, environment_score; vintage 2011 has only income/employment scores),
+# and preventable_mortality_smr (Local Health, under-75 preventable deaths SMR).
+[[need.indicators]]
+name = "imd_score"
+label = "IMD score"
+weight = 1.0
+direction = "higher_is_worse"  # or "higher_is_better"
+
+[patches]
+target_population = 10000    # people per Local Area Coordinator
+band = 0.2                   # patches hold target x (1 +/- band) people
+nest_within = "none"         # "none", "ward" or "msoa": boundaries patches must not cross
+islands = "link_nearest"     # detached areas: "link_nearest" (warns), "separate" or "error"
+n_starts = 8                 # starting partitions tried; the best is kept
+need_weight = 1.0            # 0 ignores need when shaping patches; higher groups similar need
+
+[recommend]
+n = 3                        # coordinators in phase 1
+phase_size = 6               # coordinators in each later phase
+'''
+
+
+def starter_config(la: str, *, filename: str = "lacgeo.toml") -> str:
+    """The commented starter config ``lacgeo init`` writes."""
+    text = STARTER_TEMPLATE.format(la=la.replace('"', '\\"'), filename=filename)
+    config_from_dict(tomllib.loads(text), source="starter config")  # the template must stay valid
+    return text
+
+
+__all__ = [
+    "AreaConfig", "Config", "IndicatorConfig", "NeedConfig", "PatchConfig", "RecommendConfig",
+    "config_from_dict", "load_config", "make_config", "replace", "starter_config",
+]

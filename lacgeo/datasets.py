@@ -1,0 +1,127 @@
+"""Paths and loaders for the national data shipped in ``data/``.
+
+The files are built by ``data/build.py`` from open government data; see
+``data/README.md`` for sources, licences and the derivation. Loaders read only the
+rows of one local authority (parquet row filters), so a run stays fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .errors import LacgeoError, UnknownAreaError
+from .schema import AREA_CODE, BNG, IOD_RELEASE, LAD_CODE, LAD_NAME, VINTAGES
+
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence v3.0: "
+    "English Indices of Deprivation 2025 and 2019 (MHCLG); ONS mid-2020 small area population "
+    "estimates, LSOA/MSOA/ward/LAD lookups and boundaries; Local Health (OHID). "
+    "Contains OS data (c) Crown copyright and database right. MSOA names (c) House of Commons Library (OGL)."
+)
+
+
+def data_dir() -> Path:
+    """The folder holding the shipped data (``$LACGEO_DATA`` overrides it)."""
+    path = Path(os.environ.get("LACGEO_DATA", Path(__file__).resolve().parent.parent / "data"))
+    if not (path / "lads.csv").is_file():
+        raise LacgeoError(
+            f"shipped data not found in {path}: install lacgeo from its repository with "
+            "`pip install -e .`, or set LACGEO_DATA to the repository's data/ folder"
+        )
+    return path
+
+
+def data_file(name: str) -> Path:
+    return data_dir() / name
+
+
+@functools.cache
+def read_lads() -> pd.DataFrame:
+    """Every English local authority district (2024 codes) with its region and size."""
+    lads = pd.read_csv(data_file("lads.csv"), dtype={"lad_code": str, "lad_name": str})
+    return lads.set_index(LAD_CODE)
+
+
+def resolve_la(name_or_code: str) -> tuple[str, str]:
+    """Return ``(lad_code, lad_name)`` for a local authority name or code.
+
+    Names match case-insensitively. An unknown value raises :class:`UnknownAreaError`
+    with the closest matches.
+    """
+    lads = read_lads()
+    text = " ".join(str(name_or_code).split())
+    if not text:
+        raise UnknownAreaError("no local authority given; pass --la NAME or CODE (see `lacgeo las`)")
+    code = text.upper()
+    if code in lads.index:
+        return code, str(lads.at[code, LAD_NAME])
+    by_name = {n.casefold(): c for c, n in lads[LAD_NAME].items()}
+    if text.casefold() in by_name:
+        c = by_name[text.casefold()]
+        return c, str(lads.at[c, LAD_NAME])
+    # "Bristol" for "Bristol, City of", "Herefordshire" for "Herefordshire, County of"
+    short = [c for c, n in lads[LAD_NAME].items() if n.split(",")[0].casefold() == text.casefold()]
+    if len(short) == 1:
+        return short[0], str(lads.at[short[0], LAD_NAME])
+    names = list(lads[LAD_NAME])
+    close = difflib.get_close_matches(text, names, n=3, cutoff=0.6)
+    close += [n for n in names if text.casefold() in n.casefold() and n not in close][: 3 - len(close)]
+    if re.fullmatch(r"[WSN]\d{8}", code):
+        tip = "lacgeo ships data for English local authorities only (codes starting E06-E09)"
+    elif close:
+        tip = "did you mean " + ", ".join(f'"{c}"' for c in close) + "?"
+    else:
+        tip = "list the valid names and codes with `lacgeo las`"
+    raise UnknownAreaError(f"unknown local authority {text!r}: {tip}")
+
+
+def _check_vintage(vintage: str) -> None:
+    if vintage not in VINTAGES:
+        raise LacgeoError(f"unknown geography vintage {vintage!r}; use one of {', '.join(VINTAGES)}")
+
+
+def read_areas(lad_code: str, *, vintage: str = "2021") -> gpd.GeoDataFrame:
+    """LSOAs of one local authority: names, MSOA/ward/LAD codes, population, geometry (EPSG:27700)."""
+    _check_vintage(vintage)
+    path = data_file(f"lsoa{vintage[2:]}.parquet")
+    areas = gpd.read_parquet(path, filters=[(LAD_CODE, "==", lad_code)])
+    if areas.empty:
+        raise UnknownAreaError(f"{path.name}: no LSOAs for local authority {lad_code}")
+    areas = areas.set_crs(BNG, allow_override=True) if areas.crs is None else areas
+    areas.index.name = AREA_CODE
+    return areas.sort_index()
+
+
+def read_deprivation(codes: pd.Index, *, vintage: str = "2021") -> pd.DataFrame:
+    """Indices of Deprivation scores, ranks and deciles for the given LSOA codes.
+
+    IoD2025 for LSOA 2021, IoD2019 for LSOA 2011. Columns are ``<domain>_score``,
+    ``<domain>_rank`` and ``<domain>_decile`` (rank 1 = most deprived in England).
+    """
+    _check_vintage(vintage)
+    name = f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet"
+    iod = pd.read_parquet(data_file(name), filters=[(AREA_CODE, "in", list(codes))])
+    missing = codes.difference(iod.index)
+    if len(missing):
+        raise LacgeoError(f"{name}: {len(missing)} LSOA codes have no deprivation data "
+                          f"({', '.join(missing[:5])})")
+    return iod.reindex(codes)
+
+
+@functools.cache
+def read_mortality() -> pd.DataFrame:
+    """Local Health mortality and admission ratios by MSOA 2011 (England = 100)."""
+    return pd.read_parquet(data_file("localhealth_msoa11.parquet"))
+
+
+@functools.cache
+def read_lsoa_lookup() -> pd.DataFrame:
+    """ONS exact-fit LSOA 2011 -> LSOA 2021 lookup with change codes (U, S, M, X)."""
+    return pd.read_csv(data_file("lookup_lsoa11_lsoa21.csv"), dtype=str)

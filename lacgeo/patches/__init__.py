@@ -1,0 +1,102 @@
+"""Stage 5: contiguous patches of about the target population.
+
+``build_patches`` is the entry point: graph (``graph.py``), partition
+(``partition.py``), feasibility check (``check.py``) and names (``names.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..errors import PatchingError
+from ..schema import NEST_LEVELS, PATCH_ID, POPULATION
+from .check import check_patches
+from .graph import AreaGraph, IslandWarning, build_area_graph
+from .names import name_patches
+from .partition import Band, partition_areas
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PatchAssignment:
+    """The result of :func:`build_patches`.
+
+    ``patch_id`` maps each area code to its patch (``P01``, ``P02``...); ``flags`` gives,
+    for each patch that cannot be inside the band, the reason; ``bridges`` are the
+    island links the contiguity check accepted as adjacency.
+    """
+
+    patch_id: pd.Series
+    names: pd.Series
+    flags: dict[str, str] = field(default_factory=dict)
+    bridges: tuple[tuple[str, str], ...] = ()
+    graph: AreaGraph | None = None
+
+
+def build_patches(
+    areas: gpd.GeoDataFrame,
+    need: pd.Series,
+    *,
+    target_population: int = 10_000,
+    band: float = 0.2,
+    nest_within: str = "none",
+    islands: str = "link_nearest",
+    n_starts: int = 8,
+    need_weight: float = 1.0,
+    seed: int = 0,
+    graph: AreaGraph | None = None,
+) -> PatchAssignment:
+    """Partition ``areas`` into contiguous patches of about ``target_population`` people.
+
+    Parameters
+    ----------
+    areas
+        Small areas indexed by code in EPSG:27700, with ``population`` and, for naming
+        and nesting, ``msoa_name``, ``ward_name`` and the nesting code column.
+    need
+        Need index per area (aligned to ``areas``); patches group similar need.
+    nest_within
+        ``"none"``, ``"ward"`` or ``"msoa"``: patches never cross that boundary.
+    islands
+        Policy for detached parts: ``"link_nearest"``, ``"separate"`` or ``"error"``.
+    seed
+        All randomness (METIS seeds, move order) derives from it.
+    """
+    if nest_within != "none" and nest_within not in NEST_LEVELS:
+        raise PatchingError(f"unknown nest_within {nest_within!r}; use none, {', '.join(NEST_LEVELS)}")
+    if not need.index.equals(areas.index):
+        raise PatchingError("need must be indexed like areas (same codes, same order)")
+    if need.isna().any():
+        bad = need.index[need.isna()]
+        raise PatchingError(f"need index is missing for {len(bad)} areas ({', '.join(bad[:5])})")
+    if graph is None:
+        graph = build_area_graph(areas, islands=islands)
+    groups = None
+    if nest_within != "none":
+        groups = areas[NEST_LEVELS[nest_within]].to_numpy()
+    centroids = areas.geometry.representative_point()
+    xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
+    labels, flags = partition_areas(
+        graph, areas[POPULATION].to_numpy(dtype=float), need.to_numpy(dtype=float), xy,
+        groups=groups, group_label=nest_within, target=target_population, band=band,
+        n_starts=n_starts, need_weight=need_weight, seed=seed,
+    )
+    width = max(2, len(str(int(labels.max()) + 1)))
+    ids = [f"P{i + 1:0{width}d}" for i in range(int(labels.max()) + 1)]
+    patch_id = pd.Series(np.array(ids, dtype=object)[labels], index=areas.index, name=PATCH_ID)
+    flag_by_id = {ids[k]: v for k, v in flags.items()}
+    check_patches(patch_id, areas[POPULATION], graph, band=Band(target_population, band), flags=flag_by_id)
+    names = name_patches(areas, patch_id)
+    bridges = tuple(sorted((graph.codes[a], graph.codes[b]) for a, b in graph.bridges))
+    log.info("built %d patches (%d flagged)", len(ids), len(flag_by_id))
+    return PatchAssignment(patch_id, names, flag_by_id, bridges, graph)
+
+
+__all__ = ["AreaGraph", "Band", "IslandWarning", "PatchAssignment", "build_area_graph", "build_patches",
+           "check_patches", "name_patches", "partition_areas"]

@@ -1,0 +1,161 @@
+"""The contiguity graph of small areas, with an explicit policy for detached parts.
+
+Queen adjacency comes from libpysal on the shipped topology-preserving coverage, so
+two areas are neighbours exactly when their boundaries share a point. Islands (a
+component not connected to the rest, such as an offshore LSOA) are handled by the
+configured policy: ``link_nearest`` adds a declared *bridge* to the nearest area and
+warns, ``separate`` keeps the component on its own, ``error`` stops the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from libpysal.graph import Graph
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from ..errors import PatchingError
+from ..schema import POPULATION
+
+log = logging.getLogger(__name__)
+
+
+class IslandWarning(UserWarning):
+    """A detached area was linked to its nearest neighbour."""
+
+
+@dataclass(frozen=True)
+class AreaGraph:
+    """Adjacency between areas, by position in ``codes``.
+
+    ``edges`` holds each undirected pair once (i < j) with its shared boundary
+    length in metres (0 for a queen corner or a bridge); ``bridges`` are the links
+    added by the island policy, the only non-touching pairs treated as adjacent.
+    """
+
+    codes: pd.Index
+    edges: np.ndarray  # (m, 2) int
+    shared_length: np.ndarray  # (m,) float
+    bridges: frozenset[tuple[int, int]]
+
+    @property
+    def n(self) -> int:
+        return len(self.codes)
+
+    def neighbours(self) -> list[np.ndarray]:
+        """Sorted neighbour positions of every area."""
+        both = np.vstack([self.edges, self.edges[:, ::-1]])
+        order = np.lexsort((both[:, 1], both[:, 0]))
+        both = both[order]
+        splits = np.searchsorted(both[:, 0], np.arange(1, self.n))
+        return [np.asarray(a, dtype=np.int64) for a in np.split(both[:, 1], splits)]
+
+    def components(self) -> np.ndarray:
+        """Connected component label of every area."""
+        if self.n == 0:
+            return np.zeros(0, dtype=np.int64)
+        m = coo_matrix((np.ones(len(self.edges)), (self.edges[:, 0], self.edges[:, 1])),
+                       shape=(self.n, self.n))
+        _, labels = connected_components(m, directed=False)
+        return labels.astype(np.int64)
+
+
+def _queen_edges(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    positions = pd.Series(np.arange(len(areas)), index=areas.index)
+    with warnings.catch_warnings():
+        # libpysal warns when the graph has islands; the island policy handles them
+        warnings.simplefilter("ignore", UserWarning)
+        graph = Graph.build_contiguity(areas.geometry, rook=False, by_perimeter=True)
+    adj = graph.adjacency.reset_index()
+    adj = adj[adj["focal"] != adj["neighbor"]]
+    i = positions.reindex(adj["focal"]).to_numpy()
+    j = positions.reindex(adj["neighbor"]).to_numpy()
+    keep = i < j
+    edges = np.column_stack([i[keep], j[keep]]).astype(np.int64)
+    length = adj["weight"].to_numpy(dtype=float)[keep]
+    order = np.lexsort((edges[:, 1], edges[:, 0]))
+    return edges[order], length[order]
+
+
+def build_area_graph(
+    areas: gpd.GeoDataFrame,
+    *,
+    islands: str = "link_nearest",
+) -> AreaGraph:
+    """Queen contiguity graph of ``areas`` with the island policy applied.
+
+    Parameters
+    ----------
+    areas
+        Small areas indexed by code, in a projected CRS (metres), with a
+        ``population`` column.
+    islands
+        ``"link_nearest"``: join each detached component to the nearest area outside
+        it (warning naming both). ``"separate"``: leave components apart; each is
+        partitioned on its own. ``"error"``: raise :class:`PatchingError`.
+    """
+    if islands not in {"link_nearest", "separate", "error"}:
+        raise PatchingError(f"unknown island policy {islands!r}; use link_nearest, separate or error")
+    edges, length = _queen_edges(areas)
+    graph = AreaGraph(areas.index, edges, length, frozenset())
+    labels = graph.components()
+    n_comp = int(labels.max()) + 1 if len(labels) else 0
+    if n_comp <= 1 or islands == "separate":
+        if n_comp > 1:
+            log.info("%d detached parts kept separate (islands = \"separate\")", n_comp - 1)
+        return graph
+
+    sizes = pd.Series(areas[POPULATION].to_numpy()).groupby(labels).sum()
+    main = int(sizes.idxmax())
+    detached = [c for c in range(n_comp) if c != main]
+    if islands == "error":
+        codes = [", ".join(areas.index[labels == c][:5]) for c in detached]
+        raise PatchingError(
+            f"{len(detached)} detached part(s) not connected to the rest of the area: "
+            + "; ".join(codes)
+            + '; set patches.islands = "link_nearest" or "separate"'
+        )
+
+    geoms = areas.geometry.to_numpy()
+    bridges: set[tuple[int, int]] = set()
+    new_edges = []
+    joined = labels == main
+    # Link components in order of distance to the growing main part, deterministic.
+    remaining = set(detached)
+    while remaining:
+        tree = shapely.STRtree(geoms[joined])
+        inside = np.flatnonzero(joined)
+        best = None
+        for c in sorted(remaining):
+            members = np.flatnonzero(labels == c)
+            nearest = tree.query_nearest(geoms[members], return_distance=True, all_matches=False)
+            (src, dst), dist = nearest
+            k = int(np.lexsort((inside[dst], members[src], dist))[0])
+            cand = (float(dist[k]), c, int(members[src[k]]), int(inside[dst[k]]))
+            if best is None or cand < best:
+                best = cand
+        dist, c, a, b = best
+        pair = (min(a, b), max(a, b))
+        bridges.add(pair)
+        new_edges.append(pair)
+        warnings.warn(
+            f"{areas.index[a]} is detached from the rest of the area; linked to its nearest "
+            f"area {areas.index[b]} ({dist:,.0f} m away) so it can join a patch "
+            '(set patches.islands to "separate" or "error" to change this)',
+            IslandWarning,
+            stacklevel=2,
+        )
+        joined |= labels == c
+        remaining.remove(c)
+
+    all_edges = np.vstack([edges, np.array(new_edges, dtype=np.int64)])
+    all_length = np.concatenate([length, np.zeros(len(new_edges))])
+    order = np.lexsort((all_edges[:, 1], all_edges[:, 0]))
+    return AreaGraph(areas.index, all_edges[order], all_length[order], frozenset(bridges))

@@ -1,0 +1,116 @@
+"""``run(config)``: the single code path behind the CLI, the API and the notebooks.
+
+load -> validate -> need index -> patches -> rank and recommend -> (outputs)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import datasets, need, rank, validate
+from .config import Config
+from .patches import build_patches
+from .schema import IOD_RELEASE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, RANK
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced, before it is written to disk."""
+
+    config: Config
+    lad_code: str
+    lad_name: str
+    areas: gpd.GeoDataFrame
+    patches: gpd.GeoDataFrame
+    indicators: pd.DataFrame
+    inputs: list[str]
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def recommended(self) -> gpd.GeoDataFrame:
+        """Phase-1 patches, best first."""
+        return self.patches[self.patches[PHASE] == 1].sort_values(RANK)
+
+    def write(self, out: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the output folder atomically (see :func:`lacgeo.report.write_outputs`)."""
+        from .report import write_outputs
+
+        return write_outputs(self, out, overwrite=overwrite)
+
+
+@contextmanager
+def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    log.info("%s ...", name)
+    start = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - start, 4)
+
+
+def run(config: Config, *, out: str | Path | None = None, overwrite: bool = False) -> RunResult:
+    """Run the whole analysis for ``config``; write ``out`` if given.
+
+    Returns the :class:`RunResult`; its ``areas`` (one row per LSOA) and ``patches``
+    (one row per patch) are GeoDataFrames in EPSG:27700 indexed by code.
+    """
+    timings: dict[str, float] = {}
+    vintage = config.area.vintage
+    caught: list[warnings.WarningMessage] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with _stage(timings, "load"):
+            lad_code, lad_name = datasets.resolve_la(config.area.la)
+            areas = datasets.read_areas(lad_code, vintage=vintage)
+            deprivation = datasets.read_deprivation(areas.index, vintage=vintage)
+            names = [i.name for i in config.need.indicators]
+            indicators = need.read_indicators(areas.index, names, vintage=vintage, deprivation=deprivation)
+        with _stage(timings, "validate"):
+            validate.validate_areas(areas, source=f"lsoa{vintage[2:]}.parquet")
+            validate.validate_indicators(indicators, source=f"indicators for {lad_name}")
+        with _stage(timings, "need"):
+            index = need.compute_need_index(indicators, config.need.indicators, method=config.need.standardise)
+            areas = areas.join(need.deprivation_columns(deprivation, areas["population"])).join(index)
+        with _stage(timings, "patches"):
+            p = config.patches
+            assignment = build_patches(
+                areas, areas[NEED_INDEX], target_population=p.target_population, band=p.band,
+                nest_within=p.nest_within, islands=p.islands, n_starts=p.n_starts,
+                need_weight=p.need_weight, seed=config.seed,
+            )
+            areas[PATCH_ID] = assignment.patch_id
+        with _stage(timings, "rank"):
+            table = rank.summarise_patches(areas, assignment.patch_id, names=assignment.names,
+                                           flags=assignment.flags)
+            table[RANK] = rank.rank_patches(table)
+            table[PHASE] = rank.assign_phases(table[RANK], n=config.recommend.n,
+                                              phase_size=config.recommend.phase_size)
+            geometry = areas.geometry.groupby(areas[PATCH_ID]).apply(lambda g: g.union_all(method="coverage"))
+            patches = gpd.GeoDataFrame(table, geometry=geometry.reindex(table.index), crs=areas.crs)
+            patches = patches.sort_values(RANK)
+    messages = [str(w.message) for w in caught]
+    for message in messages:
+        log.warning(message)
+    inputs = [f"lsoa{vintage[2:]}.parquet", f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet", "lads.csv"]
+    if "preventable_mortality_smr" in names:
+        inputs += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
+    result = RunResult(config, lad_code, lad_name, areas, patches, indicators, sorted(set(inputs)),
+                       messages, timings)
+    log.info("%s: %d areas, %d patches; phase 1: %s", lad_name, len(areas), len(patches),
+             ", ".join(result.recommended[PATCH_NAME]))
+    if out is not None:
+        result.write(out, overwrite=overwrite)
+    return result
+
+
+__all__ = ["RunResult", "run"]

@@ -1,0 +1,162 @@
+"""Stage 7b: tables, GeoPackage, map and manifest, written atomically.
+
+The output folder is built in a temporary sibling folder and renamed into place
+only when everything succeeded, so a failed or interrupted run leaves no half
+folder and never damages the previous output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import pandas as pd
+
+from . import __version__, datasets
+from .errors import OutputError
+from .maps import make_map
+from .schema import (
+    AREA_CODE,
+    AREA_NAME,
+    BAND_STATUS,
+    EXCESS_NEED,
+    IMD_QUINTILE,
+    IMD_SCORE,
+    LOCAL_QUINTILE,
+    MSOA_NAME,
+    N_AREAS,
+    NEED_INDEX,
+    PATCH_ID,
+    PATCH_NAME,
+    PHASE,
+    POPULATION,
+    RANK,
+    WARD_NAME,
+)
+
+if TYPE_CHECKING:
+    from .pipeline import RunResult
+
+AREA_COLUMNS = [AREA_NAME, POPULATION, NEED_INDEX, IMD_QUINTILE, PATCH_ID, LOCAL_QUINTILE, IMD_SCORE,
+                MSOA_NAME, WARD_NAME]
+PATCH_COLUMNS = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCESS_NEED, IMD_SCORE,
+                 BAND_STATUS] + [f"share_imd_q{q}" for q in range(1, 6)]
+PACKAGES = ["numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyarrow", "libpysal", "pymetis",
+            "folium", "scipy"]
+FLOAT_FORMAT = "%.6f"
+
+
+def area_table(result: RunResult) -> gpd.GeoDataFrame:
+    """The ``areas`` layer: one row per small area."""
+    contrib = [c for c in result.areas.columns if c.startswith("contrib_")]
+    cols = AREA_COLUMNS + list(result.indicators.columns) + contrib
+    table = result.areas[cols + ["geometry"]].join(result.indicators.add_prefix("value_"), how="left")
+    table = table.drop(columns=list(result.indicators.columns))
+    table.index.name = AREA_CODE
+    return table.sort_index()
+
+
+def patch_table(result: RunResult) -> gpd.GeoDataFrame:
+    """The ``patches`` layer: one row per patch, best rank first."""
+    table = result.patches[PATCH_COLUMNS + ["geometry"]].sort_values(RANK)
+    table.index.name = PATCH_ID
+    return table
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def manifest(result: RunResult) -> dict:
+    """What ``run.json`` records: config, inputs with hashes, versions, seed, timings."""
+    inputs = []
+    for name in result.inputs:
+        path = datasets.data_file(name)
+        inputs.append({"path": f"data/{name}", "bytes": path.stat().st_size, "sha256": _sha256(path)})
+    versions = {"lacgeo": __version__, "python": platform.python_version()}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            versions[pkg] = None
+    return {
+        "lacgeo_version": __version__,
+        "local_authority": {"code": result.lad_code, "name": result.lad_name},
+        "config": result.config.to_dict(),
+        "seed": result.config.seed,
+        "inputs": inputs,
+        "versions": versions,
+        "warnings": result.warnings,
+        "timings_seconds": result.timings,
+        "summary": {
+            "areas": len(result.areas),
+            "patches": len(result.patches),
+            "population": int(result.areas[POPULATION].sum()),
+            "phase_1": list(result.recommended.index),
+        },
+        "attribution": datasets.ATTRIBUTION,
+    }
+
+
+def _write_all(result: RunResult, folder: Path) -> None:
+    areas = area_table(result)
+    patches = patch_table(result)
+    recommended = patches[patches[PHASE] == 1]
+    gpkg = folder / "lacgeo.gpkg"
+    areas.reset_index().to_file(gpkg, layer="areas", driver="GPKG", engine="pyogrio")
+    patches.reset_index().to_file(gpkg, layer="patches", driver="GPKG", engine="pyogrio")
+    recommended.reset_index().to_file(gpkg, layer="recommended", driver="GPKG", engine="pyogrio")
+    pd.DataFrame(patches.drop(columns="geometry")).to_csv(folder / "patches.csv", float_format=FLOAT_FORMAT,
+                                                          lineterminator="\n")
+    pd.DataFrame(areas.drop(columns="geometry")).to_csv(folder / "areas.csv", float_format=FLOAT_FORMAT,
+                                                        lineterminator="\n")
+    title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
+    make_map(result.areas, result.patches, title=title).save(str(folder / "map.html"))
+    (folder / "run.json").write_text(json.dumps(manifest(result), indent=2, sort_keys=True, default=str) + "\n",
+                                     encoding="utf-8")
+
+
+def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``out`` atomically: build a temporary sibling folder, then rename it.
+
+    An existing ``out`` is replaced only with ``overwrite=True``; on any error the
+    temporary folder is removed and ``out`` is left as it was.
+    """
+    out = Path(out).resolve()
+    if out.exists() and not overwrite:
+        raise OutputError(f"{out} already exists; choose another --out or pass --overwrite to replace it")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a folder; choose another --out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder next to {out}: {exc.strerror}") from None
+    try:
+        _write_all(result, tmp)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
