@@ -83,8 +83,12 @@ def build_boundaries(shared: Path, vintage: str) -> gpd.GeoDataFrame:
     raw = raw[raw[code_col].str.startswith("E")].to_crs(BNG)
     raw = raw.rename(columns={code_col: "area_code", name_col: "area_name"})
     raw = raw.sort_values("area_code").set_index("area_code")
-    log.info("LSOA %s: %d English areas, %d vertices", vintage, len(raw),
-             shapely.get_num_coordinates(raw.geometry.values).sum())
+    log.info(
+        "LSOA %s: %d English areas, %d vertices",
+        vintage,
+        len(raw),
+        shapely.get_num_coordinates(raw.geometry.values).sum(),
+    )
 
     cleaned = shapely.coverage_clean(raw.geometry.values, snapping_distance=1.0, gap_width=GAP_M)
     _check(not shapely.is_empty(cleaned).any(), f"LSOA {vintage}: coverage_clean kept every area")
@@ -95,27 +99,32 @@ def build_boundaries(shared: Path, vintage: str) -> gpd.GeoDataFrame:
     if SIMPLIFY_M[vintage] > 0:
         geoms = shapely.coverage_simplify(geoms, SIMPLIFY_M[vintage])
     geoms = shapely.set_precision(geoms, GRID_M)
-    geoms = np.array([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
-                      for g in geoms], dtype=object)
+    geoms = np.array([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in geoms], dtype=object)
     out = gpd.GeoDataFrame({"area_name": raw["area_name"]}, geometry=geoms, index=raw.index, crs=BNG)
 
     _check(bool(shapely.is_valid(out.geometry.values).all()), f"LSOA {vintage}: every geometry valid")
-    _check(bool(shapely.coverage_is_valid(out.geometry.values)),
-           f"LSOA {vintage}: simplified layer is a valid coverage (shared edges identical)")
+    _check(
+        bool(shapely.coverage_is_valid(out.geometry.values)),
+        f"LSOA {vintage}: simplified layer is a valid coverage (shared edges identical)",
+    )
     after = _adjacency_pairs(out)
-    _check(before == after,
-           f"LSOA {vintage}: queen adjacency unchanged by simplification "
-           f"({len(before) // 2} pairs; lost {len(before - after)}, new {len(after - before)})")
+    _check(
+        before == after,
+        f"LSOA {vintage}: queen adjacency unchanged by simplification "
+        f"({len(before) // 2} pairs; lost {len(before - after)}, new {len(after - before)})",
+    )
     area_change = np.abs(out.area.values - raw.area.values) / raw.area.values
-    log.info("LSOA %s: %d vertices after; median area change %.4f%%, max %.2f%%", vintage,
-             shapely.get_num_coordinates(out.geometry.values).sum(),
-             100 * np.median(area_change), 100 * area_change.max())
+    log.info(
+        "LSOA %s: %d vertices after; median area change %.4f%%, max %.2f%%",
+        vintage,
+        shapely.get_num_coordinates(out.geometry.values).sum(),
+        100 * np.median(area_change),
+        100 * area_change.max(),
+    )
     return out
 
 
-def build_population21(
-    shared: Path, pop11: pd.Series, lookup: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_population21(shared: Path, pop11: pd.Series, lookup: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Derive mid-2020 population for LSOA 2021 from the LSOA 2011 estimates.
 
     U (unchanged) carries the 2011 value; M (merge) sums; S (split) and X (complex)
@@ -123,10 +132,13 @@ def build_population21(
     IoD2025 income-domain denominator (numerator / rate). Shares are rounded with the
     largest-remainder method per 2011 LSOA, so every 2011 total is kept exactly.
     """
-    iod = pd.read_csv(shared / "iod2025/iod2025_lsoa21_england_ranks_deciles_scores.csv",
-                      usecols=["lsoa21_code", "Income_score"])
-    num = pd.read_csv(shared / "iod2025/iod2025_lsoa21_england_underlying_indicators.csv.gz",
-                      usecols=["lsoa21_code", "income_domain_numerator"])
+    iod = pd.read_csv(
+        shared / "iod2025/iod2025_lsoa21_england_ranks_deciles_scores.csv", usecols=["lsoa21_code", "Income_score"]
+    )
+    num = pd.read_csv(
+        shared / "iod2025/iod2025_lsoa21_england_underlying_indicators.csv.gz",
+        usecols=["lsoa21_code", "income_domain_numerator"],
+    )
     den = iod.merge(num, on="lsoa21_code", how="left").set_index("lsoa21_code")
     weight = den["income_domain_numerator"] / den["Income_score"]
     lk = lookup[["lsoa11_code", "lsoa21_code", "change_code"]].copy()
@@ -147,8 +159,9 @@ def build_population21(
     lk["pop21_part"] = base + (order <= short).astype("int64")
     pop21 = lk.groupby("lsoa21_code")["pop21_part"].sum().rename("population")
     methods = lk.groupby("lsoa21_code")["change_code"].first().rename("population_method")
-    log.info("LSOA 2021 population: %d split pieces had no income denominator and took "
-             "their siblings' mean weight", n_filled)
+    log.info(
+        "LSOA 2021 population: %d split pieces had no income denominator and took their siblings' mean weight", n_filled
+    )
     return pd.concat([pop21, methods], axis=1), lk
 
 
@@ -163,9 +176,14 @@ def build(shared: Path) -> dict:
     look21 = look21[look21["lsoa21_code"].str.startswith("E")].set_index("lsoa21_code")
     l11_21 = pd.read_csv(shared / "lookups/lsoa11_lsoa21_lad22_ew.csv")
     l11_21 = l11_21[l11_21["lsoa11_code"].str.startswith("E")]
-    lads = pd.read_csv(shared / "lookups/lad24_region24_england.csv").rename(columns={
-        "ltla24_code": "lad_code", "ltla24_name": "lad_name",
-        "region24_code": "region_code", "region24_name": "region_name"})
+    lads = pd.read_csv(shared / "lookups/lad24_region24_england.csv").rename(
+        columns={
+            "ltla24_code": "lad_code",
+            "ltla24_name": "lad_name",
+            "region24_code": "region_code",
+            "region24_name": "region_name",
+        }
+    )
     names = pd.read_csv(shared / "lookups/msoa11_names_hocl_v1.14_ew.csv").set_index("msoa11cd")
 
     pop = pd.read_csv(shared / "population/lsoa11_population_mid2020_5yr_bands_ew.csv")
@@ -175,13 +193,18 @@ def build(shared: Path) -> dict:
 
     # --- LSOA 2021 areas -----------------------------------------------------------
     pop21, parts = build_population21(shared, pop11, l11_21)
-    _check(int(pop21["population"].sum()) == england_total,
-           f"LSOA 2021 population sums to the mid-2020 England total {england_total:,}")
+    _check(
+        int(pop21["population"].sum()) == england_total,
+        f"LSOA 2021 population sums to the mid-2020 England total {england_total:,}",
+    )
     # Each LSOA 2021 takes its neighbourhood (MSOA 2011 House of Commons Library) name
     # from the 2011 LSOA that gave it the most population.
-    parent = (l11_21.assign(pop11=l11_21["lsoa11_code"].map(pop11))
-              .sort_values(["lsoa21_code", "pop11", "lsoa11_code"], ascending=[True, False, True])
-              .drop_duplicates("lsoa21_code").set_index("lsoa21_code")["lsoa11_code"])
+    parent = (
+        l11_21.assign(pop11=l11_21["lsoa11_code"].map(pop11))
+        .sort_values(["lsoa21_code", "pop11", "lsoa11_code"], ascending=[True, False, True])
+        .drop_duplicates("lsoa21_code")
+        .set_index("lsoa21_code")["lsoa11_code"]
+    )
     areas21 = pd.DataFrame(index=look21.index.sort_values())
     areas21.index.name = "area_code"
     areas21["area_name"] = look21["lsoa21_name"]
@@ -197,11 +220,13 @@ def build(shared: Path) -> dict:
     # --- LSOA 2011 areas -----------------------------------------------------------
     # An LSOA 2011 belongs to the LAD 2024 of the 2021 piece holding most of its people
     # (three LSOAs 2011 were split by the 2021-2023 LAD boundary changes).
-    lad24_of_11 = (parts.assign(lad=parts["lsoa21_code"].map(look21["ltla24_code"]))
-                   .sort_values(["lsoa11_code", "pop21_part"], ascending=[True, False]))
+    lad24_of_11 = parts.assign(lad=parts["lsoa21_code"].map(look21["ltla24_code"])).sort_values(
+        ["lsoa11_code", "pop21_part"], ascending=[True, False]
+    )
     n_lads = lad24_of_11.groupby("lsoa11_code")["lad"].nunique()
-    log.info("LSOA 2011 split across LADs 2024 (assigned to the majority piece): %s",
-             ", ".join(n_lads[n_lads > 1].index))
+    log.info(
+        "LSOA 2011 split across LADs 2024 (assigned to the majority piece): %s", ", ".join(n_lads[n_lads > 1].index)
+    )
     areas11 = pd.DataFrame(index=look11.index.sort_values())
     areas11.index.name = "area_code"
     areas11["area_name"] = look11["LSOA11NM"]
@@ -217,13 +242,27 @@ def build(shared: Path) -> dict:
     # --- boundaries ----------------------------------------------------------------
     for vintage, areas in (("2021", areas21), ("2011", areas11)):
         geo = build_boundaries(shared, vintage)
-        _check(set(geo.index) == set(areas.index),
-               f"LSOA {vintage}: boundaries and attributes hold the same {len(areas)} codes")
+        _check(
+            set(geo.index) == set(areas.index),
+            f"LSOA {vintage}: boundaries and attributes hold the same {len(areas)} codes",
+        )
         table = gpd.GeoDataFrame(areas.drop(columns="area_name").join(geo), geometry="geometry", crs=BNG)
-        table = table[["area_name", "msoa_code", "msoa_name", "ward_code", "ward_name", "lad_code",
-                       "population", "population_method", "geometry"]]
-        table.to_parquet(OUT / f"lsoa{vintage[2:]}.parquet", compression="zstd",
-                         schema_version="1.0.0", write_covering_bbox=False)
+        table = table[
+            [
+                "area_name",
+                "msoa_code",
+                "msoa_name",
+                "ward_code",
+                "ward_name",
+                "lad_code",
+                "population",
+                "population_method",
+                "geometry",
+            ]
+        ]
+        table.to_parquet(
+            OUT / f"lsoa{vintage[2:]}.parquet", compression="zstd", schema_version="1.0.0", write_covering_bbox=False
+        )
         summary[f"lsoa{vintage[2:]}"] = {"areas": len(table), "population": int(table["population"].sum())}
 
     # --- LADs ----------------------------------------------------------------------
@@ -247,8 +286,11 @@ def build(shared: Path) -> dict:
     rename = {"LSOA code (2011)": "area_code"}
     keep = ["area_code"]
     for src, dst in IOD2019_DOMAINS.items():
-        for kind, label in (("score", f"{src} Score"), ("rank", f"{src} Rank (where 1 is most deprived)"),
-                            ("decile", f"{src} Decile (where 1 is most deprived 10% of LSOAs)")):
+        for kind, label in (
+            ("score", f"{src} Score"),
+            ("rank", f"{src} Rank (where 1 is most deprived)"),
+            ("decile", f"{src} Decile (where 1 is most deprived 10% of LSOAs)"),
+        ):
             for cand in (label, label.replace(" Score", " Score (rate)")):
                 if cand in iod19.columns:
                     rename[cand] = f"{dst}_{kind}"

@@ -44,12 +44,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("lacgeo-output") / _slug(lad_name)
     result = run(config, out=out, overwrite=args.overwrite)
     rec = result.recommended
-    sys.stdout.write(f"{result.lad_name}: {len(result.areas)} LSOAs, {len(result.patches)} patches "
-                     f"(population {result.patches['population'].min():,}-{result.patches['population'].max():,})\n")
+    sys.stdout.write(
+        f"{result.lad_name}: {len(result.areas)} LSOAs, {len(result.patches)} patches "
+        f"(population {result.patches['population'].min():,}-{result.patches['population'].max():,})\n"
+    )
     sys.stdout.write("Phase 1:\n")
     for pid, row in rec.iterrows():
-        sys.stdout.write(f"  {row['rank']}. {pid} {row['patch_name']} - {row['population']:,} people, "
-                         f"need index {row['need_index']:.2f}\n")
+        sys.stdout.write(
+            f"  {row['rank']}. {pid} {row['patch_name']} - {row['population']:,} people, "
+            f"need index {row['need_index']:.2f}\n"
+        )
     sys.stdout.write(f"Outputs: {out}\n")
     return 0
 
@@ -76,8 +80,9 @@ def _cmd_las(args: argparse.Namespace) -> int:
     if args.region:
         lads = lads[lads["region_name"].str.casefold() == args.region.casefold()]
     for code, row in lads.iterrows():
-        sys.stdout.write(f"{code}\t{row['lad_name']}\t{row['region_name']}\t{row['n_lsoa21']} LSOAs\t"
-                         f"{row['population']:,}\n")
+        sys.stdout.write(
+            f"{code}\t{row['lad_name']}\t{row['region_name']}\t{row['n_lsoa21']} LSOAs\t{row['population']:,}\n"
+        )
     return 0
 
 
@@ -115,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="lacgeo: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO, format="lacgeo: %(message)s", stream=sys.stderr
+    )
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     warnings.simplefilter("default")
     try:

@@ -106,7 +106,7 @@ def _convert(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
         return value
     if origin is tuple:
         (item_tp, _) = get_args(tp)
-        if not isinstance(value, list):
+        if not isinstance(value, list | tuple):
             problems.append(f"{key} must be a list (an array of tables in TOML), found {type(value).__name__}")
             return ()
         return tuple(_convert(v, item_tp, f"{key}[{i}]", problems) for i, v in enumerate(value))
@@ -144,7 +144,8 @@ def _build(cls: Any, table: dict[str, Any], prefix: str, problems: list[str]) ->
             continue
         kwargs[key] = _convert(value, hints[key], full, problems)
     missing = [
-        n for n, f in fields.items()
+        n
+        for n, f in fields.items()
         if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     ]
     for name in missing:
@@ -164,16 +165,20 @@ def _check_values(config: Config, problems: list[str]) -> None:
     if p.need_weight < 0:
         problems.append(f"patches.need_weight must be 0 or more, found {p.need_weight}")
     if config.recommend.n < 1 or config.recommend.phase_size < 1:
-        problems.append("recommend.n and recommend.phase_size must be at least 1, found "
-                        f"{config.recommend.n} and {config.recommend.phase_size}")
+        problems.append(
+            "recommend.n and recommend.phase_size must be at least 1, found "
+            f"{config.recommend.n} and {config.recommend.phase_size}"
+        )
     indicators = config.need.indicators
     if not indicators:
         problems.append("need.indicators is empty; add at least one [[need.indicators]] table")
     weights = [i.weight for i in indicators]
     if any(w < 0 for w in weights):
         bad = ", ".join(f"{i.name}={i.weight}" for i in indicators if i.weight < 0)
-        problems.append(f"need.indicators weights must not be negative ({bad}); "
-                        "use direction = \"higher_is_better\" to reverse an indicator")
+        problems.append(
+            f"need.indicators weights must not be negative ({bad}); "
+            'use direction = "higher_is_better" to reverse an indicator'
+        )
     elif indicators and sum(weights) == 0:
         problems.append("need.indicators weights are all zero; give at least one a positive weight")
     names = [i.name for i in indicators]
@@ -231,7 +236,7 @@ def replace(config: Config, **sections: Any) -> Config:
     return config_from_dict(data, source="config")
 
 
-STARTER_TEMPLATE = '''# lacgeo configuration: where should Local Area Coordination start?
+STARTER_TEMPLATE = """# lacgeo configuration: where should Local Area Coordination start?
 # Run it with:  lacgeo run {filename}
 # Every key is optional except area.la; the values below are the defaults.
 
@@ -265,7 +270,7 @@ need_weight = 1.0            # 0 ignores need when shaping patches; higher group
 [recommend]
 n = 3                        # coordinators in phase 1
 phase_size = 6               # coordinators in each later phase
-'''
+"""
 
 
 def starter_config(la: str, *, filename: str = "lacgeo.toml") -> str:
@@ -276,6 +281,15 @@ def starter_config(la: str, *, filename: str = "lacgeo.toml") -> str:
 
 
 __all__ = [
-    "AreaConfig", "Config", "IndicatorConfig", "NeedConfig", "PatchConfig", "RecommendConfig",
-    "config_from_dict", "load_config", "make_config", "replace", "starter_config",
+    "AreaConfig",
+    "Config",
+    "IndicatorConfig",
+    "NeedConfig",
+    "PatchConfig",
+    "RecommendConfig",
+    "config_from_dict",
+    "load_config",
+    "make_config",
+    "replace",
+    "starter_config",
 ]

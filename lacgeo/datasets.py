@@ -110,8 +110,7 @@ def read_deprivation(codes: pd.Index, *, vintage: str = "2021") -> pd.DataFrame:
     iod = pd.read_parquet(data_file(name), filters=[(AREA_CODE, "in", list(codes))])
     missing = codes.difference(iod.index)
     if len(missing):
-        raise LacgeoError(f"{name}: {len(missing)} LSOA codes have no deprivation data "
-                          f"({', '.join(missing[:5])})")
+        raise LacgeoError(f"{name}: {len(missing)} LSOA codes have no deprivation data ({', '.join(missing[:5])})")
     return iod.reindex(codes)
 
 

@@ -25,14 +25,18 @@ def mortality_to_lsoa(codes: pd.Index, *, vintage: str, column: str = MORTALITY_
     """A Local Health MSOA 2011 ratio brought to LSOAs of ``vintage``."""
     mort = datasets.read_mortality()[column]
     if vintage == "2011":
-        lsoa11 = pd.read_parquet(datasets.data_file("lsoa11.parquet"), columns=[MSOA_CODE],
-                                 filters=[(AREA_CODE, "in", list(codes))])
+        lsoa11 = pd.read_parquet(
+            datasets.data_file("lsoa11.parquet"), columns=[MSOA_CODE], filters=[(AREA_CODE, "in", list(codes))]
+        )
         values = lsoa11[MSOA_CODE].map(mort).reindex(codes)
     else:
         lookup = datasets.read_lsoa_lookup()
         lookup = lookup[lookup["lsoa21_code"].isin(codes)]
-        lsoa11 = pd.read_parquet(datasets.data_file("lsoa11.parquet"), columns=[MSOA_CODE, POPULATION],
-                                 filters=[(AREA_CODE, "in", list(lookup["lsoa11_code"].unique()))])
+        lsoa11 = pd.read_parquet(
+            datasets.data_file("lsoa11.parquet"),
+            columns=[MSOA_CODE, POPULATION],
+            filters=[(AREA_CODE, "in", list(lookup["lsoa11_code"].unique()))],
+        )
         parts = lookup.join(lsoa11, on="lsoa11_code")
         parts["value"] = parts[MSOA_CODE].map(mort)
         parts = parts.dropna(subset=["value"])

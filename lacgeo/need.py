@@ -29,8 +29,9 @@ SHIPPED_INDICATORS: dict[str, str] = {
 STANDARDISE_METHODS = ("zscore", "rank", "exponential")
 
 
-def read_indicators(codes: pd.Index, names: Sequence[str], *, vintage: str,
-                    deprivation: pd.DataFrame | None = None) -> pd.DataFrame:
+def read_indicators(
+    codes: pd.Index, names: Sequence[str], *, vintage: str, deprivation: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Shipped indicator values for ``codes`` (one column per name)."""
     unknown = [n for n in names if n not in SHIPPED_INDICATORS]
     if unknown:
@@ -38,8 +39,10 @@ def read_indicators(codes: pd.Index, names: Sequence[str], *, vintage: str,
         for n in unknown:
             close = difflib.get_close_matches(n, list(SHIPPED_INDICATORS), n=1)
             tips.append(f"{n!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ConfigError(f"need.indicators: unknown indicator {', '.join(tips)}; shipped indicators are "
-                          + ", ".join(SHIPPED_INDICATORS))
+        raise ConfigError(
+            f"need.indicators: unknown indicator {', '.join(tips)}; shipped indicators are "
+            + ", ".join(SHIPPED_INDICATORS)
+        )
     if deprivation is None:
         deprivation = datasets.read_deprivation(codes, vintage=vintage)
     columns = {}
@@ -49,9 +52,11 @@ def read_indicators(codes: pd.Index, names: Sequence[str], *, vintage: str,
         elif name in deprivation.columns:
             columns[name] = deprivation[name]
         else:
-            raise ConfigError(f"need.indicators: {name!r} is not published for vintage {vintage} "
-                              f"(IoD2019 has scores only for IMD, income and employment); use the rank-based "
-                              f"standardisation of another domain, or vintage 2021")
+            raise ConfigError(
+                f"need.indicators: {name!r} is not published for vintage {vintage} "
+                f"(IoD2019 has scores only for IMD, income and employment); use the rank-based "
+                f"standardisation of another domain, or vintage 2021"
+            )
     frame = pd.DataFrame(columns, index=codes)
     return frame
 
@@ -69,8 +74,10 @@ def standardise(values: pd.Series, *, method: str = "zscore", higher_is_worse: b
         raise ConfigError(f"need.standardise = {method!r}; use one of {', '.join(STANDARDISE_METHODS)}")
     if values.isna().any():
         bad = values.index[values.isna()]
-        raise ValidationError(f"indicator {values.name!r} is missing for {len(bad)} areas "
-                              f"({', '.join(map(str, bad[:5]))}); lacgeo never fills missing values silently")
+        raise ValidationError(
+            f"indicator {values.name!r} is missing for {len(bad)} areas "
+            f"({', '.join(map(str, bad[:5]))}); lacgeo never fills missing values silently"
+        )
     x = values.astype(float) if higher_is_worse else -values.astype(float)
     if method == "zscore":
         sd = x.std(ddof=0)
@@ -97,8 +104,7 @@ def compute_need_index(
         raise ConfigError("need.indicators: weights must add up to more than zero")
     out = pd.DataFrame(index=indicators.index)
     for spec in specs:
-        z = standardise(indicators[spec.name], method=method,
-                        higher_is_worse=spec.direction == "higher_is_worse")
+        z = standardise(indicators[spec.name], method=method, higher_is_worse=spec.direction == "higher_is_worse")
         out[f"contrib_{spec.name}"] = spec.weight / total * z
     out.insert(0, NEED_INDEX, out.sum(axis=1))
     return out
@@ -124,8 +130,10 @@ def local_quintile(score: pd.Series, population: pd.Series) -> pd.Series:
 
 def deprivation_columns(deprivation: pd.DataFrame, population: pd.Series) -> pd.DataFrame:
     """IMD score, national and local quintiles for the area table."""
-    return pd.DataFrame({
-        IMD_SCORE: deprivation[IMD_SCORE],
-        IMD_QUINTILE: national_quintile(deprivation[IMD_DECILE]),
-        LOCAL_QUINTILE: local_quintile(deprivation[IMD_SCORE], population),
-    })
+    return pd.DataFrame(
+        {
+            IMD_SCORE: deprivation[IMD_SCORE],
+            IMD_QUINTILE: national_quintile(deprivation[IMD_DECILE]),
+            LOCAL_QUINTILE: local_quintile(deprivation[IMD_SCORE], population),
+        }
+    )

@@ -66,7 +66,6 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
     """
     timings: dict[str, float] = {}
     vintage = config.area.vintage
-    caught: list[warnings.WarningMessage] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with _stage(timings, "load"):
@@ -84,17 +83,21 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
         with _stage(timings, "patches"):
             p = config.patches
             assignment = build_patches(
-                areas, areas[NEED_INDEX], target_population=p.target_population, band=p.band,
-                nest_within=p.nest_within, islands=p.islands, n_starts=p.n_starts,
-                need_weight=p.need_weight, seed=config.seed,
+                areas,
+                areas[NEED_INDEX],
+                target_population=p.target_population,
+                band=p.band,
+                nest_within=p.nest_within,
+                islands=p.islands,
+                n_starts=p.n_starts,
+                need_weight=p.need_weight,
+                seed=config.seed,
             )
             areas[PATCH_ID] = assignment.patch_id
         with _stage(timings, "rank"):
-            table = rank.summarise_patches(areas, assignment.patch_id, names=assignment.names,
-                                           flags=assignment.flags)
+            table = rank.summarise_patches(areas, assignment.patch_id, names=assignment.names, flags=assignment.flags)
             table[RANK] = rank.rank_patches(table)
-            table[PHASE] = rank.assign_phases(table[RANK], n=config.recommend.n,
-                                              phase_size=config.recommend.phase_size)
+            table[PHASE] = rank.assign_phases(table[RANK], n=config.recommend.n, phase_size=config.recommend.phase_size)
             geometry = areas.geometry.groupby(areas[PATCH_ID]).apply(lambda g: g.union_all(method="coverage"))
             patches = gpd.GeoDataFrame(table, geometry=geometry.reindex(table.index), crs=areas.crs)
             patches = patches.sort_values(RANK)
@@ -104,10 +107,14 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
     inputs = [f"lsoa{vintage[2:]}.parquet", f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet", "lads.csv"]
     if "preventable_mortality_smr" in names:
         inputs += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
-    result = RunResult(config, lad_code, lad_name, areas, patches, indicators, sorted(set(inputs)),
-                       messages, timings)
-    log.info("%s: %d areas, %d patches; phase 1: %s", lad_name, len(areas), len(patches),
-             ", ".join(result.recommended[PATCH_NAME]))
+    result = RunResult(config, lad_code, lad_name, areas, patches, indicators, sorted(set(inputs)), messages, timings)
+    log.info(
+        "%s: %d areas, %d patches; phase 1: %s",
+        lad_name,
+        len(areas),
+        len(patches),
+        ", ".join(result.recommended[PATCH_NAME]),
+    )
     if out is not None:
         result.write(out, overwrite=overwrite)
     return result

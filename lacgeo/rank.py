@@ -44,17 +44,20 @@ def summarise_patches(
     frame = areas.assign(**{PATCH_ID: patch_id, EXCESS_NEED: excess_need(areas)})
     pop = frame[POPULATION].astype(float)
     grouped = frame.groupby(PATCH_ID, sort=True)
-    patches = pd.DataFrame({
-        PATCH_NAME: names,
-        POPULATION: grouped[POPULATION].sum().astype("int64"),
-        NEED_INDEX: (frame[NEED_INDEX] * pop).groupby(frame[PATCH_ID]).sum() / grouped[POPULATION].sum(),
-        EXCESS_NEED: grouped[EXCESS_NEED].sum(),
-        IMD_SCORE: (frame[IMD_SCORE] * pop).groupby(frame[PATCH_ID]).sum() / grouped[POPULATION].sum(),
-        N_AREAS: grouped.size().astype("int64"),
-    })
+    patches = pd.DataFrame(
+        {
+            PATCH_NAME: names,
+            POPULATION: grouped[POPULATION].sum().astype("int64"),
+            NEED_INDEX: (frame[NEED_INDEX] * pop).groupby(frame[PATCH_ID]).sum() / grouped[POPULATION].sum(),
+            EXCESS_NEED: grouped[EXCESS_NEED].sum(),
+            IMD_SCORE: (frame[IMD_SCORE] * pop).groupby(frame[PATCH_ID]).sum() / grouped[POPULATION].sum(),
+            N_AREAS: grouped.size().astype("int64"),
+        }
+    )
     patches.index.name = PATCH_ID
-    mix = frame.pivot_table(index=PATCH_ID, columns=IMD_QUINTILE, values=POPULATION, aggfunc="sum",
-                            fill_value=0).reindex(columns=range(1, 6), fill_value=0)
+    mix = frame.pivot_table(
+        index=PATCH_ID, columns=IMD_QUINTILE, values=POPULATION, aggfunc="sum", fill_value=0
+    ).reindex(columns=range(1, 6), fill_value=0)
     share = mix.div(mix.sum(axis=1), axis=0)
     for q in range(1, 6):
         patches[f"share_imd_q{q}"] = share[q].reindex(patches.index).fillna(0.0)

@@ -45,12 +45,21 @@ from .schema import (
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-AREA_COLUMNS = [AREA_NAME, POPULATION, NEED_INDEX, IMD_QUINTILE, PATCH_ID, LOCAL_QUINTILE, IMD_SCORE,
-                MSOA_NAME, WARD_NAME]
-PATCH_COLUMNS = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCESS_NEED, IMD_SCORE,
-                 BAND_STATUS] + [f"share_imd_q{q}" for q in range(1, 6)]
-PACKAGES = ["numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyarrow", "libpysal", "pymetis",
-            "folium", "scipy"]
+AREA_COLUMNS = [
+    AREA_NAME,
+    POPULATION,
+    NEED_INDEX,
+    IMD_QUINTILE,
+    PATCH_ID,
+    LOCAL_QUINTILE,
+    IMD_SCORE,
+    MSOA_NAME,
+    WARD_NAME,
+]
+PATCH_COLUMNS = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCESS_NEED, IMD_SCORE, BAND_STATUS] + [
+    f"share_imd_q{q}" for q in range(1, 6)
+]
+PACKAGES = ["numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyarrow", "libpysal", "pymetis", "folium", "scipy"]
 FLOAT_FORMAT = "%.6f"
 
 
@@ -118,14 +127,17 @@ def _write_all(result: RunResult, folder: Path) -> None:
     areas.reset_index().to_file(gpkg, layer="areas", driver="GPKG", engine="pyogrio")
     patches.reset_index().to_file(gpkg, layer="patches", driver="GPKG", engine="pyogrio")
     recommended.reset_index().to_file(gpkg, layer="recommended", driver="GPKG", engine="pyogrio")
-    pd.DataFrame(patches.drop(columns="geometry")).to_csv(folder / "patches.csv", float_format=FLOAT_FORMAT,
-                                                          lineterminator="\n")
-    pd.DataFrame(areas.drop(columns="geometry")).to_csv(folder / "areas.csv", float_format=FLOAT_FORMAT,
-                                                        lineterminator="\n")
+    pd.DataFrame(patches.drop(columns="geometry")).to_csv(
+        folder / "patches.csv", float_format=FLOAT_FORMAT, lineterminator="\n"
+    )
+    pd.DataFrame(areas.drop(columns="geometry")).to_csv(
+        folder / "areas.csv", float_format=FLOAT_FORMAT, lineterminator="\n"
+    )
     title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
     make_map(result.areas, result.patches, title=title).save(str(folder / "map.html"))
-    (folder / "run.json").write_text(json.dumps(manifest(result), indent=2, sort_keys=True, default=str) + "\n",
-                                     encoding="utf-8")
+    (folder / "run.json").write_text(
+        json.dumps(manifest(result), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
 
 
 def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False) -> Path:

@@ -28,27 +28,31 @@ def validate_areas(areas: gpd.GeoDataFrame, *, source: str = "areas") -> None:
         raise ValidationError(f"{source}: no areas")
     if areas.index.has_duplicates:
         dup = areas.index[areas.index.duplicated()].unique()
-        problems.append(f"{source}: {len(dup)} area codes appear more than once ({_first(dup)}); "
-                        "keep one row per code")
+        problems.append(f"{source}: {len(dup)} area codes appear more than once ({_first(dup)}); keep one row per code")
     if areas.crs is None or areas.crs.to_string() != BNG:
-        problems.append(f"{source}: geometry CRS is {areas.crs}, expected {BNG} (British National Grid); "
-                        "reproject with to_crs('EPSG:27700')")
+        problems.append(
+            f"{source}: geometry CRS is {areas.crs}, expected {BNG} (British National Grid); "
+            "reproject with to_crs('EPSG:27700')"
+        )
     if POPULATION not in areas.columns:
         problems.append(f"{source}: no {POPULATION!r} column")
     else:
         pop = pd.to_numeric(areas[POPULATION], errors="coerce")
         bad = areas.index[pop.isna() | (pop < 0)]
         if len(bad):
-            problems.append(f"{source}, column {POPULATION!r}: {len(bad)} areas have a missing or negative "
-                            f"population ({_first(bad)})")
+            problems.append(
+                f"{source}, column {POPULATION!r}: {len(bad)} areas have a missing or negative "
+                f"population ({_first(bad)})"
+            )
     geoms = areas.geometry.to_numpy()
     empty = areas.index[shapely.is_empty(geoms) | pd.isna(geoms)]
     if len(empty):
         problems.append(f"{source}: {len(empty)} areas have no geometry ({_first(empty)})")
     invalid = areas.index[~shapely.is_valid(geoms) & ~pd.isna(geoms)]
     if len(invalid):
-        problems.append(f"{source}: {len(invalid)} geometries are invalid ({_first(invalid)}); "
-                        "repair them with shapely.make_valid")
+        problems.append(
+            f"{source}: {len(invalid)} geometries are invalid ({_first(invalid)}); repair them with shapely.make_valid"
+        )
     if problems:
         raise ValidationError(problems)
 
@@ -60,8 +64,10 @@ def validate_indicators(indicators: pd.DataFrame, *, source: str = "indicators")
         values = pd.to_numeric(indicators[col], errors="coerce")
         missing = indicators.index[values.isna()]
         if len(missing):
-            problems.append(f"{source}, column {col!r}: {len(missing)} areas have no value ({_first(missing)}); "
-                            "lacgeo never fills missing values silently")
+            problems.append(
+                f"{source}, column {col!r}: {len(missing)} areas have no value ({_first(missing)}); "
+                "lacgeo never fills missing values silently"
+            )
         inf = indicators.index[np.isinf(values.fillna(0))]
         if len(inf):
             problems.append(f"{source}, column {col!r}: {len(inf)} infinite values ({_first(inf)})")

@@ -83,9 +83,17 @@ def build_patches(
     centroids = areas.geometry.representative_point()
     xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
     labels, flags = partition_areas(
-        graph, areas[POPULATION].to_numpy(dtype=float), need.to_numpy(dtype=float), xy,
-        groups=groups, group_label=nest_within, target=target_population, band=band,
-        n_starts=n_starts, need_weight=need_weight, seed=seed,
+        graph,
+        areas[POPULATION].to_numpy(dtype=float),
+        need.to_numpy(dtype=float),
+        xy,
+        groups=groups,
+        group_label=nest_within,
+        target=target_population,
+        band=band,
+        n_starts=n_starts,
+        need_weight=need_weight,
+        seed=seed,
     )
     width = max(2, len(str(int(labels.max()) + 1)))
     ids = [f"P{i + 1:0{width}d}" for i in range(int(labels.max()) + 1)]
@@ -98,5 +106,14 @@ def build_patches(
     return PatchAssignment(patch_id, names, flag_by_id, bridges, graph)
 
 
-__all__ = ["AreaGraph", "Band", "IslandWarning", "PatchAssignment", "build_area_graph", "build_patches",
-           "check_patches", "name_patches", "partition_areas"]
+__all__ = [
+    "AreaGraph",
+    "Band",
+    "IslandWarning",
+    "PatchAssignment",
+    "build_area_graph",
+    "build_patches",
+    "check_patches",
+    "name_patches",
+    "partition_areas",
+]

@@ -41,7 +41,8 @@ def check_patches(
             problems.append(f"patch {pid} is not contiguous")
         pop = float(population.iloc[list(members)].sum())
         if not band.contains(pop) and pid not in flags:
-            problems.append(f"patch {pid} holds {pop:,.0f} people, outside {band.lo:,.0f}-{band.hi:,.0f}, "
-                            "with no reason given")
+            problems.append(
+                f"patch {pid} holds {pop:,.0f} people, outside {band.lo:,.0f}-{band.hi:,.0f}, with no reason given"
+            )
     if problems:
         raise PatchingError("patch feasibility check failed: " + "; ".join(problems))

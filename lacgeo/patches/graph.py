@@ -61,8 +61,7 @@ class AreaGraph:
         """Connected component label of every area."""
         if self.n == 0:
             return np.zeros(0, dtype=np.int64)
-        m = coo_matrix((np.ones(len(self.edges)), (self.edges[:, 0], self.edges[:, 1])),
-                       shape=(self.n, self.n))
+        m = coo_matrix((np.ones(len(self.edges)), (self.edges[:, 0], self.edges[:, 1])), shape=(self.n, self.n))
         _, labels = connected_components(m, directed=False)
         return labels.astype(np.int64)
 
@@ -109,7 +108,7 @@ def build_area_graph(
     n_comp = int(labels.max()) + 1 if len(labels) else 0
     if n_comp <= 1 or islands == "separate":
         if n_comp > 1:
-            log.info("%d detached parts kept separate (islands = \"separate\")", n_comp - 1)
+            log.info('%d detached parts kept separate (islands = "separate")', n_comp - 1)
         return graph
 
     sizes = pd.Series(areas[POPULATION].to_numpy()).groupby(labels).sum()

@@ -15,8 +15,9 @@ def name_patches(areas: pd.DataFrame, patch_id: pd.Series) -> pd.Series:
     quarter ("Trowbridge West & Adcroft"). Patches that would share a name add their
     main ward, then a number.
     """
-    frame = pd.DataFrame({"pid": patch_id, "msoa": areas[MSOA_NAME], "ward": areas[WARD_NAME],
-                          "pop": areas[POPULATION]})
+    frame = pd.DataFrame(
+        {"pid": patch_id, "msoa": areas[MSOA_NAME], "ward": areas[WARD_NAME], "pop": areas[POPULATION]}
+    )
     names: dict[object, str] = {}
     wards: dict[object, str] = {}
     for pid, grp in frame.groupby("pid", sort=True):

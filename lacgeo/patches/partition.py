@@ -68,12 +68,12 @@ class _Piece:
 
 def _local_neighbours(members: np.ndarray, nbrs: list[np.ndarray]) -> list[np.ndarray]:
     pos = {int(m): i for i, m in enumerate(members)}
-    return [np.array([pos[int(j)] for j in nbrs[int(m)] if int(j) in pos], dtype=np.int64)
-            for m in members]
+    return [np.array([pos[int(j)] for j in nbrs[int(m)] if int(j) in pos], dtype=np.int64) for m in members]
 
 
-def _metis(local_nbrs: list[np.ndarray], weights: dict[tuple[int, int], int], pop: np.ndarray,
-           k: int, seed: int) -> np.ndarray:
+def _metis(
+    local_nbrs: list[np.ndarray], weights: dict[tuple[int, int], int], pop: np.ndarray, k: int, seed: int
+) -> np.ndarray:
     starts = [0]
     adjacent: list[int] = []
     eweights: list[int] = []
@@ -84,8 +84,9 @@ def _metis(local_nbrs: list[np.ndarray], weights: dict[tuple[int, int], int], po
         starts.append(len(adjacent))
     options = pymetis.Options(seed=int(seed), ufactor=50, contig=1, ncuts=1)
     vweights = np.maximum(np.round(pop), 1).astype(np.int64).tolist()
-    _, parts = pymetis.part_graph(k, pymetis.CSRAdjacency(starts, adjacent), vweights=vweights,
-                                  eweights=eweights, options=options)
+    _, parts = pymetis.part_graph(
+        k, pymetis.CSRAdjacency(starts, adjacent), vweights=vweights, eweights=eweights, options=options
+    )
     return np.asarray(parts, dtype=np.int64)
 
 
@@ -151,8 +152,7 @@ def _relabel(labels: np.ndarray) -> np.ndarray:
 class _Search:
     """Local search over single-area moves, with O(1) cost updates per move."""
 
-    def __init__(self, labels: np.ndarray, nbrs: list[np.ndarray], pop: np.ndarray,
-                 feats: np.ndarray, band: Band):
+    def __init__(self, labels: np.ndarray, nbrs: list[np.ndarray], pop: np.ndarray, feats: np.ndarray, band: Band):
         self.labels = labels.copy()
         self.nbrs = nbrs
         self.pop = pop
@@ -183,11 +183,16 @@ class _Search:
     def delta(self, i: int, a: int, b: int) -> tuple[float, float]:
         w, f, q = self.pop[i], self.feats[i], self.sq[i]
         band = self.band
-        dpen = (band.penalty(self.s0[a] - w) + band.penalty(self.s0[b] + w)
-                - band.penalty(self.s0[a]) - band.penalty(self.s0[b]))
+        dpen = (
+            band.penalty(self.s0[a] - w)
+            + band.penalty(self.s0[b] + w)
+            - band.penalty(self.s0[a])
+            - band.penalty(self.s0[b])
+        )
         before = self._cost(self.s0[a], self.s1[a], self.s2[a]) + self._cost(self.s0[b], self.s1[b], self.s2[b])
-        after = (self._cost(self.s0[a] - w, self.s1[a] - w * f, self.s2[a] - w * q)
-                 + self._cost(self.s0[b] + w, self.s1[b] + w * f, self.s2[b] + w * q))
+        after = self._cost(self.s0[a] - w, self.s1[a] - w * f, self.s2[a] - w * q) + self._cost(
+            self.s0[b] + w, self.s1[b] + w * f, self.s2[b] + w * q
+        )
         return dpen, after - before
 
     def move(self, i: int, a: int, b: int) -> None:
@@ -361,13 +366,19 @@ def partition_areas(
             if not bands.contains(p_pop):
                 where = f"{piece.reason} " if piece.reason else ""
                 if not feasible and k == 1:
-                    flags[next_id] = (f"{where}holds {p_pop:,.0f} people, which cannot make a patch of "
-                                      f"{bands.lo:,.0f}-{bands.hi:,.0f}").strip()
+                    flags[next_id] = (
+                        f"{where}holds {p_pop:,.0f} people, which cannot make a patch of "
+                        f"{bands.lo:,.0f}-{bands.hi:,.0f}"
+                    ).strip()
                 elif not feasible:
-                    flags[next_id] = (f"{where}holds {total:,.0f} people, which cannot be split into "
-                                      f"patches of {bands.lo:,.0f}-{bands.hi:,.0f}").strip()
+                    flags[next_id] = (
+                        f"{where}holds {total:,.0f} people, which cannot be split into "
+                        f"patches of {bands.lo:,.0f}-{bands.hi:,.0f}"
+                    ).strip()
                 else:
-                    flags[next_id] = (f"no contiguous split of {where}into {k} in-band patches was found; "
-                                      f"this patch holds {p_pop:,.0f}").replace("  ", " ")
+                    flags[next_id] = (
+                        f"no contiguous split of {where}into {k} in-band patches was found; "
+                        f"this patch holds {p_pop:,.0f}"
+                    ).replace("  ", " ")
             next_id += 1
     return labels, flags

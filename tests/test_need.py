@@ -1,0 +1,110 @@
+"""Need index: standardisation, weights, contributions and quintiles, by their properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lacgeo.config import IndicatorConfig
+from lacgeo.errors import ConfigError, ValidationError
+from lacgeo.need import compute_need_index, local_quintile, national_quintile, read_indicators, standardise
+
+SPECS = (IndicatorConfig("a", weight=2.0), IndicatorConfig("b", weight=1.0, direction="higher_is_better"))
+
+
+def frame(values_a, values_b):
+    idx = pd.Index([f"E0100{i:04d}" for i in range(len(values_a))], name="area_code")
+    return pd.DataFrame({"a": values_a, "b": values_b}, index=idx)
+
+
+finite = st.floats(-1e3, 1e3, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(finite, finite), min_size=3, max_size=30),
+    st.integers(0, 29),
+    st.floats(0.01, 100),
+    st.sampled_from(["zscore", "rank", "exponential"]),
+)
+def test_raising_a_higher_is_worse_indicator_never_lowers_the_index(rows, pos, bump, method):
+    ind = frame([r[0] for r in rows], [r[1] for r in rows])
+    pos = pos % len(ind)
+    before = compute_need_index(ind, SPECS, method=method)["need_index"]
+    raised = ind.copy()
+    raised.iloc[pos, 0] += bump
+    after = compute_need_index(raised, SPECS, method=method)["need_index"]
+    # the raised area's standing against every other area cannot fall
+    assert (after.iloc[pos] - after.drop(after.index[pos])).min() >= (
+        before.iloc[pos] - before.drop(before.index[pos])
+    ).min() - 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(finite, finite), min_size=2, max_size=30),
+    st.randoms(use_true_random=False),
+    st.sampled_from(["zscore", "rank", "exponential"]),
+)
+def test_row_order_changes_nothing(rows, rnd, method):
+    ind = frame([r[0] for r in rows], [r[1] for r in rows])
+    order = list(ind.index)
+    rnd.shuffle(order)
+    a = compute_need_index(ind, SPECS, method=method)
+    b = compute_need_index(ind.loc[order], SPECS, method=method).loc[ind.index]
+    pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-9)
+
+
+def test_contributions_sum_to_the_index():
+    ind = frame([1.0, 5.0, 3.0, 2.0], [10.0, 2.0, 4.0, 8.0])
+    out = compute_need_index(ind, SPECS)
+    np.testing.assert_allclose(out.filter(like="contrib_").sum(axis=1), out["need_index"])
+    assert out["need_index"].idxmax() == "E01000001"  # highest a, lowest b
+
+
+def test_exponential_transform_matches_iod_definition():
+    s = pd.Series([1.0, 2.0, 3.0, 4.0], name="x")
+    out = standardise(s, method="exponential")
+    r = np.array([0.25, 0.5, 0.75, 1.0])
+    expected = -23 * np.log(1 - r * (1 - np.exp(-100 / 23)))
+    np.testing.assert_allclose(out, expected)
+    assert out.iloc[-1] == pytest.approx(100.0)
+
+
+def test_missing_values_are_never_filled():
+    with pytest.raises(ValidationError, match=r"indicator 'x' is missing for 1 areas \(b\)"):
+        standardise(pd.Series([1.0, np.nan], index=["a", "b"], name="x"))
+
+
+def test_unknown_indicator_suggests_a_shipped_one():
+    with pytest.raises(ConfigError, match="did you mean 'income_score'"):
+        read_indicators(pd.Index(["E01000001"]), ["incme_score"], vintage="2021")
+
+
+def test_domain_without_2019_score_is_explained():
+    with pytest.raises(ConfigError, match="'health_score' is not published for vintage 2011"):
+        read_indicators(pd.Index(["E01031356"]), ["health_score"], vintage="2011")
+
+
+def test_quintiles():
+    assert national_quintile(pd.Series([1, 2, 3, 10])).tolist() == [1, 1, 2, 5]
+    score = pd.Series([50.0, 40.0, 30.0, 20.0, 10.0], index=list("abcde"))
+    pop = pd.Series([100, 100, 100, 100, 100], index=list("abcde"))
+    assert local_quintile(score, pop).tolist() == [1, 2, 3, 4, 5]
+    # one big deprived area holds most people: it fills the first quintiles
+    pop2 = pd.Series([800, 50, 50, 50, 50], index=list("abcde"))
+    q = local_quintile(score, pop2)
+    assert q["a"] == 3 and q["e"] == 5 and q.is_monotonic_increasing
+
+
+def test_mortality_reaches_both_vintages():
+    from lacgeo import datasets
+
+    for vintage in ("2011", "2021"):
+        areas = datasets.read_areas("E06000054", vintage=vintage)
+        smr = read_indicators(areas.index, ["preventable_mortality_smr"], vintage=vintage)
+        assert smr.index.equals(areas.index) and smr.notna().all().all()
+        assert 30 < smr.iloc[:, 0].mean() < 150

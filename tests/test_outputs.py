@@ -1,0 +1,91 @@
+"""The output contract other tools read: layers, columns, coverage, totals, determinism, atomicity."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+
+import lacgeo
+from lacgeo.errors import OutputError
+
+AREA_COLUMNS = {"area_code", "area_name", "population", "need_index", "imd_quintile", "patch_id"}
+PATCH_COLUMNS = {"patch_id", "patch_name", "population", "need_index", "rank", "n_areas"}
+
+
+def test_geopackage_layers_and_columns(solihull_out):
+    layers = {name for name, _ in pyogrio.list_layers(solihull_out / "lacgeo.gpkg")}
+    assert layers == {"areas", "patches", "recommended"}
+    areas = gpd.read_file(solihull_out / "lacgeo.gpkg", layer="areas")
+    patches = gpd.read_file(solihull_out / "lacgeo.gpkg", layer="patches")
+    rec = gpd.read_file(solihull_out / "lacgeo.gpkg", layer="recommended")
+    assert AREA_COLUMNS <= set(areas.columns)
+    assert PATCH_COLUMNS <= set(patches.columns)
+    assert PATCH_COLUMNS | {"phase"} <= set(rec.columns)
+    assert areas.crs.to_epsg() == 27700
+
+
+def test_every_area_in_exactly_one_patch_and_totals_match(solihull_out):
+    areas = gpd.read_file(solihull_out / "lacgeo.gpkg", layer="areas")
+    patches = pd.read_csv(solihull_out / "patches.csv", index_col="patch_id")
+    assert areas["area_code"].is_unique and len(areas) == 134
+    assert areas["patch_id"].notna().all()
+    assert set(areas["patch_id"]) == set(patches.index)
+    assert patches["population"].sum() == areas["population"].sum() == 217_487
+    by_patch = areas.groupby("patch_id")["population"].sum()
+    pd.testing.assert_series_equal(by_patch.sort_index(), patches["population"].sort_index(), check_names=False)
+    assert (areas.groupby("patch_id").size() == patches["n_areas"].sort_index()).all()
+    assert sorted(patches["rank"]) == list(range(1, len(patches) + 1))
+    assert patches["patch_name"].is_unique
+
+
+def test_recommended_are_the_top_ranked(solihull_out):
+    rec = gpd.read_file(solihull_out / "lacgeo.gpkg", layer="recommended")
+    assert sorted(rec["rank"]) == [1, 2, 3]
+    assert (rec["phase"] == 1).all()
+
+
+def test_run_json_records_config_inputs_versions_seed(solihull_out):
+    manifest = json.loads((solihull_out / "run.json").read_text())
+    assert manifest["seed"] == 42 and manifest["config"]["area"]["la"] == "Solihull"
+    assert manifest["local_authority"] == {"code": "E08000029", "name": "Solihull"}
+    paths = {i["path"] for i in manifest["inputs"]}
+    assert "data/lsoa21.parquet" in paths and "data/iod2025_lsoa21.parquet" in paths
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert {"lacgeo", "geopandas", "pymetis"} <= set(manifest["versions"])
+    assert set(manifest["timings_seconds"]) == {"load", "validate", "need", "patches", "rank"}
+
+
+def test_map_is_written_with_patches(solihull_out):
+    html = (solihull_out / "map.html").read_text()
+    assert "<title>lacgeo: Local Area Coordination patches for Solihull</title>" in html
+    assert "Recommended for phase 1" in html
+
+
+def test_same_inputs_give_byte_identical_patches_csv(tmp_path, solihull_out):
+    again = lacgeo.run(lacgeo.make_config(la="Solihull"), out=tmp_path / "again")
+    assert (tmp_path / "again" / "patches.csv").read_bytes() == (solihull_out / "patches.csv").read_bytes()
+    assert again.patches.index.is_unique
+
+
+def test_failed_write_leaves_nothing_and_keeps_old_output(tmp_path, solihull_run, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous run")
+    with pytest.raises(OutputError, match="already exists; choose another --out or pass --overwrite"):
+        solihull_run.write(out)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("lacgeo.report.make_map", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        solihull_run.write(out, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert (out / "keep.txt").read_text() == "previous run"
+    with pytest.raises(RuntimeError, match="disk full"):
+        solihull_run.write(tmp_path / "fresh")
+    assert not (tmp_path / "fresh").exists()
