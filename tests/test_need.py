@@ -37,10 +37,8 @@ def test_raising_a_higher_is_worse_indicator_never_lowers_the_index(rows, pos, b
     raised = ind.copy()
     raised.iloc[pos, 0] += bump
     after = compute_need_index(raised, SPECS, method=method)["need_index"]
-    # the raised area's standing against every other area cannot fall
-    assert (after.iloc[pos] - after.drop(after.index[pos])).min() >= (
-        before.iloc[pos] - before.drop(before.index[pos])
-    ).min() - 1e-9
+    # a z-score is non-decreasing in its own value (|z| <= sqrt(n - 1)); ranks too
+    assert after.iloc[pos] >= before.iloc[pos] - 1e-9
 
 
 @settings(max_examples=40, deadline=None)
