@@ -22,7 +22,7 @@ from .schema import VINTAGES
 Direction = Literal["higher_is_worse", "higher_is_better"]
 Standardise = Literal["zscore", "rank", "exponential"]
 IslandPolicy = Literal["link_nearest", "separate", "error"]
-NestLevel = Literal["none", "ward", "msoa"]
+NEST_CHOICES = ("none", "ward", "msoa", "lad")
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,11 @@ class PatchConfig:
     target_population: int = 10_000
     band: float = 0.2
     """Patches should hold target_population x (1 +/- band) people."""
-    nest_within: NestLevel = "none"
-    """Boundary patches must not cross: "none", "ward" or "msoa"."""
+    nest_within: str = "none"
+    """Boundary patches must not cross: "none", "ward", "msoa", "lad", or a polygon file
+    (GeoPackage, GeoJSON, Shapefile...) such as community areas."""
+    nest_code_col: str = ""
+    """With a polygon file: the column naming each unit."""
     islands: IslandPolicy = "link_nearest"
     """Detached areas: link to the nearest area (with a warning), keep separate, or stop."""
     n_starts: int = 8
@@ -162,6 +165,17 @@ def _check_values(config: Config, problems: list[str]) -> None:
         problems.append(f"patches.band must be between 0 and 1 (0.2 means +/-20%), found {p.band}")
     if p.n_starts < 1:
         problems.append(f"patches.n_starts must be at least 1, found {p.n_starts}")
+    if p.nest_within not in NEST_CHOICES:
+        if not Path(p.nest_within).is_file():
+            problems.append(
+                f"patches.nest_within = {p.nest_within!r} is neither one of {', '.join(NEST_CHOICES)} "
+                "nor an existing polygon file (a relative path is read from the config's folder)"
+            )
+        elif not p.nest_code_col:
+            problems.append(
+                "patches.nest_code_col is required when patches.nest_within is a polygon file: "
+                "name the column that identifies each unit"
+            )
     if p.need_weight < 0:
         problems.append(f"patches.need_weight must be 0 or more, found {p.need_weight}")
     if config.recommend.n < 1 or config.recommend.phase_size < 1:
@@ -189,9 +203,16 @@ def _check_values(config: Config, problems: list[str]) -> None:
         problems.append(f"area.vintage must be one of {VINTAGES}")
 
 
-def config_from_dict(data: dict[str, Any], *, source: str = "config") -> Config:
-    """Build a :class:`Config` from a parsed TOML table, reporting every problem at once."""
+def config_from_dict(data: dict[str, Any], *, source: str = "config", base_dir: Path | None = None) -> Config:
+    """Build a :class:`Config` from a parsed TOML table, reporting every problem at once.
+
+    Relative file paths in the config are resolved against ``base_dir`` (the config
+    file's folder) when given.
+    """
     problems: list[str] = []
+    nest = data.get("patches", {}).get("nest_within") if isinstance(data.get("patches"), dict) else None
+    if base_dir is not None and isinstance(nest, str) and nest not in NEST_CHOICES and not Path(nest).is_absolute():
+        data = {**data, "patches": {**data["patches"], "nest_within": str((base_dir / nest).resolve())}}
     config = _build(Config, data, "", problems)
     if not problems:
         _check_values(config, problems)
@@ -213,7 +234,7 @@ def load_config(path: str | Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return config_from_dict(data, source=str(path))
+    return config_from_dict(data, source=str(path), base_dir=path.parent)
 
 
 def make_config(*, la: str, vintage: str = "2021", seed: int = 42) -> Config:
@@ -262,7 +283,9 @@ direction = "higher_is_worse"  # or "higher_is_better"
 [patches]
 target_population = 10000    # people per Local Area Coordinator
 band = 0.2                   # patches hold target x (1 +/- band) people
-nest_within = "none"         # "none", "ward" or "msoa": boundaries patches must not cross
+nest_within = "none"         # boundaries patches must not cross: "none", "ward", "msoa", "lad",
+                             # or a polygon file such as community areas (then set nest_code_col)
+nest_code_col = ""           # with a polygon file: the column naming each unit
 islands = "link_nearest"     # detached areas: "link_nearest" (warns), "separate" or "error"
 n_starts = 8                 # starting partitions tried; the best is kept
 need_weight = 1.0            # 0 ignores need when shaping patches; higher groups similar need

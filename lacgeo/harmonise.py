@@ -12,6 +12,7 @@ Shipped indicators come from two places:
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 
 from . import datasets
@@ -52,3 +53,31 @@ def mortality_to_lsoa(codes: pd.Index, *, vintage: str, column: str = MORTALITY_
             "from need.indicators or give it a smaller weight with another source"
         )
     return values.rename("preventable_mortality_smr")
+
+
+def assign_to_units(
+    areas: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, source: str = "units", min_share: float = 0.5
+) -> pd.Series:
+    """The unit (e.g. community area) holding the largest part of each area.
+
+    An area less than ``min_share`` covered by any unit is an error naming it, so a
+    unit file that misses part of the local authority is never silently accepted.
+    """
+    pieces = gpd.overlay(
+        areas[[areas.geometry.name]].reset_index(),
+        units.reset_index().rename(columns={units.index.name: "_unit"}),
+        how="intersection",
+        keep_geom_type=True,
+    )
+    pieces["_share"] = pieces.area / pieces[AREA_CODE].map(areas.area)
+    pieces = pieces.sort_values([AREA_CODE, "_share", "_unit"], ascending=[True, False, True])
+    best = pieces.drop_duplicates(AREA_CODE).set_index(AREA_CODE)
+    unit = best["_unit"].reindex(areas.index)
+    share = best["_share"].reindex(areas.index).fillna(0.0)
+    bad = areas.index[share < min_share]
+    if len(bad):
+        raise ValidationError(
+            f"{source}: {len(bad)} LSOAs are less than {min_share:.0%} inside any unit "
+            f"({', '.join(bad[:5])}); the unit file must cover the whole local authority"
+        )
+    return unit.astype(str).rename("nest_unit")

@@ -16,8 +16,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from . import datasets, need, rank, validate
-from .config import Config
+from . import datasets, harmonise, load, need, rank, validate
+from .config import NEST_CHOICES, Config
 from .patches import build_patches
 from .schema import IOD_RELEASE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, RANK
 
@@ -35,6 +35,7 @@ class RunResult:
     patches: gpd.GeoDataFrame
     indicators: pd.DataFrame
     inputs: list[str]
+    """Every file the run read: shipped data first, then the user's files."""
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -65,6 +66,7 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
     (one row per patch) are GeoDataFrames in EPSG:27700 indexed by code.
     """
     timings: dict[str, float] = {}
+    inputs: list[str] = []
     vintage = config.area.vintage
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -82,12 +84,18 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
             areas = areas.join(need.deprivation_columns(deprivation, areas["population"])).join(index)
         with _stage(timings, "patches"):
             p = config.patches
+            nest = p.nest_within
+            if nest not in NEST_CHOICES:  # a polygon file of units, e.g. community areas
+                units = load.read_polygons(nest, code_col=p.nest_code_col)
+                nest = harmonise.assign_to_units(areas, units, source=nest).rename(p.nest_code_col)
+                areas["nest_unit"] = nest
+                inputs.append(p.nest_within)
             assignment = build_patches(
                 areas,
                 areas[NEED_INDEX],
                 target_population=p.target_population,
                 band=p.band,
-                nest_within=p.nest_within,
+                nest_within=nest,
                 islands=p.islands,
                 n_starts=p.n_starts,
                 need_weight=p.need_weight,
@@ -104,10 +112,13 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
     messages = [str(w.message) for w in caught]
     for message in messages:
         log.warning(message)
-    inputs = [f"lsoa{vintage[2:]}.parquet", f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet", "lads.csv"]
+    shipped = [f"lsoa{vintage[2:]}.parquet", f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet", "lads.csv"]
     if "preventable_mortality_smr" in names:
-        inputs += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
-    result = RunResult(config, lad_code, lad_name, areas, patches, indicators, sorted(set(inputs)), messages, timings)
+        shipped += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
+    inputs = [str(datasets.data_file(name)) for name in shipped] + inputs
+    result = RunResult(
+        config, lad_code, lad_name, areas, patches, indicators, list(dict.fromkeys(inputs)), messages, timings
+    )
     log.info(
         "%s: %d areas, %d patches; phase 1: %s",
         lad_name,

@@ -91,9 +91,11 @@ def _sha256(path: Path) -> str:
 def manifest(result: RunResult) -> dict:
     """What ``run.json`` records: config, inputs with hashes, versions, seed, timings."""
     inputs = []
+    shipped = datasets.data_dir().resolve()
     for name in result.inputs:
-        path = datasets.data_file(name)
-        inputs.append({"path": f"data/{name}", "bytes": path.stat().st_size, "sha256": _sha256(path)})
+        path = Path(name).resolve()
+        shown = f"data/{path.name}" if path.parent == shipped else str(path)
+        inputs.append({"path": shown, "bytes": path.stat().st_size, "sha256": _sha256(path)})
     versions = {"lacgeo": __version__, "python": platform.python_version()}
     for pkg in PACKAGES:
         try:

@@ -111,7 +111,7 @@ def test_nesting_keeps_patches_inside_units_and_flags_small_units(grid):
     assert len(small) > 0
     for unit in small.index:
         pids = result.patch_id[grid["msoa_code"] == unit].unique()
-        assert len(pids) == 1 and f"msoa {unit} holds" in result.flags[pids[0]]
+        assert len(pids) == 1 and f"MSOA {unit} holds" in result.flags[pids[0]]
 
 
 def test_tiny_area_cannot_reach_band_and_is_flagged():

@@ -45,7 +45,7 @@ def build_patches(
     *,
     target_population: int = 10_000,
     band: float = 0.2,
-    nest_within: str = "none",
+    nest_within: str | pd.Series = "none",
     islands: str = "link_nearest",
     n_starts: int = 8,
     need_weight: float = 1.0,
@@ -62,13 +62,22 @@ def build_patches(
     need
         Need index per area (aligned to ``areas``); patches group similar need.
     nest_within
-        ``"none"``, ``"ward"`` or ``"msoa"``: patches never cross that boundary.
+        ``"none"``, ``"ward"``, ``"msoa"`` or ``"lad"`` (a code column of ``areas``), or a
+        Series giving each area's unit (e.g. community area): patches never cross units.
     islands
         Policy for detached parts: ``"link_nearest"``, ``"separate"`` or ``"error"``.
     seed
         All randomness (METIS seeds, move order) derives from it.
     """
-    if nest_within != "none" and nest_within not in NEST_LEVELS:
+    if isinstance(nest_within, pd.Series):
+        if not nest_within.index.equals(areas.index) or nest_within.isna().any():
+            raise PatchingError("nest_within must give a unit for every area, indexed like areas")
+        groups, group_label = nest_within.to_numpy(), str(nest_within.name or "unit")
+    elif nest_within == "none":
+        groups, group_label = None, ""
+    elif nest_within in NEST_LEVELS:
+        groups, group_label = areas[NEST_LEVELS[nest_within]].to_numpy(), nest_within.upper()
+    else:
         raise PatchingError(f"unknown nest_within {nest_within!r}; use none, {', '.join(NEST_LEVELS)}")
     if not need.index.equals(areas.index):
         raise PatchingError("need must be indexed like areas (same codes, same order)")
@@ -77,9 +86,6 @@ def build_patches(
         raise PatchingError(f"need index is missing for {len(bad)} areas ({', '.join(bad[:5])})")
     if graph is None:
         graph = build_area_graph(areas, islands=islands)
-    groups = None
-    if nest_within != "none":
-        groups = areas[NEST_LEVELS[nest_within]].to_numpy()
     centroids = areas.geometry.representative_point()
     xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
     labels, flags = partition_areas(
@@ -88,7 +94,7 @@ def build_patches(
         need.to_numpy(dtype=float),
         xy,
         groups=groups,
-        group_label=nest_within,
+        group_label=group_label,
         target=target_population,
         band=band,
         n_starts=n_starts,
