@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from lacgeo import datasets
 from lacgeo.errors import PatchingError
 from lacgeo.patches import Band, IslandWarning, build_area_graph, build_patches, check_patches
-from lacgeo.patches.partition import _is_connected
+from lacgeo.patches.search import is_connected
 
 from .conftest import make_grid
 
@@ -29,7 +29,7 @@ def assert_invariants(areas, result, *, target=10_000, band=0.2, nest_col=None):
     lo, hi = target * (1 - band), target * (1 + band)
     for p in pops.index:
         members = set(np.flatnonzero(pid.to_numpy() == p).tolist())
-        assert _is_connected(members, nbrs), f"{p} contiguous"
+        assert is_connected(members, nbrs), f"{p} contiguous"
         if not lo <= pops[p] <= hi:
             assert p in result.flags, f"{p} out of band ({pops[p]}) without a reason"
         if nest_col:
@@ -159,3 +159,13 @@ def test_random_grids_keep_the_invariants(nx, ny, seed, low, spread, band):
     areas = make_grid(nx, ny, seed=seed, pop_range=(low, low + spread))
     result = build_patches(areas, areas["need"], band=band, seed=seed, n_starts=2)
     assert_invariants(areas, result, band=band)
+
+
+def test_single_area_above_the_band_is_its_own_flagged_patch(grid):
+    areas = grid.copy()
+    areas.loc["G0050", "population"] = 15_000
+    result = build_patches(areas, areas["need"], seed=0)
+    pid = result.patch_id["G0050"]
+    assert (result.patch_id == pid).sum() == 1
+    assert result.flags[pid] == "a single LSOA holding 15,000 people, more than the band's 12,000"
+    assert_invariants(areas, result)

@@ -13,7 +13,8 @@ import pandas as pd
 
 from ..errors import PatchingError
 from .graph import AreaGraph
-from .partition import Band, _is_connected
+from .partition import Band
+from .search import is_connected
 
 
 def check_patches(
@@ -37,7 +38,7 @@ def check_patches(
     labels = patch_id.to_numpy()
     for pid in sorted(patch_id.dropna().unique()):
         members = set(np.flatnonzero(labels == pid).tolist())
-        if not _is_connected(members, nbrs):
+        if not is_connected(members, nbrs):
             problems.append(f"patch {pid} is not contiguous")
         pop = float(population.iloc[list(members)].sum())
         if not band.contains(pop) and pid not in flags:

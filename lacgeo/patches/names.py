@@ -7,6 +7,11 @@ import pandas as pd
 from ..schema import MSOA_NAME, POPULATION, WARD_NAME
 
 
+def _listed(table: pd.DataFrame, col: str) -> tuple[list, list[list], list[list]]:
+    grouped = table.groupby("pid", sort=True)
+    return list(grouped.groups), list(grouped[col].agg(list)), list(grouped["pop"].agg(list))
+
+
 def name_patches(areas: pd.DataFrame, patch_id: pd.Series) -> pd.Series:
     """One unique name per patch.
 
@@ -19,18 +24,17 @@ def name_patches(areas: pd.DataFrame, patch_id: pd.Series) -> pd.Series:
         {"pid": patch_id, "msoa": areas[MSOA_NAME], "ward": areas[WARD_NAME], "pop": areas[POPULATION]}
     )
     names: dict[object, str] = {}
-    wards: dict[object, str] = {}
-    for pid, grp in frame.groupby("pid", sort=True):
-        by_msoa = grp.groupby("msoa")["pop"].sum().reset_index().sort_values(["pop", "msoa"], ascending=[False, True])
-        top = list(by_msoa["msoa"])
-        share = by_msoa["pop"] / max(by_msoa["pop"].sum(), 1)
-        name = top[0]
-        if len(top) > 1 and share.iloc[1] >= 0.25:
-            joiner = " / " if "&" in top[0] + top[1] else " & "
-            name = f"{top[0]}{joiner}{top[1]}"
+    by_msoa = frame.groupby(["pid", "msoa"], sort=True)["pop"].sum().reset_index()
+    by_msoa = by_msoa.sort_values(["pid", "pop", "msoa"], ascending=[True, False, True])
+    by_ward = frame.groupby(["pid", "ward"], sort=True)["pop"].sum().reset_index()
+    by_ward = by_ward.sort_values(["pid", "pop", "ward"], ascending=[True, False, True])
+    wards = dict(zip(*by_ward.drop_duplicates("pid")[["pid", "ward"]].to_numpy().T, strict=True))
+    for pid, msoas, pops in zip(*_listed(by_msoa, "msoa"), strict=True):
+        name = msoas[0]
+        if len(msoas) > 1 and pops[1] >= 0.25 * sum(pops):
+            joiner = " / " if "&" in msoas[0] + msoas[1] else " & "
+            name = f"{msoas[0]}{joiner}{msoas[1]}"
         names[pid] = name
-        by_ward = grp.groupby("ward")["pop"].sum().reset_index().sort_values(["pop", "ward"], ascending=[False, True])
-        wards[pid] = str(by_ward["ward"].iloc[0])
     result = pd.Series(names)
     dupes = result[result.duplicated(keep=False)].index
     for pid in dupes:

@@ -27,6 +27,7 @@ import pymetis
 
 from ..errors import PatchingError
 from .graph import AreaGraph
+from .search import PatchSearch, is_connected
 
 
 @dataclass(frozen=True)
@@ -90,22 +91,6 @@ def _metis(
     return np.asarray(parts, dtype=np.int64)
 
 
-def _is_connected(nodes: set[int], nbrs: list[np.ndarray]) -> bool:
-    if len(nodes) <= 1:
-        return True
-    start = next(iter(nodes))
-    seen = {start}
-    stack = [start]
-    while stack:
-        v = stack.pop()
-        for u in nbrs[v]:
-            u = int(u)
-            if u in nodes and u not in seen:
-                seen.add(u)
-                stack.append(u)
-    return len(seen) == len(nodes)
-
-
 def _make_contiguous(labels: np.ndarray, nbrs: list[np.ndarray], pop: np.ndarray) -> np.ndarray:
     """Give every detached fragment of a patch to the neighbouring patch it touches most."""
     labels = _relabel(labels)
@@ -113,7 +98,7 @@ def _make_contiguous(labels: np.ndarray, nbrs: list[np.ndarray], pop: np.ndarray
         changed = False
         for p in range(labels.max() + 1):
             nodes = set(np.flatnonzero(labels == p).tolist())
-            if _is_connected(nodes, nbrs):
+            if is_connected(nodes, nbrs):
                 continue
             chunks = []
             todo = set(nodes)
@@ -149,93 +134,6 @@ def _relabel(labels: np.ndarray) -> np.ndarray:
     return np.array([mapping[int(v)] for v in labels], dtype=np.int64)
 
 
-class _Search:
-    """Local search over single-area moves, with O(1) cost updates per move."""
-
-    def __init__(self, labels: np.ndarray, nbrs: list[np.ndarray], pop: np.ndarray, feats: np.ndarray, band: Band):
-        self.labels = labels.copy()
-        self.nbrs = nbrs
-        self.pop = pop
-        self.feats = feats
-        self.band = band
-        k = int(labels.max()) + 1
-        d = feats.shape[1]
-        self.s0 = np.zeros(k)
-        self.s1 = np.zeros((k, d))
-        self.s2 = np.zeros(k)
-        self.members: list[set[int]] = [set() for _ in range(k)]
-        sq = (feats**2).sum(axis=1)
-        for i, p in enumerate(self.labels):
-            self.s0[p] += pop[i]
-            self.s1[p] += pop[i] * feats[i]
-            self.s2[p] += pop[i] * sq[i]
-            self.members[p].add(i)
-        self.sq = sq
-
-    def _cost(self, s0: float, s1: np.ndarray, s2: float) -> float:
-        return 0.0 if s0 <= 0 else float(s2 - (s1 @ s1) / s0)
-
-    def total(self) -> tuple[float, float]:
-        pen = sum(self.band.penalty(p) for p in self.s0)
-        cost = sum(self._cost(self.s0[p], self.s1[p], self.s2[p]) for p in range(len(self.s0)))
-        return pen, cost
-
-    def delta(self, i: int, a: int, b: int) -> tuple[float, float]:
-        w, f, q = self.pop[i], self.feats[i], self.sq[i]
-        band = self.band
-        dpen = (
-            band.penalty(self.s0[a] - w)
-            + band.penalty(self.s0[b] + w)
-            - band.penalty(self.s0[a])
-            - band.penalty(self.s0[b])
-        )
-        before = self._cost(self.s0[a], self.s1[a], self.s2[a]) + self._cost(self.s0[b], self.s1[b], self.s2[b])
-        after = self._cost(self.s0[a] - w, self.s1[a] - w * f, self.s2[a] - w * q) + self._cost(
-            self.s0[b] + w, self.s1[b] + w * f, self.s2[b] + w * q
-        )
-        return dpen, after - before
-
-    def move(self, i: int, a: int, b: int) -> None:
-        w, f, q = self.pop[i], self.feats[i], self.sq[i]
-        self.s0[a] -= w
-        self.s1[a] -= w * f
-        self.s2[a] -= w * q
-        self.s0[b] += w
-        self.s1[b] += w * f
-        self.s2[b] += w * q
-        self.members[a].discard(i)
-        self.members[b].add(i)
-        self.labels[i] = b
-
-    def run(self, rng: np.random.Generator, *, max_passes: int = 60) -> None:
-        n = len(self.labels)
-        for _ in range(max_passes):
-            improved = False
-            for i in rng.permutation(n):
-                i = int(i)
-                a = int(self.labels[i])
-                if len(self.members[a]) == 1:
-                    continue
-                targets = sorted({int(self.labels[u]) for u in self.nbrs[i]} - {a})
-                if not targets:
-                    continue
-                best = None
-                for b in targets:
-                    dpen, dcost = self.delta(i, a, b)
-                    if dpen < -1e-9 or (dpen <= 1e-9 and dcost < -1e-9):
-                        key = (dpen, dcost, b)
-                        if best is None or key < best:
-                            best = key
-                if best is None:
-                    continue
-                if not _is_connected(self.members[a] - {i}, self.nbrs):
-                    continue
-                self.move(i, a, best[2])
-                improved = True
-            if not improved:
-                return
-
-
 def _partition_piece(
     pop: np.ndarray,
     feats: np.ndarray,
@@ -254,10 +152,13 @@ def _partition_piece(
     seeds = rng.integers(0, 2**31 - 1, size=n_starts)
     for s in seeds:
         labels = _make_contiguous(_metis(nbrs, edge_weights, pop, k, int(s)), nbrs, pop)
-        search = _Search(labels, nbrs, pop, feats, band)
-        search.run(rng)
-        labels = _relabel(search.labels)
-        pen, cost = _Search(labels, nbrs, pop, feats, band).total()
+        search = PatchSearch(labels, nbrs, pop, feats, band.lo, band.hi)
+        search.improve(rng)
+        if search.total()[0] > 0:
+            search.repair_band()
+            search.improve(rng)
+        pen, cost = search.total()
+        labels = _relabel(np.asarray(search.labels, dtype=np.int64))
         score = (round(pen, 6), round(cost, 9))
         if best_score is None or score < best_score:
             best_labels, best_score = labels, score
@@ -365,7 +266,9 @@ def partition_areas(
             p_pop = float(pop[idx].sum())
             if not bands.contains(p_pop):
                 where = f"{piece.reason} " if piece.reason else ""
-                if not feasible and k == 1:
+                if len(idx) == 1 and p_pop > bands.hi:
+                    flags[next_id] = f"a single LSOA holding {p_pop:,.0f} people, more than the band's {bands.hi:,.0f}"
+                elif not feasible and k == 1:
                     flags[next_id] = (
                         f"{where}holds {p_pop:,.0f} people, which cannot make a patch of "
                         f"{bands.lo:,.0f}-{bands.hi:,.0f}"
@@ -377,8 +280,8 @@ def partition_areas(
                     ).strip()
                 else:
                     flags[next_id] = (
-                        f"no contiguous split of {where}into {k} in-band patches was found; "
+                        f"no contiguous split of {where or 'the area '}into {k} in-band patches was found; "
                         f"this patch holds {p_pop:,.0f}"
-                    ).replace("  ", " ")
+                    )
             next_id += 1
     return labels, flags

@@ -1,0 +1,530 @@
+"""Benchmark lacgeo's patch builder against spopt and pygeoda max-p regionalisation.
+
+What it measures
+----------------
+1. Head to head, on a few local authorities (default Wiltshire E06000054, Solihull
+   E08000029, Derby E06000015), the partitioning step of three tools on the same
+   LSOAs, population and need (IMD score):
+
+   * lacgeo   ``lacgeo.patches.build_patches(areas, need, graph=graph, seed=seed)``
+     (target 10,000 people, band +/-20%; includes its own feasibility check and naming);
+   * spopt    ``spopt.region.MaxPHeuristic(gdf, w, ["imd_score"], "population", 10000,
+     top_n=2).solve()`` (numpy's global RNG seeded first), run in a spawned child
+     process so it can be stopped after ``--spopt-timeout`` seconds; only ``solve()``
+     is timed, inside the child;
+   * pygeoda  ``pygeoda.maxp_greedy(w, imd_score, population, 10000, random_seed=seed)``.
+
+   Contiguity structures (lacgeo's area graph, libpysal queen weights, pygeoda queen
+   weights) are built before and outside the timers; their build times are recorded
+   separately. The max-p tools only get a *minimum* of 10,000 people per region; they
+   have no upper bound, which is part of what the band metric shows.
+
+   Metrics per tool and LA: seconds (median of ``--repeats`` runs), number of patches,
+   patch population min / median / max, share of patches inside 8,000-12,000, share of
+   patches that are contiguous on the queen graph (plus lacgeo's declared island
+   bridges, the same graph for every tool), the between-patch share of need variance
+   ``1 - WSS / TSS`` (population-weighted; higher = patches more homogeneous in need),
+   the mean Polsby-Popper compactness ``4 pi A / P^2`` of the dissolved patches, and
+   lacgeo's speed ratio (tool seconds / lacgeo seconds).
+
+2. lacgeo alone on every English local authority (``read_lads()``), timed end to end
+   per LA: reading areas and deprivation, building the graph and building the patches.
+   Reported: total seconds, total patches, share in band, share contiguous, the worst
+   LA time and every LA whose result carries flagged patches.
+
+How to run
+----------
+    python benchmarks/patches.py                          # all of it, LSOA 2011
+    python benchmarks/patches.py --vintage 2021 --skip-batch
+    python benchmarks/patches.py --las E06000054 --repeats 3 --out /tmp/patches.json
+
+It prints markdown tables and writes JSON (default ``benchmarks/results/patches.json``)
+with the machine (platform, CPU count, Python) and package versions. Results are
+deterministic given ``--seed``; only the timings vary between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from lacgeo import datasets
+from lacgeo.patches import AreaGraph, IslandWarning, build_area_graph, build_patches
+
+TARGET = 10_000
+BAND = 0.2
+LOW, HIGH = TARGET * (1 - BAND), TARGET * (1 + BAND)
+NEED = "imd_score"
+POPULATION = "population"
+DEFAULT_LAS = ("E06000054", "E08000029", "E06000015")  # Wiltshire, Solihull, Derby
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "patches.json"
+PACKAGES = ("lacgeo", "spopt", "pygeoda", "libpysal", "geopandas", "shapely", "pymetis",
+            "numpy", "pandas", "scipy")
+TOOLS = ("lacgeo", "spopt", "pygeoda")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load_la(code: str, vintage: str) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """LSOAs of one LA (EPSG:27700, indexed by code) with the IMD score as ``imd_score``."""
+    areas = datasets.read_areas(code, vintage=vintage)
+    need = datasets.read_deprivation(areas.index, vintage=vintage)[NEED].astype(float)
+    return areas.assign(**{NEED: need}), need
+
+
+def lacgeo_graph(areas: gpd.GeoDataFrame) -> AreaGraph:
+    """lacgeo's queen graph, islands linked to their nearest area (the warning is expected)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IslandWarning)
+        return build_area_graph(areas, islands="link_nearest")
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def contiguous_patches(labels: np.ndarray, graph: AreaGraph) -> np.ndarray:
+    """For each patch label (sorted), whether its areas form one connected piece of ``graph``."""
+    same = labels[graph.edges[:, 0]] == labels[graph.edges[:, 1]]
+    inner = graph.edges[same]
+    adj = coo_matrix((np.ones(len(inner)), (inner[:, 0], inner[:, 1])), shape=(graph.n, graph.n))
+    _, piece = connected_components(adj, directed=False)
+    pieces_per_patch = pd.Series(piece).groupby(labels).nunique()
+    return (pieces_per_patch == 1).to_numpy()
+
+
+def between_share(labels: np.ndarray, pop: np.ndarray, need: np.ndarray) -> float:
+    """``1 - WSS / TSS`` of need, population-weighted: the share of need variance between patches."""
+    total = pop.sum()
+    mean = (pop * need).sum() / total
+    tss = (pop * (need - mean) ** 2).sum()
+    frame = pd.DataFrame({"p": pop, "pn": pop * need, "l": labels})
+    sums = frame.groupby("l")[["p", "pn"]].sum()
+    patch_mean = (sums["pn"] / sums["p"].where(sums["p"] > 0)).fillna(0.0)
+    wss = (pop * (need - patch_mean.reindex(labels).to_numpy()) ** 2).sum()
+    return float(1.0 - wss / tss) if tss > 0 else float("nan")
+
+
+def polsby_popper(areas: gpd.GeoDataFrame, labels: np.ndarray) -> float:
+    """Mean ``4 pi A / P^2`` of the patches' dissolved polygons."""
+    patches = gpd.GeoDataFrame({"patch": labels}, geometry=areas.geometry.to_numpy(),
+                               crs=areas.crs).dissolve("patch")
+    pp = 4 * math.pi * patches.area / patches.length**2
+    return float(pp.mean())
+
+
+@dataclass
+class Quality:
+    n_patches: int
+    pop_min: float
+    pop_median: float
+    pop_max: float
+    share_in_band: float
+    share_contiguous: float
+    between_share: float | None = None
+    polsby_popper: float | None = None
+    unassigned_areas: int = 0
+
+
+def patch_quality(labels: np.ndarray, areas: gpd.GeoDataFrame, graph: AreaGraph,
+                  *, shape_metrics: bool = True) -> Quality:
+    """Band, contiguity and (optionally) homogeneity and compactness of one partition."""
+    pop = areas[POPULATION].to_numpy(dtype=float)
+    patch_pop = pd.Series(pop).groupby(labels).sum()
+    inside = ((patch_pop >= LOW) & (patch_pop <= HIGH)).to_numpy()
+    contiguous = contiguous_patches(labels, graph)
+    quality = Quality(
+        n_patches=len(patch_pop),
+        pop_min=float(patch_pop.min()),
+        pop_median=float(patch_pop.median()),
+        pop_max=float(patch_pop.max()),
+        share_in_band=float(inside.mean()),
+        share_contiguous=float(contiguous.mean()),
+    )
+    if shape_metrics:
+        quality.between_share = between_share(labels, pop, areas[NEED].to_numpy(dtype=float))
+        quality.polsby_popper = polsby_popper(areas, labels)
+    return quality
+
+
+def with_unassigned_as_singletons(labels: np.ndarray) -> tuple[np.ndarray, int]:
+    """Max-p tools label regions 1..p and leave unassigned areas at 0; make each its own patch."""
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    unassigned = np.flatnonzero(labels <= 0)
+    labels[unassigned] = labels.max() + 1 + np.arange(len(unassigned))
+    return labels, len(unassigned)
+
+
+# --------------------------------------------------------------------------- tools
+
+
+@dataclass
+class ToolRun:
+    tool: str
+    status: str  # "ok", "timed out", "failed", "not installed"
+    seconds: float | None = None
+    all_seconds: list[float] = field(default_factory=list)
+    deterministic: bool | None = None
+    setup_seconds: float | None = None  # building the contiguity structure, not timed above
+    quality: Quality | None = None
+    speed_ratio: float | None = None  # tool seconds / lacgeo seconds
+    note: str = ""
+
+
+def _repeat(fn, repeats: int) -> tuple[np.ndarray, list[float], bool]:
+    """Run ``fn() -> (labels, seconds)`` ``repeats`` times; labels of the first run."""
+    first, times, same = None, [], True
+    for _ in range(repeats):
+        labels, seconds = fn()
+        times.append(seconds)
+        if first is None:
+            first = labels
+        else:
+            same = same and np.array_equal(first, labels)
+    return first, times, same
+
+
+def run_lacgeo(areas, need, graph, seed: int) -> tuple[np.ndarray, float]:
+    start = time.perf_counter()
+    result = build_patches(areas, need, graph=graph, seed=seed)
+    seconds = time.perf_counter() - start
+    labels = pd.factorize(result.patch_id, sort=True)[0]
+    return labels, seconds
+
+
+def _spopt_child(conn, gdf, w, seed: int, repeats: int) -> None:
+    """In a spawned process: solve MaxPHeuristic ``repeats`` times, sending each result back."""
+    warnings.simplefilter("ignore")
+    from spopt.region import MaxPHeuristic
+
+    conn.send("ready")
+    for _ in range(repeats):
+        np.random.seed(seed)
+        model = MaxPHeuristic(gdf, w, attrs_name=[NEED], threshold_name=POPULATION,
+                              threshold=TARGET, top_n=2)
+        start = time.perf_counter()
+        model.solve()
+        seconds = time.perf_counter() - start
+        conn.send((np.asarray(model.labels_), seconds))
+    conn.close()
+
+
+def run_spopt(areas: gpd.GeoDataFrame, w, seed: int, repeats: int,
+              timeout: float) -> tuple[str, np.ndarray | None, list[float], bool | None]:
+    """MaxPHeuristic in a child process; each solve may take at most ``timeout`` seconds."""
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    gdf = areas[[POPULATION, NEED, "geometry"]].reset_index(drop=True)
+    proc = ctx.Process(target=_spopt_child, args=(child, gdf, w, seed, repeats), daemon=True)
+    proc.start()
+    child.close()
+    results = []
+    status = "ok"
+    try:
+        if not parent.poll(300) or parent.recv() != "ready":
+            status = "failed"
+        for _ in range(repeats if status == "ok" else 0):
+            if not parent.poll(timeout):
+                status = "timed out"
+                break
+            results.append(parent.recv())
+    except EOFError:
+        status = "failed"
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+        proc.join()
+        parent.close()
+    if status != "ok":
+        return status, None, [r[1] for r in results], None
+    first = results[0][0]
+    same = all(np.array_equal(first, r[0]) for r in results[1:])
+    return status, first, [r[1] for r in results], same
+
+
+def run_pygeoda(gda_w, areas: gpd.GeoDataFrame, seed: int) -> tuple[np.ndarray, float]:
+    import pygeoda
+
+    data = areas[[NEED]].reset_index(drop=True)
+    bound = areas[POPULATION].astype(float).reset_index(drop=True)
+    start = time.perf_counter()
+    result = pygeoda.maxp_greedy(gda_w, data, bound, TARGET, random_seed=seed,
+                                 cpu_threads=os.cpu_count() or 1)
+    seconds = time.perf_counter() - start
+    return np.asarray(result["Clusters"], dtype=np.int64), seconds
+
+
+def installed(package: str) -> bool:
+    try:
+        metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: float) -> dict:
+    """All three tools on one LA; returns a JSON-ready dict."""
+    areas, need = load_la(code, vintage)
+    name = str(datasets.read_lads().at[code, "lad_name"])
+    start = time.perf_counter()
+    graph = lacgeo_graph(areas)
+    graph_seconds = time.perf_counter() - start
+    runs: list[ToolRun] = []
+
+    labels, times, same = _repeat(lambda: run_lacgeo(areas, need, graph, seed), repeats)
+    runs.append(ToolRun("lacgeo", "ok", statistics.median(times), times, same, graph_seconds,
+                        patch_quality(labels, areas, graph)))
+
+    if installed("spopt"):
+        import libpysal
+
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w = libpysal.weights.Queen.from_dataframe(areas, use_index=False)
+        setup = time.perf_counter() - start
+        status, labels, times, same = run_spopt(areas, w, seed, repeats, spopt_timeout)
+        run = ToolRun("spopt", status, statistics.median(times) if status == "ok" else None, times,
+                      same, setup)
+        if status == "timed out":
+            run.note = f"no solution within {spopt_timeout:g} s"
+        if labels is not None:
+            labels, unassigned = with_unassigned_as_singletons(labels)
+            run.quality = patch_quality(labels, areas, graph)
+            run.quality.unassigned_areas = unassigned
+        runs.append(run)
+    else:
+        runs.append(ToolRun("spopt", "not installed"))
+
+    if installed("pygeoda"):
+        import pygeoda
+
+        start = time.perf_counter()
+        gda = pygeoda.open(areas[[POPULATION, NEED, "geometry"]].reset_index(drop=True))
+        gda_w = pygeoda.queen_weights(gda)
+        setup = time.perf_counter() - start
+        labels, times, same = _repeat(lambda: run_pygeoda(gda_w, areas, seed), repeats)
+        labels, unassigned = with_unassigned_as_singletons(labels)
+        run = ToolRun("pygeoda", "ok", statistics.median(times), times, same, setup,
+                      patch_quality(labels, areas, graph))
+        run.quality.unassigned_areas = unassigned
+        run.note = f"cpu_threads={os.cpu_count()}"
+        runs.append(run)
+    else:
+        runs.append(ToolRun("pygeoda", "not installed"))
+
+    base = runs[0].seconds
+    for run in runs:
+        if run.seconds is not None and base:
+            run.speed_ratio = run.seconds / base
+    return {
+        "lad_code": code,
+        "lad_name": name,
+        "n_areas": len(areas),
+        "population": float(areas[POPULATION].sum()),
+        "island_bridges": len(graph.bridges),
+        "runs": [asdict(r) for r in runs],
+    }
+
+
+# --------------------------------------------------------------------------- batch
+
+
+def batch_la(code: str, vintage: str, seed: int) -> dict:
+    """lacgeo end to end on one LA, timed from reading the data to the checked patches."""
+    start = time.perf_counter()
+    areas, need = load_la(code, vintage)
+    graph = lacgeo_graph(areas)
+    result = build_patches(areas, need, graph=graph, seed=seed)
+    seconds = time.perf_counter() - start
+    labels = pd.factorize(result.patch_id, sort=True)[0]
+    quality = patch_quality(labels, areas, graph, shape_metrics=False)
+    n = quality.n_patches
+    return {
+        "lad_code": code,
+        "seconds": seconds,
+        "n_areas": len(areas),
+        "n_patches": n,
+        "n_in_band": round(quality.share_in_band * n),
+        "n_contiguous": round(quality.share_contiguous * n),
+        "island_bridges": len(graph.bridges),
+        "flags": dict(result.flags),
+    }
+
+
+def run_batch(vintage: str, seed: int) -> dict:
+    """lacgeo on every English LA; a failure is recorded for its LA, not raised."""
+    lads = datasets.read_lads()
+    rows, failures = [], {}
+    wall = time.perf_counter()
+    for code in lads.index:
+        try:
+            row = batch_la(code, vintage, seed)
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports every failure
+            failures[code] = f"{type(exc).__name__}: {exc}"
+            continue
+        row["lad_name"] = str(lads.at[code, "lad_name"])
+        rows.append(row)
+    wall = time.perf_counter() - wall
+    n_patches = sum(r["n_patches"] for r in rows)
+    worst = max(rows, key=lambda r: r["seconds"]) if rows else None
+    return {
+        "n_las": len(lads),
+        "n_ok": len(rows),
+        "failures": failures,
+        "wall_seconds": wall,
+        "total_seconds": sum(r["seconds"] for r in rows),
+        "total_patches": n_patches,
+        "share_in_band": sum(r["n_in_band"] for r in rows) / n_patches if n_patches else None,
+        "share_contiguous": sum(r["n_contiguous"] for r in rows) / n_patches if n_patches else None,
+        "median_la_seconds": statistics.median(r["seconds"] for r in rows) if rows else None,
+        "worst": {k: worst[k] for k in ("lad_code", "lad_name", "seconds", "n_areas")} if worst else None,
+        "flagged": {r["lad_code"]: {"lad_name": r["lad_name"], "flags": r["flags"]}
+                    for r in rows if r["flags"]},
+        "per_la": rows,
+    }
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _num(value, fmt: str) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
+
+
+def comparison_table(results: list[dict]) -> str:
+    head = ("| LA | tool | seconds | vs lacgeo | patches | pop min / median / max | in band "
+            "| contiguous | need between-share | Polsby-Popper |")
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
+    for la in results:
+        for run in la["runs"]:
+            q = run["quality"] or {}
+            seconds = _num(run["seconds"], ".2f") if run["status"] == "ok" else run["status"]
+            pops = (f"{q['pop_min']:,.0f} / {q['pop_median']:,.0f} / {q['pop_max']:,.0f}" if q else "-")
+            lines.append(
+                f"| {la['lad_name']} ({la['n_areas']} LSOAs) | {run['tool']} | {seconds} "
+                f"| {_num(run['speed_ratio'], '.1f') + 'x' if run['speed_ratio'] else '-'} "
+                f"| {q.get('n_patches', '-')} | {pops} "
+                f"| {_num(q.get('share_in_band'), '.0%')} | {_num(q.get('share_contiguous'), '.0%')} "
+                f"| {_num(q.get('between_share'), '.3f')} | {_num(q.get('polsby_popper'), '.3f')} |"
+            )
+    return "\n".join(lines)
+
+
+def batch_table(batch: dict) -> str:
+    worst = batch["worst"] or {}
+    rows = [
+        ("local authorities run", f"{batch['n_ok']} of {batch['n_las']}"),
+        ("total seconds (sum per LA, end to end)", f"{batch['total_seconds']:.1f}"),
+        ("wall seconds (whole loop)", f"{batch['wall_seconds']:.1f}"),
+        ("median seconds per LA", _num(batch["median_la_seconds"], ".2f")),
+        ("worst LA", f"{worst.get('lad_name')} ({worst.get('lad_code')}, {worst.get('n_areas')} LSOAs): "
+                     f"{_num(worst.get('seconds'), '.2f')} s" if worst else "-"),
+        ("total patches", f"{batch['total_patches']:,}"),
+        ("patches in band (8,000-12,000)", _num(batch["share_in_band"], ".2%")),
+        ("patches contiguous", _num(batch["share_contiguous"], ".2%")),
+        ("LAs with flagged patches", str(len(batch["flagged"]))),
+        ("LAs that failed", str(len(batch["failures"]))),
+    ]
+    lines = ["| batch (lacgeo, every English LA) | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    for code, item in batch["flagged"].items():
+        for pid, reason in item["flags"].items():
+            lines.append(f"| flagged: {item['lad_name']} ({code}) {pid} | {reason} |")
+    for code, error in batch["failures"].items():
+        lines.append(f"| failed: {code} | {error} |")
+    return "\n".join(lines)
+
+
+def machine_info() -> dict:
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "packages": {p: (metadata.version(p) if installed(p) else None) for p in PACKAGES},
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--las", default=",".join(DEFAULT_LAS),
+                        help="comma-separated LA codes for the head-to-head (default: %(default)s)")
+    parser.add_argument("--vintage", choices=("2011", "2021"), default="2011",
+                        help="LSOA vintage (default: %(default)s, to compare with published LSOA 2011 runs)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for every tool (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="timed runs per tool and LA; the median is reported (default: %(default)s)")
+    parser.add_argument("--spopt-timeout", type=float, default=120.0,
+                        help="seconds one spopt solve may take before it is stopped (default: %(default)s)")
+    parser.add_argument("--skip-batch", action="store_true", help="skip lacgeo on every English LA")
+    parser.add_argument("--skip-compare", action="store_true", help="skip the head-to-head")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    codes = [c.strip().upper() for c in args.las.split(",") if c.strip()]
+    report: dict = {
+        "settings": {"vintage": args.vintage, "seed": args.seed, "repeats": args.repeats,
+                     "target": TARGET, "band": [LOW, HIGH], "need": NEED,
+                     "spopt_timeout": args.spopt_timeout},
+        "machine": machine_info(),
+    }
+    print(f"# Patch benchmark (LSOA {args.vintage}, seed {args.seed}, {os.cpu_count()} CPUs, "
+          f"Python {report['machine']['python']})\n")
+    for tool in ("spopt", "pygeoda"):
+        if not installed(tool):
+            print(f"note: {tool} is not installed; it is skipped\n")
+
+    if not args.skip_compare:
+        results = [compare_la(code, args.vintage, args.seed, args.repeats, args.spopt_timeout)
+                   for code in codes]
+        report["comparison"] = results
+        print("## Head to head (partitioning step only; contiguity structures built beforehand)\n")
+        print(comparison_table(results))
+        print("\n'vs lacgeo' = tool seconds / lacgeo seconds. 'need between-share' = 1 - within/total "
+              "population-weighted sum of squares of IMD score (higher = more homogeneous patches).\n")
+
+    if not args.skip_batch:
+        batch = run_batch(args.vintage, args.seed)
+        report["batch"] = batch
+        print("## lacgeo on every English local authority\n")
+        print(batch_table(batch))
+        print()
+
+    report["total_seconds"] = time.perf_counter() - started
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=float) + "\n")
+    print(f"benchmark took {report['total_seconds']:.1f} s; results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
