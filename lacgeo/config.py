@@ -23,6 +23,44 @@ Direction = Literal["higher_is_worse", "higher_is_better"]
 Standardise = Literal["zscore", "rank", "exponential"]
 IslandPolicy = Literal["link_nearest", "separate", "error"]
 NEST_CHOICES = ("none", "ward", "msoa", "lad")
+SourceKind = Literal["counts", "points", "postcodes"]
+SourceGeography = Literal["lsoa21", "lsoa11", "msoa11", "ward"]
+MissingPolicy = Literal["error", "la_mean", "reweight"]
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """A council's own service-demand file, turned into a rate per 1,000 residents.
+
+    ``kind = "counts"``: one row per area code (``geography``), a count column and,
+    optionally, a denominator column. ``kind = "points"``: one row per record with
+    coordinates (``x_col``, ``y_col`` in ``crs``). ``kind = "postcodes"``: one row per
+    record with a postcode, matched to LSOAs through the user's ``lookup`` file.
+    """
+
+    name: str
+    """The indicator name to use in [[need.indicators]]."""
+    path: str
+    kind: SourceKind = "counts"
+    label: str = ""
+    sheet: str = ""
+    """XLSX only: the sheet to read (default: the first)."""
+    # counts
+    code_col: str = ""
+    value_col: str = ""
+    geography: SourceGeography = "lsoa21"
+    denominator_col: str = ""
+    # points
+    x_col: str = ""
+    y_col: str = ""
+    crs: str = ""
+    # postcodes
+    postcode_col: str = ""
+    lookup: str = ""
+    lookup_postcode_col: str = "postcode"
+    lookup_code_col: str = "lsoa_code"
+    synthetic: bool = False
+    """Made-up data: every output built from it is marked SYNTHETIC."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +68,7 @@ class IndicatorConfig:
     """One indicator in the need index."""
 
     name: str
-    """A shipped indicator (see ``lacgeo.need.SHIPPED_INDICATORS``)."""
+    """A shipped indicator (see ``lacgeo.need.SHIPPED_INDICATORS``) or a [[sources]] name."""
     weight: float = 1.0
     direction: Direction = "higher_is_worse"
     label: str = ""
@@ -47,7 +85,15 @@ class AreaConfig:
 @dataclass(frozen=True)
 class NeedConfig:
     standardise: Standardise = "zscore"
-    indicators: tuple[IndicatorConfig, ...] = (IndicatorConfig(name="imd_score", label="IMD score"),)
+    missing: MissingPolicy = "error"
+    """An area with no value: stop ("error"), use the LA mean ("la_mean", warned), or leave the
+    indicator out of that area's index and share its weight among the others ("reweight", warned)."""
+    indicators: tuple[IndicatorConfig, ...] = (
+        IndicatorConfig(name="imd_score", weight=2.0, label="IMD score"),
+        IndicatorConfig(name="preventable_mortality_smr", weight=1.0, label="Preventable mortality (SMR)"),
+    )
+    n_profiles: int = 5
+    """Need profiles: groups of areas with a similar shape of need (at most this many)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +125,7 @@ class RecommendConfig:
 @dataclass(frozen=True)
 class Config:
     area: AreaConfig = field(default_factory=AreaConfig)
+    sources: tuple[SourceConfig, ...] = ()
     need: NeedConfig = field(default_factory=NeedConfig)
     patches: PatchConfig = field(default_factory=PatchConfig)
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
@@ -127,6 +174,11 @@ def _convert(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             problems.append(f"{key} must be a whole number, found {type(value).__name__} {value!r}")
             return 0
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            problems.append(f"{key} must be true or false, found {type(value).__name__} {value!r}")
+            return False
         return value
     if tp is str and not isinstance(value, str):
         problems.append(f"{key} must be text, found {type(value).__name__} {value!r}")
@@ -195,12 +247,61 @@ def _check_values(config: Config, problems: list[str]) -> None:
         )
     elif indicators and sum(weights) == 0:
         problems.append("need.indicators weights are all zero; give at least one a positive weight")
+    _check_sources(config.sources, problems)
     names = [i.name for i in indicators]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         problems.append(f"need.indicators lists {', '.join(dupes)} more than once")
     if config.area.vintage not in VINTAGES:  # pragma: no cover - Literal check catches it first
         problems.append(f"area.vintage must be one of {VINTAGES}")
+
+
+_SOURCE_NEEDS = {
+    "counts": ("code_col", "value_col"),
+    "points": ("x_col", "y_col", "crs"),
+    "postcodes": ("postcode_col", "lookup"),
+}
+
+
+def _check_sources(sources: tuple[SourceConfig, ...], problems: list[str]) -> None:
+    seen: set[str] = set()
+    for k, src in enumerate(sources):
+        key = f"sources[{k}] ({src.name})"
+        if not src.name.isidentifier():
+            problems.append(f"{key}: name must be a simple identifier such as asc_referrals")
+        if src.name in seen:
+            problems.append(f"{key}: the name {src.name!r} is used by another source")
+        seen.add(src.name)
+        for needed in _SOURCE_NEEDS[src.kind]:
+            if not getattr(src, needed):
+                problems.append(f"{key}: kind = {src.kind!r} needs {needed}")
+        for attr in ("path", "lookup"):
+            value = getattr(src, attr)
+            if value and not Path(value).is_file():
+                problems.append(
+                    f"{key}: {attr} = {value!r} is not a file (a relative path is read from the config's folder)"
+                )
+
+
+def _resolve_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Make relative file paths in a parsed config relative to ``base_dir``."""
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            return str((base_dir / value).resolve())
+        return value
+
+    data = dict(data)
+    patches = data.get("patches")
+    if isinstance(patches, dict) and patches.get("nest_within") not in (None, *NEST_CHOICES):
+        data["patches"] = {**patches, "nest_within": fix(patches["nest_within"])}
+    sources = data.get("sources")
+    if isinstance(sources, list):
+        data["sources"] = [
+            {**src, **{k: fix(src[k]) for k in ("path", "lookup") if k in src}} if isinstance(src, dict) else src
+            for src in sources
+        ]
+    return data
 
 
 def config_from_dict(data: dict[str, Any], *, source: str = "config", base_dir: Path | None = None) -> Config:
@@ -210,9 +311,8 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config", base_dir: 
     file's folder) when given.
     """
     problems: list[str] = []
-    nest = data.get("patches", {}).get("nest_within") if isinstance(data.get("patches"), dict) else None
-    if base_dir is not None and isinstance(nest, str) and nest not in NEST_CHOICES and not Path(nest).is_absolute():
-        data = {**data, "patches": {**data["patches"], "nest_within": str((base_dir / nest).resolve())}}
+    if base_dir is not None:
+        data = _resolve_paths(data, base_dir)
     config = _build(Config, data, "", problems)
     if not problems:
         _check_values(config, problems)
@@ -269,16 +369,55 @@ vintage = "2021"             # "2021": LSOA 2021 + IoD2025;  "2011": LSOA 2011 +
 
 [need]
 standardise = "zscore"       # "zscore", "rank" or "exponential" (the IoD transform)
+missing = "error"            # an area with no value: "error", "la_mean" or "reweight" (both warn)
+n_profiles = 5               # need profiles: up to this many groups of areas with similar need
 
 # One table per indicator. Shipped indicators: imd_score and the domain scores
 # (income_score, employment_score, education_score, health_score, crime_score,
 # housing_score, environment_score; vintage 2011 has only income/employment scores),
-# and preventable_mortality_smr (Local Health, under-75 preventable deaths SMR).
+# preventable_mortality_smr (Local Health, under-75 preventable deaths SMR), or the
+# name of one of your [[sources]] below.
 [[need.indicators]]
 name = "imd_score"
 label = "IMD score"
-weight = 1.0
+weight = 2.0
 direction = "higher_is_worse"  # or "higher_is_better"
+
+[[need.indicators]]
+name = "preventable_mortality_smr"
+label = "Preventable mortality (SMR)"
+weight = 1.0
+direction = "higher_is_worse"
+
+# Your own service-demand data (kept private: point records never reach any output).
+# Counts per area code (CSV or XLSX; geography lsoa21, lsoa11, msoa11 or ward):
+# [[sources]]
+# name = "asc_referrals"
+# label = "Adult social care referrals"
+# kind = "counts"
+# path = "asc_referrals_2025.xlsx"
+# code_col = "LSOA code"
+# value_col = "Referrals"
+# geography = "lsoa21"
+#
+# Point records with coordinates (crs "EPSG:27700" for easting/northing, "EPSG:4326" for lon/lat):
+# [[sources]]
+# name = "safeguarding"
+# kind = "points"
+# path = "safeguarding_concerns.csv"
+# x_col = "easting"
+# y_col = "northing"
+# crs = "EPSG:27700"
+#
+# Records with postcodes, matched with your own postcode -> LSOA lookup (never online):
+# [[sources]]
+# name = "evictions"
+# kind = "postcodes"
+# path = "evictions.csv"
+# postcode_col = "postcode"
+# lookup = "postcode_to_lsoa21.csv"
+# lookup_postcode_col = "pcds"
+# lookup_code_col = "lsoa21cd"
 
 [patches]
 target_population = 10000    # people per Local Area Coordinator

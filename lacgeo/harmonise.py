@@ -12,12 +12,18 @@ Shipped indicators come from two places:
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from . import datasets
+from . import datasets, load
+from .config import SourceConfig
 from .errors import ValidationError
-from .schema import AREA_CODE, MSOA_CODE, POPULATION
+from .schema import AREA_CODE, BNG, MSOA_CODE, POPULATION, WARD_CODE
 
 MORTALITY_COLUMN = "Deaths from causes considered preventable, under 75 years, SMR"
 
@@ -81,3 +87,256 @@ def assign_to_units(
             f"({', '.join(bad[:5])}); the unit file must cover the whole local authority"
         )
     return unit.astype(str).rename("nest_unit")
+
+
+# --- council service-demand sources ------------------------------------------------------
+
+GEOGRAPHY_LABEL = {"lsoa21": "LSOA 2021", "lsoa11": "LSOA 2011", "msoa11": "MSOA 2011", "ward": "ward"}
+
+
+@dataclass(frozen=True)
+class SourceCounts:
+    """A service-demand source on the analysis areas.
+
+    ``count`` and ``denominator`` are extensive (whole numbers after apportioning, the
+    source total preserved); ``reason`` says why an area's count is missing ("" if not).
+    """
+
+    name: str
+    count: pd.Series
+    denominator: pd.Series
+    reason: pd.Series
+    synthetic: bool
+
+
+def _national_codes(geography: str) -> pd.DataFrame:
+    """Every code of a geography with the LSOAs (of both vintages) it covers."""
+    if geography in ("lsoa21", "lsoa11"):
+        return pd.read_parquet(
+            datasets.data_file(f"{geography[:4]}{geography[4:]}.parquet"), columns=[POPULATION, "lad_code"]
+        )
+    raise ValueError(geography)
+
+
+def _mapping(geography: str, areas: pd.DataFrame, vintage: str) -> pd.DataFrame:
+    """Rows (source, target, weight) that carry a source unit's count to analysis LSOAs.
+
+    Weights are populations of the targets; targets outside the LA are kept so the
+    share belonging to neighbouring authorities is dropped, not piled onto this LA.
+    """
+    analysis = "lsoa21" if vintage == "2021" else "lsoa11"
+    if geography == analysis:
+        return pd.DataFrame({"source": areas.index, "target": areas.index, "weight": 1.0})
+    if geography in ("msoa11", "ward"):
+        col = MSOA_CODE if geography == "msoa11" else WARD_CODE
+        return pd.DataFrame(
+            {"source": areas[col].to_numpy(), "target": areas.index, "weight": areas[POPULATION].to_numpy(dtype=float)}
+        )
+    lookup = datasets.read_lsoa_lookup()
+    src_col, dst_col = ("lsoa11_code", "lsoa21_code") if geography == "lsoa11" else ("lsoa21_code", "lsoa11_code")
+    rows = lookup[lookup[dst_col].isin(areas.index)]
+    rows = lookup[lookup[src_col].isin(rows[src_col])]
+    pop = _national_codes(analysis)[POPULATION]
+    return pd.DataFrame(
+        {
+            "source": rows[src_col].to_numpy(),
+            "target": rows[dst_col].to_numpy(),
+            "weight": rows[dst_col].map(pop).to_numpy(dtype=float),
+        }
+    )
+
+
+def apportion(values: pd.Series, mapping: pd.DataFrame) -> pd.Series:
+    """Split extensive values (counts) from source units onto targets by weight.
+
+    Each source's value is shared in proportion to its targets' weights and rounded to
+    whole numbers with the largest-remainder method, so every source total is kept
+    exactly. A missing source value makes its targets missing.
+    """
+    m = mapping[mapping["source"].isin(values.index)].copy()
+    m["value"] = m["source"].map(values)
+    total_w = m.groupby("source")["weight"].transform("sum")
+    n_targets = m.groupby("source")["weight"].transform("size")
+    share = (m["weight"] / total_w).where(total_w > 0, 1.0 / n_targets)
+    exact = m["value"] * share
+    base = np.floor(exact)
+    short = (m["value"] - base.groupby(m["source"]).transform("sum")).round()
+    m = m.assign(_rem=exact - base, _key=m["target"].astype(str))
+    order = m.sort_values(["source", "_rem", "_key"], ascending=[True, False, True]).groupby("source").cumcount() + 1
+    m["part"] = base + (order.reindex(m.index) <= short).astype(float)
+    m.loc[m["value"].isna(), "part"] = np.nan
+    return m.groupby("target")["part"].sum(min_count=1)
+
+
+def _check_codes(codes: pd.Series, src: SourceConfig, geography: str, vintage: str, source: str) -> None:
+    """Codes must exist in the declared geography; diagnose a wrong vintage or nation."""
+    problems = []
+    dup = codes[codes.duplicated()].unique()
+    if len(dup):
+        problems.append(
+            f"{source}, column {src.code_col!r}: {len(dup)} codes appear more than once "
+            f"({', '.join(dup[:5])}); keep one row per area"
+        )
+    if geography in ("lsoa21", "lsoa11"):
+        known = _national_codes(geography).index
+        unknown = codes[~codes.isin(known)]
+        if len(unknown):
+            other = "lsoa11" if geography == "lsoa21" else "lsoa21"
+            in_other = unknown.isin(_national_codes(other).index).mean()
+            welsh = unknown.str.startswith("W").mean()
+            if in_other > 0.5:
+                tip = (
+                    f'the file looks like {GEOGRAPHY_LABEL[other]} codes; set geography = "{other}" in this '
+                    "[[sources]] table"
+                )
+            elif welsh > 0.5:
+                tip = "these are Welsh codes; lacgeo covers English local authorities"
+            else:
+                tip = f"check the file holds {GEOGRAPHY_LABEL[geography]} codes (E01...)"
+            problems.append(
+                f"{source}, column {src.code_col!r}: {len(unknown)} codes are not "
+                f"{GEOGRAPHY_LABEL[geography]} codes ({', '.join(unknown[:5])}): {tip}"
+            )
+    if problems:
+        raise ValidationError(problems)
+
+
+def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> SourceCounts:
+    """Load one service-demand source and bring its counts onto the analysis LSOAs."""
+    source = Path(src.path).name
+    if src.kind == "counts":
+        cols = [src.code_col, src.value_col] + ([src.denominator_col] if src.denominator_col else [])
+        table = load.read_table(src.path, columns=cols, sheet=src.sheet)
+        codes = load.normalise_codes(table[src.code_col], source=source)
+        _check_codes(codes, src, src.geography, vintage, source)
+        count, why = load.parse_numbers(table[src.value_col], source=source, column=src.value_col)
+        _check_counts(count, source=source, column=src.value_col, rows=table.index)
+        count.index = why.index = pd.Index(codes, name="source")
+        denominator = None
+        if src.denominator_col:
+            denominator, dwhy = load.parse_numbers(
+                table[src.denominator_col], source=source, column=src.denominator_col
+            )
+            _check_counts(denominator, source=source, column=src.denominator_col, rows=table.index)
+            zero = denominator.index[(denominator == 0).to_numpy()]
+            if len(zero):
+                raise ValidationError(
+                    f"{source}, column {src.denominator_col!r}: {len(zero)} rows have a zero "
+                    f"denominator (rows {', '.join(map(str, zero[:5]))}); a rate needs people "
+                    "at risk"
+                )
+            denominator.index = pd.Index(codes, name="source")
+        mapping = _mapping(src.geography, areas, vintage)
+        area_count = apportion(count, mapping).reindex(areas.index)
+        reason = pd.Series("", index=areas.index, dtype=object)
+        src_reason = mapping.assign(r=mapping["source"].map(why))
+        src_reason = src_reason[src_reason["target"].isin(areas.index) & src_reason["r"].fillna("").ne("")]
+        reason.loc[src_reason["target"].to_numpy()] = src_reason["r"].to_numpy()
+        absent = area_count.isna() & reason.eq("")
+        reason[absent] = f"no row in {source}"
+        denom = (
+            apportion(denominator, mapping).reindex(areas.index)
+            if denominator is not None
+            else areas[POPULATION].astype(float)
+        )
+    elif src.kind == "points":
+        points = load.read_points(src.path, x_col=src.x_col, y_col=src.y_col, crs=src.crs, sheet=src.sheet)
+        area_count = points_to_areas(points, areas, source=source)
+        reason = pd.Series("", index=areas.index, dtype=object)
+        denom = areas[POPULATION].astype(float)
+    else:
+        area_count = postcodes_to_areas(src, areas, vintage=vintage)
+        reason = pd.Series("", index=areas.index, dtype=object)
+        denom = areas[POPULATION].astype(float)
+    synthetic = src.synthetic or "synthetic" in Path(src.path).name.lower()
+    return SourceCounts(
+        src.name,
+        area_count.rename(src.name),
+        denom.rename(f"{src.name}_denominator"),
+        reason.rename(f"{src.name}_missing"),
+        synthetic,
+    )
+
+
+def _check_counts(values: pd.Series, *, source: str, column: str, rows: pd.Index) -> None:
+    bad = values.notna() & ((values < 0) | (values != np.floor(values)))
+    if bad.any():
+        where = [f"row {r}: {v:g}" for r, v in zip(rows[bad.to_numpy()], values[bad], strict=True)]
+        raise ValidationError(
+            f"{source}, column {column!r}: {int(bad.sum())} values are negative or not whole "
+            f"numbers ({', '.join(where[:5])}); counts must be 0, 1, 2, ..."
+        )
+
+
+def points_to_areas(
+    points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, source: str, max_outside: float = 0.5
+) -> pd.Series:
+    """Count point records per area by spatial join (points on a boundary count once).
+
+    If most points fall outside the local authority, the coordinates are almost
+    certainly wrong: the error says whether swapping x and y would fix it.
+    """
+    joined = gpd.sjoin(points, areas[[areas.geometry.name]], how="left", predicate="intersects")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    outside = joined["index_right"].isna() if "index_right" in joined else joined[AREA_CODE].isna()
+    share_out = float(outside.mean())
+    if share_out > max_outside:
+        swapped = gpd.GeoSeries(gpd.points_from_xy(points.geometry.y, points.geometry.x), crs=points.crs)
+        tip = "check the declared crs (EPSG:27700 for easting/northing, EPSG:4326 for lon/lat)"
+        raw = points.to_crs("EPSG:4326")
+        swap_ll = gpd.GeoSeries(gpd.points_from_xy(raw.geometry.y, raw.geometry.x), crs="EPSG:4326").to_crs(BNG)
+        la = areas.union_all()
+        if swapped.within(la).mean() > 0.5 or swap_ll.within(la).mean() > 0.5:
+            tip = "the x and y columns look swapped (latitude given as x?); exchange x_col and y_col"
+        raise ValidationError(
+            f"{source}: {share_out:.0%} of {len(points)} points lie outside the local authority; {tip}"
+        )
+    if outside.any():
+        warnings.warn(
+            f"{source}: {int(outside.sum())} of {len(points)} points lie outside the local authority "
+            "and are not counted",
+            PointsOutsideWarning,
+            stacklevel=2,
+        )
+    key = "index_right" if "index_right" in joined else AREA_CODE
+    counts = joined.loc[~outside, key].value_counts()
+    return counts.reindex(areas.index, fill_value=0).astype(float)
+
+
+class PointsOutsideWarning(UserWarning):
+    """Some point records fall outside the local authority."""
+
+
+def postcodes_to_areas(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> pd.Series:
+    """Count records per LSOA through the user's own postcode lookup (never an online service)."""
+    source = Path(src.path).name
+    records = load.read_table(src.path, columns=[src.postcode_col], sheet=src.sheet)
+    lookup = load.read_table(src.lookup, columns=[src.lookup_postcode_col, src.lookup_code_col])
+
+    def norm(s: pd.Series) -> pd.Series:
+        return s.fillna("").astype(str).str.replace(r"\s+", "", regex=True).str.upper()
+
+    table = pd.Series(norm(lookup[src.lookup_code_col]).to_numpy(), index=norm(lookup[src.lookup_postcode_col]))
+    table = table[~table.index.duplicated(keep="first")]
+    codes = norm(records[src.postcode_col]).map(table)
+    unmatched = codes.isna()
+    if unmatched.mean() > 0.05:
+        raise ValidationError(
+            f"{source}, column {src.postcode_col!r}: {int(unmatched.sum())} of {len(codes)} "
+            f"postcodes are not in {Path(src.lookup).name} (rows {load._first(codes.index[unmatched])}); "
+            "check the lookup covers the area and the postcode column"
+        )
+    if unmatched.any():
+        warnings.warn(
+            f"{source}: {int(unmatched.sum())} postcodes are not in the lookup and are not counted",
+            PointsOutsideWarning,
+            stacklevel=2,
+        )
+    per_code = codes[~unmatched].value_counts()
+    analysis = "lsoa21" if vintage == "2021" else "lsoa11"
+    lookup_geo = (
+        analysis
+        if per_code.index.isin(areas.index).mean() > 0.5 or per_code.empty
+        else ("lsoa11" if analysis == "lsoa21" else "lsoa21")
+    )
+    return apportion(per_code.astype(float), _mapping(lookup_geo, areas, vintage)).reindex(areas.index).fillna(0.0)

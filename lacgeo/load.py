@@ -5,11 +5,14 @@ The shipped national data is read by :mod:`lacgeo.datasets`.
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 
@@ -62,3 +65,166 @@ def read_polygons(path: str | Path, *, code_col: str) -> gpd.GeoDataFrame:
         frame = frame.set_geometry(shapely.make_valid(frame.geometry.values))
     frame.index.name = code_col
     return frame[[frame.geometry.name]]
+
+
+class EncodingWarning(UserWarning):
+    """A text file was not UTF-8 and was read as Windows-1252."""
+
+
+class CodeRepairWarning(UserWarning):
+    """Area codes with spaces or lower case were repaired."""
+
+
+# Markers statistical publishers use for suppressed or unavailable cells. A cell with
+# one of these is missing with that reason, never zero.
+SUPPRESSION_MARKERS = frozenset({"*", "c", ":", "..", "x", "~", "-", "[c]", "[x]", "[z]", "[low]", "n/a", "na"})
+
+
+def _first(items, n: int = 5) -> str:
+    items = list(items)
+    return ", ".join(map(str, items[:n])) + (", ..." if len(items) > n else "")
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        warnings.warn(
+            f"{path}: not UTF-8; read as Windows-1252 (cp1252). Save it as UTF-8 CSV to silence this",
+            EncodingWarning,
+            stacklevel=3,
+        )
+        return raw.decode("cp1252", errors="replace")
+
+
+def _find_header(rows: list[list[object]], columns: list[str]) -> int:
+    """Index of the first row that contains every wanted column name (XLSX titles often come first)."""
+    wanted = {c.strip().casefold() for c in columns}
+    for i, row in enumerate(rows[:30]):
+        cells = {str(c).strip().casefold() for c in row if c is not None}
+        if wanted <= cells:
+            return i
+    return 0
+
+
+def read_table(path: str | Path, *, columns: list[str], sheet: str = "") -> pd.DataFrame:
+    """Read a CSV or XLSX table as text, keeping every cell exactly as written.
+
+    The header row may start a few rows down (titles above a table in a spreadsheet);
+    it is the first row holding all of ``columns``. Text files may be UTF-8 (with or
+    without a byte-order mark) or Windows-1252 (warned). A missing column is an error
+    that suggests the closest name.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise ValidationError(f"{path}: the file is empty")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".xlsx", ".xlsm"}:
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            if sheet and sheet not in book.sheetnames:
+                raise ValidationError(f"{path}: no sheet {sheet!r}; sheets are {', '.join(book.sheetnames)}")
+            rows = [list(r) for r in (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)]
+            book.close()
+        elif suffix in {".csv", ".txt", ".tsv"}:
+            text = _read_text(path)
+            sep = "\t" if suffix == ".tsv" else ","
+            rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+        else:
+            raise ValidationError(f"{path}: unsupported table format {suffix!r}; use CSV or XLSX")
+    except ValidationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file, reported in one line
+        raise ValidationError(f"{path}: cannot read it as a {suffix.lstrip('.').upper()} table ({exc})") from None
+    numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(c not in (None, "") for c in r)]
+    if not numbered:
+        raise ValidationError(f"{path}: the file has no rows")
+    head = _find_header([r for _, r in numbered], columns)
+    header = [str(c).strip() if c is not None else "" for c in numbered[head][1]]
+    width = len(header)
+    body = [
+        [("" if c is None else str(c)) for c in (list(r) + [None] * (width - len(r)))[:width]]
+        for _, r in numbered[head + 1 :]
+    ]
+    table = pd.DataFrame(body, columns=header, dtype="string")
+    table.index = pd.Index([n for n, _ in numbered[head + 1 :]], name="row")  # spreadsheet/file row numbers
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        tips = []
+        for col in missing:
+            close = difflib.get_close_matches(col, header, n=1, cutoff=0.5)
+            tips.append(f"{col!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ValidationError(f"{path}: no column {', '.join(tips)}; the header has {_first(header, 8)}")
+    if table.empty:
+        raise ValidationError(f"{path}: the table has a header but no data rows")
+    return table
+
+
+def parse_numbers(values: pd.Series, *, source: str, column: str) -> tuple[pd.Series, pd.Series]:
+    """Numbers from text cells: thousands separators allowed, suppression markers kept as missing.
+
+    Returns ``(numbers, reason)``: ``reason`` is "" for a number and says why a value
+    is missing otherwise ("suppressed ('*')", "blank"). Text that is neither a number
+    nor a known marker is an error listing the rows.
+    """
+    text = values.fillna("").astype(str).str.strip()
+    cleaned = text.str.replace(",", "", regex=False).str.replace("\u00a0", "", regex=False)
+    numbers = pd.to_numeric(cleaned, errors="coerce")
+    reason = pd.Series("", index=values.index, dtype=object)
+    marker = text.str.casefold().isin(SUPPRESSION_MARKERS)
+    reason[marker] = "suppressed (" + text[marker].map(repr) + ")"
+    reason[text == ""] = "blank"
+    bad = numbers.isna() & (reason == "")
+    if bad.any():
+        rows = [f"row {r}: {v!r}" for r, v in text[bad].items()]
+        raise ValidationError(
+            f"{source}, column {column!r}: {int(bad.sum())} cells are not numbers ({_first(rows)}); "
+            "use numbers, or a suppression marker such as * or c"
+        )
+    return numbers.astype(float), reason
+
+
+def normalise_codes(codes: pd.Series, *, source: str) -> pd.Series:
+    """Area codes stripped of spaces and upper-cased, with a warning if any changed."""
+    text = codes.fillna("").astype(str)
+    fixed = text.str.replace(r"\s+", "", regex=True).str.upper()
+    changed = text != fixed
+    if changed.any():
+        warnings.warn(
+            f"{source}: repaired {int(changed.sum())} codes with spaces or lower case "
+            f"({_first(text[changed].map(repr))})",
+            CodeRepairWarning,
+            stacklevel=2,
+        )
+    return fixed
+
+
+def read_points(path: str | Path, *, x_col: str, y_col: str, crs: str, sheet: str = "") -> gpd.GeoDataFrame:
+    """Point records from a table with coordinates in ``crs``, returned in EPSG:27700."""
+    table = read_table(path, columns=[x_col, y_col], sheet=sheet)
+    problems = []
+    coords = {}
+    for col in (x_col, y_col):
+        numbers = pd.to_numeric(table[col].str.strip().str.replace(",", "", regex=False), errors="coerce")
+        bad = numbers.isna()
+        if bad.any():
+            problems.append(
+                f"{path}, column {col!r}: {int(bad.sum())} records have no usable coordinate "
+                f"(rows {_first(table.index[bad])})"
+            )
+        coords[col] = numbers
+    if problems:
+        raise ValidationError(problems)
+    try:
+        points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(coords[x_col], coords[y_col]), index=table.index, crs=crs)
+    except Exception as exc:  # noqa: BLE001 - pyproj raises several types for a bad CRS
+        raise ValidationError(
+            f"{path}: crs = {crs!r} is not a coordinate reference system ({exc}); "
+            "use EPSG:27700 for easting/northing or EPSG:4326 for longitude/latitude"
+        ) from None
+    return points.to_crs(BNG)

@@ -9,7 +9,8 @@ reported next to it, so every number can be explained.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,38 +28,55 @@ SHIPPED_INDICATORS: dict[str, str] = {
 }
 
 STANDARDISE_METHODS = ("zscore", "rank", "exponential")
+MISSING_POLICIES = ("error", "la_mean", "reweight")
+
+
+class MissingValueWarning(UserWarning):
+    """An indicator had no value for some areas and the configured policy filled the gap."""
 
 
 def read_indicators(
-    codes: pd.Index, names: Sequence[str], *, vintage: str, deprivation: pd.DataFrame | None = None
+    codes: pd.Index,
+    names: Sequence[str],
+    *,
+    vintage: str,
+    deprivation: pd.DataFrame | None = None,
+    sources: Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
-    """Shipped indicator values for ``codes`` (one column per name)."""
-    unknown = [n for n in names if n not in SHIPPED_INDICATORS]
+    """Indicator values for ``codes``, one column per name.
+
+    A name is a shipped indicator (``SHIPPED_INDICATORS``) or a key of ``sources``
+    (council service demand already brought onto the areas, e.g. rates per 1,000).
+    """
+    sources = dict(sources or {})
+    known = list(SHIPPED_INDICATORS) + list(sources)
+    unknown = [n for n in names if n not in known]
     if unknown:
         tips = []
         for n in unknown:
-            close = difflib.get_close_matches(n, list(SHIPPED_INDICATORS), n=1)
+            close = difflib.get_close_matches(n, known, n=1)
             tips.append(f"{n!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise ConfigError(
-            f"need.indicators: unknown indicator {', '.join(tips)}; shipped indicators are "
+            f"need.indicators: unknown indicator {', '.join(tips)}; use a shipped indicator ("
             + ", ".join(SHIPPED_INDICATORS)
+            + ") or the name of a [[sources]] table"
         )
-    if deprivation is None:
+    if deprivation is None and any(n in SHIPPED_INDICATORS for n in names):
         deprivation = datasets.read_deprivation(codes, vintage=vintage)
     columns = {}
     for name in names:
-        if name == "preventable_mortality_smr":
+        if name in sources:
+            columns[name] = sources[name].reindex(codes)
+        elif name == "preventable_mortality_smr":
             columns[name] = harmonise.mortality_to_lsoa(codes, vintage=vintage)
         elif name in deprivation.columns:
             columns[name] = deprivation[name]
         else:
             raise ConfigError(
-                f"need.indicators: {name!r} is not published for vintage {vintage} "
-                f"(IoD2019 has scores only for IMD, income and employment); use the rank-based "
-                f"standardisation of another domain, or vintage 2021"
+                f"need.indicators: {name!r} is not available for vintage {vintage}: IoD2019 scores are shipped "
+                "only for IMD, income and employment; choose one of those, or vintage 2021"
             )
-    frame = pd.DataFrame(columns, index=codes)
-    return frame
+    return pd.DataFrame(columns, index=codes)
 
 
 def standardise(values: pd.Series, *, method: str = "zscore", higher_is_worse: bool = True) -> pd.Series:
@@ -93,19 +111,56 @@ def compute_need_index(
     specs: Sequence[IndicatorConfig],
     *,
     method: str = "zscore",
+    missing: str = "error",
+    reasons: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Need index and each indicator's contribution.
 
     Returns a frame on ``indicators.index`` with ``need_index`` and one
     ``contrib_<name>`` column per indicator; the contributions sum to the index.
+
+    ``missing`` decides what an area with no value gets: ``"error"`` stops and lists
+    the areas (with ``reasons`` such as "suppressed ('*')" when given); ``"la_mean"``
+    gives it the local authority mean of that indicator; ``"reweight"`` leaves the
+    indicator out of that area's index and shares its weight among the others. Both
+    fills warn, naming the areas.
     """
+    if missing not in MISSING_POLICIES:
+        raise ConfigError(f"need.missing = {missing!r}; use one of {', '.join(MISSING_POLICIES)}")
     total = sum(s.weight for s in specs)
     if total <= 0:
         raise ConfigError("need.indicators: weights must add up to more than zero")
+    problems = []
+    z = pd.DataFrame(index=indicators.index)
+    for spec in specs:
+        values = indicators[spec.name].astype(float)
+        gap = values.index[values.isna()]
+        if len(gap):
+            why = reasons[spec.name].reindex(gap).fillna("") if reasons is not None and spec.name in reasons else None
+            listed = ", ".join(f"{c} ({why[c]})" if why is not None and why[c] else str(c) for c in gap[:5])
+            if missing == "error":
+                problems.append(
+                    f"indicator {spec.name!r} has no value for {len(gap)} areas ({listed}); lacgeo never fills "
+                    'missing values silently: set need.missing = "la_mean" or "reweight", or fix the source'
+                )
+                continue
+            fill = "the local authority mean" if missing == "la_mean" else "the other indicators (reweighted)"
+            warnings.warn(
+                f"indicator {spec.name!r} has no value for {len(gap)} areas ({listed}); using {fill}",
+                MissingValueWarning,
+                stacklevel=2,
+            )
+            if missing == "la_mean":
+                values = values.fillna(values.mean())
+        present = values.dropna()
+        z[spec.name] = standardise(present, method=method, higher_is_worse=spec.direction == "higher_is_worse")
+    if problems:
+        raise ValidationError(problems)
+    weights = pd.DataFrame({s.name: float(s.weight) for s in specs}, index=indicators.index).where(z.notna(), 0.0)
+    share = weights.div(weights.sum(axis=1), axis=0)
     out = pd.DataFrame(index=indicators.index)
     for spec in specs:
-        z = standardise(indicators[spec.name], method=method, higher_is_worse=spec.direction == "higher_is_worse")
-        out[f"contrib_{spec.name}"] = spec.weight / total * z
+        out[f"contrib_{spec.name}"] = (share[spec.name] * z[spec.name]).fillna(0.0)
     out.insert(0, NEED_INDEX, out.sum(axis=1))
     return out
 

@@ -38,6 +38,13 @@ class RunResult:
     """Every file the run read: shipped data first, then the user's files."""
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, harmonise.SourceCounts] = field(default_factory=dict)
+    """Council service-demand sources on the areas (counts are never written per area)."""
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether any input is made-up (SYNTHETIC) data; every output then says so."""
+        return any(s.synthetic for s in self.sources.values())
 
     @property
     def recommended(self) -> gpd.GeoDataFrame:
@@ -74,13 +81,26 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
             lad_code, lad_name = datasets.resolve_la(config.area.la)
             areas = datasets.read_areas(lad_code, vintage=vintage)
             deprivation = datasets.read_deprivation(areas.index, vintage=vintage)
+            sources = [harmonise.read_source(src, areas, vintage=vintage) for src in config.sources]
+            for src in config.sources:
+                inputs += [src.path] + ([src.lookup] if src.kind == "postcodes" else [])
+            rates = {s.name: s.count / s.denominator * 1000.0 for s in sources}
+            reasons = pd.DataFrame({s.name: s.reason for s in sources}, index=areas.index)
             names = [i.name for i in config.need.indicators]
-            indicators = need.read_indicators(areas.index, names, vintage=vintage, deprivation=deprivation)
+            indicators = need.read_indicators(
+                areas.index, names, vintage=vintage, deprivation=deprivation, sources=rates
+            )
         with _stage(timings, "validate"):
             validate.validate_areas(areas, source=f"lsoa{vintage[2:]}.parquet")
             validate.validate_indicators(indicators, source=f"indicators for {lad_name}")
         with _stage(timings, "need"):
-            index = need.compute_need_index(indicators, config.need.indicators, method=config.need.standardise)
+            index = need.compute_need_index(
+                indicators,
+                config.need.indicators,
+                method=config.need.standardise,
+                missing=config.need.missing,
+                reasons=reasons,
+            )
             areas = areas.join(need.deprivation_columns(deprivation, areas["population"])).join(index)
         with _stage(timings, "patches"):
             p = config.patches
@@ -117,7 +137,16 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
         shipped += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
     inputs = [str(datasets.data_file(name)) for name in shipped] + inputs
     result = RunResult(
-        config, lad_code, lad_name, areas, patches, indicators, list(dict.fromkeys(inputs)), messages, timings
+        config,
+        lad_code,
+        lad_name,
+        areas,
+        patches,
+        indicators,
+        list(dict.fromkeys(inputs)),
+        messages,
+        timings,
+        sources={s.name: s for s in sources},
     )
     log.info(
         "%s: %d areas, %d patches; phase 1: %s",

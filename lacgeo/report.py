@@ -61,14 +61,25 @@ PATCH_COLUMNS = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCES
 ]
 PACKAGES = ["numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyarrow", "libpysal", "pymetis", "folium", "scipy"]
 FLOAT_FORMAT = "%.6f"
+SMALL_COUNT_MAX = 7  # user-supplied counts of 1-7 are never disclosed (NHS Digital small-number rule)
 
 
 def area_table(result: RunResult) -> gpd.GeoDataFrame:
-    """The ``areas`` layer: one row per small area."""
+    """The ``areas`` layer: one row per small area.
+
+    Indicator values appear as ``value_<name>``. For council service-demand sources
+    the value (a rate) is blanked where the area's count is between 1 and
+    ``SMALL_COUNT_MAX``, so a small count cannot be read back from rate x population.
+    Counts themselves and point records never appear in any output.
+    """
     contrib = [c for c in result.areas.columns if c.startswith("contrib_")]
-    cols = AREA_COLUMNS + list(result.indicators.columns) + contrib
-    table = result.areas[cols + ["geometry"]].join(result.indicators.add_prefix("value_"), how="left")
-    table = table.drop(columns=list(result.indicators.columns))
+    table = result.areas[AREA_COLUMNS + contrib + ["geometry"]].copy()
+    values = result.indicators.add_prefix("value_")
+    for name, src in result.sources.items():
+        col = f"value_{name}"
+        if col in values:
+            values[col] = values[col].mask(src.count.reindex(values.index).between(1, SMALL_COUNT_MAX))
+    table = table.join(values)
     table.index.name = AREA_CODE
     return table.sort_index()
 

@@ -58,18 +58,18 @@ def validate_areas(areas: gpd.GeoDataFrame, *, source: str = "areas") -> None:
 
 
 def validate_indicators(indicators: pd.DataFrame, *, source: str = "indicators") -> None:
-    """Check indicator values: numeric, finite, present."""
+    """Check indicator values are numbers and finite. Missing values are the need stage's to
+    handle (its ``missing`` policy), so they are not an error here."""
     problems: list[str] = []
     for col in indicators.columns:
         values = pd.to_numeric(indicators[col], errors="coerce")
-        missing = indicators.index[values.isna()]
-        if len(missing):
-            problems.append(
-                f"{source}, column {col!r}: {len(missing)} areas have no value ({_first(missing)}); "
-                "lacgeo never fills missing values silently"
-            )
+        text = indicators.index[values.isna() & indicators[col].notna()]
+        if len(text):
+            problems.append(f"{source}, column {col!r}: {len(text)} values are not numbers ({_first(text)})")
         inf = indicators.index[np.isinf(values.fillna(0))]
         if len(inf):
-            problems.append(f"{source}, column {col!r}: {len(inf)} infinite values ({_first(inf)})")
+            problems.append(
+                f"{source}, column {col!r}: {len(inf)} infinite values ({_first(inf)}); a rate with a zero denominator?"
+            )
     if problems:
         raise ValidationError(problems)

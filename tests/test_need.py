@@ -83,7 +83,7 @@ def test_unknown_indicator_suggests_a_shipped_one():
 
 
 def test_domain_without_2019_score_is_explained():
-    with pytest.raises(ConfigError, match="'health_score' is not published for vintage 2011"):
+    with pytest.raises(ConfigError, match="'health_score' is not available for vintage 2011"):
         read_indicators(pd.Index(["E01031356"]), ["health_score"], vintage="2011")
 
 
