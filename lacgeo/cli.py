@@ -44,6 +44,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("lacgeo-output") / _slug(lad_name)
     result = run(config, out=out, overwrite=args.overwrite)
     rec = result.recommended
+    if result.synthetic:
+        sys.stdout.write(
+            "SYNTHETIC: this run uses made-up service-demand data; its outputs are for trying lacgeo out.\n"
+        )
     sys.stdout.write(
         f"{result.lad_name}: {len(result.areas)} LSOAs, {len(result.patches)} patches "
         f"(population {result.patches['population'].min():,}-{result.patches['population'].max():,})\n"

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import datasets, harmonise
+from . import datasets, harmonise, rates
 from .config import IndicatorConfig
 from .errors import ConfigError, ValidationError
-from .schema import IMD_DECILE, IMD_QUINTILE, IMD_SCORE, LOCAL_QUINTILE, NEED_INDEX
+from .schema import IMD_DECILE, IMD_QUINTILE, IMD_SCORE, LOCAL_QUINTILE, NEED_INDEX, POPULATION
 
 IOD_DOMAINS = ("imd", "income", "employment", "education", "health", "crime", "housing", "environment")
 
@@ -192,3 +192,137 @@ def deprivation_columns(deprivation: pd.DataFrame, population: pd.Series) -> pd.
             LOCAL_QUINTILE: local_quintile(deprivation[IMD_SCORE], population),
         }
     )
+
+
+def need_profiles(
+    indicators: pd.DataFrame,
+    specs: Sequence[IndicatorConfig],
+    *,
+    population: pd.Series,
+    n_profiles: int = 5,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Group areas by the *shape* of their need and label each group in plain words.
+
+    Indicators are put on one scale (within-LA z-scores, oriented so higher means more
+    need) and clustered with k-means (scikit-learn, ``random_state=seed``), weighting
+    areas by population. The number of groups is at most ``n_profiles`` and at most
+    the number of distinct areas. A group is named from its centre: indicators at
+    least 0.75 standard deviations above the local average ("High IMD score and
+    preventable mortality"), "High need across indicators" when all are raised,
+    "Lower need" when all are at least half a standard deviation below, otherwise
+    "Near the local average". An area with a missing value (only possible under a fill
+    policy) is placed on the local average for that indicator.
+
+    Returns ``need_profile`` (the label) and ``need_profile_id`` per area.
+    """
+    from sklearn.cluster import KMeans
+
+    labels = {s.name: _in_sentence(s.label or s.name.replace("_", " ")) for s in specs}
+    z = pd.DataFrame(index=indicators.index)
+    for s in specs:
+        values = indicators[s.name].astype(float)
+        z[s.name] = standardise(values.dropna(), higher_is_worse=s.direction == "higher_is_worse").reindex(
+            indicators.index
+        )
+    z = z.fillna(0.0)
+    k = int(min(n_profiles, len(z.drop_duplicates())))
+    if k <= 1:
+        return pd.DataFrame({"need_profile": "Near the local average", "need_profile_id": 1}, index=z.index)
+    model = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(
+        z.to_numpy(), sample_weight=population.reindex(z.index).to_numpy(dtype=float)
+    )
+    centres = pd.DataFrame(model.cluster_centers_, columns=z.columns)
+    # number groups from most to least need (weighted mean of the centre)
+    weights = pd.Series({s.name: s.weight for s in specs})
+    order = (centres * weights).sum(axis=1).sort_values(ascending=False).index
+    renumber = {old: new for new, old in enumerate(order, start=1)}
+    names = {}
+    for old in order:
+        c = centres.loc[old]
+        ranked = c.sort_values(ascending=False)
+        high = [labels[n] for n in ranked.index if c[n] >= 0.75]
+        raised = [labels[n] for n in ranked.index if c[n] >= 0.25]
+        lower = [labels[n] for n in ranked.index[::-1] if c[n] <= -0.25]
+        if len(c) > 1 and (c >= 0.5).all():
+            name = "High need across indicators"
+        elif high:
+            name = "High " + " and ".join(high[:2])
+        elif (c <= -0.5).all():
+            name = "Lower need"
+        elif raised:
+            name = "Somewhat raised " + " and ".join(raised[:2])
+        elif lower:
+            name = "Lower " + " and ".join(lower[:2])
+        else:
+            name = "Near the local average"
+        names[old] = name
+    counts = pd.Series(names).value_counts()
+    for old, name in names.items():
+        if counts[name] > 1:
+            names[old] = f"{name} (group {renumber[old]})"
+    cluster = pd.Series(model.labels_, index=z.index)
+    return pd.DataFrame({"need_profile": cluster.map(names), "need_profile_id": cluster.map(renumber)}, index=z.index)
+
+
+def _in_sentence(label: str) -> str:
+    """'Preventable mortality' -> 'preventable mortality'; 'IMD score' stays."""
+    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+
+
+def needs_assessment(
+    areas: pd.DataFrame,
+    indicators: pd.DataFrame,
+    specs: Sequence[IndicatorConfig],
+    *,
+    counts: Mapping[str, tuple[pd.Series, pd.Series]] | None = None,
+    quintile_col: str = LOCAL_QUINTILE,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Each indicator by local deprivation quintile with a 95% confidence interval.
+
+    The classic JSNA figure. For an indicator built from counts (``counts[name] =
+    (count, denominator)``) the value is the rate per 1,000 of the summed counts with
+    an exact/Byar's interval; otherwise it is the population-weighted mean across the
+    quintile's areas with a t-based interval (the interval of the mean across areas).
+    One row per indicator and quintile (1 = most deprived fifth of residents), plus
+    ``"All"`` for the whole local authority.
+    """
+    counts = dict(counts or {})
+    rows = []
+    groups = [(str(q), areas.index[areas[quintile_col] == q]) for q in range(1, 6)] + [("All", areas.index)]
+    for spec in specs:
+        for quintile, idx in groups:
+            row = {"indicator": spec.name, "label": spec.label or spec.name, "quintile": quintile}
+            if spec.name in counts:
+                count, denominator = (x.reindex(idx) for x in counts[spec.name])
+                keep = count.notna() & denominator.notna()
+                ci = rates.rate_ci(count[keep].sum(), denominator[keep].sum(), per=1000, confidence=confidence)
+                row |= {
+                    "value": float(ci["rate"].iloc[0]),
+                    "lower": float(ci["lower"].iloc[0]),
+                    "upper": float(ci["upper"].iloc[0]),
+                    "method": f"rate per 1,000, {ci['method'].iloc[0]}",
+                    "n_areas": int(keep.sum()),
+                    "count": int(count[keep].sum()),
+                }
+            else:
+                values = indicators.loc[idx, spec.name].dropna()
+                if len(values) >= 2:
+                    mean, lower, upper = rates.mean_ci(
+                        values, weights=areas.loc[values.index, POPULATION], confidence=confidence
+                    )
+                else:
+                    mean = float(values.mean()) if len(values) else float("nan")
+                    lower = upper = float("nan")
+                row |= {
+                    "value": mean,
+                    "lower": lower,
+                    "upper": upper,
+                    "method": "population-weighted mean, t interval",
+                    "n_areas": int(len(values)),
+                    "count": pd.NA,
+                }
+            row["population"] = int(areas.loc[idx, POPULATION].sum())
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -38,6 +38,8 @@ class RunResult:
     """Every file the run read: shipped data first, then the user's files."""
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    needs_assessment: pd.DataFrame | None = None
+    """Each indicator by local deprivation quintile with 95% confidence intervals."""
     sources: dict[str, harmonise.SourceCounts] = field(default_factory=dict)
     """Council service-demand sources on the areas (counts are never written per area)."""
 
@@ -102,6 +104,16 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
                 reasons=reasons,
             )
             areas = areas.join(need.deprivation_columns(deprivation, areas["population"])).join(index)
+            profiles = need.need_profiles(
+                indicators,
+                config.need.indicators,
+                population=areas["population"],
+                n_profiles=config.need.n_profiles,
+                seed=config.seed,
+            )
+            areas = areas.join(profiles)
+            counts = {s.name: (s.count, s.denominator) for s in sources}
+            assessment = need.needs_assessment(areas, indicators, config.need.indicators, counts=counts)
         with _stage(timings, "patches"):
             p = config.patches
             nest = p.nest_within
@@ -124,6 +136,8 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
             areas[PATCH_ID] = assignment.patch_id
         with _stage(timings, "rank"):
             table = rank.summarise_patches(areas, assignment.patch_id, names=assignment.names, flags=assignment.flags)
+            table = table.join(rank.patch_profiles(areas, assignment.patch_id, areas["need_profile"]))
+            table = table.join(rank.patch_indicators(areas, assignment.patch_id, indicators, counts=counts))
             table[RANK] = rank.rank_patches(table)
             table[PHASE] = rank.assign_phases(table[RANK], n=config.recommend.n, phase_size=config.recommend.phase_size)
             geometry = areas.geometry.groupby(areas[PATCH_ID]).apply(lambda g: g.union_all(method="coverage"))
@@ -147,6 +161,7 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
         messages,
         timings,
         sources={s.name: s for s in sources},
+        needs_assessment=assessment,
     )
     log.info(
         "%s: %d areas, %d patches; phase 1: %s",

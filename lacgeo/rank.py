@@ -76,3 +76,41 @@ def assign_phases(rank: pd.Series, *, n: int = 3, phase_size: int = 6) -> pd.Ser
     r = rank.to_numpy()
     phase = np.where(r <= n, 1, 2 + (r - n - 1) // phase_size)
     return pd.Series(phase.astype("int64"), index=rank.index, name=PHASE)
+
+
+def patch_indicators(
+    areas: pd.DataFrame,
+    patch_id: pd.Series,
+    indicators: pd.DataFrame,
+    *,
+    counts: dict[str, tuple[pd.Series, pd.Series]] | None = None,
+) -> pd.DataFrame:
+    """Each indicator per patch: summed counts over summed denominators (x 1,000) for
+    count-based indicators, the population-weighted mean for the others."""
+    counts = counts or {}
+    pop = areas[POPULATION].astype(float)
+    out = {}
+    for name in indicators.columns:
+        if name in counts:
+            count, denominator = counts[name]
+            keep = count.notna() & denominator.notna()
+            out[name] = (
+                count.where(keep).groupby(patch_id).sum() / denominator.where(keep).groupby(patch_id).sum() * 1000.0
+            )
+        else:
+            values = indicators[name]
+            w = pop.where(values.notna())
+            out[name] = (values * w).groupby(patch_id).sum() / w.groupby(patch_id).sum()
+    return pd.DataFrame(out).add_prefix("value_")
+
+
+def patch_profiles(areas: pd.DataFrame, patch_id: pd.Series, profile: pd.Series) -> pd.DataFrame:
+    """The need profile holding most of each patch's residents, and its share."""
+    frame = pd.DataFrame({"pid": patch_id, "profile": profile, "pop": areas[POPULATION]})
+    by = frame.groupby(["pid", "profile"])["pop"].sum().reset_index()
+    by["share"] = by["pop"] / by.groupby("pid")["pop"].transform("sum")
+    top = by.sort_values(["pid", "pop", "profile"], ascending=[True, False, True]).drop_duplicates("pid")
+    return pd.DataFrame(
+        {"need_profile": top["profile"].to_numpy(), "need_profile_share": top["share"].to_numpy()},
+        index=pd.Index(top["pid"], name=PATCH_ID),
+    )

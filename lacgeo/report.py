@@ -61,6 +61,7 @@ PATCH_COLUMNS = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCES
 ]
 PACKAGES = ["numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyarrow", "libpysal", "pymetis", "folium", "scipy"]
 FLOAT_FORMAT = "%.6f"
+SYNTHETIC_NOTE = "SYNTHETIC: built from made-up service-demand data, not for decisions"
 SMALL_COUNT_MAX = 7  # user-supplied counts of 1-7 are never disclosed (NHS Digital small-number rule)
 
 
@@ -80,13 +81,24 @@ def area_table(result: RunResult) -> gpd.GeoDataFrame:
         if col in values:
             values[col] = values[col].mask(src.count.reindex(values.index).between(1, SMALL_COUNT_MAX))
     table = table.join(values)
+    if result.synthetic:
+        table["data_status"] = SYNTHETIC_NOTE
     table.index.name = AREA_CODE
     return table.sort_index()
 
 
 def patch_table(result: RunResult) -> gpd.GeoDataFrame:
     """The ``patches`` layer: one row per patch, best rank first."""
-    table = result.patches[PATCH_COLUMNS + ["geometry"]].sort_values(RANK)
+    values = [c for c in result.patches.columns if c.startswith("value_")]
+    table = result.patches[PATCH_COLUMNS + ["need_profile", "need_profile_share"] + values + ["geometry"]]
+    table = table.sort_values(RANK).copy()
+    for name, src in result.sources.items():
+        col = f"value_{name}"
+        if col in table:
+            patch_count = src.count.groupby(result.areas[PATCH_ID]).sum().reindex(table.index)
+            table[col] = table[col].mask(patch_count.between(1, SMALL_COUNT_MAX))
+    if result.synthetic:
+        table["data_status"] = SYNTHETIC_NOTE
     table.index.name = PATCH_ID
     return table
 
@@ -128,6 +140,7 @@ def manifest(result: RunResult) -> dict:
             "population": int(result.areas[POPULATION].sum()),
             "phase_1": list(result.recommended.index),
         },
+        "synthetic": result.synthetic,
         "attribution": datasets.ATTRIBUTION,
     }
 
@@ -146,8 +159,15 @@ def _write_all(result: RunResult, folder: Path) -> None:
     pd.DataFrame(areas.drop(columns="geometry")).to_csv(
         folder / "areas.csv", float_format=FLOAT_FORMAT, lineterminator="\n"
     )
+    if result.needs_assessment is not None:
+        assessment = result.needs_assessment.copy()
+        if result.synthetic:
+            assessment["data_status"] = SYNTHETIC_NOTE
+        assessment.to_csv(folder / "needs_assessment.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
-    make_map(result.areas, result.patches, title=title).save(str(folder / "map.html"))
+    if result.synthetic:
+        title += " (SYNTHETIC data)"
+    make_map(result.areas, result.patches, title=title, synthetic=result.synthetic).save(str(folder / "map.html"))
     (folder / "run.json").write_text(
         json.dumps(manifest(result), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )

@@ -106,3 +106,41 @@ def test_mortality_reaches_both_vintages():
         smr = read_indicators(areas.index, ["preventable_mortality_smr"], vintage=vintage)
         assert smr.index.equals(areas.index) and smr.notna().all().all()
         assert 30 < smr.iloc[:, 0].mean() < 150
+
+
+def test_needs_assessment_rates_and_means_with_intervals():
+    from lacgeo.need import needs_assessment
+
+    idx = pd.Index([f"A{i}" for i in range(10)], name="area_code")
+    areas = pd.DataFrame({"population": [1000] * 10, "local_imd_quintile": [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]}, index=idx)
+    count = pd.Series([30, 10, 8, 8, 5, 5, 4, 2, 1, 1], index=idx, dtype=float)
+    denom = pd.Series(1000.0, index=idx)
+    indicators = pd.DataFrame({"demand": count, "score": np.linspace(50, 5, 10)}, index=idx)
+    specs = [IndicatorConfig("demand", label="Demand"), IndicatorConfig("score")]
+    table = needs_assessment(areas, indicators, specs, counts={"demand": (count, denom)})
+    assert len(table) == 2 * 6
+    q1 = table[(table["indicator"] == "demand") & (table["quintile"] == "1")].iloc[0]
+    assert q1["value"] == pytest.approx(20.0) and q1["count"] == 40 and q1["method"].endswith("byars")
+    assert (table["lower"] <= table["value"]).all() and (table["value"] <= table["upper"]).all()
+    q5 = table[(table["indicator"] == "demand") & (table["quintile"] == "5")].iloc[0]
+    assert q5["method"].endswith("exact")  # 2 events: exact Poisson
+    everyone = table[(table["indicator"] == "score") & (table["quintile"] == "All")].iloc[0]
+    assert everyone["value"] == pytest.approx(27.5) and everyone["population"] == 10_000
+
+
+def test_need_profiles_are_seeded_labelled_and_bounded():
+    from lacgeo import datasets
+    from lacgeo.need import need_profiles
+
+    areas = datasets.read_areas("E06000054")
+    ind = read_indicators(areas.index, ["imd_score", "preventable_mortality_smr"], vintage="2021")
+    specs = [IndicatorConfig("imd_score", label="IMD score"), IndicatorConfig("preventable_mortality_smr",
+                                                                              label="Preventable mortality")]
+    a = need_profiles(ind, specs, population=areas["population"], n_profiles=4, seed=3)
+    b = need_profiles(ind, specs, population=areas["population"], n_profiles=4, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["need_profile_id"].nunique() == 4 and a["need_profile"].nunique() == 4
+    assert a["need_profile"].str.match(r"^(High|Somewhat raised|Lower|Near)").all()
+    # group 1 is the highest-need group: its mean IMD score is the highest
+    means = ind["imd_score"].groupby(a["need_profile_id"]).mean()
+    assert means.idxmax() == 1
