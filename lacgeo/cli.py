@@ -1,8 +1,9 @@
 """The ``lacgeo`` command: a thin layer over :mod:`lacgeo.pipeline` and :mod:`lacgeo.config`.
 
 Exit codes: 0 success; 1 data or other lacgeo error; 2 bad config or usage (unknown
-LA included); 3 invalid input data; 4 patching failed; 5 output could not be
-written; 130 interrupted. Errors print as one line; real bugs keep their traceback.
+LA included); 3 invalid input data (or a warning under --strict); 4 patching failed;
+5 output could not be written; 6 --check-manifest found a difference; 130 interrupted.
+Errors print as one line; real bugs keep their traceback.
 """
 
 from __future__ import annotations
@@ -28,6 +29,17 @@ def _slug(text: str) -> str:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
+    if args.check_manifest:
+        from .report import check_manifest
+
+        differences = check_manifest(args.check_manifest)
+        if differences:
+            sys.stdout.write(f"{args.check_manifest}: the re-run differs:\n")
+            for d in differences:
+                sys.stdout.write(f"  - {d}\n")
+            return 6
+        sys.stdout.write(f"{args.check_manifest}: inputs unchanged and the re-run's tables are byte-identical\n")
+        return 0
     if args.config is None and args.la is None:
         raise ConfigError("give a config file (lacgeo run CONFIG) or a local authority (lacgeo run --la NAME)")
     if args.config is not None:
@@ -42,7 +54,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config = replace(config, seed=args.seed)
     _, lad_name = resolve_la(config.area.la)
     out = Path(args.out) if args.out else Path("lacgeo-output") / _slug(lad_name)
-    result = run(config, out=out, overwrite=args.overwrite)
+    result = run(config, out=out, overwrite=args.overwrite, strict=args.strict)
     rec = result.recommended
     if result.synthetic:
         sys.stdout.write(
@@ -104,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vintage", choices=["2021", "2011"], help="LSOA vintage (overrides the config)")
     p.add_argument("--seed", type=int, help="random seed (overrides the config)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument("--strict", action="store_true", help="treat every warning as an error")
+    p.add_argument("--check-manifest", metavar="RUN_JSON", help="re-run a recorded run and confirm identical tables")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("validate", parents=[common], help="check a config file without running it")

@@ -163,7 +163,7 @@ def _convert(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             problems.append(f"[{key}] must be a table, found {type(value).__name__} {value!r}")
-            return tp()
+            return None  # the config is rejected; this placeholder is never used
         return _build(tp, value, key, problems)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -212,7 +212,7 @@ def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> 
         count, why = load.parse_numbers(table[src.value_col], source=source, column=src.value_col)
         _check_counts(count, source=source, column=src.value_col, rows=table.index)
         count.index = why.index = pd.Index(codes, name="source")
-        denominator = None
+        denominator = dwhy = None
         if src.denominator_col:
             denominator, dwhy = load.parse_numbers(
                 table[src.denominator_col], source=source, column=src.denominator_col
@@ -227,6 +227,16 @@ def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> 
                 )
             denominator.index = pd.Index(codes, name="source")
         mapping = _mapping(src.geography, areas, vintage)
+        outside = count.index[~count.index.isin(mapping["source"])]
+        if len(outside):
+            warnings.warn(
+                f"{source}: {len(outside)} of {len(count)} {GEOGRAPHY_LABEL[src.geography]} codes are "
+                f"outside the local authority and are ignored ({load._first(outside)})",
+                OutsideAreaWarning,
+                stacklevel=2,
+            )
+        if denominator is not None:
+            _check_denominator(count, denominator, dwhy, source=source, column=src.denominator_col, rows=table.index)
         area_count = apportion(count, mapping).reindex(areas.index)
         reason = pd.Series("", index=areas.index, dtype=object)
         src_reason = mapping.assign(r=mapping["source"].map(why))
@@ -256,6 +266,31 @@ def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> 
         reason.rename(f"{src.name}_missing"),
         synthetic,
     )
+
+
+class OutsideAreaWarning(UserWarning):
+    """Rows of a source file belong to other local authorities and were ignored."""
+
+
+def _check_denominator(
+    count: pd.Series, denominator: pd.Series, why: pd.Series, *, source: str, column: str, rows: pd.Index
+) -> None:
+    problems = []
+    blank = why.to_numpy() != ""
+    if blank.any():
+        problems.append(
+            f"{source}, column {column!r}: {int(blank.sum())} rows have no denominator "
+            f"(rows {load._first(rows[blank])}); a rate needs the people at risk"
+        )
+    over = count.to_numpy() > denominator.to_numpy()
+    if over.any():
+        problems.append(
+            f"{source}: {int(over.sum())} rows count more people than the denominator {column!r} "
+            f"(rows {load._first(rows[over])}); if events repeat per person, drop denominator_col "
+            "and lacgeo uses residents"
+        )
+    if problems:
+        raise ValidationError(problems)
 
 
 def _check_counts(values: pd.Series, *, source: str, column: str, rows: pd.Index) -> None:

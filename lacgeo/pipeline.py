@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import datasets, harmonise, load, need, rank, validate
 from .config import NEST_CHOICES, Config
+from .errors import ValidationError
 from .patches import build_patches
 from .schema import IOD_RELEASE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, RANK
 
@@ -68,8 +69,12 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
     timings[name] = round(time.perf_counter() - start, 4)
 
 
-def run(config: Config, *, out: str | Path | None = None, overwrite: bool = False) -> RunResult:
+def run(config: Config, *, out: str | Path | None = None, overwrite: bool = False, strict: bool = False) -> RunResult:
     """Run the whole analysis for ``config``; write ``out`` if given.
+
+    Warnings (an island linked, codes repaired, values filled by the missing policy...)
+    are logged and recorded in ``run.json``; with ``strict=True`` any warning stops the
+    run with a :class:`ValidationError` listing them, before anything is written.
 
     Returns the :class:`RunResult`; its ``areas`` (one row per LSOA) and ``patches``
     (one row per patch) are GeoDataFrames in EPSG:27700 indexed by code.
@@ -144,6 +149,8 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
             patches = gpd.GeoDataFrame(table, geometry=geometry.reindex(table.index), crs=areas.crs)
             patches = patches.sort_values(RANK)
     messages = [str(w.message) for w in caught]
+    if strict and messages:
+        raise ValidationError([f"--strict: {m}" for m in messages])
     for message in messages:
         log.warning(message)
     shipped = [f"lsoa{vintage[2:]}.parquet", f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet", "lads.csv"]

@@ -30,6 +30,7 @@ from .schema import (
     EXCESS_NEED,
     IMD_QUINTILE,
     IMD_SCORE,
+    IOD_RELEASE,
     LOCAL_QUINTILE,
     MSOA_NAME,
     N_AREAS,
@@ -111,8 +112,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def manifest(result: RunResult) -> dict:
-    """What ``run.json`` records: config, inputs with hashes, versions, seed, timings."""
+TABLES = ("patches.csv", "areas.csv", "needs_assessment.csv")
+"""The tables that must be byte-identical for the same inputs and config."""
+
+
+def manifest(result: RunResult, *, outputs: dict[str, str] | None = None) -> dict:
+    """What ``run.json`` records: config, inputs with hashes, data vintages, versions, seed,
+    warnings, timings and the SHA-256 of each output table."""
+    vintage = result.config.area.vintage
     inputs = []
     shipped = datasets.data_dir().resolve()
     for name in result.inputs:
@@ -140,6 +147,14 @@ def manifest(result: RunResult) -> dict:
             "population": int(result.areas[POPULATION].sum()),
             "phase_1": list(result.recommended.index),
         },
+        "data_vintages": {
+            "geography": f"LSOA {vintage}",
+            "deprivation": IOD_RELEASE[vintage],
+            "population": "ONS mid-2020 small area estimates"
+            + (" (derived for LSOA 2021)" if vintage == "2021" else ""),
+            "preventable_mortality": "Local Health, deaths 2015-19 (MSOA 2011)",
+        },
+        "outputs": outputs or {},
         "synthetic": result.synthetic,
         "attribution": datasets.ATTRIBUTION,
     }
@@ -168,8 +183,10 @@ def _write_all(result: RunResult, folder: Path) -> None:
     if result.synthetic:
         title += " (SYNTHETIC data)"
     make_map(result.areas, result.patches, title=title, synthetic=result.synthetic).save(str(folder / "map.html"))
+    outputs = {name: _sha256(folder / name) for name in TABLES if (folder / name).exists()}
     (folder / "run.json").write_text(
-        json.dumps(manifest(result), indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+        json.dumps(manifest(result, outputs=outputs), indent=2, sort_keys=True, default=str) + "\n",
+        encoding="utf-8",
     )
 
 
@@ -205,3 +222,41 @@ def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def check_manifest(path: str | Path) -> list[str]:
+    """Re-run the run recorded in ``run.json`` and list every difference from it.
+
+    An empty list means the inputs still hash the same and the re-run produced
+    byte-identical tables. The re-run's output goes to a temporary folder that is
+    removed afterwards.
+    """
+    from .config import config_from_dict
+    from .pipeline import run
+
+    path = Path(path)
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        config = config_from_dict(recorded["config"], source=str(path))
+        expected = recorded["outputs"]
+    except FileNotFoundError:
+        raise OutputError(f"{path}: manifest not found") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise OutputError(f"{path}: not a lacgeo run.json ({exc})") from None
+    differences = []
+    shipped = datasets.data_dir()
+    for item in recorded.get("inputs", []):
+        file = shipped / Path(item["path"]).name if item["path"].startswith("data/") else Path(item["path"])
+        if not file.exists():
+            differences.append(f"input {item['path']} is missing")
+        elif _sha256(file) != item["sha256"]:
+            differences.append(f"input {item['path']} has changed since the recorded run")
+    with tempfile.TemporaryDirectory(prefix="lacgeo-check-") as tmp:
+        run(config, out=Path(tmp) / "rerun")
+        for name, digest in sorted(expected.items()):
+            now = Path(tmp) / "rerun" / name
+            if not now.exists():
+                differences.append(f"{name} was not produced by the re-run")
+            elif _sha256(now) != digest:
+                differences.append(f"{name} differs from the recorded run")
+    return differences

@@ -79,6 +79,14 @@ def build_patches(
         groups, group_label = areas[NEST_LEVELS[nest_within]].to_numpy(), nest_within.upper()
     else:
         raise PatchingError(f"unknown nest_within {nest_within!r}; use none, {', '.join(NEST_LEVELS)}")
+    hi = target_population * (1 + band)
+    typical = float(areas[POPULATION].median())
+    if typical > hi:
+        raise PatchingError(
+            f"patches.target_population = {target_population:,} with band {band} allows at most {hi:,.0f} people, "
+            f"but the median LSOA alone holds {typical:,.0f}: no patch could meet the band; raise the target or "
+            "widen the band"
+        )
     if not need.index.equals(areas.index):
         raise PatchingError("need must be indexed like areas (same codes, same order)")
     if need.isna().any():
