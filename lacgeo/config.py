@@ -123,12 +123,19 @@ class RecommendConfig:
 
 
 @dataclass(frozen=True)
+class DisclosureConfig:
+    small_count_max: int = 7
+    """Council counts from 1 to this are withheld from every output (0 turns it off)."""
+
+
+@dataclass(frozen=True)
 class Config:
     area: AreaConfig = field(default_factory=AreaConfig)
     sources: tuple[SourceConfig, ...] = ()
     need: NeedConfig = field(default_factory=NeedConfig)
     patches: PatchConfig = field(default_factory=PatchConfig)
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
+    disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     seed: int = 42
     """Every random choice in a run comes from this seed."""
 
@@ -230,6 +237,8 @@ def _check_values(config: Config, problems: list[str]) -> None:
             )
     if p.need_weight < 0:
         problems.append(f"patches.need_weight must be 0 or more, found {p.need_weight}")
+    if config.disclosure.small_count_max < 0:
+        problems.append(f"disclosure.small_count_max must be 0 or more, found {config.disclosure.small_count_max}")
     if config.recommend.n < 1 or config.recommend.phase_size < 1:
         problems.append(
             "recommend.n and recommend.phase_size must be at least 1, found "
@@ -432,6 +441,9 @@ need_weight = 1.0            # 0 ignores need when shaping patches; higher group
 [recommend]
 n = 3                        # coordinators in phase 1
 phase_size = 6               # coordinators in each later phase
+
+[disclosure]
+small_count_max = 7          # council counts of 1 to this are withheld from every output
 """
 
 

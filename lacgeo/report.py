@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from . import __version__, datasets
+from . import __version__, datasets, disclosure
 from .errors import OutputError
 from .maps import make_map
 from .schema import (
@@ -63,29 +63,51 @@ PATCH_COLUMNS = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCES
 PACKAGES = ["numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyarrow", "libpysal", "pymetis", "folium", "scipy"]
 FLOAT_FORMAT = "%.6f"
 SYNTHETIC_NOTE = "SYNTHETIC: built from made-up service-demand data, not for decisions"
-SMALL_COUNT_MAX = 7  # user-supplied counts of 1-7 are never disclosed (NHS Digital small-number rule)
 
 
 def area_table(result: RunResult) -> gpd.GeoDataFrame:
     """The ``areas`` layer: one row per small area.
 
     Indicator values appear as ``value_<name>``. For council service-demand sources
-    the value (a rate) is blanked where the area's count is between 1 and
-    ``SMALL_COUNT_MAX``, so a small count cannot be read back from rate x population.
+    the value (a rate) is withheld where the area's count is small, and where that
+    is needed so no small count can be recovered by subtracting from a published
+    total (see :mod:`lacgeo.disclosure`).
     Counts themselves and point records never appear in any output.
     """
     contrib = [c for c in result.areas.columns if c.startswith("contrib_")]
     table = result.areas[AREA_COLUMNS + contrib + ["geometry"]].copy()
     values = result.indicators.add_prefix("value_")
-    for name, src in result.sources.items():
+    for name, hidden in _hidden_areas(result).items():
         col = f"value_{name}"
         if col in values:
-            values[col] = values[col].mask(src.count.reindex(values.index).between(1, SMALL_COUNT_MAX))
+            values.loc[hidden, col] = float("nan")
     table = table.join(values)
     if result.synthetic:
         table["data_status"] = SYNTHETIC_NOTE
     table.index.name = AREA_CODE
     return table.sort_index()
+
+
+def _hidden_areas(result: RunResult) -> dict[str, pd.Index]:
+    """Per council source, the areas whose rate must not be published (see ``disclosure``)."""
+    groups = [result.areas[PATCH_ID], result.areas[LOCAL_QUINTILE], pd.Series(0, index=result.areas.index)]
+    limit = result.config.disclosure.small_count_max
+    return {name: disclosure.suppress_cells(src.count, groups, max_count=limit) for name, src in result.sources.items()}
+
+
+def assessment_table(result: RunResult) -> pd.DataFrame:
+    """The needs-assessment table with small council counts (and their rates) withheld."""
+    table = result.needs_assessment.copy()
+    limit = result.config.disclosure.small_count_max
+    for name in result.sources:
+        rows = table.index[(table["indicator"] == name) & (table["quintile"] != "All")]
+        hidden = disclosure.suppress_totals(table.loc[rows, "count"].astype(float), max_count=limit)
+        everyone = table.index[(table["indicator"] == name) & (table["quintile"] == "All")]
+        hidden = hidden.union(everyone[table.loc[everyone, "count"].astype(float).between(1, limit)])
+        table.loc[hidden, ["value", "lower", "upper", "count"]] = pd.NA
+    if result.synthetic:
+        table["data_status"] = SYNTHETIC_NOTE
+    return table
 
 
 def patch_table(result: RunResult) -> gpd.GeoDataFrame:
@@ -97,7 +119,8 @@ def patch_table(result: RunResult) -> gpd.GeoDataFrame:
         col = f"value_{name}"
         if col in table:
             patch_count = src.count.groupby(result.areas[PATCH_ID]).sum().reindex(table.index)
-            table[col] = table[col].mask(patch_count.between(1, SMALL_COUNT_MAX))
+            limit = result.config.disclosure.small_count_max
+            table.loc[disclosure.suppress_totals(patch_count, max_count=limit), col] = float("nan")
     if result.synthetic:
         table["data_status"] = SYNTHETIC_NOTE
     table.index.name = PATCH_ID
@@ -175,10 +198,9 @@ def _write_all(result: RunResult, folder: Path) -> None:
         folder / "areas.csv", float_format=FLOAT_FORMAT, lineterminator="\n"
     )
     if result.needs_assessment is not None:
-        assessment = result.needs_assessment.copy()
-        if result.synthetic:
-            assessment["data_status"] = SYNTHETIC_NOTE
-        assessment.to_csv(folder / "needs_assessment.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        assessment_table(result).to_csv(
+            folder / "needs_assessment.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
+        )
     title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
     if result.synthetic:
         title += " (SYNTHETIC data)"

@@ -1,0 +1,61 @@
+"""Disclosure control: no small council count can be read from any output, even by subtraction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lacgeo
+from lacgeo import datasets
+from lacgeo.config import config_from_dict
+from lacgeo.disclosure import suppress_cells, suppress_totals
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 4)), min_size=1, max_size=30))
+def test_no_group_holds_a_lone_suppressed_cell(cells):
+    idx = [f"A{i:02d}" for i in range(len(cells))]
+    counts = pd.Series([c for c, _ in cells], index=idx, dtype=float)
+    patch = pd.Series([g for _, g in cells], index=idx)
+    everyone = pd.Series(0, index=idx)
+    hidden = set(suppress_cells(counts, [patch, everyone]))
+    assert {c for c in idx if 1 <= counts[c] <= 7} <= hidden
+    for group in (patch, everyone):
+        for _, members in counts.groupby(group):
+            n_hidden = sum(c in hidden for c in members.index)
+            assert n_hidden != 1 or len(members) == 1
+
+
+def test_secondary_suppression_picks_the_smallest_open_cell():
+    counts = pd.Series([3, 40, 12, 9], index=["a", "b", "c", "d"], dtype=float)
+    assert list(suppress_cells(counts, [pd.Series(1, index=counts.index)])) == ["a", "d"]
+    assert list(suppress_totals(pd.Series([0, 50, 60], index=["p", "q", "r"], dtype=float))) == []
+    assert list(suppress_totals(pd.Series([5, 50, 60], index=["p", "q", "r"], dtype=float))) == ["p", "q"]
+
+
+def test_a_small_area_count_cannot_be_recovered_from_the_outputs(tmp_path):
+    areas = datasets.read_areas("E08000029")
+    counts = pd.Series(40, index=areas.index)
+    small = areas.index[10]
+    counts[small] = 3
+    path = tmp_path / "demand.csv"
+    pd.DataFrame({"code": counts.index, "n": counts.to_numpy()}).to_csv(path, index=False)
+    config = config_from_dict({
+        "area": {"la": "Solihull"},
+        "sources": [{"name": "demand", "path": str(path), "code_col": "code", "value_col": "n"}],
+        "need": {"indicators": [{"name": "imd_score", "weight": 2}, {"name": "demand"}]},
+    })
+    lacgeo.run(config, out=tmp_path / "out")
+    table = pd.read_csv(tmp_path / "out" / "areas.csv", index_col="area_code")
+    assert np.isnan(table.loc[small, "value_demand"])
+    patch = table.loc[small, "patch_id"]
+    in_patch = table[table["patch_id"] == patch]
+    assert in_patch["value_demand"].isna().sum() >= 2  # patch total minus the rest cannot isolate it
+    assessment = pd.read_csv(tmp_path / "out" / "needs_assessment.csv")
+    q = table.loc[small, "local_imd_quintile"]
+    in_q = table[table["local_imd_quintile"] == q]
+    row = assessment[(assessment["indicator"] == "demand") & (assessment["quintile"] == str(q))]
+    assert row["count"].isna().all() or in_q["value_demand"].isna().sum() >= 2
+    assert table["value_demand"].notna().mean() >= 0.9  # suppression stays proportionate
