@@ -52,6 +52,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config = replace(config, area={"vintage": args.vintage})
     if args.seed is not None:
         config = replace(config, seed=args.seed)
+    if args.budget is not None:
+        config = replace(config, recommend={"budget": args.budget})
     _, lad_name = resolve_la(config.area.la)
     out = Path(args.out) if args.out else Path("lacgeo-output") / _slug(lad_name)
     result = run(config, out=out, overwrite=args.overwrite, strict=args.strict)
@@ -66,9 +68,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     sys.stdout.write("Phase 1:\n")
     for pid, row in rec.iterrows():
+        robust = f", in the top {config.recommend.n} in {row['p_top_n']:.0%} of draws" if "p_top_n" in row else ""
         sys.stdout.write(
             f"  {row['rank']}. {pid} {row['patch_name']} - {row['population']:,} people, "
-            f"need index {row['need_index']:.2f}\n"
+            f"need index {row['need_index']:.2f}{robust}\n"
+        )
+        if row.get("robustness"):
+            sys.stdout.write(f"     ! {row['robustness']}\n")
+    r = config.recommend
+    if r.budget > 0:
+        paid = result.affordable
+        sys.stdout.write(
+            f"A budget of £{r.budget:,.0f} a year pays for {len(paid)} coordinators at £{r.cost_per_coordinator:,.0f}: "
+            + (", ".join(f"{pid} {name}" for pid, name in paid["patch_name"].items()) or "none")
+            + "\n"
         )
     sys.stdout.write(f"Outputs: {out}\n")
     return 0
@@ -117,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (overrides the config)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument("--strict", action="store_true", help="treat every warning as an error")
+    p.add_argument("--budget", type=float, help="yearly budget in GBP: how many coordinators, which patches")
     p.add_argument("--check-manifest", metavar="RUN_JSON", help="re-run a recorded run and confirm identical tables")
     p.set_defaults(func=_cmd_run)
 

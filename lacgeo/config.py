@@ -120,6 +120,17 @@ class RecommendConfig:
     """Patches recommended for phase 1."""
     phase_size: int = 6
     """Patches per later phase."""
+    cost_per_coordinator: float = 50_000.0
+    """Yearly cost of one coordinator with on-costs and a share of management (GBP). An
+    assumption: published council figures are roughly 45,000-55,000."""
+    budget: float = 0.0
+    """Yearly budget (GBP) to answer "how many coordinators, which patches"; 0 = not set."""
+    robustness_draws: int = 1000
+    """Monte Carlo draws over weights and council-count uncertainty (0 = skip)."""
+    weight_concentration: float = 50.0
+    """Dirichlet concentration around the configured weights (higher = weights move less)."""
+    min_probability: float = 0.5
+    """A phase-1 patch in the top n in fewer draws than this is flagged as not robust."""
 
 
 @dataclass(frozen=True)
@@ -239,6 +250,17 @@ def _check_values(config: Config, problems: list[str]) -> None:
         problems.append(f"patches.need_weight must be 0 or more, found {p.need_weight}")
     if config.disclosure.small_count_max < 0:
         problems.append(f"disclosure.small_count_max must be 0 or more, found {config.disclosure.small_count_max}")
+    r = config.recommend
+    if r.cost_per_coordinator <= 0 or r.budget < 0:
+        problems.append(
+            "recommend.cost_per_coordinator must be positive and recommend.budget 0 or more, found "
+            f"{r.cost_per_coordinator} and {r.budget}"
+        )
+    if r.robustness_draws < 0 or r.weight_concentration <= 0 or not 0 <= r.min_probability <= 1:
+        problems.append(
+            "recommend.robustness_draws must be 0 or more, weight_concentration positive and "
+            "min_probability between 0 and 1"
+        )
     if config.recommend.n < 1 or config.recommend.phase_size < 1:
         problems.append(
             "recommend.n and recommend.phase_size must be at least 1, found "
@@ -441,6 +463,11 @@ need_weight = 1.0            # 0 ignores need when shaping patches; higher group
 [recommend]
 n = 3                        # coordinators in phase 1
 phase_size = 6               # coordinators in each later phase
+cost_per_coordinator = 50000.0  # GBP a year with on-costs (assumption; councils report ~45-55k)
+budget = 0.0                 # GBP a year: how many coordinators can we afford, which patches? (0 = off)
+robustness_draws = 1000      # Monte Carlo draws over weights and council-count uncertainty (0 = skip)
+weight_concentration = 50.0  # how far weights wander in those draws (higher = less)
+min_probability = 0.5        # flag a phase-1 patch in the top n in fewer draws than this
 
 [disclosure]
 small_count_max = 7          # council counts of 1 to this are withheld from every output

@@ -14,15 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from . import datasets, harmonise, load, need, rank, validate
+from . import datasets, harmonise, load, need, rank, robustness, validate
 from .config import NEST_CHOICES, Config
 from .errors import ValidationError
 from .patches import build_patches
 from .schema import IOD_RELEASE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, RANK
 
 log = logging.getLogger(__name__)
+
+
+class RobustnessWarning(UserWarning):
+    """A phase-1 pick stays in the top n in too few Monte Carlo draws."""
 
 
 @dataclass
@@ -39,6 +44,8 @@ class RunResult:
     """Every file the run read: shipped data first, then the user's files."""
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    rollout: pd.DataFrame | None = None
+    """One row per phase: patches, population, need and yearly cost."""
     needs_assessment: pd.DataFrame | None = None
     """Each indicator by local deprivation quintile with 95% confidence intervals."""
     sources: dict[str, harmonise.SourceCounts] = field(default_factory=dict)
@@ -53,6 +60,12 @@ class RunResult:
     def recommended(self) -> gpd.GeoDataFrame:
         """Phase-1 patches, best first."""
         return self.patches[self.patches[PHASE] == 1].sort_values(RANK)
+
+    @property
+    def affordable(self) -> pd.DataFrame:
+        """The patches ``recommend.budget`` pays a coordinator for (empty if no budget is set)."""
+        r = self.config.recommend
+        return rank.affordable_patches(self.patches, budget=r.budget, cost_per_coordinator=r.cost_per_coordinator)
 
     def write(self, out: str | Path, *, overwrite: bool = False) -> Path:
         """Write the output folder atomically (see :func:`lacgeo.report.write_outputs`)."""
@@ -145,6 +158,40 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
             table = table.join(rank.patch_indicators(areas, assignment.patch_id, indicators, counts=counts))
             table[RANK] = rank.rank_patches(table)
             table[PHASE] = rank.assign_phases(table[RANK], n=config.recommend.n, phase_size=config.recommend.phase_size)
+        with _stage(timings, "robustness"):
+            r = config.recommend
+            if r.robustness_draws > 0:
+                robust = robustness.rank_robustness(
+                    areas,
+                    areas[PATCH_ID],
+                    indicators,
+                    config.need.indicators,
+                    n=r.n,
+                    method=config.need.standardise,
+                    missing=config.need.missing,
+                    counts=counts,
+                    n_draws=r.robustness_draws,
+                    concentration=r.weight_concentration,
+                    seed=config.seed,
+                )
+                table = table.join(robust)
+                weak = (table[PHASE] == 1) & (table["p_top_n"] < r.min_probability)
+                table["robustness"] = np.where(
+                    weak,
+                    [
+                        f"not robust: in the top {r.n} in {p:.0%} of {r.robustness_draws} draws"
+                        for p in table["p_top_n"]
+                    ],
+                    "",
+                )
+                for pid in table.index[weak]:
+                    warnings.warn(
+                        f"phase-1 patch {pid} ({table.at[pid, PATCH_NAME]}) is {table.at[pid, 'robustness']}",
+                        RobustnessWarning,
+                        stacklevel=2,
+                    )
+            rollout = rank.rollout_plan(table, cost_per_coordinator=r.cost_per_coordinator)
+        with _stage(timings, "geometry"):
             geometry = areas.geometry.groupby(areas[PATCH_ID]).apply(lambda g: g.union_all(method="coverage"))
             patches = gpd.GeoDataFrame(table, geometry=geometry.reindex(table.index), crs=areas.crs)
             patches = patches.sort_values(RANK)
@@ -169,6 +216,7 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
         timings,
         sources={s.name: s for s in sources},
         needs_assessment=assessment,
+        rollout=rollout,
     )
     log.info(
         "%s: %d areas, %d patches; phase 1: %s",

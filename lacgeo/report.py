@@ -113,7 +113,8 @@ def assessment_table(result: RunResult) -> pd.DataFrame:
 def patch_table(result: RunResult) -> gpd.GeoDataFrame:
     """The ``patches`` layer: one row per patch, best rank first."""
     values = [c for c in result.patches.columns if c.startswith("value_")]
-    table = result.patches[PATCH_COLUMNS + ["need_profile", "need_profile_share"] + values + ["geometry"]]
+    robust = [c for c in ("p_top_n", "rank_low", "rank_high", "robustness") if c in result.patches.columns]
+    table = result.patches[PATCH_COLUMNS + robust + ["need_profile", "need_profile_share"] + values + ["geometry"]]
     table = table.sort_values(RANK).copy()
     for name, src in result.sources.items():
         col = f"value_{name}"
@@ -135,7 +136,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-TABLES = ("patches.csv", "areas.csv", "needs_assessment.csv")
+TABLES = ("patches.csv", "areas.csv", "needs_assessment.csv", "rollout.csv")
 """The tables that must be byte-identical for the same inputs and config."""
 
 
@@ -169,6 +170,9 @@ def manifest(result: RunResult, *, outputs: dict[str, str] | None = None) -> dic
             "patches": len(result.patches),
             "population": int(result.areas[POPULATION].sum()),
             "phase_1": list(result.recommended.index),
+            "cost_per_coordinator": result.config.recommend.cost_per_coordinator,
+            "budget": result.config.recommend.budget,
+            "affordable_patches": list(result.affordable.index),
         },
         "data_vintages": {
             "geography": f"LSOA {vintage}",
@@ -197,6 +201,8 @@ def _write_all(result: RunResult, folder: Path) -> None:
     pd.DataFrame(areas.drop(columns="geometry")).to_csv(
         folder / "areas.csv", float_format=FLOAT_FORMAT, lineterminator="\n"
     )
+    if result.rollout is not None:
+        result.rollout.to_csv(folder / "rollout.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     if result.needs_assessment is not None:
         assessment_table(result).to_csv(
             folder / "needs_assessment.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n"

@@ -66,3 +66,11 @@ def test_run_by_code_writes_outputs_and_refuses_to_overwrite(tmp_path):
     code, _, err = run_cli("run", "--la", "E08000029", "--out", str(out), "--overwrite", "--seed", "3")
     assert code == 0, err
     assert list(tmp_path.iterdir()) == [out]  # no temporary folders left behind
+
+
+def test_budget_answer_names_the_affordable_patches(tmp_path, capsys):
+    assert main(["run", "--la", "Solihull", "--budget", "160000", "--out", str(tmp_path / "o"), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "A budget of £160,000 a year pays for 3 coordinators at £50,000: P" in out
+    assert "in the top 3 in" in out
+    assert (tmp_path / "o" / "rollout.csv").exists()
