@@ -87,6 +87,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare_runs
+
+    comparison = compare_runs(args.old, args.new)
+    sys.stdout.write(f"Comparing {args.old} (old) with {args.new} (new)\n")
+    sys.stdout.write("\n".join(comparison.lines()) + "\n")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     code, name = resolve_la(config.area.la)
@@ -133,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, help="yearly budget in GBP: how many coordinators, which patches")
     p.add_argument("--check-manifest", metavar="RUN_JSON", help="re-run a recorded run and confirm identical tables")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("compare", parents=[common], help="what changed between two run folders, and why")
+    p.add_argument("old", help="the earlier run folder")
+    p.add_argument("new", help="the later run folder")
+    p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("validate", parents=[common], help="check a config file without running it")
     p.add_argument("config")
