@@ -47,8 +47,8 @@ def build_patches(
     band: float = 0.2,
     nest_within: str | pd.Series = "none",
     islands: str = "link_nearest",
-    n_starts: int = 8,
-    need_weight: float = 1.0,
+    n_starts: int = 4,
+    need_weight: float = 5.0,
     seed: int = 0,
     graph: AreaGraph | None = None,
 ) -> PatchAssignment:

@@ -143,25 +143,40 @@ def _partition_piece(
     band: Band,
     rng: np.random.Generator,
     n_starts: int,
+    *,
+    plain_weights: dict[tuple[int, int], int] | None = None,
 ) -> np.ndarray:
+    """Best of ``n_starts`` METIS starts refined by local search.
+
+    If none of them reaches the band, as many again are tried with need left out of
+    the start and the search (shape only), which frees the band repair; every
+    candidate is still scored with the full features, band first.
+    """
     n = len(pop)
     if k <= 1 or n <= 1:
         return np.zeros(n, dtype=np.int64)
     k = min(k, n)
     best_labels, best_score = None, None
-    seeds = rng.integers(0, 2**31 - 1, size=n_starts)
-    for s in seeds:
-        labels = _make_contiguous(_metis(nbrs, edge_weights, pop, k, int(s)), nbrs, pop)
-        search = PatchSearch(labels, nbrs, pop, feats, band.lo, band.hi)
-        search.improve(rng)
-        if search.total()[0] > 0:
-            search.repair_band()
+    shape_only = feats.copy()
+    shape_only[:, 0] = 0.0
+    rounds = [(edge_weights, feats)]
+    if plain_weights is not None:
+        rounds.append((plain_weights, shape_only))
+    for weights, search_feats in rounds:
+        if best_score is not None and best_score[0] == 0:
+            break
+        for s in rng.integers(0, 2**31 - 1, size=n_starts):
+            labels = _make_contiguous(_metis(nbrs, weights, pop, k, int(s)), nbrs, pop)
+            search = PatchSearch(labels, nbrs, pop, search_feats, band.lo, band.hi)
             search.improve(rng)
-        pen, cost = search.total()
-        labels = _relabel(np.asarray(search.labels, dtype=np.int64))
-        score = (round(pen, 6), round(cost, 9))
-        if best_score is None or score < best_score:
-            best_labels, best_score = labels, score
+            if search.total()[0] > 0:
+                search.repair_band()
+                search.improve(rng)
+            labels = _relabel(np.asarray(search.labels, dtype=np.int64))
+            pen, cost = PatchSearch(labels, nbrs, pop, feats, band.lo, band.hi).total()
+            score = (round(pen, 6), round(cost, 9))
+            if best_score is None or score < best_score:
+                best_labels, best_score = labels, score
     return best_labels
 
 
@@ -175,8 +190,8 @@ def partition_areas(
     group_label: str = "boundary unit",
     target: int = 10_000,
     band: float = 0.2,
-    n_starts: int = 8,
-    need_weight: float = 1.0,
+    n_starts: int = 4,
+    need_weight: float = 5.0,
     seed: int = 0,
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Assign every area to a patch.
@@ -250,7 +265,7 @@ def partition_areas(
         total = float(pop[m].sum())
         k, feasible = bands.n_patches(total)
         local = _local_neighbours(m, nbrs)
-        weights = {}
+        weights, plain = {}, {}
         for i, nb in enumerate(local):
             for j in nb:
                 a, b = min(i, int(j)), max(i, int(j))
@@ -259,7 +274,8 @@ def partition_areas(
                     length = lengths.get((min(gi, gj), max(gi, gj)), 0.0)
                     similarity = 1.0 / (1.0 + need_weight * abs(z[gi] - z[gj]))
                     weights[(a, b)] = 1 + int(round(length * similarity / 10.0))
-        part = _partition_piece(pop[m], feats[m], local, weights, k, bands, rng, n_starts)
+                    plain[(a, b)] = 1 + int(round(length / 10.0))
+        part = _partition_piece(pop[m], feats[m], local, weights, k, bands, rng, n_starts, plain_weights=plain)
         for p in range(int(part.max()) + 1):
             idx = m[part == p]
             labels[idx] = next_id
