@@ -23,6 +23,7 @@ import pandas as pd
 from . import __version__, datasets, disclosure
 from .errors import OutputError
 from .maps import make_map
+from .report_html import render_report
 from .schema import (
     AREA_CODE,
     AREA_NAME,
@@ -42,6 +43,7 @@ from .schema import (
     RANK,
     WARD_NAME,
 )
+from .workbook import write_workbook
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -136,7 +138,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-TABLES = ("patches.csv", "areas.csv", "needs_assessment.csv", "rollout.csv")
+TABLES = ("patches.csv", "areas.csv", "needs_assessment.csv", "rollout.csv", "report.html", "lacgeo.xlsx")
 """The tables that must be byte-identical for the same inputs and config."""
 
 
@@ -211,6 +213,8 @@ def _write_all(result: RunResult, folder: Path) -> None:
     if result.synthetic:
         title += " (SYNTHETIC data)"
     make_map(result.areas, result.patches, title=title, synthetic=result.synthetic).save(str(folder / "map.html"))
+    (folder / "report.html").write_text(render_report(result), encoding="utf-8")
+    write_workbook(result, folder / "lacgeo.xlsx")
     outputs = {name: _sha256(folder / name) for name in TABLES if (folder / name).exists()}
     (folder / "run.json").write_text(
         json.dumps(manifest(result, outputs=outputs), indent=2, sort_keys=True, default=str) + "\n",

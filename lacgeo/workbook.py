@@ -1,0 +1,341 @@
+"""Stage 7d: ``lacgeo.xlsx``, the run's tables for colleagues who do not use GIS.
+
+One sheet per table (the same tables as the CSVs, with the same disclosure control),
+a *Rollout* sheet, a *Columns* sheet that explains every column in plain English and
+an *About* sheet with the provenance, the attribution and, for made-up data, the
+SYNTHETIC warning.
+
+Text is always written as text: a value that starts with ``=``, ``+``, ``-`` or ``@``
+(or any other) is never stored as a formula. The file carries no run date, and its
+zip entries have fixed timestamps, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import math
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
+
+from . import __version__, datasets
+from . import report as _report  # used lazily: lacgeo.report may import this module
+from .need import SHIPPED_INDICATORS
+from .report_html import DATA_SOURCES, rollout_table
+from .schema import IOD_RELEASE
+
+if TYPE_CHECKING:
+    from .pipeline import RunResult
+
+FIXED_TIME = datetime.datetime(2000, 1, 1)  # no run date: the same inputs give the same file
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_TEXT = 32_767  # Excel's limit for one cell
+WARNING_FILL = PatternFill("solid", fgColor="FFF3CD")
+HEADER_FILL = PatternFill("solid", fgColor="E8E8E8")
+
+SHEET_NOTES = {
+    "About": "What this workbook is, how it was made, attribution.",
+    "Patches": "One row per patch, highest need first (the same table as patches.csv).",
+    "Areas": "One row per small area (LSOA) (the same table as areas.csv).",
+    "Needs assessment": "Each indicator by local deprivation quintile with 95% confidence intervals "
+    "(the same table as needs_assessment.csv).",
+    "Rollout": "One row per phase of the rollout plan.",
+    "Columns": "What every column of every sheet means.",
+}
+
+FALLBACK = "(no description yet)"
+
+
+# --- plain-English column descriptions ---------------------------------------------------
+
+
+def _indicator_words(result: RunResult, name: str) -> tuple[str, str]:
+    """(label, how the value is measured) for an indicator."""
+    spec = next((s for s in result.config.need.indicators if s.name == name), None)
+    label = (spec.label if spec and spec.label else "") or SHIPPED_INDICATORS.get(name, name)
+    if name in result.sources:
+        how = (
+            "council data, a rate per 1,000 residents; blank where withheld so that counts of 1 to "
+            f"{result.config.disclosure.small_count_max} cannot be worked out"
+        )
+    elif name == "preventable_mortality_smr":
+        how = "standardised mortality ratio, England = 100 (Local Health, deaths 2015-19)"
+    else:
+        how = f"{SHIPPED_INDICATORS.get(name, 'indicator value')}; higher = more deprived"
+    return label, how
+
+
+def describe_column(result: RunResult, sheet: str, column: str) -> str:
+    """One sentence on what ``column`` of ``sheet`` holds; ``FALLBACK`` if lacgeo has no description."""
+    vintage = result.config.area.vintage
+    release = IOD_RELEASE[vintage]
+    patch = sheet == "Patches"
+    if column.startswith(("value_", "contrib_")):
+        kind, name = column.split("_", 1)
+        label, how = _indicator_words(result, name)
+        if kind == "contrib":
+            return (
+                f"Contribution of {label} to the area's need index (its weight share x its standardised value); "
+                "the contributions add up to need_index."
+            )
+        where = "the patch (population-weighted, or summed counts per 1,000 for council data)" if patch else "the area"
+        return f"{label} for {where}: {how}."
+    if column.startswith("share_imd_q") and column[-1].isdigit():
+        q = column[-1]
+        words = {"1": " (the most deprived 20% of areas in England)", "5": " (the least deprived 20%)"}.get(q, "")
+        return f"Share of the patch's residents living in areas in national IMD quintile {q}{words}."
+    common = {
+        "area_code": f"ONS code of the small area (LSOA {vintage}).",
+        "area_name": "ONS name of the small area (LSOA).",
+        "patch_name": "Name of the patch, from the neighbourhood (MSOA) names it covers.",
+        "imd_quintile": "National IMD quintile of the area: 1 = the most deprived 20% of areas in England, "
+        "5 = the least deprived 20%.",
+        "local_imd_quintile": "Local deprivation quintile: fifths of the local authority's residents by IMD score, "
+        "1 = the most deprived fifth.",
+        "msoa_name": "House of Commons Library name of the MSOA (2011) the area lies in: a recognisable "
+        "neighbourhood name.",
+        "ward_name": f"Electoral ward the area lies in (best fit; {'2024' if vintage == '2021' else '2019'} wards).",
+        "rank": "Need rank of the patch: 1 = the highest need index.",
+        "n_areas": "Number of small areas (LSOAs) in the patch."
+        if patch
+        else "Number of small areas (LSOAs) with a value in this group.",
+        "phase": "Rollout phase: 1 = recommended to start first; later phases follow in order of need.",
+        "excess_need": "Population x (need index - the local authority's mean need index), summed over the patch: "
+        "how much above-average need the patch holds.",
+        "band_status": "'in band' if the patch's population is inside the target band, otherwise the reason "
+        "it cannot be.",
+        "need_profile": "The need profile (a group of areas with a similar shape of need) holding most of the "
+        "patch's residents.",
+        "need_profile_share": "Share of the patch's residents living in that need profile.",
+        "data_status": "SYNTHETIC marker: present only when the run used made-up data; not for decisions.",
+        "indicator": "Indicator name, as in the config.",
+        "label": "Indicator label, as in the config.",
+        "quintile": "Local deprivation quintile, 1 = the most deprived fifth of residents to 5 = the least; "
+        "'All' = the whole local authority.",
+        "value": "The indicator in this group: a rate per 1,000 residents for council counts, otherwise the "
+        "population-weighted mean over the areas; blank where withheld.",
+        "lower": "Lower limit of the 95% confidence interval; blank where withheld.",
+        "upper": "Upper limit of the 95% confidence interval; blank where withheld.",
+        "method": "How the value and its interval were computed.",
+        "count": "Number of council events in the group (council data only); blank where withheld.",
+        "n_patches": "Number of patches in the phase.",
+        "annual_cost": "Yearly cost of the phase's coordinators (one per patch, at the run's cost per coordinator).",
+        "coordinators_to_date": "Coordinators in post once this phase has started (this and earlier phases).",
+        "annual_cost_to_date": "Yearly cost of all coordinators to this phase.",
+        "population_share_to_date": "Share of the local authority's residents covered by this and earlier phases.",
+        "p_top_n": f"Share of the robustness draws (weights, and council counts, varied at random) in which the patch "
+        f"is in the top {result.config.recommend.n}.",
+        "rank_low": "Best need rank in the middle 95% of the robustness draws.",
+        "rank_high": "Worst need rank in the middle 95% of the robustness draws.",
+        "robustness": "A warning when a phase-1 patch is in the top n in too few robustness draws; blank otherwise.",
+        "patch_ids": "The phase's patches, highest need first.",
+        "patch_names": "Names of those patches, in the same order.",
+        "Item": "What the row describes.",
+        "Value": "Its value.",
+        "sheet": "A sheet of this workbook.",
+        "column": "A column of that sheet.",
+        "description": "What the column holds, in plain English.",
+    }
+    by_sheet = {
+        ("Areas", "patch_id"): "The patch this area belongs to (see the Patches sheet).",
+        ("Patches", "patch_id"): "Patch code, unique within this run.",
+        ("Areas", "population"): "Residents of the area: ONS mid-2020 estimate"
+        + (" (derived by lacgeo for LSOA 2021; see data/README.md)." if vintage == "2021" else "."),
+        ("Patches", "population"): "Residents of the patch: the sum over its areas.",
+        ("Needs assessment", "population"): "Residents in the group.",
+        ("Rollout", "population"): "Residents of the phase's patches.",
+        ("Rollout", "need_index"): "Mean need index of the phase's patches, weighted by population.",
+        ("Areas", "need_index"): "Need index of the area: the weighted average of its standardised indicators, "
+        "higher = more need. It is relative within the local authority.",
+        ("Patches", "need_index"): "Need index of the patch: the population-weighted mean over its areas; "
+        "higher = more need, relative within the local authority.",
+        ("Areas", "imd_score"): f"Index of Multiple Deprivation score ({release}); higher = more deprived.",
+        ("Patches", "imd_score"): f"IMD score ({release}), population-weighted mean over the patch's areas.",
+    }
+    return by_sheet.get((sheet, column)) or common.get(column) or FALLBACK
+
+
+# --- cells --------------------------------------------------------------------------------
+
+
+def _plain(value: object) -> object:
+    """A cell value openpyxl writes as itself: None, bool, int, float (6 dp, as the CSVs) or str."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) or math.isinf(value) else round(float(value), 6) + 0.0
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
+    return text[:MAX_TEXT]
+
+
+def _put(ws, row: int, col: int, value: object):
+    """Write one cell; text is always text (never a formula, an error code or a number)."""
+    value = _plain(value)
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True  # Excel keeps it as text even when the cell is edited
+    return cell
+
+
+def _write_table(ws, frame: pd.DataFrame) -> None:
+    """Header row, then the rows; frozen header, filters, number formats and column widths."""
+    columns = [str(c) for c in frame.columns]
+    for j, name in enumerate(columns, start=1):
+        cell = _put(ws, 1, j, name)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+    for i, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+        for j, value in enumerate(row, start=1):
+            _put(ws, i, j, value)
+    for j, name in enumerate(columns, start=1):
+        series = frame.iloc[:, j - 1]
+        fmt = None
+        if "share" in name:
+            fmt = "0.0%"
+        elif pd.api.types.is_integer_dtype(series) or name in ("population", "count"):
+            fmt = "#,##0"
+        elif pd.api.types.is_float_dtype(series):
+            fmt = "0.000"
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+        longest = max([len(name)] + [len(str(v)) for v in series.head(200)])
+        ws.column_dimensions[get_column_letter(j)].width = min(max(longest + 2, 8), 60)
+    ws.freeze_panes = "B2"
+    if len(frame):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
+
+
+# --- sheets -------------------------------------------------------------------------------
+
+
+def workbook_tables(result: RunResult) -> dict[str, pd.DataFrame]:
+    """The data sheets, by name: the CSVs' tables (no geometry) and the rollout plan."""
+    patches = pd.DataFrame(_report.patch_table(result).drop(columns="geometry")).reset_index()
+    areas = pd.DataFrame(_report.area_table(result).drop(columns="geometry")).reset_index()
+    tables = {"Patches": patches, "Areas": areas}
+    if result.needs_assessment is not None:
+        tables["Needs assessment"] = _report.assessment_table(result).reset_index(drop=True)
+    tables["Rollout"] = rollout_table(result)
+    return tables
+
+
+def about_rows(result: RunResult) -> list[tuple[str, str]]:
+    """Provenance without a run date: LA, version, seed, vintage, settings, inputs, attribution."""
+    cfg = result.config
+    vintage = cfg.area.vintage
+    p = cfg.patches
+    rows: list[tuple[str, str]] = []
+    if result.synthetic:
+        rows.append(("WARNING", _report.SYNTHETIC_NOTE))
+    title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
+    rows += [
+        ("Title", title + (" (SYNTHETIC data)" if result.synthetic else "")),
+        ("Local authority", f"{result.lad_name} ({result.lad_code})"),
+        ("lacgeo version", __version__),
+        ("Seed", str(cfg.seed)),
+        ("Geography", f"LSOA {vintage}"),
+        ("Deprivation", f"English Indices of Deprivation ({IOD_RELEASE[vintage]})"),
+        ("Need index", f"standardised by {cfg.need.standardise}; missing values: {cfg.need.missing}"),
+    ]
+    for spec in cfg.need.indicators:
+        label = spec.label or SHIPPED_INDICATORS.get(spec.name, spec.name)
+        rows.append(("Indicator", f"{label} ({spec.name}), weight {spec.weight:g}, {spec.direction.replace('_', ' ')}"))
+    lo, hi = round(p.target_population * (1 - p.band)), round(p.target_population * (1 + p.band))
+    rows += [
+        ("Patches", f"{len(result.patches)} patches of {lo:,} to {hi:,} people (target {p.target_population:,})"),
+        ("Boundaries not crossed", str(p.nest_within)),
+        ("Phase 1", "; ".join(f"{pid} {row['patch_name']}" for pid, row in result.recommended.iterrows())),
+        ("Later phases", f"up to {cfg.recommend.phase_size} patches each, in order of need"),
+        ("Areas", f"{len(result.areas)} LSOAs, {int(result.areas['population'].sum()):,} residents"),
+        (
+            "Disclosure control",
+            f"council counts of 1 to {cfg.disclosure.small_count_max}, and any value that would reveal one, "
+            "are left blank",
+        ),
+    ]
+    for source in cfg.sources:
+        rows.append(("Council data", f"{source.label or source.name}{' (SYNTHETIC)' if source.synthetic else ''}"))
+    for item in _report.manifest(result)["inputs"]:
+        rows.append(("Input file", f"{item['path']} ({item['bytes']:,} bytes, SHA-256 {item['sha256']})"))
+    rows.append(("Attribution", datasets.ATTRIBUTION))
+    rows += [("Data source", line) for line in DATA_SOURCES]
+    rows += [(f"Sheet: {name}", note) for name, note in SHEET_NOTES.items()]
+    return rows
+
+
+def build_workbook(result: RunResult) -> Workbook:
+    """The workbook in memory (see :func:`write_workbook`)."""
+    wb = Workbook()
+    about = wb.active
+    about.title = "About"
+    tables = workbook_tables(result)
+    about_frame = pd.DataFrame(about_rows(result), columns=["Item", "Value"])
+    for name, frame in tables.items():
+        _write_table(wb.create_sheet(name), frame)
+    columns = [("About", c) for c in about_frame.columns]
+    columns += [(name, c) for name, frame in tables.items() for c in frame.columns]
+    columns += [("Columns", c) for c in ("sheet", "column", "description")]
+    described = pd.DataFrame(
+        [(sheet, col, describe_column(result, sheet, col)) for sheet, col in columns],
+        columns=["sheet", "column", "description"],
+    )
+    _write_table(wb.create_sheet("Columns"), described)
+    _write_table(about, about_frame)
+    about.column_dimensions["B"].width = 110
+    for (cell,) in about.iter_rows(min_row=2, min_col=2, max_col=2):
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if result.synthetic:
+        for cell in about[2]:
+            cell.font = Font(bold=True, color="7A0000")
+            cell.fill = WARNING_FILL
+        for ws in wb.worksheets:
+            ws.sheet_properties.tabColor = "B2182B"
+    props = wb.properties
+    props.creator = props.lastModifiedBy = f"lacgeo {__version__}"
+    props.title = about_frame.loc[about_frame["Item"] == "Title", "Value"].iloc[0]
+    props.created = props.modified = FIXED_TIME
+    return wb
+
+
+def workbook_bytes(result: RunResult) -> bytes:
+    """The XLSX file's bytes: identical for identical inputs (fixed dates, fixed zip timestamps)."""
+    wb = build_workbook(result)
+    raw = io.BytesIO()
+    archive = zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)
+    ExcelWriter(wb, archive).save()  # not wb.save(): that stamps the current time as "modified"
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
+def write_workbook(result: RunResult, path: str | Path) -> Path:
+    """Write ``lacgeo.xlsx``: Patches, Areas, Needs assessment, Rollout, Columns and About sheets."""
+    path = Path(path)
+    path.write_bytes(workbook_bytes(result))
+    return path
+
+
+__all__ = ["build_workbook", "describe_column", "workbook_bytes", "workbook_tables", "write_workbook"]

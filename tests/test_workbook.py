@@ -1,0 +1,179 @@
+"""lacgeo.xlsx: the CSVs' tables for non-GIS colleagues, explained, safe to open, reproducible."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import lacgeo
+from lacgeo.config import replace
+from lacgeo.report import SYNTHETIC_NOTE, area_table, assessment_table, patch_table
+from lacgeo.schema import AREA_NAME, PATCH_ID, PATCH_NAME, RANK
+from lacgeo.workbook import FALLBACK, FIXED_TIME, write_workbook
+
+SYNTHETIC_TOML = Path(__file__).resolve().parent.parent / "data" / "synthetic" / "wiltshire_synthetic.toml"
+SHEETS = ["About", "Patches", "Areas", "Needs assessment", "Rollout", "Columns"]
+FORMULAS = [
+    "=1+1",
+    "+SUM(A1:A9)",
+    "-2+3",
+    "@SUM(1)",
+    '=HYPERLINK("https://example.invalid","click")',
+    "=cmd|' /C calc'!A0",
+    "#N/A",
+    "\t=1+1",
+]
+
+
+@pytest.fixture(scope="module")
+def solihull_xlsx(solihull_run, tmp_path_factory) -> Path:
+    return write_workbook(solihull_run, tmp_path_factory.mktemp("xlsx") / "lacgeo.xlsx")
+
+
+@pytest.fixture(scope="module")
+def synthetic_run():
+    """The shipped SYNTHETIC example; one need profile skips k-means, which the workbook does not need."""
+    return lacgeo.run(replace(lacgeo.load_config(SYNTHETIC_TOML), need={"n_profiles": 1}))
+
+
+@pytest.fixture(scope="module")
+def synthetic_xlsx(synthetic_run, tmp_path_factory) -> Path:
+    return write_workbook(synthetic_run, tmp_path_factory.mktemp("xlsx") / "lacgeo.xlsx")
+
+
+def _rows(ws) -> list[list]:
+    return [list(row) for row in ws.iter_rows(values_only=True)]
+
+
+def _same(a, b) -> bool:
+    """A cell value read back against the table value (blank = NaN/None/'', floats to 6 dp)."""
+    blank = [v is None or v is pd.NA or v == "" or (isinstance(v, float) and math.isnan(v)) for v in (a, b)]
+    if any(blank):
+        return all(blank)
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == pytest.approx(b, abs=1e-6)
+    return str(a) == str(b)
+
+
+def test_sheets_hold_the_same_tables_as_the_csvs(solihull_run, solihull_xlsx):
+    wb = openpyxl.load_workbook(solihull_xlsx)
+    assert wb.sheetnames == SHEETS
+    expected = {
+        "Patches": pd.DataFrame(patch_table(solihull_run).drop(columns="geometry")).reset_index(),
+        "Areas": pd.DataFrame(area_table(solihull_run).drop(columns="geometry")).reset_index(),
+        "Needs assessment": assessment_table(solihull_run),
+    }
+    for name, table in expected.items():
+        rows = _rows(wb[name])
+        assert rows[0] == list(table.columns), name
+        assert len(rows) == len(table) + 1, name
+        for got, want in zip(rows[1:], table.itertuples(index=False, name=None), strict=True):
+            assert all(_same(g, w) for g, w in zip(got, want, strict=True)), (name, got, want)
+    patches = _rows(wb["Patches"])
+    assert [r[0] for r in patches[1:]] == list(solihull_run.patches.sort_values(RANK).index)
+    rollout = pd.DataFrame(_rows(wb["Rollout"])[1:], columns=_rows(wb["Rollout"])[0])
+    assert rollout["n_patches"].sum() == len(solihull_run.patches)
+    assert rollout["population"].sum() == solihull_run.areas["population"].sum()
+    assert wb["Patches"].freeze_panes == "B2" and wb["Patches"].auto_filter.ref.startswith("A1:")
+
+
+def test_columns_sheet_describes_every_column_of_every_sheet(synthetic_run, synthetic_xlsx):
+    wb = openpyxl.load_workbook(synthetic_xlsx)
+    described = _rows(wb["Columns"])
+    assert described[0] == ["sheet", "column", "description"]
+    listed = [(s, c) for s, c, _ in described[1:]]
+    headers = [(ws.title, c) for ws in wb.worksheets for c in _rows(ws)[0]]
+    assert sorted(listed) == sorted(headers)
+    missing = [(s, c) for s, c, d in described[1:] if not d or d == FALLBACK]
+    assert missing == [], f"columns with no plain-English description in lacgeo/workbook.py: {missing}"
+    text = {(s, c): d for s, c, d in described[1:]}
+    assert "per 1,000 residents" in text[("Patches", "value_asc_referrals")]
+    assert "England = 100" in text[("Areas", "value_preventable_mortality_smr")]
+    assert text[("Patches", "share_imd_q1")].startswith("Share of the patch's residents")
+
+
+def test_formula_like_text_is_written_as_text(solihull_run, tmp_path):
+    patches = solihull_run.patches.copy()
+    areas = solihull_run.areas.copy()
+    top = list(patches.sort_values(RANK).index[: len(FORMULAS)])
+    patches.loc[top, PATCH_NAME] = FORMULAS
+    areas.loc[areas.index[: len(FORMULAS)], AREA_NAME] = FORMULAS
+    areas.loc[areas.index[len(FORMULAS)], AREA_NAME] = "bad\x01name"  # a control character Excel refuses
+    hostile = dataclasses.replace(
+        solihull_run,
+        patches=patches,
+        areas=areas,
+        lad_name=FORMULAS[4],
+        **{f.name: None for f in dataclasses.fields(solihull_run) if f.name == "rollout"},
+    )
+    path = write_workbook(hostile, tmp_path / "lacgeo.xlsx")
+    wb = openpyxl.load_workbook(path)
+    cells = [cell for ws in wb.worksheets for row in ws.iter_rows() for cell in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert [c.coordinate for c in cells if c.data_type == "e"] == []  # "#N/A" stays text, not an error value
+    names = {row[1].value: row[1] for row in wb["Patches"].iter_rows(min_row=2)}
+    for text in FORMULAS:
+        assert names[text].data_type == "s", text
+        assert names[text].quotePrefix == text.startswith(("=", "+", "-", "@", "\t")), text  # text on edit too
+    area_names = [row[1].value for row in wb["Areas"].iter_rows(min_row=2)]
+    assert set(FORMULAS) <= set(area_names) and "bad\ufffdname" in area_names
+    about = {row[0]: row[1] for row in _rows(wb["About"])[1:]}
+    assert about["Local authority"] == f"{FORMULAS[4]} ({solihull_run.lad_code})"
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets and not any(b"<f>" in archive.read(n) or b"<f " in archive.read(n) for n in sheets)
+
+
+def test_same_result_gives_identical_bytes_and_values(solihull_run, solihull_xlsx, tmp_path):
+    again = write_workbook(solihull_run, tmp_path / "again.xlsx")
+    assert again.read_bytes() == solihull_xlsx.read_bytes()
+    first, second = openpyxl.load_workbook(solihull_xlsx), openpyxl.load_workbook(again)
+    assert [_rows(ws) for ws in first.worksheets] == [_rows(ws) for ws in second.worksheets]
+    assert first.properties.created == first.properties.modified == FIXED_TIME
+    about = _rows(first["About"])
+    assert {"lacgeo version", "Seed", "Geography", "Attribution", "Input file"} <= {r[0] for r in about}
+    assert "Contains public sector information licensed under the Open Government Licence v3.0" in str(about)
+
+
+def test_synthetic_data_is_marked(synthetic_run, synthetic_xlsx):
+    wb = openpyxl.load_workbook(synthetic_xlsx)
+    about = _rows(wb["About"])
+    assert about[1] == ["WARNING", SYNTHETIC_NOTE]
+    assert wb["About"]["A2"].font.bold
+    assert dict(about[1:])["Title"].endswith("(SYNTHETIC data)")
+    for name in ("Patches", "Areas", "Needs assessment"):
+        rows = _rows(wb[name])
+        status = rows[0].index("data_status")
+        assert {r[status] for r in rows[1:]} == {SYNTHETIC_NOTE}, name
+    council = [v for k, v in about[1:] if k == "Council data"]
+    assert len(council) == len(synthetic_run.sources) and all("(SYNTHETIC)" in v for v in council)
+
+
+def test_real_data_has_no_synthetic_marker(solihull_xlsx):
+    wb = openpyxl.load_workbook(solihull_xlsx)
+    text = [str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v]
+    assert not any("SYNTHETIC" in t for t in text)
+    assert "data_status" not in _rows(wb["Patches"])[0]
+
+
+def test_small_council_counts_stay_blank(synthetic_run, tmp_path):
+    """A patch whose referrals add up to 1-7 has a blank rate, as in patches.csv."""
+    pid = synthetic_run.recommended.index[0]
+    src = synthetic_run.sources["asc_referrals"]
+    inside = synthetic_run.areas[PATCH_ID] == pid
+    count = src.count.where(~inside, 0.0)
+    count[inside[inside].index[0]] = 3.0
+    sources = {**synthetic_run.sources, "asc_referrals": dataclasses.replace(src, count=count)}
+    result = dataclasses.replace(synthetic_run, sources=sources)
+    wb = openpyxl.load_workbook(write_workbook(result, tmp_path / "small.xlsx"))
+    rows = _rows(wb["Patches"])
+    col = rows[0].index("value_asc_referrals")
+    by_id = {r[0]: r[col] for r in rows[1:]}
+    assert by_id[pid] is None
+    assert sum(v is None for v in by_id.values()) == patch_table(result)["value_asc_referrals"].isna().sum()
