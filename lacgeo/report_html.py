@@ -1,7 +1,7 @@
 """Stage 7c: ``report.html``, a printable report for councillors.
 
-One self-contained page: inline CSS, maps and charts drawn here as inline SVG (no
-script, no fonts, no images, nothing fetched from the network). It says what is
+One self-contained page: inline CSS, maps and charts as inline SVG drawn by
+:mod:`lacgeo.svg` (no script, no fonts, no images, nothing fetched from the network). It says what is
 recommended and why: one section per phase-1 patch (maps, a paragraph to read aloud,
 a profile against the local authority and England, what drives its need), the
 needs-assessment chart of each indicator by local deprivation quintile, the rollout
@@ -16,13 +16,11 @@ from :func:`lacgeo.report.assessment_table`.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from . import __version__, datasets
 from . import report as _report  # used lazily: lacgeo.report imports this module
@@ -42,29 +40,13 @@ from .schema import (
     POPULATION,
     RANK,
 )
+from .svg import PatchMaps, phase_colours, quintile_chart
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
 SMR = "preventable_mortality_smr"
 FIFTHS = {1: "most deprived", 2: "second most deprived", 3: "middle", 4: "second least deprived", 5: "least deprived"}
-HIGHLIGHT = "#2166ac"
-DARK = "#0b2a4e"
-GREY = "#8c8c8c"
-RING = "#b2182b"
-# viridis: dark to light, distinct in lightness and hue, for the phases
-PHASE_RAMP = (
-    "#440154",
-    "#482878",
-    "#3e4989",
-    "#31688e",
-    "#26828e",
-    "#1f9e89",
-    "#35b779",
-    "#6ece58",
-    "#b5de2b",
-    "#fde725",
-)
 STANDARDISE_WORDS = {
     "zscore": "standard deviations from the local authority mean (z-scores)",
     "rank": "ranks within the local authority scaled from 0 to 1",
@@ -214,191 +196,6 @@ def rollout_table(result: RunResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# --- SVG ----------------------------------------------------------------------------------
-
-
-class _Canvas:
-    """Projects EPSG:27700 coordinates into an SVG viewBox (y flipped, whole units)."""
-
-    def __init__(self, bounds: Iterable[float], *, width: float, max_height: float, pad: float = 6):
-        minx, miny, maxx, maxy = bounds
-        dx, dy = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
-        self.scale = min((width - 2 * pad) / dx, (max_height - 2 * pad) / dy)
-        self.origin = np.array([minx, maxy])
-        self.pad = pad
-        self.width, self.height = round(dx * self.scale + 2 * pad), round(dy * self.scale + 2 * pad)
-
-    def xy(self, point) -> tuple[int, int]:
-        x, y = np.round((np.array([point.x, point.y]) - self.origin) * [self.scale, -self.scale] + self.pad)
-        return int(x), int(y)
-
-    def path(self, geom) -> str:
-        parts = []
-        for ring in _rings(geom):
-            pts = (shapely.get_coordinates(ring) - self.origin) * [self.scale, -self.scale] + self.pad
-            pts = np.round(pts).astype(int)
-            pts = pts[np.r_[True, (np.diff(pts, axis=0) != 0).any(axis=1)]]
-            if len(pts) >= 4:
-                parts.append("M" + " ".join(f"{x},{y}" for x, y in pts[:-1]) + "Z")
-        return "".join(parts)
-
-    def svg(self, body: str, *, title: str, desc: str, svg_id: str) -> str:
-        return (
-            f'<svg viewBox="0 0 {self.width} {self.height}" width="{self.width}" height="{self.height}" role="img" '
-            f'aria-labelledby="{svg_id}-t {svg_id}-d"><title id="{svg_id}-t">{title}</title>'
-            f'<desc id="{svg_id}-d">{desc}</desc>{body}</svg>'
-        )
-
-
-def _rings(geom) -> Iterable:
-    if geom is None or geom.is_empty:
-        return
-    if geom.geom_type == "Polygon":
-        yield geom.exterior
-        yield from geom.interiors
-    elif hasattr(geom, "geoms"):
-        for part in geom.geoms:
-            yield from _rings(part)
-
-
-def _simplify(geoms, tolerance: float) -> np.ndarray:
-    """Simplify a coverage so neighbours keep matching edges."""
-    try:
-        return shapely.coverage_simplify(geoms, tolerance)
-    except Exception:  # pragma: no cover - not a clean coverage: simplify each on its own
-        return shapely.simplify(geoms, tolerance, preserve_topology=True)
-
-
-def _paths(canvas: _Canvas, geoms: Iterable, *, group: str) -> str:
-    return f"<g {group}>" + "".join(f'<path d="{canvas.path(g)}"/>' for g in geoms) + "</g>"
-
-
-def overview_map(report: _Report, *, highlight: list[str], svg_id: str, numbers: dict[str, str] | None = None) -> str:
-    """The LA with every patch outlined in grey, ``highlight`` filled blue, ``numbers`` written on patches."""
-    res, canvas, geoms = report.result, report.canvas, report.geoms
-    body = _paths(
-        canvas,
-        [g for pid, g in geoms.items() if pid not in highlight],
-        group=f'fill="#f4f4f4" stroke="{GREY}" stroke-width="0.8" fill-rule="evenodd"',
-    )
-    body += _paths(
-        canvas, geoms[highlight], group=f'fill="{HIGHLIGHT}" stroke="{DARK}" stroke-width="1.4" fill-rule="evenodd"'
-    )
-    body += f'<path d="{canvas.path(report.outline)}" fill="none" stroke="#111" stroke-width="1.6"/>'
-    for pid in highlight:  # a ring, so a small urban patch can be found on the map
-        x, y = canvas.xy(report.points[pid])
-        body += f'<circle cx="{x}" cy="{y}" r="11" fill="none" stroke="{RING}" stroke-width="2"/>'
-        if numbers and pid in numbers:
-            body += (
-                f'<text x="{x + 14}" y="{y + 5}" font-size="15" font-weight="700" stroke="#fff" stroke-width="3" '
-                f'paint-order="stroke">{E(numbers[pid])}</text>'
-            )
-    names = "; ".join(f"{E(pid)} {E(res.patches.at[pid, PATCH_NAME])}" for pid in highlight)
-    desc = f"Outline map of {report.la} with its {len(geoms)} patches in grey; highlighted in blue: {names}."
-    return canvas.svg(body, title=f"Map of {report.la}", desc=desc, svg_id=svg_id)
-
-
-def closeup_map(report: _Report, pid: str, *, svg_id: str) -> str:
-    """The patch, its neighbourhoods (LSOAs) and the patches around it."""
-    res = report.result
-    minx, miny, maxx, maxy = res.patches.geometry[pid].bounds
-    margin = max(0.2 * max(maxx - minx, maxy - miny), 800.0)
-    box = (minx - margin, miny - margin, maxx + margin, maxy + margin)
-    canvas = _Canvas(box, width=420, max_height=420)
-    near = res.patches.geometry[res.patches.intersects(shapely.box(*box))]
-    clipped = pd.Series(_simplify(shapely.clip_by_rect(near.values, *box), 1 / canvas.scale), index=near.index)
-    lsoas = res.areas.geometry[res.areas[PATCH_ID] == pid]
-    body = _paths(
-        canvas,
-        clipped.drop(pid),
-        group=f'fill="#f4f4f4" stroke="{GREY}" stroke-width="1.2" fill-rule="evenodd"',
-    )
-    body += _paths(
-        canvas,
-        _simplify(lsoas.values, 1 / canvas.scale),
-        group=f'fill="#d7e4f2" stroke="{HIGHLIGHT}" stroke-width="0.8" fill-rule="evenodd"',
-    )
-    body += f'<path d="{canvas.path(clipped[pid])}" fill="none" stroke="{DARK}" stroke-width="3"/>'
-    desc = (
-        f"Close-up of patch {E(pid)} {E(res.patches.at[pid, PATCH_NAME])}: its {_n(len(lsoas), 'neighbourhood')} "
-        "(LSOAs) in light blue with thin boundaries, the patch boundary in dark blue, neighbouring patches in grey."
-    )
-    return canvas.svg(body, title=f"Close-up of patch {E(pid)}", desc=desc, svg_id=svg_id)
-
-
-def _ticks(lo: float, hi: float, n: int = 5) -> tuple[np.ndarray, int]:
-    """'Nice' axis ticks covering lo..hi, and the decimals to print them with."""
-    raw = (hi - lo if hi > lo else max(abs(hi), 1.0)) / n
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
-    ticks = np.arange(math.floor(lo / step) * step, math.ceil(hi / step) * step + step / 2, step)
-    return ticks, max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if step / mag == 2.5 else 0)
-
-
-def quintile_chart(rows: pd.DataFrame, *, label: str, la_name: str, svg_id: str, unit: str = "") -> str:
-    """Bars by local deprivation quintile with 95% CI whiskers and a dashed line for the whole LA.
-
-    ``rows``: one indicator's rows of the needs-assessment table; a withheld value is NaN.
-    """
-    by_q = rows.set_index("quintile")[["value", "lower", "upper"]].astype(float)
-    quintiles = [str(q) for q in range(1, 6)]
-    bars = by_q.reindex(quintiles)
-    la = by_q["value"].get("All", np.nan)
-    finite = [v for v in np.r_[bars.to_numpy().ravel(), la] if not pd.isna(v)]
-    lo, hi = (min(0.0, min(finite)), max(finite)) if finite else (0.0, 1.0)
-    ticks, decimals = _ticks(lo, hi * 1.05 if hi > 0 else hi)
-    w, h, left, right, top, bottom = 560, 320, 70, 110, 36, 58
-    y0, y1 = float(ticks[0]), float(ticks[-1])
-
-    def y(v: float) -> float:
-        return round(top + (y1 - v) / (y1 - y0) * (h - top - bottom), 1)
-
-    slot = (w - left - right) / 5
-    out = ['<g stroke="#d0d0d0">'] + [f'<line x1="{left}" x2="{w - right}" y1="{y(t)}" y2="{y(t)}"/>' for t in ticks]
-    out += ['</g><g font-size="12" text-anchor="end">']
-    out += [f'<text x="{left - 6}" y="{y(t) + 4}">{t:,.{decimals}f}</text>' for t in ticks] + ["</g>"]
-    for i, (q, row) in enumerate(bars.iterrows()):
-        cx = left + slot * (i + 0.5)
-        if pd.isna(row["value"]):
-            out.append(f'<text x="{cx:.1f}" y="{y(y0) - 6}" font-size="11" text-anchor="middle">not shown</text>')
-        else:
-            base, tip = y(max(y0, 0.0)), y(row["value"])
-            out.append(
-                f'<rect class="bar" x="{cx - slot * 0.3:.1f}" y="{min(tip, base)}" width="{slot * 0.6:.1f}" '
-                f'height="{max(abs(base - tip), 0.5):.1f}" fill="{HIGHLIGHT}"/>'
-            )
-        if not (pd.isna(row["lower"]) or pd.isna(row["upper"])):
-            lo_y, up_y = y(row["lower"]), y(row["upper"])
-            out.append(
-                f'<g class="ci" stroke="#111" stroke-width="1.5"><line x1="{cx:.1f}" x2="{cx:.1f}" y1="{lo_y}" '
-                f'y2="{up_y}"/><line x1="{cx - 8:.1f}" x2="{cx + 8:.1f}" y1="{lo_y}" y2="{lo_y}"/>'
-                f'<line x1="{cx - 8:.1f}" x2="{cx + 8:.1f}" y1="{up_y}" y2="{up_y}"/></g>'
-            )
-        out.append(f'<text x="{cx:.1f}" y="{h - bottom + 16}" font-size="12" text-anchor="middle">{q}</text>')
-        if q in ("1", "5"):
-            words = "most deprived" if q == "1" else "least deprived"
-            out.append(f'<text x="{cx:.1f}" y="{h - bottom + 30}" font-size="11" text-anchor="middle">{words}</text>')
-    if not pd.isna(la):
-        out.append(
-            f'<line x1="{left}" x2="{w - right}" y1="{y(la)}" y2="{y(la)}" stroke="#b2182b" stroke-width="2" '
-            f'stroke-dasharray="6 4"/><text x="{w - right + 4}" y="{y(la) + 4}" font-size="11" fill="#8b1020">'
-            f"{E(la_name[:16])}</text>"
-        )
-    out.append(
-        f'<path d="M{left},{top}V{y(y0)}H{w - right}" fill="none" stroke="#111"/>'
-        f'<text x="{left + (w - left - right) / 2:.0f}" y="{h - 8}" font-size="12" text-anchor="middle">'
-        "Local deprivation quintile (fifths of residents by IMD score)</text>"
-        f'<text x="4" y="16" font-size="13" font-weight="600">{E(label[:70])}{E(unit)}</text>'
-    )
-    desc = (
-        f"Bar chart of {E(label)} by local deprivation quintile (1 = most deprived fifth of residents) with 95% "
-        f"confidence intervals as whiskers and the value for all of {E(la_name)} as a dashed line. "
-        "The table below gives the values."
-    )
-    canvas = _Canvas((0, 0, w, h), width=w, max_height=h, pad=0)
-    return canvas.svg("".join(out), title=f"{E(label)} by deprivation quintile", desc=desc, svg_id=svg_id)
-
-
 # --- sections -----------------------------------------------------------------------------
 
 
@@ -438,10 +235,7 @@ class _Report:
         self.contrib = weighted.groupby(areas[PATCH_ID]).sum().div(pop.groupby(areas[PATCH_ID]).sum(), axis=0)
         self.la_contrib = weighted.sum() / pop.sum()
         self.values = self._indicator_values()
-        self.canvas = _Canvas(areas.total_bounds, width=420, max_height=460)
-        self.geoms = pd.Series(_simplify(result.patches.geometry.values, 1 / self.canvas.scale), result.patches.index)
-        self.outline = areas.geometry.union_all(method="coverage")
-        self.points = result.patches.geometry.representative_point()
+        self.maps = PatchMaps(result.patches, areas, la_name=result.lad_name)
         self._ids = 0
 
     def _indicator_values(self) -> pd.DataFrame:
@@ -517,7 +311,7 @@ def _summary(r: _Report) -> str:
         headers.append(f"In the top {cfg.recommend.n} when weights vary")
     table = _table(headers, rows, caption="Recommended for phase 1", numeric=[0, 2, 3, 5])
     numbers = {pid: str(int(r.patches.at[pid, RANK])) for pid in r.recommended}
-    svg = overview_map(r, highlight=r.recommended, svg_id=r.svg_id("overview"), numbers=numbers)
+    svg = r.maps.overview(highlight=r.recommended, svg_id=r.svg_id("overview"), numbers=numbers)
     return (
         f'<section id="summary"><h2>Summary</h2><p class="lead">{text}</p>{table}<figure class="wide">{svg}'
         f"<figcaption>The phase-1 patches (blue, ringed in red and numbered by need rank) among all "
@@ -680,8 +474,8 @@ def _patch_section(r: _Report, pid: str) -> str:
     return (
         f'<section class="patch" id="patch-{E(pid)}"><h2>{int(row[RANK])}. {r.name(pid)}</h2>'
         f'<p class="lead">{read_aloud(r, pid)}</p>{band}<figure class="maps">'
-        + overview_map(r, highlight=[pid], svg_id=r.svg_id("where"))
-        + closeup_map(r, pid, svg_id=r.svg_id("closeup"))
+        + r.maps.overview(highlight=[pid], svg_id=r.svg_id("where"))
+        + r.maps.closeup(pid, svg_id=r.svg_id("closeup"))
         + f"<figcaption>Left: where {name} lies in {r.la} (blue). Right: close-up with its neighbourhoods (LSOAs) "
         f"and the neighbouring patches (grey).</figcaption></figure>"
         f"<h3>Profile against {r.la} and England</h3>{_profile(r, pid)}"
@@ -730,14 +524,6 @@ def _needs_section(r: _Report) -> str:
     return head + intro + "".join(figures) + "</section>"
 
 
-def phase_colours(n: int) -> list[str]:
-    """``n`` colours along the viridis ramp, phase 1 darkest."""
-    ramp = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in PHASE_RAMP], dtype=float)
-    at = np.linspace(0, len(ramp) - 1, n) if n > 1 else np.zeros(1)
-    rgb = [np.interp(at, np.arange(len(ramp)), ramp[:, k]) for k in range(3)]
-    return ["#" + "".join(f"{round(c[i]):02x}" for c in rgb) for i in range(n)]
-
-
 def _money(value: float) -> str:
     return f"£{float(value):,.0f}"
 
@@ -783,17 +569,7 @@ def _rollout_section(r: _Report) -> str:
         )
     notes_html = "".join(f"<p>{n}</p>" for n in notes)
     colours = dict(zip(plan.index, phase_colours(len(plan)), strict=True))
-    phase = r.result.patches[PHASE]
-    body = "".join(f'<path d="{r.canvas.path(g)}" fill="{colours[int(phase[pid])]}"/>' for pid, g in r.geoms.items())
-    body = f'<g stroke="#fff" stroke-width="0.8" fill-rule="evenodd">{body}</g>'
-    body += f'<path d="{r.canvas.path(r.outline)}" fill="none" stroke="#111" stroke-width="1.4"/>'
-    svg = r.canvas.svg(
-        body,
-        title=f"Rollout phases across {r.la}",
-        desc="Patches shaded by phase, from dark purple (phase 1) through blue and green to yellow (the last phase). "
-        "The table above lists them.",
-        svg_id=r.svg_id("phases"),
-    )
+    svg = r.maps.phases(r.result.patches[PHASE], colours, svg_id=r.svg_id("phases"))
     legend = "".join(
         f'<li><span class="swatch" style="background:{c}"></span> Phase {p}</li>' for p, c in colours.items()
     )

@@ -1,0 +1,265 @@
+"""Inline SVG for ``report.html``: maps of the patches and the needs-assessment chart.
+
+Geometry stays in EPSG:27700 and is projected straight into each drawing's viewBox
+(y flipped, whole units), simplified to about one unit first. Nothing is fetched or
+scripted: plain ``<svg>`` with a title and description for screen readers. Every text
+value from data passes through :func:`lacgeo.maps.escape_text`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .maps import escape_text as E
+from .schema import PATCH_ID, PATCH_NAME
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+HIGHLIGHT = "#2166ac"
+DARK = "#0b2a4e"
+GREY = "#8c8c8c"
+RING = "#b2182b"
+# viridis: dark to light, distinct in lightness and hue, for the phases
+PHASE_RAMP = (
+    "#440154",
+    "#482878",
+    "#3e4989",
+    "#31688e",
+    "#26828e",
+    "#1f9e89",
+    "#35b779",
+    "#6ece58",
+    "#b5de2b",
+    "#fde725",
+)
+
+
+class Canvas:
+    """Projects EPSG:27700 coordinates into an SVG viewBox (y flipped, whole units)."""
+
+    def __init__(self, bounds: Iterable[float], *, width: float, max_height: float, pad: float = 6):
+        minx, miny, maxx, maxy = bounds
+        dx, dy = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
+        self.scale = min((width - 2 * pad) / dx, (max_height - 2 * pad) / dy)
+        self.origin = np.array([minx, maxy])
+        self.pad = pad
+        self.width, self.height = round(dx * self.scale + 2 * pad), round(dy * self.scale + 2 * pad)
+
+    def xy(self, point) -> tuple[int, int]:
+        x, y = np.round((np.array([point.x, point.y]) - self.origin) * [self.scale, -self.scale] + self.pad)
+        return int(x), int(y)
+
+    def path(self, geom) -> str:
+        parts = []
+        for ring in rings(geom):
+            pts = (shapely.get_coordinates(ring) - self.origin) * [self.scale, -self.scale] + self.pad
+            pts = np.round(pts).astype(int)
+            pts = pts[np.r_[True, (np.diff(pts, axis=0) != 0).any(axis=1)]]
+            if len(pts) >= 4:
+                parts.append("M" + " ".join(f"{x},{y}" for x, y in pts[:-1]) + "Z")
+        return "".join(parts)
+
+    def svg(self, body: str, *, title: str, desc: str, svg_id: str) -> str:
+        return (
+            f'<svg viewBox="0 0 {self.width} {self.height}" width="{self.width}" height="{self.height}" role="img" '
+            f'aria-labelledby="{svg_id}-t {svg_id}-d"><title id="{svg_id}-t">{title}</title>'
+            f'<desc id="{svg_id}-d">{desc}</desc>{body}</svg>'
+        )
+
+
+def rings(geom) -> Iterable:
+    """Every exterior and interior ring of a (multi)polygon or collection; nothing for an empty one."""
+    if geom is None or geom.is_empty:
+        return
+    if geom.geom_type == "Polygon":
+        yield geom.exterior
+        yield from geom.interiors
+    elif hasattr(geom, "geoms"):
+        for part in geom.geoms:
+            yield from rings(part)
+
+
+def simplify_coverage(geoms, tolerance: float) -> np.ndarray:
+    """Simplify a coverage so neighbours keep matching edges."""
+    try:
+        return shapely.coverage_simplify(geoms, tolerance)
+    except Exception:  # pragma: no cover - not a clean coverage: simplify each on its own
+        return shapely.simplify(geoms, tolerance, preserve_topology=True)
+
+
+def _paths(canvas: Canvas, geoms: Iterable, *, group: str) -> str:
+    return f"<g {group}>" + "".join(f'<path d="{canvas.path(g)}"/>' for g in geoms) + "</g>"
+
+
+class PatchMaps:
+    """The maps of one run's patches; the LA-wide drawing is projected and simplified once for all of them.
+
+    ``patches`` and ``areas`` are the run's GeoDataFrames (EPSG:27700); ``la_name`` is plain text.
+    """
+
+    def __init__(self, patches: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, la_name: str):
+        self.patches, self.areas, self.la = patches, areas, E(la_name)
+        self.canvas = Canvas(areas.total_bounds, width=420, max_height=460)
+        self.geoms = pd.Series(simplify_coverage(patches.geometry.values, 1 / self.canvas.scale), patches.index)
+        self.outline = areas.geometry.union_all(method="coverage")
+        self.points = patches.geometry.representative_point()
+
+    def overview(self, *, highlight: list[str], svg_id: str, numbers: dict[str, str] | None = None) -> str:
+        """The LA with every patch outlined in grey, ``highlight`` filled blue, ``numbers`` written on patches."""
+        canvas, geoms = self.canvas, self.geoms
+        body = _paths(
+            canvas,
+            [g for pid, g in geoms.items() if pid not in highlight],
+            group=f'fill="#f4f4f4" stroke="{GREY}" stroke-width="0.8" fill-rule="evenodd"',
+        )
+        body += _paths(
+            canvas, geoms[highlight], group=f'fill="{HIGHLIGHT}" stroke="{DARK}" stroke-width="1.4" fill-rule="evenodd"'
+        )
+        body += f'<path d="{canvas.path(self.outline)}" fill="none" stroke="#111" stroke-width="1.6"/>'
+        for pid in highlight:  # a ring, so a small urban patch can be found on the map
+            x, y = canvas.xy(self.points[pid])
+            body += f'<circle cx="{x}" cy="{y}" r="11" fill="none" stroke="{RING}" stroke-width="2"/>'
+            if numbers and pid in numbers:
+                body += (
+                    f'<text x="{x + 14}" y="{y + 5}" font-size="15" font-weight="700" stroke="#fff" stroke-width="3" '
+                    f'paint-order="stroke">{E(numbers[pid])}</text>'
+                )
+        names = "; ".join(f"{E(pid)} {E(self.patches.at[pid, PATCH_NAME])}" for pid in highlight)
+        desc = f"Outline map of {self.la} with its {len(geoms)} patches in grey; highlighted in blue: {names}."
+        return canvas.svg(body, title=f"Map of {self.la}", desc=desc, svg_id=svg_id)
+
+    def closeup(self, pid: str, *, svg_id: str) -> str:
+        """The patch, its neighbourhoods (LSOAs) and the patches around it."""
+        patches = self.patches
+        minx, miny, maxx, maxy = patches.geometry[pid].bounds
+        margin = max(0.2 * max(maxx - minx, maxy - miny), 800.0)
+        box = (minx - margin, miny - margin, maxx + margin, maxy + margin)
+        canvas = Canvas(box, width=420, max_height=420)
+        near = patches.geometry[patches.intersects(shapely.box(*box))]
+        clipped = pd.Series(simplify_coverage(shapely.clip_by_rect(near.values, *box), 1 / canvas.scale), near.index)
+        lsoas = self.areas.geometry[self.areas[PATCH_ID] == pid]
+        body = _paths(
+            canvas,
+            clipped.drop(pid),
+            group=f'fill="#f4f4f4" stroke="{GREY}" stroke-width="1.2" fill-rule="evenodd"',
+        )
+        body += _paths(
+            canvas,
+            simplify_coverage(lsoas.values, 1 / canvas.scale),
+            group=f'fill="#d7e4f2" stroke="{HIGHLIGHT}" stroke-width="0.8" fill-rule="evenodd"',
+        )
+        body += f'<path d="{canvas.path(clipped[pid])}" fill="none" stroke="{DARK}" stroke-width="3"/>'
+        n = len(lsoas)
+        desc = (
+            f"Close-up of patch {E(pid)} {E(patches.at[pid, PATCH_NAME])}: its {n:,} "
+            f"neighbourhood{'' if n == 1 else 's'} (LSOAs) in light blue with thin boundaries, the patch boundary in "
+            "dark blue, neighbouring patches in grey."
+        )
+        return canvas.svg(body, title=f"Close-up of patch {E(pid)}", desc=desc, svg_id=svg_id)
+
+    def phases(self, phase: pd.Series, colours: dict[int, str], *, svg_id: str) -> str:
+        """Every patch filled with the colour of its phase (``phase``: by patch id; ``colours``: by phase)."""
+        canvas = self.canvas
+        body = "".join(
+            f'<path d="{canvas.path(g)}" fill="{colours[int(phase[pid])]}"/>' for pid, g in self.geoms.items()
+        )
+        body = f'<g stroke="#fff" stroke-width="0.8" fill-rule="evenodd">{body}</g>'
+        body += f'<path d="{canvas.path(self.outline)}" fill="none" stroke="#111" stroke-width="1.4"/>'
+        return canvas.svg(
+            body,
+            title=f"Rollout phases across {self.la}",
+            desc="Patches shaded by phase, from dark purple (phase 1) through blue and green to yellow (the last "
+            "phase). The table above lists them.",
+            svg_id=svg_id,
+        )
+
+
+def phase_colours(n: int) -> list[str]:
+    """``n`` colours along the viridis ramp, phase 1 darkest."""
+    ramp = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in PHASE_RAMP], dtype=float)
+    at = np.linspace(0, len(ramp) - 1, n) if n > 1 else np.zeros(1)
+    rgb = [np.interp(at, np.arange(len(ramp)), ramp[:, k]) for k in range(3)]
+    return ["#" + "".join(f"{round(c[i]):02x}" for c in rgb) for i in range(n)]
+
+
+def _ticks(lo: float, hi: float, n: int = 5) -> tuple[np.ndarray, int]:
+    """'Nice' axis ticks covering lo..hi, and the decimals to print them with."""
+    raw = (hi - lo if hi > lo else max(abs(hi), 1.0)) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
+    ticks = np.arange(math.floor(lo / step) * step, math.ceil(hi / step) * step + step / 2, step)
+    return ticks, max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if step / mag == 2.5 else 0)
+
+
+def quintile_chart(rows: pd.DataFrame, *, label: str, la_name: str, svg_id: str, unit: str = "") -> str:
+    """Bars by local deprivation quintile with 95% CI whiskers and a dashed line for the whole LA.
+
+    ``rows``: one indicator's rows of the needs-assessment table; a withheld value is NaN.
+    """
+    by_q = rows.set_index("quintile")[["value", "lower", "upper"]].astype(float)
+    quintiles = [str(q) for q in range(1, 6)]
+    bars = by_q.reindex(quintiles)
+    la = by_q["value"].get("All", np.nan)
+    finite = [v for v in np.r_[bars.to_numpy().ravel(), la] if not pd.isna(v)]
+    lo, hi = (min(0.0, min(finite)), max(finite)) if finite else (0.0, 1.0)
+    ticks, decimals = _ticks(lo, hi * 1.05 if hi > 0 else hi)
+    w, h, left, right, top, bottom = 560, 320, 70, 110, 36, 58
+    y0, y1 = float(ticks[0]), float(ticks[-1])
+
+    def y(v: float) -> float:
+        return round(top + (y1 - v) / (y1 - y0) * (h - top - bottom), 1)
+
+    slot = (w - left - right) / 5
+    out = ['<g stroke="#d0d0d0">'] + [f'<line x1="{left}" x2="{w - right}" y1="{y(t)}" y2="{y(t)}"/>' for t in ticks]
+    out += ['</g><g font-size="12" text-anchor="end">']
+    out += [f'<text x="{left - 6}" y="{y(t) + 4}">{t:,.{decimals}f}</text>' for t in ticks] + ["</g>"]
+    for i, (q, row) in enumerate(bars.iterrows()):
+        cx = left + slot * (i + 0.5)
+        if pd.isna(row["value"]):
+            out.append(f'<text x="{cx:.1f}" y="{y(y0) - 6}" font-size="11" text-anchor="middle">not shown</text>')
+        else:
+            base, tip = y(max(y0, 0.0)), y(row["value"])
+            out.append(
+                f'<rect class="bar" x="{cx - slot * 0.3:.1f}" y="{min(tip, base)}" width="{slot * 0.6:.1f}" '
+                f'height="{max(abs(base - tip), 0.5):.1f}" fill="{HIGHLIGHT}"/>'
+            )
+        if not (pd.isna(row["lower"]) or pd.isna(row["upper"])):
+            lo_y, up_y = y(row["lower"]), y(row["upper"])
+            out.append(
+                f'<g class="ci" stroke="#111" stroke-width="1.5"><line x1="{cx:.1f}" x2="{cx:.1f}" y1="{lo_y}" '
+                f'y2="{up_y}"/><line x1="{cx - 8:.1f}" x2="{cx + 8:.1f}" y1="{lo_y}" y2="{lo_y}"/>'
+                f'<line x1="{cx - 8:.1f}" x2="{cx + 8:.1f}" y1="{up_y}" y2="{up_y}"/></g>'
+            )
+        out.append(f'<text x="{cx:.1f}" y="{h - bottom + 16}" font-size="12" text-anchor="middle">{q}</text>')
+        if q in ("1", "5"):
+            words = "most deprived" if q == "1" else "least deprived"
+            out.append(f'<text x="{cx:.1f}" y="{h - bottom + 30}" font-size="11" text-anchor="middle">{words}</text>')
+    if not pd.isna(la):
+        out.append(
+            f'<line x1="{left}" x2="{w - right}" y1="{y(la)}" y2="{y(la)}" stroke="#b2182b" stroke-width="2" '
+            f'stroke-dasharray="6 4"/><text x="{w - right + 4}" y="{y(la) + 4}" font-size="11" fill="#8b1020">'
+            f"{E(la_name[:16])}</text>"
+        )
+    out.append(
+        f'<path d="M{left},{top}V{y(y0)}H{w - right}" fill="none" stroke="#111"/>'
+        f'<text x="{left + (w - left - right) / 2:.0f}" y="{h - 8}" font-size="12" text-anchor="middle">'
+        "Local deprivation quintile (fifths of residents by IMD score)</text>"
+        f'<text x="4" y="16" font-size="13" font-weight="600">{E(label[:70])}{E(unit)}</text>'
+    )
+    desc = (
+        f"Bar chart of {E(label)} by local deprivation quintile (1 = most deprived fifth of residents) with 95% "
+        f"confidence intervals as whiskers and the value for all of {E(la_name)} as a dashed line. "
+        "The table below gives the values."
+    )
+    canvas = Canvas((0, 0, w, h), width=w, max_height=h, pad=0)
+    return canvas.svg("".join(out), title=f"{E(label)} by deprivation quintile", desc=desc, svg_id=svg_id)
+
+
+__all__ = ["Canvas", "PatchMaps", "phase_colours", "quintile_chart", "rings", "simplify_coverage"]
