@@ -107,6 +107,9 @@ class SourceCounts:
     denominator: pd.Series
     reason: pd.Series
     synthetic: bool
+    proportion: bool = False
+    """The denominator counts people at risk and each is counted once (a proportion,
+    Wilson intervals); otherwise a rate of events per resident (Byar's/exact)."""
 
 
 def _national_codes(geography: str) -> pd.DataFrame:
@@ -259,13 +262,27 @@ def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> 
         reason = pd.Series("", index=areas.index, dtype=object)
         denom = areas[POPULATION].astype(float)
     synthetic = src.synthetic or "synthetic" in Path(src.path).name.lower()
+    per_resident = area_count / denom * 1000.0
+    high = per_resident.index[per_resident > 1000.0]
+    if not src.denominator_col and len(high):
+        warnings.warn(
+            f"{source}: {len(high)} areas have more events than residents ({load._first(high)}); check the counts "
+            "are for this geography and period",
+            ImplausibleValueWarning,
+            stacklevel=2,
+        )
     return SourceCounts(
         src.name,
         area_count.rename(src.name),
         denom.rename(f"{src.name}_denominator"),
         reason.rename(f"{src.name}_missing"),
         synthetic,
+        proportion=bool(src.denominator_col),
     )
+
+
+class ImplausibleValueWarning(UserWarning):
+    """Values that are possible but unlikely (e.g. more events than residents)."""
 
 
 class OutsideAreaWarning(UserWarning):

@@ -276,6 +276,7 @@ def needs_assessment(
     specs: Sequence[IndicatorConfig],
     *,
     counts: Mapping[str, tuple[pd.Series, pd.Series]] | None = None,
+    proportions: Sequence[str] = (),
     quintile_col: str = LOCAL_QUINTILE,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
@@ -283,8 +284,10 @@ def needs_assessment(
 
     The classic JSNA figure. For an indicator built from counts (``counts[name] =
     (count, denominator)``) the value is the rate per 1,000 of the summed counts with
-    an exact/Byar's interval; otherwise it is the population-weighted mean across the
-    quintile's areas with a t-based interval (the interval of the mean across areas).
+    an exact/Byar's interval, or, for the names in ``proportions`` (people counted
+    once out of people at risk), the proportion per 1,000 with a Wilson interval.
+    Otherwise it is the population-weighted mean across the quintile's areas with a
+    t-based interval (the interval of the mean across areas).
     One row per indicator and quintile (1 = most deprived fifth of residents), plus
     ``"All"`` for the whole local authority.
     """
@@ -297,14 +300,26 @@ def needs_assessment(
             if spec.name in counts:
                 count, denominator = (x.reindex(idx) for x in counts[spec.name])
                 keep = count.notna() & denominator.notna()
-                ci = rates.rate_ci(count[keep].sum(), denominator[keep].sum(), per=1000, confidence=confidence)
+                x, d = float(count[keep].sum()), float(denominator[keep].sum())
+                nan = float("nan")
+                if d <= 0:
+                    value = lower = upper = nan
+                    method = "no areas with values"
+                elif spec.name in proportions:
+                    ci = rates.proportion_ci(x, d, confidence=confidence) * 1000.0
+                    value, method = float(ci["proportion"].iloc[0]), "per 1,000 at risk, Wilson"
+                    lower, upper = float(ci["lower"].iloc[0]), float(ci["upper"].iloc[0])
+                else:
+                    ci = rates.rate_ci(x, d, per=1000, confidence=confidence)
+                    value, method = float(ci["rate"].iloc[0]), f"rate per 1,000, {ci['method'].iloc[0]}"
+                    lower, upper = float(ci["lower"].iloc[0]), float(ci["upper"].iloc[0])
                 row |= {
-                    "value": float(ci["rate"].iloc[0]),
-                    "lower": float(ci["lower"].iloc[0]),
-                    "upper": float(ci["upper"].iloc[0]),
-                    "method": f"rate per 1,000, {ci['method'].iloc[0]}",
+                    "value": value,
+                    "lower": lower,
+                    "upper": upper,
+                    "method": method,
                     "n_areas": int(keep.sum()),
-                    "count": int(count[keep].sum()),
+                    "count": int(x),
                 }
             else:
                 values = indicators.loc[idx, spec.name].dropna()

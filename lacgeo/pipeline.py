@@ -131,7 +131,13 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
             )
             areas = areas.join(profiles)
             counts = {s.name: (s.count, s.denominator) for s in sources}
-            assessment = need.needs_assessment(areas, indicators, config.need.indicators, counts=counts)
+            assessment = need.needs_assessment(
+                areas,
+                indicators,
+                config.need.indicators,
+                counts=counts,
+                proportions=[s.name for s in sources if s.proportion],
+            )
         with _stage(timings, "patches"):
             p = config.patches
             nest = p.nest_within

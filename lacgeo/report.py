@@ -189,6 +189,28 @@ def manifest(result: RunResult, *, outputs: dict[str, str] | None = None) -> dic
     }
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(values: pd.Series) -> pd.Series:
+    """Text that a spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``)
+    gets a leading apostrophe, so it opens as text. Numbers are left alone."""
+    if values.dtype.kind in "biufc":
+        return values
+    text = values.astype("string")
+    risky = text.str.startswith(FORMULA_START).fillna(False) & pd.to_numeric(text, errors="coerce").isna()
+    return values.where(~risky, "'" + text)
+
+
+def write_csv(table: pd.DataFrame, path: Path, *, index: bool = True) -> None:
+    """A CSV output: fixed float format and line endings (byte-stable), formula-safe text."""
+    safe = table.apply(spreadsheet_safe)
+    if index and not pd.api.types.is_numeric_dtype(table.index):
+        safe.index = spreadsheet_safe(pd.Series(table.index, index=table.index)).to_numpy()
+        safe.index.name = table.index.name
+    safe.to_csv(path, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
 def _write_all(result: RunResult, folder: Path) -> None:
     areas = area_table(result)
     patches = patch_table(result)
@@ -197,18 +219,12 @@ def _write_all(result: RunResult, folder: Path) -> None:
     areas.reset_index().to_file(gpkg, layer="areas", driver="GPKG", engine="pyogrio")
     patches.reset_index().to_file(gpkg, layer="patches", driver="GPKG", engine="pyogrio")
     recommended.reset_index().to_file(gpkg, layer="recommended", driver="GPKG", engine="pyogrio")
-    pd.DataFrame(patches.drop(columns="geometry")).to_csv(
-        folder / "patches.csv", float_format=FLOAT_FORMAT, lineterminator="\n"
-    )
-    pd.DataFrame(areas.drop(columns="geometry")).to_csv(
-        folder / "areas.csv", float_format=FLOAT_FORMAT, lineterminator="\n"
-    )
+    write_csv(pd.DataFrame(patches.drop(columns="geometry")), folder / "patches.csv")
+    write_csv(pd.DataFrame(areas.drop(columns="geometry")), folder / "areas.csv")
     if result.rollout is not None:
-        result.rollout.to_csv(folder / "rollout.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        write_csv(result.rollout, folder / "rollout.csv", index=False)
     if result.needs_assessment is not None:
-        assessment_table(result).to_csv(
-            folder / "needs_assessment.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
-        )
+        write_csv(assessment_table(result), folder / "needs_assessment.csv", index=False)
     title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
     if result.synthetic:
         title += " (SYNTHETIC data)"

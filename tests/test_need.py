@@ -134,8 +134,10 @@ def test_need_profiles_are_seeded_labelled_and_bounded():
 
     areas = datasets.read_areas("E06000054")
     ind = read_indicators(areas.index, ["imd_score", "preventable_mortality_smr"], vintage="2021")
-    specs = [IndicatorConfig("imd_score", label="IMD score"), IndicatorConfig("preventable_mortality_smr",
-                                                                              label="Preventable mortality")]
+    specs = [
+        IndicatorConfig("imd_score", label="IMD score"),
+        IndicatorConfig("preventable_mortality_smr", label="Preventable mortality"),
+    ]
     a = need_profiles(ind, specs, population=areas["population"], n_profiles=4, seed=3)
     b = need_profiles(ind, specs, population=areas["population"], n_profiles=4, seed=3)
     pd.testing.assert_frame_equal(a, b)
@@ -144,3 +146,18 @@ def test_need_profiles_are_seeded_labelled_and_bounded():
     # group 1 is the highest-need group: its mean IMD score is the highest
     means = ind["imd_score"].groupby(a["need_profile_id"]).mean()
     assert means.idxmax() == 1
+
+
+def test_needs_assessment_uses_wilson_for_proportions():
+    from lacgeo.need import needs_assessment
+
+    idx = pd.Index(["A", "B"], name="area_code")
+    areas = pd.DataFrame({"population": [100, 100], "local_imd_quintile": [1, 5]}, index=idx)
+    count = pd.Series([81.0, 15.0], index=idx)
+    at_risk = pd.Series([263.0, 148.0], index=idx)
+    ind = pd.DataFrame({"p": count / at_risk * 1000}, index=idx)
+    table = needs_assessment(areas, ind, [IndicatorConfig("p")], counts={"p": (count, at_risk)}, proportions=["p"])
+    q1 = table[table["quintile"] == "1"].iloc[0]
+    # Newcombe (1998) Table I: 81/263 -> 0.2553 to 0.3662
+    assert q1["lower"] == pytest.approx(255.3, abs=0.1) and q1["upper"] == pytest.approx(366.2, abs=0.1)
+    assert q1["method"] == "per 1,000 at risk, Wilson"
