@@ -118,6 +118,17 @@ class PatchConfig:
 class RecommendConfig:
     n: int = 3
     """Patches recommended for phase 1."""
+    method: Literal["select", "rank"] = "select"
+    """ "select": search patches beyond one partition for the n that capture the most need,
+    then partition the rest around them; "rank": the top n cells of the partition."""
+    spread: Literal["none", "ward", "msoa", "nest"] = "none"
+    """At most one pick per ward, MSOA, or unit of patches.nest_within ("nest")."""
+    min_distance_km: float = 0.0
+    """Least distance between the centres of picks (0 = no rule)."""
+    lock_in: tuple[str, ...] = ()
+    """LSOA codes that must be in phase 1 (agreed in community conversations)."""
+    lock_out: tuple[str, ...] = ()
+    """LSOA codes that must not be in phase 1."""
     phase_size: int = 6
     """Patches per later phase."""
     cost_per_coordinator: float = 50_000.0
@@ -251,6 +262,10 @@ def _check_values(config: Config, problems: list[str]) -> None:
     if config.disclosure.small_count_max < 0:
         problems.append(f"disclosure.small_count_max must be 0 or more, found {config.disclosure.small_count_max}")
     r = config.recommend
+    if r.min_distance_km < 0:
+        problems.append(f"recommend.min_distance_km must be 0 or more, found {r.min_distance_km}")
+    if r.spread == "nest" and config.patches.nest_within == "none":
+        problems.append('recommend.spread = "nest" needs patches.nest_within to name the units')
     if r.cost_per_coordinator <= 0 or r.budget < 0:
         problems.append(
             "recommend.cost_per_coordinator must be positive and recommend.budget 0 or more, found "
@@ -462,6 +477,11 @@ need_weight = 5.0            # 0 ignores need when shaping patches; higher group
 
 [recommend]
 n = 3                        # coordinators in phase 1
+method = "select"            # "select": best n patches beyond one partition; "rank": top n partition cells
+spread = "none"              # at most one pick per "ward", "msoa" or "nest" unit (patches.nest_within)
+min_distance_km = 0.0        # least distance between picks (0 = no rule)
+lock_in = []                 # LSOA codes that must be in phase 1, e.g. ["E01031841"]
+lock_out = []                # LSOA codes that must not be in phase 1
 phase_size = 6               # coordinators in each later phase
 cost_per_coordinator = 50000.0  # GBP a year with on-costs (assumption; councils report ~45-55k)
 budget = 0.0                 # GBP a year: how many coordinators can we afford, which patches? (0 = off)

@@ -217,6 +217,7 @@ def need_profiles(
     Returns ``need_profile`` (the label) and ``need_profile_id`` per area.
     """
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     labels = {s.name: _in_sentence(s.label or s.name.replace("_", " ")) for s in specs}
     z = pd.DataFrame(index=indicators.index)
@@ -229,9 +230,11 @@ def need_profiles(
     k = int(min(n_profiles, len(z.drop_duplicates())))
     if k <= 1:
         return pd.DataFrame({"need_profile": "Near the local average", "need_profile_id": 1}, index=z.index)
-    model = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(
-        z.to_numpy(), sample_weight=population.reindex(z.index).to_numpy(dtype=float)
-    )
+    # A few hundred points: one thread is faster than OpenMP's start-up on a busy machine.
+    with threadpool_limits(1):
+        model = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(
+            z.to_numpy(), sample_weight=population.reindex(z.index).to_numpy(dtype=float)
+        )
     centres = pd.DataFrame(model.cluster_centers_, columns=z.columns)
     # number groups from most to least need (weighted mean of the centre)
     weights = pd.Series({s.name: s.weight for s in specs})

@@ -20,8 +20,9 @@ import pandas as pd
 from . import datasets, harmonise, load, need, rank, robustness, validate
 from .config import NEST_CHOICES, Config
 from .errors import ValidationError
-from .patches import build_patches
-from .schema import IOD_RELEASE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, RANK
+from .patches import build_area_graph, build_patches
+from .schema import IOD_RELEASE, NEED_INDEX, NEST_LEVELS, PATCH_ID, PATCH_NAME, PHASE, RANK
+from .select import Selection, select_patches
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,43 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     timings[name] = round(time.perf_counter() - start, 4)
+
+
+def _select_phase1(config: Config, areas: gpd.GeoDataFrame, graph, nest) -> Selection | None:
+    """Phase-1 picks beyond one partition (``recommend.method = "select"``), or None."""
+    r = config.recommend
+    if r.method != "select":
+        return None
+    if config.patches.nest_within != "none":
+        log.info('patches are nested, so phase 1 is the top-ranked nested patches (recommend.method = "rank")')
+        return None
+    spread = None
+    if r.spread in ("ward", "msoa"):
+        spread = areas[NEST_LEVELS[r.spread]]
+    elif r.spread == "nest" and isinstance(nest, pd.Series):
+        spread = nest
+    elif r.spread == "nest":
+        spread = areas[NEST_LEVELS[nest]]
+    selection = select_patches(
+        areas,
+        areas[NEED_INDEX],
+        graph,
+        n=r.n,
+        target_population=config.patches.target_population,
+        band=config.patches.band,
+        spread=spread,
+        min_distance_m=r.min_distance_km * 1000.0 or None,
+        lock_in=r.lock_in,
+        lock_out=r.lock_out,
+        seed=config.seed,
+    )
+    for message in selection.warnings:
+        warnings.warn(message, SelectionWarning, stacklevel=2)
+    return selection
+
+
+class SelectionWarning(UserWarning):
+    """Fewer phase-1 picks than asked for could be placed."""
 
 
 def run(config: Config, *, out: str | Path | None = None, overwrite: bool = False, strict: bool = False) -> RunResult:
@@ -146,6 +184,10 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
                 nest = harmonise.assign_to_units(areas, units, source=nest).rename(p.nest_code_col)
                 areas["nest_unit"] = nest
                 inputs.append(p.nest_within)
+            graph = build_area_graph(areas, islands=p.islands)
+        with _stage(timings, "select"):
+            selection = _select_phase1(config, areas, graph, nest)
+        with _stage(timings, "patches"):
             assignment = build_patches(
                 areas,
                 areas[NEED_INDEX],
@@ -156,14 +198,18 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
                 n_starts=p.n_starts,
                 need_weight=p.need_weight,
                 seed=config.seed,
+                graph=graph,
+                fixed=[pick.area_codes for pick in selection.picks] if selection else (),
             )
             areas[PATCH_ID] = assignment.patch_id
         with _stage(timings, "rank"):
             table = rank.summarise_patches(areas, assignment.patch_id, names=assignment.names, flags=assignment.flags)
             table = table.join(rank.patch_profiles(areas, assignment.patch_id, areas["need_profile"]))
             table = table.join(rank.patch_indicators(areas, assignment.patch_id, indicators, counts=counts))
-            table[RANK] = rank.rank_patches(table)
-            table[PHASE] = rank.assign_phases(table[RANK], n=config.recommend.n, phase_size=config.recommend.phase_size)
+            picks = [assignment.patch_id[pick.area_codes[0]] for pick in selection.picks] if selection else []
+            table[RANK] = rank.rank_patches(table, first=picks)
+            n_phase1 = len(picks) if selection else config.recommend.n
+            table[PHASE] = rank.assign_phases(table[RANK], n=n_phase1, phase_size=config.recommend.phase_size)
         with _stage(timings, "robustness"):
             r = config.recommend
             if r.robustness_draws > 0:

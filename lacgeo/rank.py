@@ -1,10 +1,13 @@
 """Stage 6: summarise patches, rank them by need and recommend phases.
 
 Patch values follow the variable's declared kind (``schema.EXTENSIVE`` are summed,
-``schema.INTENSIVE`` are population-weighted). Rank 1 is the highest need.
+``schema.INTENSIVE`` are population-weighted). Rank 1 is the most captured need:
+population x (need index - the LA's population-weighted mean), summed over the patch.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -65,9 +68,12 @@ def summarise_patches(
     return patches
 
 
-def rank_patches(patches: pd.DataFrame) -> pd.Series:
-    """Rank by population-weighted need index, highest first; ties by patch id."""
-    order = patches.assign(_pid=patches.index).sort_values([NEED_INDEX, "_pid"], ascending=[False, True]).index
+def rank_patches(patches: pd.DataFrame, *, first: Sequence[str] = ()) -> pd.Series:
+    """Rank by captured need (``excess_need``: population x need above the LA average),
+    highest first; ties by patch id. Patches in ``first`` (the phase-1 picks) take the
+    top ranks, in their own order of captured need."""
+    frame = patches.assign(_pid=patches.index, _later=~patches.index.isin(list(first)))
+    order = frame.sort_values(["_later", EXCESS_NEED, "_pid"], ascending=[True, False, True]).index
     return pd.Series(np.arange(1, len(order) + 1), index=order, name=RANK).reindex(patches.index)
 
 

@@ -9,7 +9,9 @@ confidence intervals here, so their values stay fixed. The need index, the patch
 and the ranking are recomputed for every draw with the same standardisation and
 missing-value policy as the run.
 
-For each patch: the probability it is in the top ``n`` and its 95% rank interval.
+For each patch: the probability it is among the ``n`` patches capturing the most need
+(population x need above the LA average, the quantity phase 1 maximises) and its 95%
+rank interval.
 Deterministic for a seed; 1,000 draws for one local authority take well under a
 second (everything is vectorised over draws).
 """
@@ -89,11 +91,12 @@ def rank_robustness(
     pos = {p: i for i, p in enumerate(patches)}
     pop = areas[POPULATION].reindex(indicators.index).to_numpy(dtype=float)
     member = np.zeros((len(patches), n_areas))
-    member[[pos[p] for p in pid], np.arange(n_areas)] = pop
-    member /= member.sum(axis=1, keepdims=True)
-    patch_need = need @ member.T  # draws x patches
-    # rank 1 = highest need; ties broken by patch order, as rank_patches does
-    order = np.argsort(-patch_need, axis=1, kind="stable")
+    member[[pos[p] for p in pid], np.arange(n_areas)] = 1.0
+    # captured need per patch and draw: population x (need - LA population-weighted mean)
+    mean = (need @ pop / pop.sum())[:, None]
+    captured = ((need - mean) * pop) @ member.T  # draws x patches
+    # rank 1 = most captured need; ties broken by patch order, as rank_patches does
+    order = np.argsort(-captured, axis=1, kind="stable")
     ranks = np.empty_like(order)
     ranks[np.arange(n_draws)[:, None], order] = np.arange(1, len(patches) + 1)
     out = pd.DataFrame(

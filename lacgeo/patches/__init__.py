@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -51,6 +52,7 @@ def build_patches(
     need_weight: float = 5.0,
     seed: int = 0,
     graph: AreaGraph | None = None,
+    fixed: Sequence[Sequence[str]] = (),
 ) -> PatchAssignment:
     """Partition ``areas`` into contiguous patches of about ``target_population`` people.
 
@@ -68,6 +70,10 @@ def build_patches(
         Policy for detached parts: ``"link_nearest"``, ``"separate"`` or ``"error"``.
     seed
         All randomness (METIS seeds, move order) derives from it.
+    fixed
+        Groups of area codes that are patches already (e.g. the phase-1 picks, which must
+        be contiguous and in the band); the rest of the area is partitioned around them.
+        They become the first patch ids, in the order given.
     """
     if isinstance(nest_within, pd.Series):
         if not nest_within.index.equals(areas.index) or nest_within.isna().any():
@@ -96,19 +102,31 @@ def build_patches(
         graph = build_area_graph(areas, islands=islands)
     centroids = areas.geometry.representative_point()
     xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
-    labels, flags = partition_areas(
-        graph,
-        areas[POPULATION].to_numpy(dtype=float),
-        need.to_numpy(dtype=float),
-        xy,
-        groups=groups,
-        group_label=group_label,
-        target=target_population,
-        band=band,
-        n_starts=n_starts,
-        need_weight=need_weight,
-        seed=seed,
-    )
+    labels = np.full(len(areas), -1, dtype=np.int64)
+    for k, group in enumerate(fixed):
+        where = areas.index.get_indexer(list(group))
+        if (where < 0).any() or (labels[where] >= 0).any():
+            raise PatchingError(f"fixed patch {k + 1} names unknown or repeated areas: {', '.join(map(str, group))}")
+        labels[where] = k
+    rest = labels < 0
+    flags: dict[int, str] = {}
+    if rest.any():
+        sub = graph.subgraph(rest) if fixed else graph
+        part, part_flags = partition_areas(
+            sub,
+            areas[POPULATION].to_numpy(dtype=float)[rest],
+            need.to_numpy(dtype=float)[rest],
+            xy[rest],
+            groups=None if groups is None else groups[rest],
+            group_label=group_label,
+            target=target_population,
+            band=band,
+            n_starts=n_starts,
+            need_weight=need_weight,
+            seed=seed,
+        )
+        labels[rest] = part + len(fixed)
+        flags = {k + len(fixed): v for k, v in part_flags.items()}
     width = max(2, len(str(int(labels.max()) + 1)))
     ids = [f"P{i + 1:0{width}d}" for i in range(int(labels.max()) + 1)]
     patch_id = pd.Series(np.array(ids, dtype=object)[labels], index=areas.index, name=PATCH_ID)

@@ -57,6 +57,15 @@ class AreaGraph:
         splits = np.searchsorted(both[:, 0], np.arange(1, self.n))
         return [np.asarray(a, dtype=np.int64) for a in np.split(both[:, 1], splits)]
 
+    def subgraph(self, keep: np.ndarray) -> AreaGraph:
+        """The graph restricted to the areas where ``keep`` is true (positions renumbered)."""
+        keep = np.asarray(keep, dtype=bool)
+        new_pos = np.cumsum(keep) - 1
+        inside = keep[self.edges[:, 0]] & keep[self.edges[:, 1]]
+        edges = new_pos[self.edges[inside]]
+        bridges = frozenset((int(new_pos[a]), int(new_pos[b])) for a, b in self.bridges if keep[a] and keep[b])
+        return AreaGraph(self.codes[keep], edges.astype(np.int64), self.shared_length[inside], bridges)
+
     def components(self) -> np.ndarray:
         """Connected component label of every area."""
         if self.n == 0:
