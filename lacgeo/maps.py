@@ -6,6 +6,13 @@ are no background tiles, and nothing is fetched from the network to draw it. The
 oriented by the local authority outline and the patch outlines with permanent labels, and
 a table of the patches below the map is its text alternative.
 
+The small areas can be shaded by the need index, the national IMD quintile, each indicator
+in the need index and the need profiles (one base layer each, with its own legend). The
+area shapes are written once and shared by every shading. Indicator values are the
+disclosure-controlled ones (:func:`make_result_map`): a withheld council value is hatched
+and never written to the page. A search box finds patches, wards, neighbourhoods (MSOAs)
+and LSOAs by name or code and zooms to them.
+
 Every text value that comes from data passes through :func:`escape_text` before it
 reaches the page.
 """
@@ -14,9 +21,11 @@ from __future__ import annotations
 
 import base64
 import functools
-import html
 import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import branca.colormap as cm
 import folium
@@ -28,7 +37,25 @@ from branca.element import Element, Figure, Link
 from folium.template import Template
 from folium.utilities import JsCode
 
+from .config import IndicatorConfig
 from .datasets import ATTRIBUTION
+from .map_widgets import (
+    DECLUTTER_JS,
+    NO_DATA_FILL,
+    NO_DATA_TEXT,
+    PAGE_CSS,
+    SEARCH_HTML,
+    WIDGET_CSS,
+    WITHHELD_FILL,
+    WITHHELD_TEXT,
+    LegendSection,
+    areas_and_search_js,
+    escape_text,
+    intro_html,
+    legend_html,
+    search_index,
+    table_html,
+)
 from .schema import (
     AREA_NAME,
     BAND_STATUS,
@@ -42,6 +69,11 @@ from .schema import (
     WGS84,
 )
 
+if TYPE_CHECKING:
+    from .pipeline import RunResult
+
+__all__ = ["escape_text", "make_map", "make_result_map"]
+
 LEAFLET_VERSION = "1.9.4"  # lacgeo/vendor/leaflet/, from the npm registry; see lacgeo/vendor/README.md
 
 QUINTILE_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#fddbc7", 4: "#d1e5f0", 5: "#67a9cf"}
@@ -53,6 +85,9 @@ QUINTILE_LABELS = {
     5: "5: least deprived 20%",
 }
 NEED_COLOURS = ["#ffffcc", "#fd8d3c", "#800026"]
+INDICATOR_COLOURS = ["#f2f0f7", "#9e9ac8", "#3f007d"]  # light to dark = more need (reversed for higher_is_better)
+PROFILE_COLOURS = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#999999"]
+"""Need profiles, in profile order (1 = most need): the Okabe-Ito colours, safe for colour-blind readers."""
 PATCH_COLOUR = "#222222"
 RECOMMENDED_COLOUR = "#2166ac"
 OUTLINE_COLOUR = "#000000"
@@ -60,6 +95,7 @@ OUTLINE_COLOUR = "#000000"
 # Layer names as the layer control shows them (tests look them up by these names).
 LAYER_NEED = "Need index"
 LAYER_QUINTILE = "National IMD quintile"
+LAYER_PROFILES = "Need profiles"
 LAYER_OUTLINE = "Local authority boundary"
 LAYER_PATCHES = "All patches"
 LAYER_RECOMMENDED = "Recommended for phase 1"
@@ -74,21 +110,8 @@ CLASS_LABEL = "lacgeo-label"
 
 MAP_ATTRIBUTION = "Contains OS data &copy; Crown copyright and database right; ONS, MHCLG, OHID data (OGL v3.0)"
 
-NARROW = "(max-width: 640px)"  # the page's phone layout (PAGE_CSS) starts here
+NARROW = "(max-width: 640px)"  # the page's phone layout (map_widgets.PAGE_CSS) starts here
 _VIEWPORT = re.compile(r"<meta\s+name=\"viewport\"[^>]*>", re.IGNORECASE)
-
-
-def escape_text(value: object) -> str:
-    """Text from data, safe for HTML and for the map's JavaScript and templates.
-
-    HTML special characters become entities, and so do the characters that start a
-    JavaScript template substitution (a backtick, ``${``) or a Jinja tag (``{{``, ``{%``,
-    ``{#``): folium compiles its rendered JavaScript as a Jinja template a second time,
-    so a brace that reached it raw would be evaluated. Every place that shows the text
-    (page, tooltips, labels) reads it as HTML, so the reader sees the original text.
-    """
-    text = html.escape(str(value), quote=True)
-    return text.replace("`", "&#96;").replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
 
 
 # --- vendored assets -------------------------------------------------------------------------
@@ -136,77 +159,11 @@ class _Raw(Element):
         return self._markup
 
 
-PAGE_CSS = """
-html, body { width: auto; height: auto; }
-body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #111; }
-.lacgeo-header { padding: 0.5rem 1rem; }
-.lacgeo-header h1 { font-size: 1.25rem; margin: 0.2rem 0; }
-.lacgeo-header p { margin: 0.2rem 0; }
-.lacgeo-warning { background: #fff3cd; border: 2px solid #8a6500; padding: 0.3rem 0.5rem; font-weight: bold; }
-.lacgeo-map-wrap { position: relative; height: 78vh; min-height: 360px; }
-.lacgeo-map-wrap .folium-map { position: absolute; inset: 0; width: 100%; height: 100%; background: #f4f4f1; }
-.lacgeo-legend { position: absolute; right: 10px; bottom: 28px; z-index: 1000; background: #fff;
-  border: 1px solid #888; border-radius: 4px; padding: 0.4rem 0.6rem; font-size: 0.8rem; line-height: 1.35; }
-.lacgeo-legend h2 { font-size: 0.85rem; margin: 0.1rem 0 0.2rem; }
-.lacgeo-legend ul { list-style: none; margin: 0 0 0.3rem; padding: 0; }
-.lacgeo-legend .ramp { width: 11rem; height: 0.7rem; border: 1px solid #888; }
-.lacgeo-legend .ends { display: flex; justify-content: space-between; width: 11.2rem; }
-.lacgeo-legend .box { display: inline-block; width: 0.9rem; height: 0.7rem; border: 1px solid #888;
-  vertical-align: middle; margin-right: 0.3rem; }
-.lacgeo-legend .line { display: inline-block; width: 1.5rem; vertical-align: middle; margin-right: 0.3rem; }
-.lacgeo-label span { position: absolute; transform: translate(-50%, -50%); display: block; width: max-content;
-  max-width: 10rem; text-align: center; font: 600 11px/1.15 system-ui, Arial, sans-serif; color: #111;
-  background: rgba(255, 255, 255, 0.85); border-radius: 3px; padding: 0 2px; pointer-events: none; }
-.lacgeo-label.rec span { color: #0b3a6e; font-weight: 700; border: 1px solid #2166ac; }
-.lacgeo-table { padding: 0.5rem 1rem; }
-.lacgeo-table summary { cursor: pointer; font-weight: 600; padding: 0.3rem 0; }
-.lacgeo-table table { border-collapse: collapse; margin-top: 0.4rem; }
-.lacgeo-table caption { text-align: left; padding: 0.2rem 0; }
-.lacgeo-table th, .lacgeo-table td { border: 1px solid #bbb; padding: 0.2rem 0.5rem; text-align: left; }
-.lacgeo-table td.num { text-align: right; }
-.lacgeo-table tr.rec { background: #e6eef7; }
-.lacgeo-credits { padding: 0 1rem 1rem; font-size: 0.8rem; color: #333; }
-.lacgeo-scroll { overflow-x: auto; }
-.leaflet-tooltip.foliumtooltip { font-size: 0.85rem; }
-.foliumtooltip th, .foliumtooltip td { padding: 1px 8px 1px 0; }
-.leaflet-container { font-family: inherit; }
-@media (max-width: 640px) {
-  .lacgeo-header h1 { font-size: 1.05rem; }
-  .lacgeo-map-wrap { height: auto; min-height: 0; }
-  .lacgeo-map-wrap .folium-map { height: 70vh !important; min-height: 300px; }
-  .lacgeo-legend { position: static; display: inline-block; margin: 0.5rem 1rem 0; }
-}
-"""
-
-
-# Patch names are permanent labels; where two would overlap, the higher-need patch keeps its
-# label and the other is hidden until zooming in makes room.
-DECLUTTER_JS = """
-(function () {
-  function declutter() {
-    var spans = Array.prototype.slice.call(document.querySelectorAll(".lacgeo-label span"));
-    spans.sort(function (a, b) { return Number(a.dataset.rank) - Number(b.dataset.rank); });
-    var placed = [];
-    spans.forEach(function (span) {
-      span.style.visibility = "";
-      var r = span.getBoundingClientRect();
-      var clash = placed.some(function (p) {
-        return r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top;
-      });
-      if (clash) { span.style.visibility = "hidden"; } else { placed.push(r); }
-    });
-  }
-  __MAP__.on("zoomend moveend overlayadd", declutter);
-  declutter();
-})();
-"""
-
-
 class _Page(Figure):
     """The whole ``map.html``: an accessible page around the folium map.
 
     ``lang``, a title, a zoomable viewport, the inlined Leaflet assets, a heading and a
-    table of the patches. Rendering refuses any script or stylesheet that would be
+    table of the patches, and the place search above the map. Rendering refuses any script or stylesheet that would be
     loaded from the network.
     """
 
@@ -225,6 +182,7 @@ class _Page(Figure):
         '<header class="lacgeo-header">{{ this.intro }}</header>\n'
         "<main>\n"
         '<div class="lacgeo-map-wrap" role="region" aria-label="Map of the patches">\n'
+        "{{ this.search }}\n"
         "{{ this.html.render(**kwargs) }}\n"
         "{{ this.legend }}\n"
         "</div>\n"
@@ -239,7 +197,7 @@ class _Page(Figure):
         "</html>\n"
     )
 
-    def __init__(self, *, title: str, intro: str, legend: str, table: str):
+    def __init__(self, *, title: str, intro: str, legend: str, table: str, search: str = ""):
         super().__init__()
         self._name = "Page"
         self.header._children.clear()  # Figure's http-equiv charset; the template sets charset itself
@@ -248,10 +206,11 @@ class _Page(Figure):
         self.header.add_child(_Raw(f"{license_note}\n<style>\n{css}\n</style>"), name="leaflet_css")
         self.header.add_child(_Raw(f"<script>\n{js}\n</script>"), name="leaflet_js")
         self.page_title = escape_text(title)
-        self.page_css = PAGE_CSS
+        self.page_css = PAGE_CSS + WIDGET_CSS
         self.intro = intro
         self.legend = legend
         self.table = table
+        self.search = search
         self.credits = escape_text(ATTRIBUTION)
         self.after_script = ""
 
@@ -290,64 +249,224 @@ def _geojson(props: pd.DataFrame, geometry: gpd.GeoSeries) -> dict:
     return layer.to_geo_dict(na="null", show_bbox=False, drop_id=False)
 
 
-def _intro(title: str, patches: pd.DataFrame, *, synthetic: bool) -> str:
-    recommended = patches[patches[PHASE] == 1].sort_values(RANK)
-    picks = "; ".join(f"{escape_text(pid)} {escape_text(row[PATCH_NAME])}" for pid, row in recommended.iterrows())
-    parts = [
-        f"<h1>{escape_text(title)}</h1>",
-        f"<p>{len(patches)} patches ranked by need (need rank 1 = highest need). "
-        f"Recommended for phase 1 (blue outline): {picks or 'none'}.</p>",
-        "<p>Hover over (or tap) an area or a patch for its details; switch layers in the list at the top right. "
-        "A table of all patches follows the map.</p>",
-    ]
-    if synthetic:
-        parts.append('<p class="lacgeo-warning">SYNTHETIC service-demand data: not for decisions</p>')
-    return "\n".join(parts)
+# --- area shadings ----------------------------------------------------------------------------
+
+AREA_ROWS: list[tuple[str, str]] = [
+    ("Area", "name"),
+    ("LSOA", "code"),
+    ("Population", "pop"),
+    ("Need index", "need"),
+    ("IMD quintile (1 = most deprived)", "quintile"),
+    ("Patch", "patch"),
+    ("Patch need rank", "rank"),
+    ("Patch phase", "phase"),
+]
+"""An area's tooltip: (label, property). A shading's own value is added after the LSOA code."""
 
 
-def _legend(vmin: float, vmax: float) -> str:
-    ramp = f"linear-gradient(to right, {', '.join(NEED_COLOURS)})"
-    quintiles = "".join(
-        f'<li><span class="box" style="background:{QUINTILE_COLOURS[q]}"></span>{escape_text(QUINTILE_LABELS[q])}</li>'
-        for q in QUINTILE_COLOURS
-    )
-    lines = (
-        f'<li><span class="line" style="border-top:3px solid {OUTLINE_COLOUR}"></span>{escape_text(LAYER_OUTLINE)}</li>'
-        f'<li><span class="line" style="border-top:2px solid {PATCH_COLOUR}"></span>Patch boundary</li>'
-        f'<li><span class="line" style="border-top:4px solid {RECOMMENDED_COLOUR}"></span>'
-        f"{escape_text(LAYER_RECOMMENDED)}</li>"
-    )
-    return (
-        '<div class="lacgeo-legend" role="group" aria-label="Legend">'
-        f"<h2>{escape_text(LAYER_NEED)} (higher = more need)</h2>"
-        f'<div class="ramp" style="background:{ramp}"></div>'
-        f'<div class="ends"><span>{vmin:.2f}</span><span>{vmax:.2f}</span></div>'
-        f"<h2>{escape_text(LAYER_QUINTILE)}</h2><ul>{quintiles}</ul>"
-        f"<ul>{lines}</ul></div>"
+class _AreaLayer(folium.map.Layer):
+    """One shading of the small areas, as a base layer in the layer control.
+
+    The layer starts empty: the page script fills every shading from one shared copy of
+    the area shapes (see :func:`lacgeo.map_widgets.areas_and_search_js`), so adding a
+    shading adds a colour per area to the page, not another copy of the map.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n"
+        "var {{ this.get_name() }} = L.geoJson(null, "
+        f'{{pane: "lacgeo-areas", className: "{CLASS_AREA}"}});\n'
+        "{% endmacro %}\n"
     )
 
+    def __init__(self, name: str, *, show: bool):
+        super().__init__(name=name, overlay=False, control=True, show=show)
+        self._name = "AreaLayer"
 
-def _table(patches: pd.DataFrame) -> str:
-    """The text alternative to the map: every patch, highest need first."""
-    rows = []
-    for pid, row in patches.sort_values(RANK).iterrows():
-        phase = int(row[PHASE])
-        rows.append(
-            ('<tr class="rec">' if phase == 1 else "<tr>")
-            + f"<td>{escape_text(pid)}</td><td>{escape_text(row[PATCH_NAME])}</td>"
-            f'<td class="num">{int(row[POPULATION]):,}</td><td class="num">{float(row[NEED_INDEX]):.2f}</td>'
-            f'<td class="num">{int(row[RANK])}</td><td class="num">{phase}</td></tr>'
+
+@dataclass(frozen=True)
+class _Shading:
+    """An area base layer: its name in the layer control, a fill and a tooltip value per area."""
+
+    name: str
+    fill: pd.Series
+    legend: LegendSection
+    value: pd.Series | None = None
+    """Shown as an extra tooltip row, labelled by ``label``."""
+    label: str = ""
+    field: str = ""
+    """A tooltip row from the area properties instead of ``value`` (e.g. ``profile``)."""
+
+
+def format_value(value: float) -> str:
+    """An indicator value for people: 3 significant figures or so, thousands separated."""
+    size = abs(value)
+    if size >= 100:
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _areas(n: int) -> str:
+    return f"{n} area" if n == 1 else f"{n} areas"
+
+
+def _ramp(colours: Sequence[str], low: float, high: float) -> cm.LinearColormap:
+    return cm.LinearColormap(list(colours), vmin=low, vmax=high if high > low else low + 1e-9)
+
+
+def _need_shading(areas: pd.DataFrame) -> _Shading:
+    need = areas[NEED_INDEX].astype(float)
+    vmin, vmax = float(need.min()), float(need.max())
+    scale = _ramp(NEED_COLOURS, vmin, vmax)
+    fill = need.map(lambda v: WITHHELD_FILL if np.isnan(v) else scale(v)[:7])  # NaN only where withheld
+    legend = LegendSection(
+        title=f"{LAYER_NEED} (higher = more need)", colours=tuple(NEED_COLOURS), low=f"{vmin:.2f}", high=f"{vmax:.2f}"
+    )
+    return _Shading(LAYER_NEED, fill, legend)
+
+
+def _quintile_shading(areas: pd.DataFrame) -> _Shading:
+    fill = areas[IMD_QUINTILE].map(lambda q: QUINTILE_COLOURS.get(q, NO_DATA_FILL) if pd.notna(q) else NO_DATA_FILL)
+    items = tuple((QUINTILE_COLOURS[q], QUINTILE_LABELS[q]) for q in QUINTILE_COLOURS)
+    return _Shading(LAYER_QUINTILE, fill, LegendSection(title=LAYER_QUINTILE, items=items))
+
+
+def _indicator_shading(values: pd.Series, *, label: str, higher_is_worse: bool, withheld: Collection[str]) -> _Shading:
+    """One indicator's shading. ``withheld`` areas show a hatch and no value, whatever ``values`` holds."""
+    values = values.astype(float)
+    is_withheld = values.index.isin(list(withheld))
+    shown = values.where(~is_withheld)
+    present = shown.dropna()
+    colours = tuple(INDICATOR_COLOURS if higher_is_worse else INDICATOR_COLOURS[::-1])
+    fill = pd.Series(NO_DATA_FILL, index=values.index, dtype=object)
+    text = pd.Series(NO_DATA_TEXT, index=values.index, dtype=object)
+    fill[is_withheld] = WITHHELD_FILL
+    text[is_withheld] = WITHHELD_TEXT
+    low = high = ""
+    if len(present):
+        vmin, vmax = float(present.min()), float(present.max())
+        scale = _ramp(colours, vmin, vmax)
+        fill[present.index] = [scale(v)[:7] for v in present]
+        text[present.index] = [format_value(v) for v in present]
+        low, high = format_value(vmin), format_value(vmax)
+    items = []
+    if is_withheld.any():
+        items.append((WITHHELD_FILL, f"Withheld (small number): {_areas(int(is_withheld.sum()))}"))
+    if (shown.isna() & ~is_withheld).any():
+        items.append((NO_DATA_FILL, "No data"))
+    legend = LegendSection(
+        title=label,
+        note="Darker = more need" if higher_is_worse else "Higher is better: darker = lower values = more need",
+        colours=colours if len(present) else (),
+        low=low,
+        high=high,
+        items=tuple(items),
+    )
+    return _Shading(escape_text(label), fill, legend, value=text, label=label)
+
+
+def _profile_shading(areas: pd.DataFrame) -> _Shading:
+    profile = areas["need_profile"].astype(str)
+    if "need_profile_id" in areas:
+        order = list(dict.fromkeys(profile.iloc[np.argsort(areas["need_profile_id"].to_numpy(), kind="stable")]))
+    else:
+        order = sorted(profile.unique())
+    colour = {name: PROFILE_COLOURS[i % len(PROFILE_COLOURS)] for i, name in enumerate(order)}
+    counts = profile.value_counts()
+    items = tuple((colour[name], f"{name} ({_areas(int(counts[name]))})") for name in order)
+    legend = LegendSection(title=LAYER_PROFILES, note="Groups of areas with a similar shape of need", items=items)
+    return _Shading(LAYER_PROFILES, profile.map(colour), legend, label="Need profile", field="profile")
+
+
+def _indicator_specs(areas: pd.DataFrame, indicators: Sequence[IndicatorConfig] | None) -> list[IndicatorConfig]:
+    if indicators is None:
+        return [IndicatorConfig(name=c.removeprefix("value_")) for c in areas.columns if c.startswith("value_")]
+    missing = [i.name for i in indicators if f"value_{i.name}" not in areas]
+    if missing:
+        raise ValueError(
+            f"make_map: no value_ column for indicator(s) {', '.join(missing)}; pass the disclosure-controlled "
+            "area table (lacgeo.report.area_table) or use make_result_map(result)"
         )
-    head = "".join(
-        f'<th scope="col">{h}</th>' for h in ("Patch", "Name", "Population", "Need index", "Need rank", "Phase")
+    return list(indicators)
+
+
+def _shadings(
+    areas: pd.DataFrame, indicators: list[IndicatorConfig], withheld: Mapping[str, Collection[str]]
+) -> list[_Shading]:
+    shadings = [_need_shading(areas), _quintile_shading(areas)]
+    taken = {LAYER_NEED, LAYER_QUINTILE, LAYER_PROFILES, LAYER_OUTLINE, LAYER_PATCHES, LAYER_RECOMMENDED, LAYER_LABELS}
+    for spec in indicators:
+        label = spec.label or spec.name
+        if label in taken:
+            label = f"{label} ({spec.name})"
+        taken.add(label)
+        shadings.append(
+            _indicator_shading(
+                areas[f"value_{spec.name}"],
+                label=label,
+                higher_is_worse=spec.direction == "higher_is_worse",
+                withheld=withheld.get(spec.name, ()),
+            )
+        )
+    if "need_profile" in areas:
+        shadings.append(_profile_shading(areas))
+    return shadings
+
+
+def _py(value: object) -> object:
+    """A value JSON can write: numpy scalars unwrapped, missing values as null."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _area_data(areas: gpd.GeoDataFrame, patches: pd.DataFrame, shadings: list[_Shading]) -> dict:
+    """The shared area FeatureCollection: positional ids, escaped text, a fill per shading, shading values."""
+    patch_label = (
+        patches.index.map(escape_text).to_series(index=patches.index) + " " + patches[PATCH_NAME].map(escape_text)
     )
-    return (
-        '<details class="lacgeo-table"><summary>'
-        f"Table of the {len(patches)} patches (text alternative to the map)</summary>"
-        '<div class="lacgeo-scroll" tabindex="0" role="region" aria-label="Table of patches">'
-        '<table class="lacgeo-patches"><caption>Patches, highest need first. Phase 1 = recommended to start.</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div></details>"
+    area_patch = areas[PATCH_ID] if PATCH_ID in areas else pd.Series(pd.NA, index=areas.index)
+    props = pd.DataFrame(
+        {
+            "name": areas[AREA_NAME].map(escape_text),
+            "code": areas.index.map(escape_text),
+            "pop": areas[POPULATION].map("{:,}".format),
+            "need": areas[NEED_INDEX].astype(float).map(lambda v: WITHHELD_TEXT if np.isnan(v) else f"{v:.2f}"),
+            "quintile": areas[IMD_QUINTILE].astype("Int64"),
+            "patch": area_patch.map(patch_label).fillna(area_patch.map(escape_text)),
+            "rank": area_patch.map(patches[RANK]).astype("Int64"),
+            "phase": area_patch.map(patches[PHASE]).astype("Int64"),
+        },
+        index=areas.index,
     )
+    if "need_profile" in areas:
+        props["profile"] = areas["need_profile"].map(escape_text)
+    values = [s.value.map(escape_text) for s in shadings if s.value is not None]
+    features = []
+    for i, (code, geometry) in enumerate(zip(areas.index, areas.geometry, strict=True)):
+        properties = {key: _py(value) for key, value in props.loc[code].items()}
+        properties["v"] = [v[code] for v in values]
+        properties["fill"] = [s.fill[code] for s in shadings]
+        features.append(
+            {"type": "Feature", "id": i, "properties": properties, "geometry": shapely.geometry.mapping(geometry)}
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _tooltip_rows(shadings: list[_Shading]) -> list[list[tuple[str, str | int]]]:
+    base = [(escape_text(label), key) for label, key in AREA_ROWS]
+    rows, k = [], 0
+    for s in shadings:
+        own: list[tuple[str, str | int]] = []
+        if s.value is not None:
+            own = [(escape_text(s.label), k)]
+            k += 1
+        elif s.field:
+            own = [(escape_text(s.label), s.field)]
+        rows.append(base[:2] + own + base[2:])
+    return rows
 
 
 # --- the map --------------------------------------------------------------------------------
@@ -359,8 +478,20 @@ def make_map(
     *,
     title: str,
     synthetic: bool = False,
+    indicators: Sequence[IndicatorConfig] | None = None,
+    withheld: Mapping[str, Collection[str]] | None = None,
 ) -> folium.Map:
-    """Areas by need and IMD quintile, the LA outline, patch outlines and names, the recommended patches.
+    """The map page: areas shaded by need, IMD quintile, each indicator and need profile; the LA
+    outline, patch outlines and names, the recommended patches, a legend and a place search.
+
+    ``areas`` is one row per small area (EPSG:27700, indexed by code). Each indicator's
+    layer shows the column ``value_<name>``: pass values that are already
+    disclosure-controlled, as :func:`lacgeo.report.area_table` makes them (or call
+    :func:`make_result_map`). ``indicators`` chooses and labels those layers (default:
+    every ``value_`` column, named as it is); ``withheld`` names, per indicator, the areas
+    whose value is withheld for small numbers: they are hatched and say so, and their
+    value is never written to the page. A ``need_profile`` column adds the need-profiles
+    layer. The plain ``result.areas`` gives the need, quintile and profile layers only.
 
     Returns the folium map inside a self-contained page: ``.save(path)`` writes a
     ``map.html`` that draws with no network access.
@@ -369,16 +500,19 @@ def make_map(
     patches_d = _display(patches)
     outline = _display(gpd.GeoDataFrame(geometry=[areas.geometry.union_all()], crs=areas.crs))
     west, south, east, north = areas_d.total_bounds
+    shadings = _shadings(areas_d, _indicator_specs(areas_d, indicators), withheld or {})
 
-    need = areas_d[NEED_INDEX].astype(float)
-    vmin, vmax = float(need.min()), float(need.max())
-    scale = cm.LinearColormap(NEED_COLOURS, vmin=vmin, vmax=vmax if vmax > vmin else vmin + 1e-9)
-
+    lines = [
+        (f"3px solid {OUTLINE_COLOUR}", LAYER_OUTLINE),
+        (f"2px solid {PATCH_COLOUR}", "Patch boundary"),
+        (f"4px solid {RECOMMENDED_COLOUR}", LAYER_RECOMMENDED),
+    ]
     page = _Page(
         title=title,
-        intro=_intro(title, patches, synthetic=synthetic),
-        legend=_legend(vmin, vmax),
-        table=_table(patches),
+        intro=intro_html(title, patches, synthetic=synthetic),
+        legend=legend_html([s.legend for s in shadings], lines),
+        table=table_html(patches),
+        search=SEARCH_HTML,
     )
     fmap = _OfflineMap(
         location=[(south + north) / 2, (west + east) / 2],
@@ -388,69 +522,12 @@ def make_map(
         zoom_snap=0.25,
     )
     page.add_child(fmap)
-    # Fit the LA at once (folium's fit_bounds animates the first zoom), then place the labels.
-    bounds = [[round(float(south), 5), round(float(west), 5)], [round(float(north), 5), round(float(east), 5)]]
-    page.after_script = f"{fmap.get_name()}.fitBounds({bounds}, {{animate: false}});\n" + DECLUTTER_JS.replace(
-        "__MAP__", fmap.get_name()
-    )
     # Panes, bottom to top: area shading, recommended fill, patch outlines (overlay pane), LA outline, labels.
     folium.map.CustomPane("lacgeo-areas", z_index=350, pointer_events=True).add_to(fmap)
     folium.map.CustomPane("lacgeo-recommended", z_index=390, pointer_events=True).add_to(fmap)
     folium.map.CustomPane("lacgeo-outline", z_index=450, pointer_events=False).add_to(fmap)
 
-    patch_label = patches_d[PATCH_NAME].map(escape_text)
-    patch_label = patches_d.index.map(escape_text).to_series(index=patches_d.index) + " " + patch_label
-    area_patch = areas_d[PATCH_ID]
-    area_props = pd.DataFrame(
-        {
-            "name": areas_d[AREA_NAME].map(escape_text),
-            "code": areas_d.index.map(escape_text),
-            "pop": areas_d[POPULATION].map("{:,}".format),
-            "need": need.round(2),
-            "quintile": areas_d[IMD_QUINTILE].astype("Int64"),
-            "patch": area_patch.map(patch_label).fillna(area_patch.map(escape_text)),
-            "rank": area_patch.map(patches_d[RANK]).astype("Int64"),
-            "phase": area_patch.map(patches_d[PHASE]).astype("Int64"),
-        },
-        index=areas_d.index,
-    )
-    area_data = _geojson(area_props, areas_d.geometry)
-    area_fields = ["name", "code", "pop", "need", "quintile", "patch", "rank", "phase"]
-    area_aliases = [
-        "Area",
-        "LSOA",
-        "Population",
-        "Need index",
-        "IMD quintile (1 = most deprived)",
-        "Patch",
-        "Patch need rank",
-        "Patch phase",
-    ]
-    area_aliases = [escape_text(a) for a in area_aliases]
-    area_line = {"color": "#777777", "weight": 0.4, "fillOpacity": 0.75}
-    folium.GeoJson(
-        area_data,
-        name=LAYER_NEED,
-        overlay=False,
-        show=True,
-        style_function=lambda f: {"fillColor": scale(f["properties"]["need"])[:7], **area_line},
-        tooltip=folium.GeoJsonTooltip(fields=area_fields, aliases=area_aliases),
-        pane="lacgeo-areas",
-        class_name=CLASS_AREA,
-    ).add_to(fmap)
-    folium.GeoJson(
-        area_data,
-        name=LAYER_QUINTILE,
-        overlay=False,
-        show=False,
-        style_function=lambda f: {
-            "fillColor": QUINTILE_COLOURS.get(f["properties"]["quintile"], "#cccccc"),
-            **area_line,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=area_fields, aliases=area_aliases),
-        pane="lacgeo-areas",
-        class_name=CLASS_AREA,
-    ).add_to(fmap)
+    area_layers = [_AreaLayer(s.name, show=k == 0).add_to(fmap) for k, s in enumerate(shadings)]
 
     folium.GeoJson(
         _geojson(pd.DataFrame({"name": [escape_text(LAYER_OUTLINE)]}), outline.geometry),
@@ -477,7 +554,7 @@ def make_map(
     patch_fields = ["id", "name", "pop", "need", "rank", "phase", "band"]
     patch_aliases = ["Patch", "Name", "Population", "Need index", "Need rank", "Phase", "Population band"]
     patch_aliases = [escape_text(a) for a in patch_aliases]
-    folium.GeoJson(
+    all_patches = folium.GeoJson(
         _geojson(patch_props, patches_d.geometry),
         name=LAYER_PATCHES,
         style_function=lambda f: {"fill": False, "color": PATCH_COLOUR, "weight": 2},
@@ -486,7 +563,7 @@ def make_map(
         class_name=CLASS_PATCH,
     ).add_to(fmap)
     is_recommended = patch_props["phase"] == 1
-    folium.GeoJson(
+    recommended = folium.GeoJson(
         _geojson(patch_props[is_recommended], patches_d.geometry[is_recommended]),
         name=LAYER_RECOMMENDED,
         style_function=lambda f: {
@@ -519,4 +596,49 @@ def make_map(
 
     # The layer list stays open, except on a phone-sized screen where it would cover the map.
     folium.LayerControl(collapsed=JsCode(f'window.matchMedia("{NARROW}").matches')).add_to(fmap)
+
+    # Fit the LA at once (folium's fit_bounds animates the first zoom), fill the area shadings,
+    # place the labels, and wire up the legend and the search box.
+    bounds = [[round(float(south), 5), round(float(west), 5)], [round(float(north), 5), round(float(east), 5)]]
+    page.after_script = (
+        f"{fmap.get_name()}.fitBounds({bounds}, {{animate: false}});\n"
+        + areas_and_search_js(
+            map_name=fmap.get_name(),
+            data=_area_data(areas_d, patches_d, shadings),
+            shadings=_tooltip_rows(shadings),
+            layer_names=[layer.get_name() for layer in area_layers],
+            patch_layer_names=[all_patches.get_name(), recommended.get_name()],
+            places=search_index(areas_d, patches_d),
+        )
+        + DECLUTTER_JS.replace("__MAP__", fmap.get_name())
+    )
     return fmap
+
+
+def make_result_map(result: RunResult, *, title: str) -> folium.Map:
+    """:func:`make_map` for a run, with the run's disclosure control applied.
+
+    Indicator values come from :func:`lacgeo.report.area_table`, where a council rate
+    built from a small count (and any rate that would let one be recovered) is withheld;
+    those areas are hatched and say "withheld (small number)". Layers are labelled from
+    the config's indicator labels.
+    """
+    from .report import area_table  # report imports this module
+
+    table = area_table(result)
+    extra = [c for c in ("need_profile", "need_profile_id") if c in result.areas and c not in table]
+    areas = table.join(result.areas[extra]) if extra else table
+    withheld = {}
+    for name in result.sources:
+        col = f"value_{name}"
+        if col in table and name in result.indicators:
+            raw = result.indicators[name].reindex(table.index)
+            withheld[name] = table.index[table[col].isna() & raw.notna()]
+    return make_map(
+        areas,
+        result.patches,
+        title=title,
+        synthetic=result.synthetic,
+        indicators=result.config.need.indicators,
+        withheld=withheld,
+    )

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import __version__, datasets, disclosure
 from .errors import OutputError
-from .maps import make_map
+from .maps import make_result_map
 from .report_html import render_report
 from .schema import (
     AREA_CODE,
@@ -83,6 +83,8 @@ def area_table(result: RunResult) -> gpd.GeoDataFrame:
         col = f"value_{name}"
         if col in values:
             values.loc[hidden, col] = float("nan")
+            # the index and this source's contribution would give the rate back
+            table.loc[hidden, [NEED_INDEX, f"contrib_{name}"]] = float("nan")
     table = table.join(values)
     if result.synthetic:
         table["data_status"] = SYNTHETIC_NOTE
@@ -228,7 +230,7 @@ def _write_all(result: RunResult, folder: Path) -> None:
     title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
     if result.synthetic:
         title += " (SYNTHETIC data)"
-    make_map(result.areas, result.patches, title=title, synthetic=result.synthetic).save(str(folder / "map.html"))
+    make_result_map(result, title=title).save(str(folder / "map.html"))
     (folder / "report.html").write_text(render_report(result), encoding="utf-8")
     write_workbook(result, folder / "lacgeo.xlsx")
     outputs = {name: _sha256(folder / name) for name in TABLES if (folder / name).exists()}

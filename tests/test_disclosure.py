@@ -50,6 +50,9 @@ def test_a_small_area_count_cannot_be_recovered_from_the_outputs(tmp_path):
     lacgeo.run(config, out=tmp_path / "out")
     table = pd.read_csv(tmp_path / "out" / "areas.csv", index_col="area_code")
     assert np.isnan(table.loc[small, "value_demand"])
+    # the need index and the source's contribution would give the rate back
+    assert np.isnan(table.loc[small, "need_index"]) and np.isnan(table.loc[small, "contrib_demand"])
+    assert table["contrib_imd_score"].notna().all()
     patch = table.loc[small, "patch_id"]
     in_patch = table[table["patch_id"] == patch]
     assert in_patch["value_demand"].isna().sum() >= 2  # patch total minus the rest cannot isolate it

@@ -9,18 +9,22 @@ injected script, and pass axe-core with no serious or critical violations.
 from __future__ import annotations
 
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from branca.element import JavascriptLink
 from playwright.sync_api import expect, sync_playwright
 
 import lacgeo
-from lacgeo import maps
-from lacgeo.schema import AREA_NAME, PATCH_ID, PATCH_NAME, PHASE, RANK, WGS84
+from lacgeo import datasets, map_widgets, maps
+from lacgeo.config import config_from_dict
+from lacgeo.report import area_table
+from lacgeo.schema import AREA_NAME, MSOA_NAME, PATCH_ID, PATCH_NAME, PHASE, RANK, WARD_NAME, WGS84
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,8 +55,10 @@ def test_escape_text_neutralises_html_js_templates_and_jinja(text):
     assert html.unescape(safe) == text
 
 
-def test_map_html_is_self_contained(solihull_out):
-    page = (solihull_out / "map.html").read_text(encoding="utf-8")
+@pytest.mark.parametrize("which", ["solihull_out", "full_map"])
+def test_map_html_is_self_contained(which, request):
+    path = request.getfixturevalue(which)
+    page = (path / "map.html" if path.is_dir() else path).read_text(encoding="utf-8")
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:", page)  # base64 may spell anything
     assert "cdn" not in text.lower()
     assert re.findall(r"<script\b[^>]*>", page, re.I) == ["<script>"] * 3  # Leaflet, folium's switches, the map
@@ -63,6 +69,8 @@ def test_map_html_is_self_contained(solihull_out):
     assert f"Leaflet {maps.LEAFLET_VERSION}" in page
     for library in ("jquery", "bootstrap", "awesome-markers", "d3.min"):
         assert library not in text.lower()
+    for script in re.findall(r"<script>(.*?)</script>", page, re.S):
+        assert "<!--" not in script and "<script" not in script.lower()
 
 
 def test_map_html_has_lang_title_and_a_zoomable_viewport(solihull_out):
@@ -98,9 +106,119 @@ def test_synthetic_data_is_flagged_on_the_page(solihull_run):
 @pytest.mark.slow
 def test_wiltshire_map_is_under_3_mb(tmp_path):
     result = lacgeo.run(lacgeo.make_config(la="Wiltshire"))
-    maps.make_map(result.areas, result.patches, title="Wiltshire").save(str(tmp_path / "map.html"))
+    maps.make_result_map(result, title="Wiltshire").save(str(tmp_path / "map.html"))
     size = (tmp_path / "map.html").stat().st_size
     assert 300_000 < size < 3_000_000
+    page = (tmp_path / "map.html").read_text(encoding="utf-8")
+    for spec in result.config.need.indicators:
+        assert json.dumps(spec.label or spec.name) in page  # a layer per indicator
+
+
+# --- the full map: indicator and profile layers, withheld values, the search index ------------
+
+
+@pytest.fixture(scope="module")
+def full_map(solihull_run, tmp_path_factory):
+    """Solihull drawn as a run draws it: every indicator, need profiles, the search box."""
+    path = tmp_path_factory.mktemp("full") / "map.html"
+    maps.make_result_map(solihull_run, title="Solihull").save(str(path))
+    return path
+
+
+COUNCIL_LABEL = "Council <i>demand</i> {{ 7*7 }}"
+
+
+@pytest.fixture(scope="module")
+def council(tmp_path_factory):
+    """Solihull with a council source of counts (40 per LSOA, 3 in one): the map and the run."""
+    folder = tmp_path_factory.mktemp("council")
+    areas = datasets.read_areas("E08000029")
+    counts = pd.Series(40, index=areas.index)
+    small = areas.index[10]
+    counts[small] = 3
+    pd.DataFrame({"code": counts.index, "n": counts.to_numpy()}).to_csv(folder / "demand.csv", index=False)
+    config = config_from_dict(
+        {
+            "area": {"la": "Solihull"},
+            "sources": [{"name": "demand", "path": str(folder / "demand.csv"), "code_col": "code", "value_col": "n"}],
+            "need": {"indicators": [{"name": "imd_score", "weight": 2}, {"name": "demand", "label": COUNCIL_LABEL}]},
+            "recommend": {"robustness_draws": 0},
+        }
+    )
+    result = lacgeo.run(config)
+    maps.make_result_map(result, title="Solihull with council data").save(str(folder / "map.html"))
+    return folder / "map.html", result, small
+
+
+def _embedded(page: str, name: str):
+    """A JSON literal the page script declares as ``var <name> = ...;``."""
+    match = re.search(rf"\n  var {name} = (.*);\n", page)
+    assert match, f"no var {name} in the page script"
+    return json.loads(match.group(1))
+
+
+def test_every_indicator_and_the_profiles_get_a_layer_and_a_legend(solihull_run, full_map):
+    page = full_map.read_text(encoding="utf-8")
+    specs = solihull_run.config.need.indicators
+    names = [maps.LAYER_NEED, maps.LAYER_QUINTILE] + [s.label or s.name for s in specs] + [maps.LAYER_PROFILES]
+    control = re.search(r"base_layers : \{(.*?)\}", page, re.S).group(1)
+    assert re.findall(r'"([^"]+)" : ', control) == names  # radio buttons, in this order
+    legend = page[page.index('<div class="lacgeo-legend"') : page.index("</div><svg")]
+    sections = re.findall(r'<div class="shading" data-shading="(\d+)"( hidden)?><h2>([^<]*)</h2>', legend)
+    assert [int(k) for k, _, _ in sections] == list(range(len(names)))
+    assert [h for _, h, _ in sections] == [""] + [" hidden"] * (len(names) - 1)  # the need index shows first
+    for spec in specs:
+        assert any(title == maps.escape_text(spec.label or spec.name) for _, _, title in sections)
+    for profile in solihull_run.areas["need_profile"].unique():
+        assert maps.escape_text(profile) in legend
+    data = _embedded(page, "data")
+    assert len(data["features"]) == len(solihull_run.areas)  # the area shapes, once for every shading
+    assert all(len(f["properties"]["fill"]) == len(names) for f in data["features"])
+
+
+def test_indicator_layers_need_the_controlled_values(solihull_run):
+    spec = solihull_run.config.need.indicators[0]
+    with pytest.raises(ValueError, match=rf"no value_ column for indicator\(s\) {spec.name}; pass the disclosure"):
+        maps.make_map(solihull_run.areas, solihull_run.patches, title="t", indicators=[spec])
+
+
+def test_withheld_council_values_never_reach_the_page(council):
+    path, result, small = council
+    page = path.read_text(encoding="utf-8")
+    table = area_table(result)
+    withheld = set(table.index[table["value_demand"].isna()])
+    assert small in withheld and len(withheld) >= 2  # primary and secondary suppression
+    data = _embedded(page, "data")
+    shadings = _embedded(page, "shadings")
+    k = [row[0] for rows in shadings for row in rows[2:3]].index(maps.escape_text(COUNCIL_LABEL))
+    col = [row[1] for row in shadings[k] if isinstance(row[1], int)][0]
+    for feature in data["features"]:
+        props = feature["properties"]
+        code = html.unescape(props["code"])
+        if code in withheld:
+            assert props["v"][col] == map_widgets.WITHHELD_TEXT
+            assert props["fill"][k] == map_widgets.WITHHELD_FILL
+        else:
+            assert props["v"][col] == maps.format_value(table.at[code, "value_demand"])
+            assert props["fill"][k].startswith("#")
+    assert COUNCIL_LABEL not in page and "{{" not in page
+    assert f"Withheld (small number): {len(withheld)} areas" in page
+
+
+def test_search_index_lists_patches_wards_neighbourhoods_and_lsoas(solihull_run, full_map):
+    places = _embedded(full_map.read_text(encoding="utf-8"), "places")
+    areas, patches = solihull_run.areas, solihull_run.patches
+    kinds = [p["k"] for p in places]
+    assert kinds.count(map_widgets.KIND_PATCH) == len(patches)
+    assert kinds.count(map_widgets.KIND_WARD) == areas[WARD_NAME].nunique()
+    assert kinds.count(map_widgets.KIND_MSOA) == areas[MSOA_NAME].nunique()
+    assert kinds.count(map_widgets.KIND_AREA) == len(areas)
+    lsoas = {html.unescape(p["c"]): p for p in places if p["k"] == map_widgets.KIND_AREA}
+    assert set(lsoas) == set(areas.index)
+    for code, place in list(lsoas.items())[:10]:
+        (south, west), (north, east) = place["b"]
+        lat, lon = _point(areas, code)
+        assert south <= lat <= north and west <= lon <= east
 
 
 # --- hostile names --------------------------------------------------------------------------
@@ -114,7 +232,7 @@ def hostile(solihull_run, tmp_path_factory):
     top = patches.sort_values(RANK).index[: len(HOSTILE)]
     patches.loc[top, PATCH_NAME] = HOSTILE
     for pid, name in zip(top, HOSTILE, strict=True):
-        areas.loc[areas[PATCH_ID] == pid, AREA_NAME] = name
+        areas.loc[areas[PATCH_ID] == pid, [AREA_NAME, WARD_NAME, MSOA_NAME]] = name
     path = tmp_path_factory.mktemp("hostile") / "map.html"
     maps.make_map(areas, patches, title=HOSTILE[0] + " " + HOSTILE[1]).save(str(path))
     return path, areas, patches
@@ -127,6 +245,15 @@ def test_hostile_names_never_reach_the_page_raw(hostile):
         assert text not in page
         assert maps.escape_text(text) in page  # there, as entities, not evaluated away by a template engine
     assert "{{" not in page and "{%" not in page
+    assert len(re.findall(r"</script", page, re.I)) == 3  # no name closes a script early
+    places = _embedded(page, "places")
+    for text in HOSTILE:
+        assert {p["k"] for p in places if p["n"] == maps.escape_text(text)} >= {
+            map_widgets.KIND_PATCH,
+            map_widgets.KIND_WARD,
+            map_widgets.KIND_MSOA,
+            map_widgets.KIND_AREA,
+        }
 
 
 # --- in the browser ---------------------------------------------------------------------------
@@ -327,10 +454,184 @@ def test_hostile_names_render_as_literal_text(open_map, hostile):
     opened.assert_clean()
 
 
-def test_axe_finds_no_serious_or_critical_violations(open_map, solihull_out):
-    opened = open_map(solihull_out / "map.html")
+FILLS = "(cls) => [...document.querySelectorAll('path.' + cls)].map(p => p.getAttribute('fill'))"
+SHOWN_LEGEND = "() => [...document.querySelectorAll('.lacgeo-legend [data-shading]')].filter(s => !s.hidden)"
+
+
+def _legend_shown(page) -> list[str]:
+    """The text of each legend section on show (one: the chosen shading's)."""
+    return page.evaluate(SHOWN_LEGEND + ".map(s => s.innerText)")
+
+
+def _map_view(page) -> dict:
+    return page.evaluate(
+        """() => {
+            const map = window[document.querySelector('.folium-map').id];
+            const b = map.getBounds();
+            return {zoom: map.getZoom(), south: b.getSouth(), west: b.getWest(),
+                    north: b.getNorth(), east: b.getEast()};
+        }"""
+    )
+
+
+def _popup_text(page) -> str:
+    """The text of the one popup open (a popup closed a moment ago fades out first)."""
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_have_count(1)
+    expect(popup).to_be_visible()
+    return popup.inner_text()
+
+
+def test_indicator_layers_recolour_the_areas(open_map, solihull_run, full_map):
+    opened = open_map(full_map)
+    page = opened.page
+    table = area_table(solihull_run)
+    n_areas = len(solihull_run.areas)
+    patches = solihull_run.patches
+    open_areas = table.index[table[PATCH_ID].map(patches[PHASE]) > 1]  # not under a recommended patch's fill
+    need_fills = page.evaluate(FILLS, maps.CLASS_AREA)
+    assert len(need_fills) == n_areas
+    assert _legend_shown(page)[0].startswith(maps.LAYER_NEED)
+    # the map opens fitted to the LA: every area is drawn inside the map's box
+    view = _map_view(page)
+    west, south, east, north = solihull_run.areas.to_crs(WGS84).total_bounds
+    assert view["south"] <= south and view["west"] <= west and view["north"] >= north and view["east"] >= east
+    seen = [need_fills]
+    for spec in solihull_run.config.need.indicators:
+        label = spec.label or spec.name
+        page.get_by_label(label, exact=True).check()
+        fills = page.evaluate(FILLS, maps.CLASS_AREA)
+        assert len(fills) == n_areas
+        assert all(fills != other for other in seen)  # a new colouring, not the last one again
+        assert all(f.startswith("#") for f in fills)
+        seen.append(fills)
+        shown = _legend_shown(page)
+        assert len(shown) == 1 and shown[0].startswith(label)
+        code = table.loc[open_areas, f"value_{spec.name}"].idxmax()  # a dark area: its value in the tooltip
+        _, text = opened.hover(*_point(solihull_run.areas, code), zoom=16)
+        assert code in text and f"{label}\t{maps.format_value(table.at[code, f'value_{spec.name}'])}" in text
+    page.get_by_label(maps.LAYER_NEED).check()
+    assert page.evaluate(FILLS, maps.CLASS_AREA) == need_fills
+    opened.assert_clean()
+
+
+def test_profiles_layer_shows_its_legend(open_map, solihull_run, full_map):
+    opened = open_map(full_map)
+    page = opened.page
+    profiles = solihull_run.areas["need_profile"]
+    page.get_by_label(maps.LAYER_PROFILES).check()
+    shown = _legend_shown(page)
+    assert len(shown) == 1 and shown[0].startswith(maps.LAYER_PROFILES)
+    for name, n in profiles.value_counts().items():
+        assert f"{name} ({n} areas)" in shown[0]
+    fills = page.evaluate(FILLS, maps.CLASS_AREA)
+    assert set(fills) <= set(maps.PROFILE_COLOURS) and len(set(fills)) == profiles.nunique()
+    code = profiles.index[profiles.index.map(solihull_run.areas[PATCH_ID].map(solihull_run.patches[PHASE])) > 1][0]
+    _, text = opened.hover(*_point(solihull_run.areas, code), zoom=16)
+    assert f"Need profile\t{profiles[code]}" in text
+    opened.assert_clean()
+
+
+def test_search_finds_a_patch_and_zooms_to_it(open_map, solihull_run, full_map):
+    opened = open_map(full_map)
+    page = opened.page
+    patches = solihull_run.patches
+    pid = patches.sort_values(RANK).index[-1]
+    name = patches.at[pid, PATCH_NAME]
+    before = _map_view(page)
+    box = page.get_by_label("Find a place")
+    box.fill(name[1:8].upper())  # part of the name, any case
+    result = page.get_by_role("button", name=f"{pid} {name}")
+    expect(result).to_be_visible()
+    expect(page.locator("#lacgeo-search-status")).to_contain_text("match")
+    result.click()
+    after = _map_view(page)
+    assert after["zoom"] > before["zoom"]
+    lat, lon = _point(patches, pid)
+    assert after["south"] < lat < after["north"] and after["west"] < lon < after["east"]
+    text = _popup_text(page)
+    assert pid in text and name in text and "Need rank" in text and "Population band" in text  # the patch's tooltip
+    opened.assert_clean()
+
+
+def test_search_works_from_the_keyboard(open_map, solihull_run, full_map):
+    opened = open_map(full_map)
+    page = opened.page
+    areas = solihull_run.areas
+    code = areas.index[len(areas) // 2]
+    before = _map_view(page)
+    page.get_by_label("Find a place").focus()
+    page.keyboard.type(code.lower())
+    expect(page.locator("#lacgeo-search-results button")).to_have_count(1)
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate("() => document.activeElement.textContent")
+    assert focused.startswith(f"{areas.at[code, AREA_NAME]} ({code})")
+    page.keyboard.press("Enter")
+    assert _map_view(page)["zoom"] > before["zoom"]
+    text = _popup_text(page)
+    assert code in text and areas.at[code, AREA_NAME] in text and "Need index" in text
+    page.keyboard.press("Escape")  # back to the box
+    assert page.evaluate("() => document.activeElement.id") == "lacgeo-search-input"
+    # a ward: no shape of its own, a popup naming it
+    ward = areas[WARD_NAME].iloc[0]
+    page.get_by_label("Find a place").fill(ward)
+    page.get_by_role("button", name=f"{ward} ({map_widgets.KIND_WARD})").click()
+    assert f"{ward}\n{map_widgets.KIND_WARD}: " in _popup_text(page)
+    page.get_by_label("Find a place").fill("zzzz no such place")
+    expect(page.locator("#lacgeo-search-status")).to_have_text("No place matches.")
+    opened.assert_clean()
+
+
+def test_search_shows_hostile_names_as_text(open_map, hostile):
+    path, areas, patches = hostile
+    opened = open_map(path)
+    page = opened.page
+    box = page.get_by_label("Find a place")
+    for text in HOSTILE:
+        box.fill(text[:12])
+        buttons = page.locator("#lacgeo-search-results button").all_text_contents()
+        assert any(b.startswith(text) for b in buttons), buttons  # a ward, a neighbourhood, an LSOA of that name
+        pid = patches.index[patches[PATCH_NAME] == text][0]
+        page.get_by_role("button", name=f"{pid} {text}").click()
+        assert text in _popup_text(page)
+    assert page.locator("img").count() == 0
+    page.wait_for_timeout(200)  # give any injected handler a chance to fire
+    opened.assert_clean()
+
+
+def test_withheld_council_value_shows_withheld(open_map, council):
+    path, result, small = council
+    opened = open_map(path)
+    page = opened.page
+    page.get_by_label(COUNCIL_LABEL, exact=True).check()  # the label is text, not markup
+    shown = _legend_shown(page)
+    assert len(shown) == 1 and shown[0].startswith(COUNCIL_LABEL) and "Withheld (small number)" in shown[0]
+    under, text = opened.hover(*_point(result.areas, small), zoom=16)
+    assert maps.CLASS_AREA in under
+    assert small in text and f"{COUNCIL_LABEL}\t{map_widgets.WITHHELD_TEXT}" in text
+    fill = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).getAttribute('fill')",
+        opened.to_screen(*_point(result.areas, small), 16),
+    )
+    assert fill == map_widgets.WITHHELD_FILL
+    # an area whose value is shown
+    table = area_table(result)
+    code = table["value_demand"].dropna().index[0]
+    _, text = opened.hover(*_point(result.areas, code), zoom=16)
+    assert f"{COUNCIL_LABEL}\t{maps.format_value(table.at[code, 'value_demand'])}" in text
+    assert page.locator("i").count() == 0
+    opened.assert_clean()
+
+
+@pytest.mark.parametrize("which", ["solihull_out", "full_map"])
+def test_axe_finds_no_serious_or_critical_violations(open_map, which, request):
+    path = request.getfixturevalue(which)
+    opened = open_map(path / "map.html" if path.is_dir() else path)
     page = opened.page
     page.locator("details.lacgeo-table summary").click()  # check the table too
+    if which == "full_map":
+        page.get_by_label("Find a place").fill("sh")  # and the search results
+        expect(page.locator("#lacgeo-search-results button").first).to_be_visible()
     page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
     violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
     serious = [

@@ -53,7 +53,7 @@ def test_interrupted_write_leaves_nothing_behind(tmp_path, solihull_run, monkeyp
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("lacgeo.report.make_map", interrupt)
+    monkeypatch.setattr("lacgeo.report.make_result_map", interrupt)
     with pytest.raises(KeyboardInterrupt):
         solihull_run.write(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
