@@ -1,0 +1,381 @@
+"""The selection problem: results, area data, rules, input checks and the final check.
+
+:class:`Pick` and :class:`Selection` are what :func:`select_patches` returns.
+:class:`_Problem` holds plain-Python arrays for fast set moves; :class:`_Cand` is one
+candidate pick; :class:`_Rules` and :func:`_selection_ok` say which sets of picks are
+allowed; :func:`_check` re-checks the picks from scratch before they are returned.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..errors import PatchingError
+from ..patches.graph import AreaGraph
+from ..patches.search import is_connected
+from ..schema import POPULATION
+
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One selected patch: its areas (sorted codes), people and need."""
+
+    area_codes: tuple[str, ...]
+    population: float
+    excess_need: float
+    need_index: float
+    """Population-weighted mean need of the pick."""
+    centroid: tuple[float, float]
+    """Centroid of the pick's dissolved polygon (EPSG:27700 metres)."""
+    unit: str | None = None
+    """The ``spread`` unit holding most of its population (None without ``spread``)."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The result of :func:`select_patches`: picks best first, their total and any warnings."""
+
+    picks: tuple[Pick, ...]
+    total_excess_need: float
+    n_requested: int
+    warnings: tuple[str, ...] = ()
+    n_candidates: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether all ``n_requested`` picks were placed."""
+        return len(self.picks) == self.n_requested
+
+    def labels(self, index: pd.Index) -> pd.Series:
+        """Pick number (1, 2, ...) of each area in ``index``; <NA> outside the picks."""
+        out = pd.Series(pd.NA, index=index, dtype="Int64", name="pick")
+        for k, pick in enumerate(self.picks, start=1):
+            out[out.index.isin(pick.area_codes)] = k
+        return out
+
+
+# --------------------------------------------------------------------------- problem
+
+
+class _Problem:
+    """Plain-Python arrays for fast set moves; positions follow ``graph.codes``."""
+
+    def __init__(
+        self,
+        nbrs: list[list[int]],
+        pop: list[float],
+        value: list[float],
+        lo: float,
+        hi: float,
+        eligible: list[bool],
+        unit: list[int] | None,
+        weight: list[float],
+        wx: list[float],
+        wy: list[float],
+        min_distance: float | None,
+        fixed: frozenset[int],
+    ):
+        self.n = len(pop)
+        self.nbrs, self.pop, self.value = nbrs, pop, value
+        self.rate = [v / p if p > 0 else 0.0 for v, p in zip(value, pop, strict=True)]
+        self.lo, self.hi = lo, hi
+        self.eligible = eligible
+        self.unit, self.weight, self.wx, self.wy = unit, weight, wx, wy
+        self.min_distance = min_distance
+        self.fixed = fixed  # locked-in areas: never dropped by local search
+        self.scale = max(float(np.mean(np.abs(value))), 1.0) if value else 1.0
+        # Components of at least k0 x lo people can always be cut into in-band patches by count.
+        self.cap = math.inf if hi - lo <= EPS else math.ceil(lo / (hi - lo) - EPS) * lo
+        self._stranding: dict[frozenset[int], bool] = {}
+
+    # -- populations a remaining piece may hold -------------------------------------
+    def count_ok(self, people: float) -> bool:
+        if people <= EPS:
+            return True
+        k = math.ceil(people / self.hi - EPS)
+        return k * self.lo <= people + EPS
+
+    def pockets(self, taken: set[int] | frozenset[int], around: Iterable[int] | None = None) -> list[list[int]]:
+        """Pieces of the areas outside ``taken``, touching it, that no set of in-band patches can cover.
+
+        With ``around``, only pieces touching those areas are looked at (enough when the rest of
+        ``taken`` is known to strand nothing: other pieces are unchanged).
+        """
+        seen: set[int] = set()
+        bad = []
+        for i in sorted(taken if around is None else around):
+            for s in self.nbrs[i]:
+                if s in taken or s in seen:
+                    continue
+                piece, stack, people, done = [s], [s], self.pop[s], True
+                local = {s}
+                while stack:
+                    v = stack.pop()
+                    for u in self.nbrs[v]:
+                        if u not in taken and u not in local:
+                            local.add(u)
+                            piece.append(u)
+                            stack.append(u)
+                            people += self.pop[u]
+                    if people >= self.cap:
+                        done = False
+                        break
+                seen |= local
+                if done and not self.count_ok(people):
+                    bad.append(sorted(piece))
+        return bad
+
+    def strands(self, taken: Iterable[int], around: Iterable[int] | None = None) -> bool:
+        """Whether taking ``taken`` leaves a pocket (cached; see :meth:`pockets` for ``around``)."""
+        key = frozenset(taken)
+        hit = self._stranding.get(key)
+        if hit is None:
+            hit = self._stranding[key] = bool(self.pockets(key, around))
+        return hit
+
+    # -- pick properties ---------------------------------------------------------------
+    def unit_of(self, members: Iterable[int]) -> int:
+        by_unit: dict[int, float] = {}
+        for i in members:
+            by_unit[self.unit[i]] = by_unit.get(self.unit[i], 0.0) + self.pop[i]
+        return max(sorted(by_unit), key=lambda u: by_unit[u])
+
+    def centroid(self, members: Iterable[int]) -> tuple[float, float]:
+        w = x = y = 0.0
+        for i in members:
+            w += self.weight[i]
+            x += self.wx[i]
+            y += self.wy[i]
+        return (x / w, y / w) if w > 0 else (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class _Cand:
+    members: frozenset[int]
+    mask: int
+    population: float
+    value: float
+    unit: int
+    xy: tuple[float, float]
+
+    @property
+    def key(self) -> tuple[float, tuple[int, ...]]:
+        return (-round(self.value, 6), tuple(sorted(self.members)))
+
+
+def _cand(p: _Problem, members: Iterable[int]) -> _Cand:
+    members = frozenset(members)
+    mask = 0
+    for i in members:
+        mask |= 1 << i
+    unit = p.unit_of(members) if p.unit is not None else -1
+    return _Cand(
+        members, mask, sum(p.pop[i] for i in members), sum(p.value[i] for i in members), unit, p.centroid(members)
+    )
+
+
+def _compatible(p: _Problem, a: _Cand, b: _Cand) -> bool:
+    if a.mask & b.mask:
+        return False
+    if p.unit is not None and a.unit == b.unit:
+        return False
+    if p.min_distance is not None and math.dist(a.xy, b.xy) < p.min_distance - EPS:
+        return False
+    return True
+
+
+def _union(picks: Iterable[_Cand]) -> frozenset[int]:
+    out: frozenset[int] = frozenset()
+    for c in picks:
+        out |= c.members
+    return out
+
+
+# --------------------------------------------------------------------------- rules
+
+
+@dataclass
+class _Rules:
+    groups: list[frozenset[int]]  # each wholly inside its own pick
+    singles: frozenset[int]  # each inside some pick
+    pockets: bool  # leave no stranded pocket
+
+    @property
+    def group_areas(self) -> frozenset[int]:
+        return frozenset().union(*self.groups) if self.groups else frozenset()
+
+
+def _selection_ok(p: _Problem, picks: Sequence[_Cand], rules: _Rules) -> bool:
+    for a in range(len(picks)):
+        for b in range(a + 1, len(picks)):
+            if not _compatible(p, picks[a], picks[b]):
+                return False
+    union = frozenset().union(*(c.members for c in picks)) if picks else frozenset()
+    if not rules.singles <= union:
+        return False
+    for g in rules.groups:
+        holders = [c for c in picks if g <= c.members]
+        if len(holders) != 1 or any(h.members & (rules.group_areas - g) for h in holders):
+            return False
+    return not (rules.pockets and p.strands(union))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _lock_groups(lock_in: Sequence[str | Sequence[str]]) -> tuple[list[tuple[str, ...]], list[str]]:
+    groups, singles = [], []
+    for item in lock_in:
+        if isinstance(item, str):
+            singles.append(item)
+        else:
+            groups.append(tuple(str(c) for c in item))
+    return groups, singles
+
+
+def _connect(p: _Problem, codes: tuple[str, ...], members: list[int], blocked: set[int]) -> frozenset[int]:
+    """Join a lock-in group into one contiguous core through the fewest extra people (Dijkstra)."""
+    tree = {members[0]}
+    for target in members[1:]:
+        if target in tree:
+            continue
+        dist = {i: 0.0 for i in tree}
+        prev: dict[int, int] = {}
+        heap = [(0.0, i) for i in sorted(tree)]
+        while heap:
+            d, v = heapq.heappop(heap)
+            if v == target or d > dist.get(v, math.inf):
+                if v == target:
+                    break
+                continue
+            for u in p.nbrs[v]:
+                if u in blocked or not p.eligible[u]:
+                    continue
+                nd = d + p.pop[u]
+                if nd < dist.get(u, math.inf) - EPS:
+                    dist[u] = nd
+                    prev[u] = v
+                    heapq.heappush(heap, (nd, u))
+        if target not in dist:
+            raise PatchingError(
+                f"locked-in areas {', '.join(codes)} cannot be joined into one contiguous pick without "
+                "crossing locked-out or other groups' areas; split the group or unlock the areas between them"
+            )
+        v = target
+        while v not in tree:
+            tree.add(v)
+            v = prev[v]
+    if sum(p.pop[i] for i in tree) > p.hi + EPS:
+        raise PatchingError(
+            f"locked-in areas {', '.join(codes)} need at least {sum(p.pop[i] for i in tree):,.0f} people "
+            f"to join into one contiguous pick, more than the band's {p.hi:,.0f}; split the group into "
+            "separate lock-ins or widen the band"
+        )
+    return frozenset(tree)
+
+
+def _validate_inputs(
+    areas: gpd.GeoDataFrame,
+    need: pd.Series,
+    graph: AreaGraph,
+    n: int,
+    target_population: float,
+    band: float,
+    spread: pd.Series | None,
+    min_distance_m: float | None,
+    codes: list[str],
+) -> None:
+    problems = []
+    if POPULATION not in areas.columns:
+        problems.append(f"areas has no {POPULATION!r} column")
+    elif areas[POPULATION].isna().any() or (areas[POPULATION] < 0).any():
+        problems.append("population must be 0 or more in every area")
+    if not areas.index.is_unique:
+        problems.append("areas must be indexed by unique area codes")
+    if not need.index.equals(areas.index):
+        problems.append("need must be indexed like areas (same codes, same order)")
+    elif need.isna().any():
+        bad = need.index[need.isna()]
+        problems.append(f"need is missing for {len(bad)} areas ({', '.join(map(str, bad[:5]))})")
+    if not graph.codes.equals(areas.index):
+        problems.append("graph was built for other areas: build it with build_area_graph(areas)")
+    if not isinstance(n, int | np.integer) or n < 1:
+        problems.append(f"n must be a whole number of picks, 1 or more (got {n!r})")
+    if not target_population > 0:
+        problems.append(f"target_population must be positive (got {target_population!r})")
+    if not 0 <= band < 1:
+        problems.append(f"band must be in [0, 1) (got {band!r})")
+    if spread is not None and (not spread.index.equals(areas.index) or spread.isna().any()):
+        problems.append("spread must give a unit for every area, indexed like areas")
+    if min_distance_m is not None and not min_distance_m >= 0:
+        problems.append(f"min_distance_m must be 0 or more metres (got {min_distance_m!r})")
+    unknown = [c for c in codes if c not in areas.index]
+    if unknown:
+        problems.append(
+            f"{len(unknown)} locked area codes are not in areas ({', '.join(unknown[:5])}); check the codes "
+            "and the geography vintage"
+        )
+    if problems:
+        raise PatchingError("cannot select patches: " + "; ".join(problems))
+
+
+def _rule_text(p: _Problem, spread: pd.Series | None, min_distance_m: float | None) -> str:
+    parts = []
+    if spread is not None:
+        parts.append(f"one per {spread.name or 'spread unit'}")
+    if min_distance_m:
+        parts.append(f"at least {min_distance_m:,.0f} m apart")
+    return (", " + ", ".join(parts)) if parts else ""
+
+
+# --------------------------------------------------------------------------- final check
+
+
+def _check(p: _Problem, picks: list[_Cand], rules: _Rules, blocked: frozenset[int], codes: pd.Index) -> None:
+    """Raise :class:`PatchingError` listing every broken rule; bad picks are never returned.
+
+    Everything is recomputed from the picks' areas; nothing the search cached is trusted.
+    """
+    problems = []
+
+    def names(members: Iterable[int]) -> str:
+        return ", ".join(str(codes[i]) for i in sorted(members)[:5])
+
+    for k, c in enumerate(picks, start=1):
+        people = sum(p.pop[i] for i in c.members)
+        if not c.members or not is_connected(set(c.members), p.nbrs):
+            problems.append(f"pick {k} ({names(c.members)}) is not contiguous")
+        if not p.lo - EPS <= people <= p.hi + EPS or abs(people - c.population) > EPS:
+            problems.append(f"pick {k} holds {people:,.0f} people, outside {p.lo:,.0f}-{p.hi:,.0f}")
+        if c.members & blocked:
+            problems.append(f"pick {k} holds locked-out areas ({names(c.members & blocked)})")
+        for j, d in enumerate(picks[k:], start=k + 1):
+            if c.members & d.members:
+                problems.append(f"picks {k} and {j} share areas ({names(c.members & d.members)})")
+            if p.unit is not None and p.unit_of(c.members) == p.unit_of(d.members):
+                problems.append(f"picks {k} and {j} are in the same spread unit")
+            if p.min_distance is not None:
+                gap = math.dist(p.centroid(c.members), p.centroid(d.members))
+                if gap < p.min_distance - EPS:
+                    problems.append(f"picks {k} and {j} are {gap:,.0f} m apart, under {p.min_distance:,.0f} m")
+    union = _union(picks)
+    if rules.singles - union:
+        problems.append(f"locked-in areas {names(rules.singles - union)} are in no pick")
+    for g in rules.groups:
+        holders = [c for c in picks if g <= c.members]
+        if len(holders) != 1 or holders[0].members & (rules.group_areas - g):
+            problems.append(f"locked-in group {names(g)} is not in a pick of its own")
+    for piece in p.pockets(union) if rules.pockets else []:
+        people = sum(p.pop[i] for i in piece)
+        problems.append(f"the picks cut off {names(piece)} ({people:,.0f} people), which cannot form patches")
+    if problems:
+        raise PatchingError("selection check failed: " + "; ".join(problems))
