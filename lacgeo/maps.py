@@ -553,6 +553,25 @@ def make_map(
     )
     patch_fields = ["id", "name", "pop", "need", "rank", "phase", "band"]
     patch_aliases = ["Patch", "Name", "Population", "Need index", "Need rank", "Phase", "Population band"]
+    if "need_profile" in patches_d:
+        patch_props["profile"] = patches_d["need_profile"].map(escape_text)
+        patch_fields.append("profile")
+        patch_aliases.append("Need profile of most residents")
+    if "p_top_n" in patches_d:
+        n_top = int((patches_d[PHASE] == 1).sum())
+        robust = [
+            f"in the top {n_top} in {p:.0%} of draws; rank {lo}-{hi}" + (f" ({flag})" if flag else "")
+            for p, lo, hi, flag in zip(
+                patches_d["p_top_n"],
+                patches_d["rank_low"],
+                patches_d["rank_high"],
+                patches_d.get("robustness", pd.Series("", index=patches_d.index)).fillna(""),
+                strict=True,
+            )
+        ]
+        patch_props["robust"] = pd.Series(robust, index=patches_d.index).map(escape_text)
+        patch_fields.append("robust")
+        patch_aliases.append("When weights and data vary")
     patch_aliases = [escape_text(a) for a in patch_aliases]
     all_patches = folium.GeoJson(
         _geojson(patch_props, patches_d.geometry),

@@ -641,3 +641,12 @@ def test_axe_finds_no_serious_or_critical_violations(open_map, which, request):
     ]
     assert serious == [], serious
     opened.assert_clean()
+
+
+def test_patch_tooltips_carry_profile_and_robustness(solihull_run):
+    from lacgeo.maps import make_result_map
+
+    html = make_result_map(solihull_run, title="t").get_root().render()
+    assert "When weights and data vary" in html and "Need profile of most residents" in html
+    top = solihull_run.recommended.iloc[0]
+    assert f"in the top 3 in {top['p_top_n']:.0%} of draws; rank {top['rank_low']}-{top['rank_high']}" in html
