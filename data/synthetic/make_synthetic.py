@@ -62,7 +62,7 @@ def main() -> None:
     smr = harmonise.mortality_to_lsoa(areas.index, vintage="2021")
 
     counts = pd.DataFrame(index=areas.index)
-    for name, (label, base, b_imd, b_smr) in SERVICES.items():
+    for label, base, b_imd, b_smr in SERVICES.values():
         counts[label] = rng.poisson(expected_rates(areas, imd, smr, base, b_imd, b_smr)).astype(int)
     table = counts.astype(object)
     # Three suppressed cells, as a council extract would show them: missing, never zero.
