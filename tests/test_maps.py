@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from branca.element import JavascriptLink
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 import lacgeo
 from lacgeo import datasets, map_widgets, maps
@@ -26,16 +26,7 @@ from lacgeo.config import config_from_dict
 from lacgeo.report import area_table
 from lacgeo.schema import AREA_NAME, MSOA_NAME, PATCH_ID, PATCH_NAME, PHASE, RANK, WARD_NAME, WGS84
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"  # axe-core 4.14.1 from npm, MPL-2.0
+from .conftest import AXE_JS
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -257,20 +248,6 @@ def test_hostile_names_never_reach_the_page_raw(hostile):
 
 
 # --- in the browser ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"the map tests need headless Chromium at {CHROMIUM}: install Debian's package with "
-            "`apt-get install -y chromium` (Playwright drives it; never run `playwright install`)",
-            pytrace=False,
-        )
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @dataclass

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from playwright.sync_api import sync_playwright
 
 import lacgeo
 from lacgeo import datasets
@@ -24,17 +23,9 @@ from lacgeo.maps import escape_text
 from lacgeo.report_html import england_reference, read_aloud, render_report, rollout_table
 from lacgeo.schema import AREA_NAME, BAND_STATUS, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 
+from .conftest import AXE_JS
+
 SYNTHETIC_TOML = Path(__file__).resolve().parent.parent / "data" / "synthetic" / "wiltshire_synthetic.toml"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [  # as tests/test_maps.py
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -313,20 +304,6 @@ def test_wiltshire_report_is_small(synthetic_html):
 
 
 # --- in the browser ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"the report tests need headless Chromium at {CHROMIUM}: install Debian's package with "
-            "`apt-get install -y chromium` (Playwright drives it; never run `playwright install`)",
-            pytrace=False,
-        )
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

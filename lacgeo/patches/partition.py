@@ -27,7 +27,7 @@ import pymetis
 
 from ..errors import PatchingError
 from .graph import AreaGraph
-from .search import PatchSearch, is_connected
+from .search import PatchSearch, is_connected, reach
 
 
 @dataclass(frozen=True)
@@ -103,16 +103,7 @@ def _make_contiguous(labels: np.ndarray, nbrs: list[np.ndarray], pop: np.ndarray
             chunks = []
             todo = set(nodes)
             while todo:
-                start = min(todo)
-                seen = {start}
-                stack = [start]
-                while stack:
-                    v = stack.pop()
-                    for u in nbrs[v]:
-                        u = int(u)
-                        if u in todo and u not in seen:
-                            seen.add(u)
-                            stack.append(u)
+                seen = reach(min(todo), todo, nbrs)
                 chunks.append(sorted(seen))
                 todo -= seen
             chunks.sort(key=lambda c: (-pop[c].sum(), c[0]))

@@ -24,11 +24,8 @@ import numpy as np
 EPS = 1e-9
 
 
-def is_connected(nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> bool:
-    """Whether ``nodes`` form one connected set in the graph given by ``nbrs``."""
-    if len(nodes) <= 1:
-        return True
-    start = next(iter(nodes))
+def reach(start: int, nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> set[int]:
+    """The members of ``nodes`` connected to ``start`` through ``nodes``."""
     seen = {start}
     stack = [start]
     while stack:
@@ -38,7 +35,12 @@ def is_connected(nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> b
             if u in nodes and u not in seen:
                 seen.add(u)
                 stack.append(u)
-    return len(seen) == len(nodes)
+    return seen
+
+
+def is_connected(nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> bool:
+    """Whether ``nodes`` form one connected set in the graph given by ``nbrs``."""
+    return len(nodes) <= 1 or len(reach(next(iter(nodes)), nodes, nbrs)) == len(nodes)
 
 
 class PatchSearch:
