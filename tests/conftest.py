@@ -104,3 +104,14 @@ def browser():
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def serious_axe_violations(page) -> list[str]:
+    """Inject axe-core into ``page`` and list its serious and critical violations."""
+    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]

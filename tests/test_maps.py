@@ -26,7 +26,7 @@ from lacgeo.config import config_from_dict
 from lacgeo.report import area_table
 from lacgeo.schema import AREA_NAME, MSOA_NAME, PATCH_ID, PATCH_NAME, PHASE, RANK, WARD_NAME, WGS84
 
-from .conftest import AXE_JS
+from .conftest import serious_axe_violations
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -609,13 +609,7 @@ def test_axe_finds_no_serious_or_critical_violations(open_map, which, request):
     if which == "full_map":
         page.get_by_label("Find a place").fill("sh")  # and the search results
         expect(page.locator("#lacgeo-search-results button").first).to_be_visible()
-    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
-    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
-    serious = [
-        f"{v['impact']} {v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})"
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_axe_violations(page)
     assert serious == [], serious
     opened.assert_clean()
 

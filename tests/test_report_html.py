@@ -23,7 +23,7 @@ from lacgeo.maps import escape_text
 from lacgeo.report_html import england_reference, read_aloud, render_report, rollout_table
 from lacgeo.schema import AREA_NAME, BAND_STATUS, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 
-from .conftest import AXE_JS
+from .conftest import serious_axe_violations
 
 SYNTHETIC_TOML = Path(__file__).resolve().parent.parent / "data" / "synthetic" / "wiltshire_synthetic.toml"
 
@@ -393,12 +393,6 @@ def test_hostile_names_render_as_literal_text(open_report, hostile_html):
 
 def test_axe_finds_no_serious_or_critical_violations(open_report, synthetic_html):
     page, seen = open_report(synthetic_html)
-    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
-    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
-    serious = [
-        f"{v['impact']} {v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})"
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_axe_violations(page)
     assert serious == [], serious
     assert seen["errors"] == [] and seen["external"] == []
