@@ -142,27 +142,58 @@ class PatchSearch:
     def _patch_neighbours(self, p: int) -> set[int]:
         return {self.labels[u] for i in self.members[p] for u in self.nbrs[i]} - {p}
 
-    def _best_mover(self, a: int, b: int) -> int | None:
-        """The area of ``a`` touching ``b`` whose move to ``b`` best lowers (penalty, cost) of the
-        two patches and keeps ``a`` contiguous."""
+    def _block(self, i: int, a: int) -> list[int] | None:
+        """Areas that leave ``a`` with ``i``: just ``i``, or, when ``i`` holds part of ``a``
+        together, ``i`` and the parts it would cut off (``a`` keeps its most populous part)."""
+        rest = self.members[a] - {i}
+        if not rest:
+            return None
+        parts = []
+        todo = set(rest)
+        while todo:
+            part = reach(min(todo), todo, self.nbrs)
+            parts.append(part)
+            todo -= part
+        if len(parts) == 1:
+            return [i]
+        parts.sort(key=lambda c: (-sum(self.pop[j] for j in c), min(c)))
+        return [i] + sorted(j for c in parts[1:] for j in c)
+
+    def _pair_score(self, block: list[int], a: int, b: int) -> tuple[float, float]:
+        """(penalty, cost) of patches ``a`` and ``b`` if ``block`` moved from ``a`` to ``b``."""
+        for j in block:
+            self.move(j, a, b)
+        score = (self.penalty(self.s0[a]) + self.penalty(self.s0[b]), self.patch_cost(a) + self.patch_cost(b))
+        for j in reversed(block):
+            self.move(j, b, a)
+        return score
+
+    def _best_block(self, a: int, b: int) -> list[int] | None:
+        """The move from ``a`` to ``b`` (one area, or one area with the parts it would cut off)
+        that best lowers the (penalty, cost) of the two patches, keeping both contiguous."""
         cands = sorted({i for i in self.members[a] if any(self.labels[u] == b for u in self.nbrs[i])})
-        ranked = sorted(cands, key=lambda i: (*self.delta(i, a, b), i))
-        for i in ranked:
-            if self.can_leave(i, a):
-                return i
-        return None
+        best = None
+        for i in cands:
+            block = self._block(i, a)
+            if block is None:
+                continue
+            key = (*self._pair_score(block, a, b), i)
+            if best is None or key < best[0]:
+                best = (key, block)
+        return None if best is None else best[1]
 
     def _push(self, path: list[int]) -> list[tuple[int, int, int]] | None:
-        """Move one area along each hop of ``path``; return the moves, or None if blocked."""
+        """Move one block along each hop of ``path``; return the moves, or None if blocked."""
         done: list[tuple[int, int, int]] = []
         for a, b in zip(path, path[1:], strict=False):
-            i = self._best_mover(a, b)
-            if i is None:
+            block = self._best_block(a, b)
+            if block is None:
                 for j, x, y in reversed(done):
                     self.move(j, y, x)
                 return None
-            self.move(i, a, b)
-            done.append((i, a, b))
+            for j in block:
+                self.move(j, a, b)
+                done.append((j, a, b))
         return done
 
     def repair_band(self, *, max_depth: int = 6, max_rounds: int = 200) -> None:
