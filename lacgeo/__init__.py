@@ -26,6 +26,8 @@ from .patches import build_area_graph, build_patches, check_patches  # noqa: E40
 from .pipeline import RunResult, run  # noqa: E402
 from .rank import assign_phases, rank_patches, summarise_patches  # noqa: E402
 from .report import write_outputs  # noqa: E402
+from .robustness import rank_robustness  # noqa: E402
+from .select import select_patches  # noqa: E402
 
 __all__ = [
     "Config",
@@ -51,7 +53,9 @@ __all__ = [
     "read_deprivation",
     "read_lads",
     "resolve_la",
+    "rank_robustness",
     "run",
+    "select_patches",
     "standardise",
     "starter_config",
     "summarise_patches",
