@@ -1,0 +1,251 @@
+"""The area shadings of ``map.html``: the need, IMD quintile, indicator and need-profile
+colourings of the small areas, their legends, and the shared area data the page script draws.
+
+Each shading is a :class:`_Shading`: a fill per area, a legend section and, for an indicator,
+the value shown in the tooltip. Indicator values are taken as given (already
+disclosure-controlled, see :func:`lacgeo.maps.make_result_map`); a withheld value is hatched
+and never written out. :func:`_area_data` puts every shading's fill on one shared copy of the
+area shapes. Text from data passes through :func:`lacgeo.map_widgets.escape_text`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import branca.colormap as cm
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .config import IndicatorConfig
+from .map_widgets import (
+    NO_DATA_FILL,
+    NO_DATA_TEXT,
+    WITHHELD_FILL,
+    WITHHELD_TEXT,
+    LegendSection,
+    escape_text,
+)
+from .schema import AREA_NAME, IMD_QUINTILE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
+
+QUINTILE_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#fddbc7", 4: "#d1e5f0", 5: "#67a9cf"}
+QUINTILE_LABELS = {
+    1: "1: most deprived 20% of England",
+    2: "2",
+    3: "3",
+    4: "4",
+    5: "5: least deprived 20%",
+}
+NEED_COLOURS = ["#ffffcc", "#fd8d3c", "#800026"]
+INDICATOR_COLOURS = ["#f2f0f7", "#9e9ac8", "#3f007d"]  # light to dark = more need (reversed for higher_is_better)
+PROFILE_COLOURS = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#999999"]
+"""Need profiles, in profile order (1 = most need): the Okabe-Ito colours, safe for colour-blind readers."""
+
+# Layer names as the layer control shows them (tests look them up by these names).
+LAYER_NEED = "Need index"
+LAYER_QUINTILE = "National IMD quintile"
+LAYER_PROFILES = "Need profiles"
+LAYER_OUTLINE = "Local authority boundary"
+LAYER_PATCHES = "All patches"
+LAYER_RECOMMENDED = "Recommended for phase 1"
+LAYER_LABELS = "Patch names"
+
+
+AREA_ROWS: list[tuple[str, str]] = [
+    ("Area", "name"),
+    ("LSOA", "code"),
+    ("Population", "pop"),
+    ("Need index", "need"),
+    ("IMD quintile (1 = most deprived)", "quintile"),
+    ("Patch", "patch"),
+    ("Patch need rank", "rank"),
+    ("Patch phase", "phase"),
+]
+"""An area's tooltip: (label, property). A shading's own value is added after the LSOA code."""
+
+
+@dataclass(frozen=True)
+class _Shading:
+    """An area base layer: its name in the layer control, a fill and a tooltip value per area."""
+
+    name: str
+    fill: pd.Series
+    legend: LegendSection
+    value: pd.Series | None = None
+    """Shown as an extra tooltip row, labelled by ``label``."""
+    label: str = ""
+    field: str = ""
+    """A tooltip row from the area properties instead of ``value`` (e.g. ``profile``)."""
+
+
+def format_value(value: float) -> str:
+    """An indicator value for people: 3 significant figures or so, thousands separated."""
+    size = abs(value)
+    if size >= 100:
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _areas(n: int) -> str:
+    return f"{n} area" if n == 1 else f"{n} areas"
+
+
+def _ramp(colours: Sequence[str], low: float, high: float) -> cm.LinearColormap:
+    return cm.LinearColormap(list(colours), vmin=low, vmax=high if high > low else low + 1e-9)
+
+
+def _need_shading(areas: pd.DataFrame) -> _Shading:
+    need = areas[NEED_INDEX].astype(float)
+    vmin, vmax = float(need.min()), float(need.max())
+    scale = _ramp(NEED_COLOURS, vmin, vmax)
+    fill = need.map(lambda v: WITHHELD_FILL if np.isnan(v) else scale(v)[:7])  # NaN only where withheld
+    legend = LegendSection(
+        title=f"{LAYER_NEED} (higher = more need)", colours=tuple(NEED_COLOURS), low=f"{vmin:.2f}", high=f"{vmax:.2f}"
+    )
+    return _Shading(LAYER_NEED, fill, legend)
+
+
+def _quintile_shading(areas: pd.DataFrame) -> _Shading:
+    fill = areas[IMD_QUINTILE].map(lambda q: QUINTILE_COLOURS.get(q, NO_DATA_FILL) if pd.notna(q) else NO_DATA_FILL)
+    items = tuple((QUINTILE_COLOURS[q], QUINTILE_LABELS[q]) for q in QUINTILE_COLOURS)
+    return _Shading(LAYER_QUINTILE, fill, LegendSection(title=LAYER_QUINTILE, items=items))
+
+
+def _indicator_shading(values: pd.Series, *, label: str, higher_is_worse: bool, withheld: Collection[str]) -> _Shading:
+    """One indicator's shading. ``withheld`` areas show a hatch and no value, whatever ``values`` holds."""
+    values = values.astype(float)
+    is_withheld = values.index.isin(list(withheld))
+    shown = values.where(~is_withheld)
+    present = shown.dropna()
+    colours = tuple(INDICATOR_COLOURS if higher_is_worse else INDICATOR_COLOURS[::-1])
+    fill = pd.Series(NO_DATA_FILL, index=values.index, dtype=object)
+    text = pd.Series(NO_DATA_TEXT, index=values.index, dtype=object)
+    fill[is_withheld] = WITHHELD_FILL
+    text[is_withheld] = WITHHELD_TEXT
+    low = high = ""
+    if len(present):
+        vmin, vmax = float(present.min()), float(present.max())
+        scale = _ramp(colours, vmin, vmax)
+        fill[present.index] = [scale(v)[:7] for v in present]
+        text[present.index] = [format_value(v) for v in present]
+        low, high = format_value(vmin), format_value(vmax)
+    items = []
+    if is_withheld.any():
+        items.append((WITHHELD_FILL, f"Withheld (small number): {_areas(int(is_withheld.sum()))}"))
+    if (shown.isna() & ~is_withheld).any():
+        items.append((NO_DATA_FILL, "No data"))
+    legend = LegendSection(
+        title=label,
+        note="Darker = more need" if higher_is_worse else "Higher is better: darker = lower values = more need",
+        colours=colours if len(present) else (),
+        low=low,
+        high=high,
+        items=tuple(items),
+    )
+    return _Shading(escape_text(label), fill, legend, value=text, label=label)
+
+
+def _profile_shading(areas: pd.DataFrame) -> _Shading:
+    profile = areas["need_profile"].astype(str)
+    if "need_profile_id" in areas:
+        order = list(dict.fromkeys(profile.iloc[np.argsort(areas["need_profile_id"].to_numpy(), kind="stable")]))
+    else:
+        order = sorted(profile.unique())
+    colour = {name: PROFILE_COLOURS[i % len(PROFILE_COLOURS)] for i, name in enumerate(order)}
+    counts = profile.value_counts()
+    items = tuple((colour[name], f"{name} ({_areas(int(counts[name]))})") for name in order)
+    legend = LegendSection(title=LAYER_PROFILES, note="Groups of areas with a similar shape of need", items=items)
+    return _Shading(LAYER_PROFILES, profile.map(colour), legend, label="Need profile", field="profile")
+
+
+def _indicator_specs(areas: pd.DataFrame, indicators: Sequence[IndicatorConfig] | None) -> list[IndicatorConfig]:
+    if indicators is None:
+        return [IndicatorConfig(name=c.removeprefix("value_")) for c in areas.columns if c.startswith("value_")]
+    missing = [i.name for i in indicators if f"value_{i.name}" not in areas]
+    if missing:
+        raise ValueError(
+            f"make_map: no value_ column for indicator(s) {', '.join(missing)}; pass the disclosure-controlled "
+            "area table (lacgeo.report.area_table) or use make_result_map(result)"
+        )
+    return list(indicators)
+
+
+def _shadings(
+    areas: pd.DataFrame, indicators: list[IndicatorConfig], withheld: Mapping[str, Collection[str]]
+) -> list[_Shading]:
+    shadings = [_need_shading(areas), _quintile_shading(areas)]
+    taken = {LAYER_NEED, LAYER_QUINTILE, LAYER_PROFILES, LAYER_OUTLINE, LAYER_PATCHES, LAYER_RECOMMENDED, LAYER_LABELS}
+    for spec in indicators:
+        label = spec.label or spec.name
+        if label in taken:
+            label = f"{label} ({spec.name})"
+        taken.add(label)
+        shadings.append(
+            _indicator_shading(
+                areas[f"value_{spec.name}"],
+                label=label,
+                higher_is_worse=spec.direction == "higher_is_worse",
+                withheld=withheld.get(spec.name, ()),
+            )
+        )
+    if "need_profile" in areas:
+        shadings.append(_profile_shading(areas))
+    return shadings
+
+
+def _py(value: object) -> object:
+    """A value JSON can write: numpy scalars unwrapped, missing values as null."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _area_data(areas: gpd.GeoDataFrame, patches: pd.DataFrame, shadings: list[_Shading]) -> dict:
+    """The shared area FeatureCollection: positional ids, escaped text, a fill per shading, shading values."""
+    patch_label = (
+        patches.index.map(escape_text).to_series(index=patches.index) + " " + patches[PATCH_NAME].map(escape_text)
+    )
+    area_patch = areas[PATCH_ID] if PATCH_ID in areas else pd.Series(pd.NA, index=areas.index)
+    props = pd.DataFrame(
+        {
+            "name": areas[AREA_NAME].map(escape_text),
+            "code": areas.index.map(escape_text),
+            "pop": areas[POPULATION].map("{:,}".format),
+            "need": areas[NEED_INDEX].astype(float).map(lambda v: WITHHELD_TEXT if np.isnan(v) else f"{v:.2f}"),
+            "quintile": areas[IMD_QUINTILE].astype("Int64"),
+            "patch": area_patch.map(patch_label).fillna(area_patch.map(escape_text)),
+            "rank": area_patch.map(patches[RANK]).astype("Int64"),
+            "phase": area_patch.map(patches[PHASE]).astype("Int64"),
+        },
+        index=areas.index,
+    )
+    if "need_profile" in areas:
+        props["profile"] = areas["need_profile"].map(escape_text)
+    values = [s.value.map(escape_text) for s in shadings if s.value is not None]
+    features = []
+    for i, (code, geometry) in enumerate(zip(areas.index, areas.geometry, strict=True)):
+        properties = {key: _py(value) for key, value in props.loc[code].items()}
+        properties["v"] = [v[code] for v in values]
+        properties["fill"] = [s.fill[code] for s in shadings]
+        features.append(
+            {"type": "Feature", "id": i, "properties": properties, "geometry": shapely.geometry.mapping(geometry)}
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _tooltip_rows(shadings: list[_Shading]) -> list[list[tuple[str, str | int]]]:
+    base = [(escape_text(label), key) for label, key in AREA_ROWS]
+    rows, k = [], 0
+    for s in shadings:
+        own: list[tuple[str, str | int]] = []
+        if s.value is not None:
+            own = [(escape_text(s.label), k)]
+            k += 1
+        elif s.field:
+            own = [(escape_text(s.label), s.field)]
+        rows.append(base[:2] + own + base[2:])
+    return rows
