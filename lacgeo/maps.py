@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import itertools
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -215,11 +217,35 @@ class _Page(Figure):
         return page[: first.end()] + _VIEWPORT.sub("", page[first.end() :])
 
 
+class _SequentialIds:
+    """Element ids from a counter instead of folium's random ones, so the same run writes a
+    byte-identical map.html. Active only while a map is built or saved (single-threaded)."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count()
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        original = Element.__dict__["_generate_id"]
+        Element._generate_id = classmethod(lambda cls: f"{next(self._counter):032x}")
+        try:
+            yield
+        finally:
+            Element._generate_id = original
+
+
 class _OfflineMap(folium.Map):
     """A folium map that adds no CDN links: the page inlines what it needs."""
 
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
+    ids: _SequentialIds | None = None
+
+    def save(self, outfile, close_file: bool = True, **kwargs) -> None:  # noqa: ANN001 - folium's signature
+        if self.ids is None:
+            return super().save(outfile, close_file=close_file, **kwargs)
+        with self.ids.active():
+            return super().save(outfile, close_file=close_file, **kwargs)
 
 
 # --- page content ---------------------------------------------------------------------------
@@ -288,6 +314,22 @@ def make_map(
     Returns the folium map inside a self-contained page: ``.save(path)`` writes a
     ``map.html`` that draws with no network access.
     """
+    ids = _SequentialIds()
+    with ids.active():
+        fmap = _build_map(areas, patches, title=title, synthetic=synthetic, indicators=indicators, withheld=withheld)
+    fmap.ids = ids
+    return fmap
+
+
+def _build_map(
+    areas: gpd.GeoDataFrame,
+    patches: gpd.GeoDataFrame,
+    *,
+    title: str,
+    synthetic: bool = False,
+    indicators: Sequence[IndicatorConfig] | None = None,
+    withheld: Mapping[str, Collection[str]] | None = None,
+) -> _OfflineMap:
     areas_d = _display(areas)
     patches_d = _display(patches)
     outline = _display(gpd.GeoDataFrame(geometry=[areas.geometry.union_all()], crs=areas.crs))

@@ -140,7 +140,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-TABLES = ("patches.csv", "areas.csv", "needs_assessment.csv", "rollout.csv", "report.html", "lacgeo.xlsx")
+TABLES = ("patches.csv", "areas.csv", "needs_assessment.csv", "rollout.csv", "report.html", "lacgeo.xlsx", "map.html")
 """The tables that must be byte-identical for the same inputs and config."""
 
 

@@ -67,7 +67,16 @@ def test_map_is_written_with_patches(solihull_out):
 
 def test_same_inputs_give_byte_identical_patches_csv(tmp_path, solihull_out):
     again = lacgeo.run(lacgeo.make_config(la="Solihull"), out=tmp_path / "again")
-    assert (tmp_path / "again" / "patches.csv").read_bytes() == (solihull_out / "patches.csv").read_bytes()
+    for name in (
+        "patches.csv",
+        "areas.csv",
+        "needs_assessment.csv",
+        "rollout.csv",
+        "report.html",
+        "map.html",
+        "lacgeo.xlsx",
+    ):
+        assert (tmp_path / "again" / name).read_bytes() == (solihull_out / name).read_bytes(), name
     assert again.patches.index.is_unique
 
 
