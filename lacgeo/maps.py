@@ -23,7 +23,7 @@ import base64
 import functools
 import itertools
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -290,6 +290,21 @@ class _AreaLayer(folium.map.Layer):
 # --- the map --------------------------------------------------------------------------------
 
 
+def _stable_ids(build: Callable[..., _OfflineMap]) -> Callable[..., _OfflineMap]:
+    """Build (and later save) the map with counter ids: same inputs, byte-identical page."""
+
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs) -> _OfflineMap:
+        ids = _SequentialIds()
+        with ids.active():
+            fmap = build(*args, **kwargs)
+        fmap.ids = ids
+        return fmap
+
+    return wrapper
+
+
+@_stable_ids
 def make_map(
     areas: gpd.GeoDataFrame,
     patches: gpd.GeoDataFrame,
@@ -314,22 +329,6 @@ def make_map(
     Returns the folium map inside a self-contained page: ``.save(path)`` writes a
     ``map.html`` that draws with no network access.
     """
-    ids = _SequentialIds()
-    with ids.active():
-        fmap = _build_map(areas, patches, title=title, synthetic=synthetic, indicators=indicators, withheld=withheld)
-    fmap.ids = ids
-    return fmap
-
-
-def _build_map(
-    areas: gpd.GeoDataFrame,
-    patches: gpd.GeoDataFrame,
-    *,
-    title: str,
-    synthetic: bool = False,
-    indicators: Sequence[IndicatorConfig] | None = None,
-    withheld: Mapping[str, Collection[str]] | None = None,
-) -> _OfflineMap:
     areas_d = _display(areas)
     patches_d = _display(patches)
     outline = _display(gpd.GeoDataFrame(geometry=[areas.geometry.union_all()], crs=areas.crs))
