@@ -115,3 +115,15 @@ def serious_axe_violations(page) -> list[str]:
         for v in violations
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def with_small_patch_count(run, source: str = "asc_referrals"):
+    """A copy of ``run`` whose first phase-1 patch holds a council count of 3 for ``source``."""
+    import dataclasses
+
+    pid = run.recommended.index[0]
+    src = run.sources[source]
+    inside = run.areas["patch_id"] == pid
+    count = src.count.where(~inside, 0.0)
+    count[inside[inside].index[0]] = 3.0
+    return pid, dataclasses.replace(run, sources={**run.sources, source: dataclasses.replace(src, count=count)})

@@ -42,11 +42,13 @@ def test_a_small_area_count_cannot_be_recovered_from_the_outputs(tmp_path):
     counts[small] = 3
     path = tmp_path / "demand.csv"
     pd.DataFrame({"code": counts.index, "n": counts.to_numpy()}).to_csv(path, index=False)
-    config = config_from_dict({
-        "area": {"la": "Solihull"},
-        "sources": [{"name": "demand", "path": str(path), "code_col": "code", "value_col": "n"}],
-        "need": {"indicators": [{"name": "imd_score", "weight": 2}, {"name": "demand"}]},
-    })
+    config = config_from_dict(
+        {
+            "area": {"la": "Solihull"},
+            "sources": [{"name": "demand", "path": str(path), "code_col": "code", "value_col": "n"}],
+            "need": {"indicators": [{"name": "imd_score", "weight": 2}, {"name": "demand"}]},
+        }
+    )
     lacgeo.run(config, out=tmp_path / "out")
     table = pd.read_csv(tmp_path / "out" / "areas.csv", index_col="area_code")
     assert np.isnan(table.loc[small, "value_demand"])

@@ -32,13 +32,16 @@ def wilts11():
 
 
 def counts_source(path, **kw) -> SourceConfig:
-    return SourceConfig(name="demand", path=str(path), code_col=kw.pop("code_col", "code"),
-                        value_col=kw.pop("value_col", "n"), **kw)
+    return SourceConfig(
+        name="demand", path=str(path), code_col=kw.pop("code_col", "code"), value_col=kw.pop("value_col", "n"), **kw
+    )
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.integers(0, 500), min_size=1, max_size=8),
-       st.lists(st.lists(st.floats(0, 5000), min_size=1, max_size=4), min_size=8, max_size=8))
+@given(
+    st.lists(st.integers(0, 500), min_size=1, max_size=8),
+    st.lists(st.lists(st.floats(0, 5000), min_size=1, max_size=4), min_size=8, max_size=8),
+)
 def test_apportion_keeps_every_source_total_to_the_unit(values, weights):
     src = pd.Series(values, index=[f"S{i}" for i in range(len(values))], dtype=float)
     rows = [(f"S{i}", f"T{i}_{j}", w) for i in range(len(values)) for j, w in enumerate(weights[i])]
@@ -93,11 +96,18 @@ def test_suppressed_source_stops_the_default_run_naming_areas_and_reasons(tmp_pa
     counts = ["5"] * len(wilts21)
     counts[3] = "*"
     path = write_counts(tmp_path, wilts21.index, counts)
-    config = config_from_dict({"area": {"la": "Wiltshire"}, "sources": [
-        {"name": "demand", "path": str(path), "code_col": "code", "value_col": "n"}],
-        "need": {"indicators": [{"name": "imd_score"}, {"name": "demand"}]}})
-    with pytest.raises(ValidationError, match=rf"'demand' has no value for 1 areas \({wilts21.index[3]} "
-                                              r"\(suppressed \('\*'\)\)\).*need.missing"):
+    config = config_from_dict(
+        {
+            "area": {"la": "Wiltshire"},
+            "sources": [{"name": "demand", "path": str(path), "code_col": "code", "value_col": "n"}],
+            "need": {"indicators": [{"name": "imd_score"}, {"name": "demand"}]},
+        }
+    )
+    with pytest.raises(
+        ValidationError,
+        match=rf"'demand' has no value for 1 areas \({wilts21.index[3]} "
+        r"\(suppressed \('\*'\)\)\).*need.missing",
+    ):
         lacgeo.run(config)
 
 
@@ -136,7 +146,7 @@ def test_negative_counts_and_zero_denominators_are_errors(tmp_path, wilts21):
 
 def test_cp1252_bom_thousands_and_xlsx_header_offset(tmp_path):
     cp = tmp_path / "cp1252.csv"
-    cp.write_bytes("code,n,note\nE01031841,\"1,204\",£5 voucher\n".encode("cp1252"))
+    cp.write_bytes('code,n,note\nE01031841,"1,204",£5 voucher\n'.encode("cp1252"))
     with pytest.warns(EncodingWarning, match="not UTF-8; read as Windows-1252"):
         table = read_table(cp, columns=["code", "n"])
     assert table["note"].iloc[0] == "£5 voucher"
@@ -170,30 +180,49 @@ def test_bad_tables_name_file_and_fix(tmp_path):
 
 def test_points_are_counted_and_a_crs_mistake_is_explained(tmp_path, wilts21):
     pts = pd.read_csv(SYNTHETIC / "wiltshire_safeguarding_points_SYNTHETIC.csv")
-    src = SourceConfig(name="sg", kind="points", path=str(SYNTHETIC / "wiltshire_safeguarding_points_SYNTHETIC.csv"),
-                       x_col="easting", y_col="northing", crs="EPSG:27700")
+    src = SourceConfig(
+        name="sg",
+        kind="points",
+        path=str(SYNTHETIC / "wiltshire_safeguarding_points_SYNTHETIC.csv"),
+        x_col="easting",
+        y_col="northing",
+        crs="EPSG:27700",
+    )
     out = harmonise.read_source(src, wilts21, vintage="2021")
     assert out.count.sum() == len(pts) and out.synthetic
     swapped = tmp_path / "swapped.csv"
     pts.rename(columns={"easting": "northing", "northing": "easting"}).to_csv(swapped, index=False)
-    bad = SourceConfig(name="sg", kind="points", path=str(swapped), x_col="easting", y_col="northing",
-                       crs="EPSG:27700")
+    bad = SourceConfig(name="sg", kind="points", path=str(swapped), x_col="easting", y_col="northing", crs="EPSG:27700")
     with pytest.raises(ValidationError, match="100% of 1695 points lie outside.*look swapped"):
         harmonise.read_source(bad, wilts21, vintage="2021")
-    wrong = SourceConfig(name="sg", kind="points", path=str(SYNTHETIC / "wiltshire_safeguarding_points_SYNTHETIC.csv"),
-                         x_col="easting", y_col="northing", crs="EPSG:4326")
+    wrong = SourceConfig(
+        name="sg",
+        kind="points",
+        path=str(SYNTHETIC / "wiltshire_safeguarding_points_SYNTHETIC.csv"),
+        x_col="easting",
+        y_col="northing",
+        crs="EPSG:4326",
+    )
     with pytest.raises(ValidationError, match="outside the local authority; check the declared crs"):
         harmonise.read_source(wrong, wilts21, vintage="2021")
 
 
 def test_postcodes_through_the_users_lookup(tmp_path, wilts21):
     lookup = tmp_path / "lookup.csv"
-    pd.DataFrame({"pcds": ["SN1 1AA", "SN1 1AB", "BA14 8AA"],
-                  "lsoa21cd": [wilts21.index[0], wilts21.index[1], wilts21.index[1]]}).to_csv(lookup, index=False)
+    pd.DataFrame(
+        {"pcds": ["SN1 1AA", "SN1 1AB", "BA14 8AA"], "lsoa21cd": [wilts21.index[0], wilts21.index[1], wilts21.index[1]]}
+    ).to_csv(lookup, index=False)
     records = tmp_path / "records.csv"
     pd.DataFrame({"postcode": ["sn11aa", "SN1 1AB", "ba14 8aa", "SN1 1AA"]}).to_csv(records, index=False)
-    src = SourceConfig(name="ev", kind="postcodes", path=str(records), postcode_col="postcode",
-                       lookup=str(lookup), lookup_postcode_col="pcds", lookup_code_col="lsoa21cd")
+    src = SourceConfig(
+        name="ev",
+        kind="postcodes",
+        path=str(records),
+        postcode_col="postcode",
+        lookup=str(lookup),
+        lookup_postcode_col="pcds",
+        lookup_code_col="lsoa21cd",
+    )
     out = harmonise.read_source(src, wilts21, vintage="2021")
     assert out.count[wilts21.index[0]] == 2 and out.count[wilts21.index[1]] == 2 and out.count.sum() == 4
     pd.DataFrame({"postcode": ["ZZ9 9ZZ"] * 3 + ["SN1 1AA"]}).to_csv(records, index=False)

@@ -23,7 +23,7 @@ from lacgeo.maps import escape_text
 from lacgeo.report_html import england_reference, read_aloud, render_report, rollout_table
 from lacgeo.schema import AREA_NAME, BAND_STATUS, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 
-from .conftest import serious_axe_violations
+from .conftest import serious_axe_violations, with_small_patch_count
 
 SYNTHETIC_TOML = Path(__file__).resolve().parent.parent / "data" / "synthetic" / "wiltshire_synthetic.toml"
 
@@ -287,13 +287,8 @@ def test_council_indicators_are_rates_without_an_england_value(synthetic_run, sy
 
 def test_small_council_counts_are_not_shown(synthetic_run):
     """A phase-1 patch whose referrals add up to 1-7 has its rate withheld, as in patches.csv."""
-    pid = synthetic_run.recommended.index[0]
-    src = synthetic_run.sources["asc_referrals"]
-    inside = synthetic_run.areas[PATCH_ID] == pid
-    count = src.count.where(~inside, 0.0)
-    count[inside[inside].index[0]] = 3.0
-    sources = {**synthetic_run.sources, "asc_referrals": dataclasses.replace(src, count=count)}
-    page = render_report(dataclasses.replace(synthetic_run, sources=sources))
+    pid, result = with_small_patch_count(synthetic_run)
+    page = render_report(result)
     body = page.split(f'id="patch-{pid}"')[1].split("</section>")[0]
     assert "not shown (small numbers)" in body
     assert "adult social care referrals (SYNTHETIC) is not shown because the numbers are small" in body

@@ -21,8 +21,9 @@ def derby():
 
 def test_fixed_weights_and_values_reproduce_the_ranking(derby):
     specs = derby.config.need.indicators
-    robust = rank_robustness(derby.areas, derby.areas["patch_id"], derby.indicators, specs,
-                             n=3, n_draws=50, concentration=1e9, seed=1)
+    robust = rank_robustness(
+        derby.areas, derby.areas["patch_id"], derby.indicators, specs, n=3, n_draws=50, concentration=1e9, seed=1
+    )
     ranks = derby.patches["rank"].reindex(robust.index)
     assert (robust["rank_low"] == ranks).all() and (robust["rank_high"] == ranks).all()
     assert robust["p_top_n"].to_dict() == (ranks <= 3).astype(float).to_dict()
@@ -45,18 +46,20 @@ def test_counts_are_redrawn_within_their_uncertainty(derby):
     denom = areas["population"].astype(float)
     ind = pd.DataFrame({"demand": count / denom * 1000}, index=areas.index)
     specs = (IndicatorConfig("demand"),)
-    out = rank_robustness(areas, areas["patch_id"], ind, specs, n=3, n_draws=200, seed=2,
-                          counts={"demand": (count, denom)})
+    out = rank_robustness(
+        areas, areas["patch_id"], ind, specs, n=3, n_draws=200, seed=2, counts={"demand": (count, denom)}
+    )
     assert ((out["p_top_n"] > 0) & (out["p_top_n"] < 1)).any()
     base = compute_need_index(ind, specs)["need_index"]
     assert base.notna().all()
 
 
 def test_weak_picks_are_flagged_in_outputs(tmp_path):
-    config = replace(lacgeo.make_config(la="Solihull"),
-                     need={"indicators": [{"name": "imd_score", "weight": 1.0},
-                                          {"name": "environment_score", "weight": 1.0}]},
-                     recommend={"weight_concentration": 2.0, "min_probability": 0.9})
+    config = replace(
+        lacgeo.make_config(la="Solihull"),
+        need={"indicators": [{"name": "imd_score", "weight": 1.0}, {"name": "environment_score", "weight": 1.0}]},
+        recommend={"weight_concentration": 2.0, "min_probability": 0.9},
+    )
     result = lacgeo.run(config, out=tmp_path / "o")
     rec = result.recommended
     assert ((rec["robustness"] != "") == (rec["p_top_n"] < 0.9)).all()

@@ -14,8 +14,10 @@ import pytest
 import lacgeo
 from lacgeo.config import replace
 from lacgeo.report import SYNTHETIC_NOTE, area_table, assessment_table, patch_table
-from lacgeo.schema import AREA_NAME, PATCH_ID, PATCH_NAME, RANK
+from lacgeo.schema import AREA_NAME, PATCH_NAME, RANK
 from lacgeo.workbook import FALLBACK, FIXED_TIME, write_workbook
+
+from .conftest import with_small_patch_count
 
 SYNTHETIC_TOML = Path(__file__).resolve().parent.parent / "data" / "synthetic" / "wiltshire_synthetic.toml"
 SHEETS = ["About", "Patches", "Areas", "Needs assessment", "Rollout", "Columns"]
@@ -164,13 +166,7 @@ def test_real_data_has_no_synthetic_marker(solihull_xlsx):
 
 def test_small_council_counts_stay_blank(synthetic_run, tmp_path):
     """A patch whose referrals add up to 1-7 has a blank rate, as in patches.csv."""
-    pid = synthetic_run.recommended.index[0]
-    src = synthetic_run.sources["asc_referrals"]
-    inside = synthetic_run.areas[PATCH_ID] == pid
-    count = src.count.where(~inside, 0.0)
-    count[inside[inside].index[0]] = 3.0
-    sources = {**synthetic_run.sources, "asc_referrals": dataclasses.replace(src, count=count)}
-    result = dataclasses.replace(synthetic_run, sources=sources)
+    pid, result = with_small_patch_count(synthetic_run)
     wb = openpyxl.load_workbook(write_workbook(result, tmp_path / "small.xlsx"))
     rows = _rows(wb["Patches"])
     col = rows[0].index("value_asc_referrals")
