@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from lacgeo import datasets
 from lacgeo.errors import PatchingError
 from lacgeo.patches import Band, IslandWarning, build_area_graph, build_patches, check_patches
-from lacgeo.patches.search import is_connected
+from lacgeo.patches.graph import is_connected
 
 from .conftest import make_grid
 

@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from lacgeo import datasets
 from lacgeo.errors import PatchingError
 from lacgeo.patches import IslandWarning, build_area_graph, build_patches
-from lacgeo.patches.search import is_connected
+from lacgeo.patches.graph import is_connected
 from lacgeo.select import Selection, select_patches
 
 from .conftest import make_grid

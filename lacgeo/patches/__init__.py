@@ -48,7 +48,7 @@ def build_patches(
     band: float = 0.2,
     nest_within: str | pd.Series = "none",
     islands: str = "link_nearest",
-    n_starts: int = 4,
+    n_starts: int = 8,
     need_weight: float = 5.0,
     seed: int = 0,
     graph: AreaGraph | None = None,
@@ -69,7 +69,7 @@ def build_patches(
     islands
         Policy for detached parts: ``"link_nearest"``, ``"separate"`` or ``"error"``.
     seed
-        All randomness (METIS seeds, move order) derives from it.
+        All randomness (seed areas, move order, regrowth kicks) derives from it.
     fixed
         Groups of area codes that are patches already (e.g. the phase-1 picks, which must
         be contiguous and in the band); the rest of the area is partitioned around them.

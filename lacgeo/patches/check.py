@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PatchingError
-from .graph import AreaGraph
+from .graph import AreaGraph, is_connected
 from .partition import Band
-from .search import is_connected
 
 
 def check_patches(

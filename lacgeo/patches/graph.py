@@ -75,6 +75,25 @@ class AreaGraph:
         return labels.astype(np.int64)
 
 
+def reach(start: int, nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> set[int]:
+    """The members of ``nodes`` connected to ``start`` through ``nodes``."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        v = stack.pop()
+        for u in nbrs[v]:
+            u = int(u)
+            if u in nodes and u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return seen
+
+
+def is_connected(nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> bool:
+    """Whether ``nodes`` form one connected set in the graph given by ``nbrs``."""
+    return len(nodes) <= 1 or len(reach(next(iter(nodes)), nodes, nbrs)) == len(nodes)
+
+
 def _queen_edges(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     positions = pd.Series(np.arange(len(areas)), index=areas.index)
     with warnings.catch_warnings():

@@ -4,15 +4,20 @@ The method, per connected piece of the area graph (or per nesting unit):
 
 1. Choose the number of patches ``k`` whose mean population is closest to the
    target while inside the band.
-2. Start from a balanced, contiguous METIS partition (``pymetis``) of the graph
-   weighted by population, whose edge weights favour cutting short boundaries
-   between areas of different need.
-3. Improve it by local search: move single boundary areas between neighbouring
-   patches, never breaking contiguity, first to bring every patch into the band,
-   then to lower a cost that adds the within-patch spread of need (homogeneity)
-   to the population-weighted spatial spread (compactness).
-4. Repeat from ``n_starts`` METIS seeds drawn from the run's seed; keep the best.
+2. Grow ``k`` patches from k-means++ seeds on position: the patch with the fewest
+   people repeatedly takes the neighbouring area that least raises its spread of
+   need and position, so patches are contiguous, compact and alike in need from the
+   start; patches boxed in below the band are merged away and the largest split.
+3. Refine by local search: single boundary areas move between neighbouring patches
+   without breaking contiguity; ejection chains bring every patch into the band;
+   pairs of neighbouring patches are regrown as two when that lowers the cost (the
+   within-patch spread of need, plus the population-weighted spatial spread).
+4. Each of the remaining ``n_starts - 1`` rounds regrows a random patch and its
+   neighbours from the best partition so far and refines again (iterated local
+   search); the best partition, band first, is kept.
 
+Steps 2-4 run in compiled code (``_search.pyx``); this module prepares the arrays,
+splits the graph into pieces and explains every patch that cannot be in the band.
 A piece whose population cannot be split into in-band patches (a small island, a
 nesting unit below the band) becomes one flagged patch with the reason.
 """
@@ -23,11 +28,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pymetis
 
 from ..errors import PatchingError
+from . import _search
 from .graph import AreaGraph
-from .search import PatchSearch, is_connected, reach
 
 
 @dataclass(frozen=True)
@@ -59,116 +63,59 @@ class Band:
         return max(1, round(total / self.target)), False
 
 
-@dataclass
-class _Piece:
-    """A connected set of areas partitioned on its own (positions into the full arrays)."""
-
-    members: np.ndarray
-    reason: str  # why this piece stands alone ("" for an ordinary component)
-
-
-def _local_neighbours(members: np.ndarray, nbrs: list[np.ndarray]) -> list[np.ndarray]:
-    pos = {int(m): i for i, m in enumerate(members)}
-    return [np.array([pos[int(j)] for j in nbrs[int(m)] if int(j) in pos], dtype=np.int64) for m in members]
-
-
-def _metis(
-    local_nbrs: list[np.ndarray], weights: dict[tuple[int, int], int], pop: np.ndarray, k: int, seed: int
-) -> np.ndarray:
-    starts = [0]
-    adjacent: list[int] = []
-    eweights: list[int] = []
-    for i, nb in enumerate(local_nbrs):
-        for j in nb:
-            adjacent.append(int(j))
-            eweights.append(weights[(min(i, int(j)), max(i, int(j)))])
-        starts.append(len(adjacent))
-    options = pymetis.Options(seed=int(seed), ufactor=50, contig=1, ncuts=1)
-    vweights = np.maximum(np.round(pop), 1).astype(np.int64).tolist()
-    _, parts = pymetis.part_graph(
-        k, pymetis.CSRAdjacency(starts, adjacent), vweights=vweights, eweights=eweights, options=options
-    )
-    return np.asarray(parts, dtype=np.int64)
-
-
-def _make_contiguous(labels: np.ndarray, nbrs: list[np.ndarray], pop: np.ndarray) -> np.ndarray:
-    """Give every detached fragment of a patch to the neighbouring patch it touches most."""
-    labels = _relabel(labels)
-    while True:
-        changed = False
-        for p in range(labels.max() + 1):
-            nodes = set(np.flatnonzero(labels == p).tolist())
-            if is_connected(nodes, nbrs):
-                continue
-            chunks = []
-            todo = set(nodes)
-            while todo:
-                seen = reach(min(todo), todo, nbrs)
-                chunks.append(sorted(seen))
-                todo -= seen
-            chunks.sort(key=lambda c: (-pop[c].sum(), c[0]))
-            for chunk in chunks[1:]:
-                touching = [int(labels[u]) for v in chunk for u in nbrs[v] if labels[u] != p]
-                if touching:
-                    new = max(set(touching), key=lambda q: (touching.count(q), -q))
-                    labels[chunk] = new
-                    changed = True
-        if not changed:
-            return _relabel(labels)
+def _csr(edges: np.ndarray, members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR neighbour lists of the areas ``members`` (positions into ``n`` areas), using only
+    ``edges`` with both ends among them; local positions follow ``members``' order."""
+    local = np.full(n, -1, dtype=np.int64)
+    local[members] = np.arange(len(members))
+    a, b = local[edges[:, 0]], local[edges[:, 1]]
+    keep = (a >= 0) & (b >= 0)
+    src = np.concatenate([a[keep], b[keep]])
+    dst = np.concatenate([b[keep], a[keep]])
+    order = np.lexsort((dst, src))
+    indptr = np.zeros(len(members) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=len(members)), out=indptr[1:])
+    return indptr, np.ascontiguousarray(dst[order])
 
 
 def _relabel(labels: np.ndarray) -> np.ndarray:
     """Number patches 0..k-1 in order of their first area."""
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(first)
-    mapping = {int(labels[first[o]]): new for new, o in enumerate(order)}
-    return np.array([mapping[int(v)] for v in labels], dtype=np.int64)
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[inverse]
 
 
 def _partition_piece(
+    indptr: np.ndarray,
+    indices: np.ndarray,
     pop: np.ndarray,
     feats: np.ndarray,
-    nbrs: list[np.ndarray],
-    edge_weights: dict[tuple[int, int], int],
     k: int,
     band: Band,
-    rng: np.random.Generator,
     n_starts: int,
-    *,
-    plain_weights: dict[tuple[int, int], int] | None = None,
+    seed: int,
 ) -> np.ndarray:
-    """Best of ``n_starts`` METIS starts refined by local search.
+    """Labels 0..k-1 for one connected piece.
 
-    If none of them reaches the band, as many again are tried with need left out of
-    the start and the search (shape only), which frees the band repair; every
-    candidate is still scored with the full features, band first.
+    If no round reaches the band, the search runs again with need left out of the
+    growth and the moves (shape only), which frees the band repair; the better of the
+    two, band first and scored with need, is kept.
     """
     n = len(pop)
-    if k <= 1 or n <= 1:
-        return np.zeros(n, dtype=np.int64)
     k = min(k, n)
-    best_labels, best_score = None, None
-    shape_only = feats.copy()
-    shape_only[:, 0] = 0.0
-    rounds = [(edge_weights, feats)]
-    if plain_weights is not None:
-        rounds.append((plain_weights, shape_only))
-    for weights, search_feats in rounds:
-        if best_score is not None and best_score[0] == 0:
-            break
-        for s in rng.integers(0, 2**31 - 1, size=n_starts):
-            labels = _make_contiguous(_metis(nbrs, weights, pop, k, int(s)), nbrs, pop)
-            search = PatchSearch(labels, nbrs, pop, search_feats, band.lo, band.hi)
-            search.improve(rng)
-            if search.total()[0] > 0:
-                search.repair_band()
-                search.improve(rng)
-            labels = _relabel(np.asarray(search.labels, dtype=np.int64))
-            pen, cost = PatchSearch(labels, nbrs, pop, feats, band.lo, band.hi).total()
-            score = (round(pen, 6), round(cost, 9))
-            if best_score is None or score < best_score:
-                best_labels, best_score = labels, score
-    return best_labels
+    if k <= 1:
+        return np.zeros(n, dtype=np.int64)
+    labels, pen, cost = _search.partition(indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed)
+    if pen > 0:
+        shape_only = feats.copy()
+        shape_only[:, 0] = 0.0
+        alt, alt_pen, alt_cost = _search.partition(
+            indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed, search_feats=shape_only
+        )
+        if (round(alt_pen, 6), alt_cost) < (round(pen, 6), cost):
+            labels = alt
+    return _relabel(labels)
 
 
 def partition_areas(
@@ -181,7 +128,7 @@ def partition_areas(
     group_label: str = "boundary unit",
     target: int = 10_000,
     band: float = 0.2,
-    n_starts: int = 4,
+    n_starts: int = 8,
     need_weight: float = 5.0,
     seed: int = 0,
 ) -> tuple[np.ndarray, dict[int, str]]:
@@ -214,28 +161,16 @@ def partition_areas(
         raise PatchingError("population must be a finite number of people, 0 or more, in every area")
     bands = Band(target, band)
     rng = np.random.default_rng(seed)
-    all_nbrs = graph.neighbours()
 
     # Restrict edges to the nesting unit, then split into connected pieces.
+    edges = graph.edges
     if groups is not None:
         groups = np.asarray(groups)
-        nbrs = [nb[groups[nb] == groups[i]] for i, nb in enumerate(all_nbrs)]
-        within = groups[graph.edges[:, 0]] == groups[graph.edges[:, 1]]
-        sub = AreaGraph(graph.codes, graph.edges[within], graph.shared_length[within], graph.bridges)
-    else:
-        nbrs = all_nbrs
-        sub = graph
-    comp = sub.components()
-    pieces = []
-    for c in range(int(comp.max()) + 1):
-        members = np.flatnonzero(comp == c)
-        if groups is not None:
-            reason = f"{group_label} {groups[members[0]]}"
-        elif comp.max() > 0:
-            reason = "detached part"
-        else:
-            reason = ""
-        pieces.append(_Piece(members, reason))
+        edges = edges[groups[edges[:, 0]] == groups[edges[:, 1]]]
+    everyone = np.arange(n)
+    full_csr = _csr(edges, everyone, n)
+    comp = _search.components(*full_csr)
+    n_pieces = int(comp.max()) + 1
 
     # Features: standardised need (scaled by need_weight) and position in units of a
     # typical patch radius, so homogeneity and compactness are comparable.
@@ -247,48 +182,40 @@ def partition_areas(
     radius = math.sqrt(hull_area / n_total / math.pi)
     feats = np.column_stack([math.sqrt(need_weight) * z, (xy - xy.mean(axis=0)) / radius])
 
-    lengths = {(int(i), int(j)): float(w) for (i, j), w in zip(graph.edges, graph.shared_length, strict=True)}
     labels = np.full(n, -1, dtype=np.int64)
     flags: dict[int, str] = {}
     next_id = 0
-    for piece in pieces:
-        m = piece.members
+    for c in range(n_pieces):
+        m = np.flatnonzero(comp == c) if n_pieces > 1 else everyone
+        if groups is not None:
+            reason = f"{group_label} {groups[m[0]]}"
+        else:
+            reason = "detached part" if n_pieces > 1 else ""
         total = float(pop[m].sum())
         k, feasible = bands.n_patches(total)
-        local = _local_neighbours(m, nbrs)
-        weights, plain = {}, {}
-        for i, nb in enumerate(local):
-            for j in nb:
-                a, b = min(i, int(j)), max(i, int(j))
-                if (a, b) not in weights:
-                    gi, gj = int(m[a]), int(m[b])
-                    length = lengths.get((min(gi, gj), max(gi, gj)), 0.0)
-                    similarity = 1.0 / (1.0 + need_weight * abs(z[gi] - z[gj]))
-                    weights[(a, b)] = 1 + int(round(length * similarity / 10.0))
-                    plain[(a, b)] = 1 + int(round(length / 10.0))
-        part = _partition_piece(pop[m], feats[m], local, weights, k, bands, rng, n_starts, plain_weights=plain)
-        for p in range(int(part.max()) + 1):
-            idx = m[part == p]
-            labels[idx] = next_id
-            p_pop = float(pop[idx].sum())
-            if not bands.contains(p_pop):
-                where = f"{piece.reason} " if piece.reason else ""
-                if len(idx) == 1 and p_pop > bands.hi:
-                    flags[next_id] = f"a single LSOA holding {p_pop:,.0f} people, more than the band's {bands.hi:,.0f}"
-                elif not feasible and k == 1:
-                    flags[next_id] = (
-                        f"{where}holds {p_pop:,.0f} people, which cannot make a patch of "
-                        f"{bands.lo:,.0f}-{bands.hi:,.0f}"
-                    ).strip()
-                elif not feasible:
-                    flags[next_id] = (
-                        f"{where}holds {total:,.0f} people, which cannot be split into "
-                        f"patches of {bands.lo:,.0f}-{bands.hi:,.0f}"
-                    ).strip()
-                else:
-                    flags[next_id] = (
-                        f"no contiguous split of {where or 'the area '}into {k} in-band patches was found; "
-                        f"this patch holds {p_pop:,.0f}"
-                    )
-            next_id += 1
+        indptr, indices = _csr(edges, m, n) if n_pieces > 1 else full_csr
+        piece_seed = int(rng.integers(0, 2**63 - 1))
+        part = _partition_piece(indptr, indices, pop[m], np.ascontiguousarray(feats[m]), k, bands, n_starts, piece_seed)
+        labels[m] = part + next_id
+        part_pop = np.bincount(part, weights=pop[m])
+        part_size = np.bincount(part)
+        for p in np.flatnonzero((part_pop < bands.lo) | (part_pop > bands.hi)).tolist():
+            p_pop = float(part_pop[p])
+            where = f"{reason} " if reason else ""
+            if part_size[p] == 1 and p_pop > bands.hi:
+                flag = f"a single LSOA holding {p_pop:,.0f} people, more than the band's {bands.hi:,.0f}"
+            elif not feasible and k == 1:
+                flag = f"{where}holds {p_pop:,.0f} people, which cannot make a patch of {bands.lo:,.0f}-{bands.hi:,.0f}"
+            elif not feasible:
+                flag = (
+                    f"{where}holds {total:,.0f} people, which cannot be split into "
+                    f"patches of {bands.lo:,.0f}-{bands.hi:,.0f}"
+                )
+            else:
+                flag = (
+                    f"no contiguous split of {where or 'the area '}into {k} in-band patches was found; "
+                    f"this patch holds {p_pop:,.0f}"
+                )
+            flags[next_id + p] = flag.strip()
+        next_id += len(part_pop)
     return labels, flags

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..patches.graph import AreaGraph
 from ..patches.partition import partition_areas
-from ..patches.search import is_connected
+from ..patches.graph import is_connected
 from .problem import EPS, _Problem
 
 # --------------------------------------------------------------------------- growth

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..patches.search import is_connected
+from ..patches.graph import is_connected
 from .candidates import _candidates, _grow, _improve
 from .packing import _pack
 from .problem import EPS, _Cand, _cand, _Problem, _Rules, _selection_ok, _union

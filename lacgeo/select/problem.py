@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import PatchingError
 from ..patches.graph import AreaGraph
-from ..patches.search import is_connected
+from ..patches.graph import is_connected
 from ..schema import POPULATION
 
 EPS = 1e-9

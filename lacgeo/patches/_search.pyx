@@ -1,0 +1,891 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled core of the patch builder: grow contiguous patches, then refine them.
+
+One *start* is:
+
+1. **Grow.** ``k`` seed areas are drawn k-means++ style on position (each next seed
+   with probability proportional to its squared distance from the seeds so far).
+   The patch holding the fewest people then repeatedly takes the neighbouring
+   unassigned area that least raises its spread of features (need and position), so
+   patches grow at the same rate, stay compact and gather areas of similar need.
+   Every patch is contiguous by construction.
+2. **Improve.** Single boundary areas move to a neighbouring patch, in a seeded random
+   order, when that lowers the objective and keeps the patch they leave contiguous.
+3. **Repair.** While a patch is outside the band, *ejection chains* push an area (or
+   an area with the parts it would cut off) along a path of neighbouring patches:
+   over-full patch -> ... -> patch with room, or the reverse for an under-full one.
+   Then improve again.
+
+The objective is lexicographic: first the people outside the band (below ``lo`` or
+above ``hi``), then the sum over patches of the population-weighted spread of the
+area features around the patch mean. Patch sums are kept up to date, so a move
+costs O(1) to evaluate; contiguity is checked by a search inside the patch.
+
+``partition`` runs ``n_starts`` starts and keeps the best; all randomness comes
+from a splitmix64 stream seeded by the caller, so results are the same on every
+platform. The module only sees arrays: a CSR neighbour list, population and an
+``(n, 3)`` feature matrix (need, x, y) built by :mod:`lacgeo.patches.partition`.
+"""
+
+import numpy as np
+
+from libc.math cimport INFINITY
+from libc.stdint cimport int64_t, uint64_t
+
+cdef double EPS = 1e-9
+cdef Py_ssize_t PAIR_SWEEPS = 10  # sweeps of pair regrowth per round (each stops early when nothing changes)
+
+
+# --------------------------------------------------------------------------- random
+
+
+cdef inline uint64_t _next(uint64_t *state) noexcept nogil:
+    """splitmix64: a small, well-mixed generator that is the same everywhere."""
+    state[0] += <uint64_t>0x9E3779B97F4A7C15
+    cdef uint64_t z = state[0]
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
+    return z ^ (z >> 31)
+
+
+cdef inline double _uniform(uint64_t *state) noexcept nogil:
+    return <double>(_next(state) >> 11) * (1.0 / 9007199254740992.0)
+
+
+cdef inline Py_ssize_t _below(uint64_t *state, Py_ssize_t n) noexcept nogil:
+    return <Py_ssize_t>(_next(state) % <uint64_t>n)
+
+
+cdef inline double _penalty(double pop, double lo, double hi) noexcept nogil:
+    if pop < lo:
+        return lo - pop
+    if pop > hi:
+        return pop - hi
+    return 0.0
+
+
+cdef inline double _spread(double s0, double a, double b, double c, double s2) noexcept nogil:
+    """Population-weighted sum of squares of features about the mean, from the patch sums."""
+    if s0 <= EPS:
+        return 0.0
+    return s2 - (a * a + b * b + c * c) / s0
+
+
+# --------------------------------------------------------------------------- state
+
+
+cdef class _Search:
+    """A partition of one connected graph into ``k`` patches, with its patch sums."""
+
+    cdef Py_ssize_t n, k, gen
+    cdef double lo, hi
+    cdef int64_t[::1] indptr, indices
+    cdef double[::1] pop, q
+    cdef double[:, ::1] f
+    cdef int64_t[::1] label, head, nxt, prv, size, seen, stack
+    cdef double[::1] s0, s2
+    cdef double[:, ::1] s1
+    # scratch
+    cdef int64_t[::1] perm, bad, parent, depth, queue, path, block, best_block, comp, comp_start, moves
+    cdef double[::1] dist
+    cdef char[::1] padj, active, dirty, dirty_next
+
+    def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] f,
+                 Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth):
+        n = pop.shape[0]
+        self.n, self.k, self.lo, self.hi, self.gen = n, k, lo, hi, 0
+        self.indptr, self.indices, self.pop, self.f = indptr, indices, pop, f
+        self.q = np.einsum("ij,ij->i", np.asarray(f), np.asarray(f))
+        i64 = np.int64
+        self.label = np.full(n, -1, dtype=i64)
+        self.head = np.full(k, -1, dtype=i64)
+        self.nxt = np.full(n, -1, dtype=i64)
+        self.prv = np.full(n, -1, dtype=i64)
+        self.size = np.zeros(k, dtype=i64)
+        self.seen = np.zeros(n, dtype=i64)
+        self.stack = np.zeros(n, dtype=i64)
+        self.s0 = np.zeros(k)
+        self.s2 = np.zeros(k)
+        self.s1 = np.zeros((k, 3))
+        self.perm = np.zeros(n, dtype=i64)
+        self.bad = np.zeros(k, dtype=i64)
+        self.parent = np.zeros(k, dtype=i64)
+        self.depth = np.zeros(k, dtype=i64)
+        self.queue = np.zeros(k, dtype=i64)
+        self.path = np.zeros(k + 1, dtype=i64)
+        self.block = np.zeros(n, dtype=i64)
+        self.best_block = np.zeros(n, dtype=i64)
+        self.comp = np.zeros(n, dtype=i64)
+        self.comp_start = np.zeros(n + 1, dtype=i64)
+        self.moves = np.zeros(3 * (max_depth + 1) * n, dtype=i64)
+        self.dist = np.zeros(n)
+        self.padj = np.zeros(k * k, dtype=np.int8)
+        self.active = np.zeros(k, dtype=np.int8)
+        self.dirty = np.zeros(k, dtype=np.int8)
+        self.dirty_next = np.zeros(k, dtype=np.int8)
+
+    # -- bookkeeping -----------------------------------------------------------------
+
+    cdef void clear(self) noexcept nogil:
+        cdef Py_ssize_t i, p
+        for i in range(self.n):
+            self.label[i] = -1
+            self.nxt[i] = -1
+            self.prv[i] = -1
+        for p in range(self.k):
+            self.head[p] = -1
+            self.size[p] = 0
+            self.s0[p] = 0.0
+            self.s2[p] = 0.0
+            self.s1[p, 0] = 0.0
+            self.s1[p, 1] = 0.0
+            self.s1[p, 2] = 0.0
+
+    cdef void add(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
+        cdef double w = self.pop[i]
+        self.s0[p] += w
+        self.s1[p, 0] += w * self.f[i, 0]
+        self.s1[p, 1] += w * self.f[i, 1]
+        self.s1[p, 2] += w * self.f[i, 2]
+        self.s2[p] += w * self.q[i]
+        self.label[i] = p
+        self.prv[i] = -1
+        self.nxt[i] = self.head[p]
+        if self.head[p] >= 0:
+            self.prv[self.head[p]] = i
+        self.head[p] = i
+        self.size[p] += 1
+
+    cdef void remove(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
+        cdef double w = self.pop[i]
+        self.s0[p] -= w
+        self.s1[p, 0] -= w * self.f[i, 0]
+        self.s1[p, 1] -= w * self.f[i, 1]
+        self.s1[p, 2] -= w * self.f[i, 2]
+        self.s2[p] -= w * self.q[i]
+        if self.prv[i] >= 0:
+            self.nxt[self.prv[i]] = self.nxt[i]
+        else:
+            self.head[p] = self.nxt[i]
+        if self.nxt[i] >= 0:
+            self.prv[self.nxt[i]] = self.prv[i]
+        self.label[i] = -1
+        self.size[p] -= 1
+
+    cdef inline void move(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+        self.remove(i, a)
+        self.add(i, b)
+
+    cdef inline double patch_cost(self, Py_ssize_t p) noexcept nogil:
+        return _spread(self.s0[p], self.s1[p, 0], self.s1[p, 1], self.s1[p, 2], self.s2[p])
+
+    cdef double total_penalty(self) noexcept nogil:
+        cdef double t = 0.0
+        cdef Py_ssize_t p
+        for p in range(self.k):
+            t += _penalty(self.s0[p], self.lo, self.hi)
+        return t
+
+    cdef double total_cost(self) noexcept nogil:
+        cdef double t = 0.0
+        cdef Py_ssize_t p
+        for p in range(self.k):
+            t += self.patch_cost(p)
+        return t
+
+    cdef void delta(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b, double *dpen, double *dcost) noexcept nogil:
+        """Change in (band penalty, cost) if area ``i`` moved from ``a`` to ``b``."""
+        cdef double w = self.pop[i], wq = w * self.q[i]
+        cdef double w0 = w * self.f[i, 0], w1 = w * self.f[i, 1], w2 = w * self.f[i, 2]
+        cdef double sa0 = self.s0[a], sb0 = self.s0[b]
+        dpen[0] = (_penalty(sa0 - w, self.lo, self.hi) + _penalty(sb0 + w, self.lo, self.hi)
+                   - _penalty(sa0, self.lo, self.hi) - _penalty(sb0, self.lo, self.hi))
+        dcost[0] = (
+            _spread(sa0 - w, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2, self.s2[a] - wq)
+            + _spread(sb0 + w, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2, self.s2[b] + wq)
+            - self.patch_cost(a) - self.patch_cost(b)
+        )
+
+    cdef Py_ssize_t reach(self, Py_ssize_t start, Py_ssize_t p, Py_ssize_t skip, Py_ssize_t out) noexcept nogil:
+        """Mark the areas of patch ``p`` (except ``skip``) connected to ``start`` with the
+        current generation; append them to ``comp`` from ``out``. Returns how many."""
+        cdef Py_ssize_t top = 0, count = 0, v, u, e
+        self.seen[start] = self.gen
+        self.stack[0] = start
+        top = 1
+        while top > 0:
+            top -= 1
+            v = self.stack[top]
+            self.comp[out + count] = v
+            count += 1
+            for e in range(self.indptr[v], self.indptr[v + 1]):
+                u = self.indices[e]
+                if u != skip and self.label[u] == p and self.seen[u] != self.gen:
+                    self.seen[u] = self.gen
+                    self.stack[top] = u
+                    top += 1
+        return count
+
+    cdef bint can_leave(self, Py_ssize_t i, Py_ssize_t a) noexcept nogil:
+        """Whether patch ``a`` stays contiguous (and non-empty) without area ``i``."""
+        cdef Py_ssize_t e, u
+        if self.size[a] <= 1:
+            return False
+        for e in range(self.indptr[i], self.indptr[i + 1]):
+            u = self.indices[e]
+            if self.label[u] == a:
+                self.gen += 1
+                return self.reach(u, a, i, 0) == self.size[a] - 1
+        return False
+
+    # -- grow ------------------------------------------------------------------------
+
+    cdef void grow(self, uint64_t *rng) noexcept nogil:
+        """A contiguous start: k-means++ seeds on position, best-fit growth, then balance."""
+        cdef Py_ssize_t n = self.n, k = self.k, i, s, c
+        cdef double total, r, d, dx, dy
+        self.clear()
+        for i in range(n):
+            self.dist[i] = INFINITY
+        for s in range(k):
+            c = -1
+            if s == 0:
+                c = _below(rng, n)
+            else:
+                total = 0.0
+                for i in range(n):
+                    total += self.dist[i]
+                if total > 0.0:
+                    r = _uniform(rng) * total
+                    for i in range(n):
+                        if self.dist[i] > 0.0:
+                            c = i
+                            r -= self.dist[i]
+                            if r <= 0.0:
+                                break
+                if c < 0:  # every area sits on a seed already (duplicate points)
+                    for i in range(n):
+                        if self.label[i] < 0:
+                            c = i
+                            break
+            self.add(c, s)
+            for i in range(n):
+                dx = self.f[i, 1] - self.f[c, 1]
+                dy = self.f[i, 2] - self.f[c, 2]
+                d = 0.0 if self.label[i] >= 0 else dx * dx + dy * dy
+                if d < self.dist[i]:
+                    self.dist[i] = d
+            self.queue[s] = s
+        self.grow_patches(k, False)
+        self.balance()
+
+    cdef void grow_patches(self, Py_ssize_t count, bint restrict) noexcept nogil:
+        """Grow the patches listed in ``queue[:count]`` over unassigned areas (only those
+        marked with the current generation if ``restrict``): the patch with the fewest
+        people takes the neighbouring area that least raises its spread, until no listed
+        patch has an unassigned neighbour."""
+        cdef Py_ssize_t t, p, pp, m, e, u, best
+        cdef double w, cost, best_cost, mean0, mean1, mean2, g0, g1, g2
+        for t in range(count):
+            self.active[self.queue[t]] = 1
+        while True:
+            p = -1
+            for t in range(count):
+                pp = self.queue[t]
+                if self.active[pp] and (p < 0 or self.s0[pp] < self.s0[p]):
+                    p = pp
+            if p < 0:
+                return
+            w = self.s0[p]
+            if w > EPS:
+                mean0 = self.s1[p, 0] / w
+                mean1 = self.s1[p, 1] / w
+                mean2 = self.s1[p, 2] / w
+            else:
+                mean0 = self.f[self.head[p], 0]
+                mean1 = self.f[self.head[p], 1]
+                mean2 = self.f[self.head[p], 2]
+            best = -1
+            best_cost = INFINITY
+            m = self.head[p]
+            while m >= 0:
+                for e in range(self.indptr[m], self.indptr[m + 1]):
+                    u = self.indices[e]
+                    if self.label[u] >= 0 or (restrict and self.seen[u] != self.gen):
+                        continue
+                    g0 = self.f[u, 0] - mean0
+                    g1 = self.f[u, 1] - mean1
+                    g2 = self.f[u, 2] - mean2
+                    cost = (g0 * g0 + g1 * g1 + g2 * g2) * self.pop[u] * w / (w + self.pop[u] + EPS)
+                    if cost < best_cost or (cost == best_cost and u < best):
+                        best, best_cost = u, cost
+                m = self.nxt[m]
+            if best < 0:
+                self.active[p] = 0
+            else:
+                self.add(best, p)
+
+    cdef void balance(self) noexcept nogil:
+        """Undo growth that got boxed in: while some patch is below the band, merge it into
+        its smallest neighbouring patch and split the most populous patch in two."""
+        cdef Py_ssize_t k = self.k, it, small, big, r, p, m, e, l
+        for it in range(2 * k):
+            small = 0
+            for p in range(1, k):
+                if self.s0[p] < self.s0[small]:
+                    small = p
+            if self.s0[small] >= self.lo:
+                return
+            r = -1
+            m = self.head[small]
+            while m >= 0:
+                for e in range(self.indptr[m], self.indptr[m + 1]):
+                    l = self.label[self.indices[e]]
+                    if l != small and (r < 0 or self.s0[l] < self.s0[r] or (self.s0[l] == self.s0[r] and l < r)):
+                        r = l
+                m = self.nxt[m]
+            if r < 0:
+                return
+            while self.head[small] >= 0:
+                self.move(self.head[small], small, r)
+            big = r
+            for p in range(k):
+                if self.s0[p] > self.s0[big]:
+                    big = p
+            if self.size[big] < 2:
+                return
+            self.split(big, small)
+
+    cdef void split(self, Py_ssize_t big, Py_ssize_t new) noexcept nogil:
+        """Regrow patch ``big`` (contiguous, two areas or more) as two patches, ``big`` and
+        the empty ``new``, from two of its areas far apart."""
+        cdef Py_ssize_t cnt = 0, m, t, a = -1, b = -1
+        cdef double mx, my, d, far, dx, dy
+        mx = self.s1[big, 1] / self.s0[big] if self.s0[big] > EPS else self.f[self.head[big], 1]
+        my = self.s1[big, 2] / self.s0[big] if self.s0[big] > EPS else self.f[self.head[big], 2]
+        self.gen += 1
+        m = self.head[big]
+        while m >= 0:
+            self.comp[cnt] = m
+            cnt += 1
+            self.seen[m] = self.gen
+            m = self.nxt[m]
+        far = -1.0
+        for t in range(cnt):
+            m = self.comp[t]
+            dx = self.f[m, 1] - mx
+            dy = self.f[m, 2] - my
+            d = dx * dx + dy * dy
+            if d > far or (d == far and m < a):
+                far, a = d, m
+        far = -1.0
+        for t in range(cnt):
+            m = self.comp[t]
+            if m == a:
+                continue
+            dx = self.f[m, 1] - self.f[a, 1]
+            dy = self.f[m, 2] - self.f[a, 2]
+            d = dx * dx + dy * dy
+            if d > far or (d == far and m < b):
+                far, b = d, m
+        for t in range(cnt):
+            self.remove(self.comp[t], big)
+        self.add(a, big)
+        self.add(b, new)
+        self.queue[0] = big
+        self.queue[1] = new
+        self.grow_patches(2, True)
+
+    cdef bint regrow_pair(self, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+        """Re-split the union of neighbouring patches ``a`` and ``b`` by growing two patches
+        from two seed pairs (farthest apart; lowest and highest need). Keep the best of
+        the old and the new splits by (penalty, cost); return whether it changed."""
+        cdef Py_ssize_t cnt = 0, m, t, e, trial, s1, s2
+        cdef bint adjacent
+        cdef double best_pen, best_cost, pen, cost, lo_need, hi_need, far, d, dx, dy
+        cdef int best_trial = -1
+        m = self.head[a]
+        while m >= 0:
+            self.comp[cnt] = m
+            self.block[cnt] = a
+            cnt += 1
+            m = self.nxt[m]
+        m = self.head[b]
+        while m >= 0:
+            self.comp[cnt] = m
+            self.block[cnt] = b
+            cnt += 1
+            m = self.nxt[m]
+        if cnt < 3:
+            return False
+        # earlier moves in a sweep may have parted a and b: the union must be connected
+        adjacent = False
+        for m in range(cnt):
+            if self.block[m] == a:
+                t = self.comp[m]
+                for e in range(self.indptr[t], self.indptr[t + 1]):
+                    if self.label[self.indices[e]] == b:
+                        adjacent = True
+                        break
+                if adjacent:
+                    break
+        if not adjacent:
+            return False
+        best_pen = _penalty(self.s0[a], self.lo, self.hi) + _penalty(self.s0[b], self.lo, self.hi)
+        best_cost = self.patch_cost(a) + self.patch_cost(b)
+        for trial in range(2):
+            s1 = s2 = self.comp[0]
+            if trial == 0:  # the two areas farthest apart (one pass: farthest from the first, then from it)
+                for t in range(2):
+                    far = -1.0
+                    for m in range(cnt):
+                        dx = self.f[self.comp[m], 1] - self.f[s1, 1]
+                        dy = self.f[self.comp[m], 2] - self.f[s1, 2]
+                        d = dx * dx + dy * dy
+                        if d > far:
+                            far, s2 = d, self.comp[m]
+                    if t == 0:
+                        s1 = s2
+            else:  # the lowest- and highest-need areas
+                lo_need = hi_need = self.f[s1, 0]
+                for m in range(cnt):
+                    if self.f[self.comp[m], 0] < lo_need:
+                        lo_need, s1 = self.f[self.comp[m], 0], self.comp[m]
+                    if self.f[self.comp[m], 0] > hi_need:
+                        hi_need, s2 = self.f[self.comp[m], 0], self.comp[m]
+            if s1 == s2:
+                continue
+            for m in range(cnt):
+                t = self.comp[m]
+                self.remove(t, self.label[t])
+            self.gen += 1
+            for m in range(cnt):
+                self.seen[self.comp[m]] = self.gen
+            self.add(s1, a)
+            self.add(s2, b)
+            self.queue[0] = a
+            self.queue[1] = b
+            self.grow_patches(2, True)
+            pen = _penalty(self.s0[a], self.lo, self.hi) + _penalty(self.s0[b], self.lo, self.hi)
+            cost = self.patch_cost(a) + self.patch_cost(b)
+            if pen < best_pen - EPS or (pen <= best_pen + EPS and cost < best_cost - EPS):
+                best_pen, best_cost, best_trial = pen, cost, trial
+                for m in range(cnt):
+                    self.best_block[m] = self.label[self.comp[m]]
+        # put back the best split (the old one unless a trial won)
+        for m in range(cnt):
+            t = self.comp[m]
+            if self.label[t] >= 0:
+                self.remove(t, self.label[t])
+        for m in range(cnt):
+            self.add(self.comp[m], self.best_block[m] if best_trial >= 0 else self.block[m])
+        return best_trial >= 0
+
+    cdef void regrow_pairs(self, uint64_t *rng, Py_ssize_t max_sweeps, bint from_dirty) noexcept nogil:
+        """Sweeps of :meth:`regrow_pair` over every pair of neighbouring patches (only pairs
+        touching a patch marked ``dirty`` if ``from_dirty``), in a seeded random order, until
+        a sweep changes nothing."""
+        cdef Py_ssize_t k = self.k, sweep, t, j, a, b, i, e, tmp
+        cdef bint changed
+        for sweep in range(max_sweeps):
+            for t in range(k * k):
+                self.padj[t] = 0
+            for i in range(self.n):
+                for e in range(self.indptr[i], self.indptr[i + 1]):
+                    if self.label[self.indices[e]] != self.label[i]:
+                        self.padj[self.label[i] * k + self.label[self.indices[e]]] = 1
+            for t in range(k):
+                self.bad[t] = t
+            for t in range(k - 1, 0, -1):
+                j = _below(rng, t + 1)
+                tmp = self.bad[t]
+                self.bad[t] = self.bad[j]
+                self.bad[j] = tmp
+            changed = False
+            for t in range(k):
+                self.dirty_next[t] = 0
+            for t in range(k):
+                a = self.bad[t]
+                for b in range(k):
+                    if b == a or not self.padj[a * k + b]:
+                        continue
+                    if b < a and sweep == 0 and not from_dirty:
+                        continue  # each pair once in the first sweep
+                    if (sweep > 0 or from_dirty) and not (self.dirty[a] or self.dirty[b]):
+                        continue  # neither patch changed since this pair was last tried
+                    if self.regrow_pair(a, b):
+                        changed = True
+                        self.dirty_next[a] = 1
+                        self.dirty_next[b] = 1
+            if not changed:
+                return
+            for t in range(k):
+                self.dirty[t] = self.dirty_next[t]
+
+    cdef void load(self, const int64_t[::1] labels) noexcept nogil:
+        """Start from a given partition (labels 0..k-1, each patch contiguous)."""
+        cdef Py_ssize_t i
+        self.clear()
+        for i in range(self.n):
+            self.add(i, labels[i])
+
+    # -- improve -------------------------------------------------------------------
+
+    cdef void improve(self, uint64_t *rng, Py_ssize_t max_passes) noexcept nogil:
+        """Greedy single-area moves until none lowers (penalty, cost)."""
+        cdef Py_ssize_t n = self.n, it, t, j, i, a, b, e, best_b
+        cdef double dpen, dcost, best_pen, best_cost
+        cdef bint improved
+        for it in range(max_passes):
+            for t in range(n):
+                self.perm[t] = t
+            for t in range(n - 1, 0, -1):
+                j = _below(rng, t + 1)
+                i = self.perm[t]
+                self.perm[t] = self.perm[j]
+                self.perm[j] = i
+            improved = False
+            for t in range(n):
+                i = self.perm[t]
+                a = self.label[i]
+                best_b = -1
+                best_pen = 0.0
+                best_cost = 0.0
+                for e in range(self.indptr[i], self.indptr[i + 1]):
+                    b = self.label[self.indices[e]]
+                    if b == a:
+                        continue
+                    self.delta(i, a, b, &dpen, &dcost)
+                    if dpen < -EPS or (dpen <= EPS and dcost < -EPS):
+                        if (best_b < 0 or dpen < best_pen or (dpen == best_pen and dcost < best_cost)
+                                or (dpen == best_pen and dcost == best_cost and b < best_b)):
+                            best_b, best_pen, best_cost = b, dpen, dcost
+                if best_b >= 0 and self.can_leave(i, a):
+                    self.move(i, a, best_b)
+                    improved = True
+            if not improved:
+                return
+
+    # -- ejection chains -----------------------------------------------------------
+
+    cdef Py_ssize_t make_block(self, Py_ssize_t i, Py_ssize_t a) noexcept nogil:
+        """Fill ``block`` with the areas that leave ``a`` with ``i``: ``i`` and any parts of
+        ``a`` it would cut off (``a`` keeps its most populous part). Returns the count, or 0
+        when ``i`` is all of ``a``."""
+        cdef Py_ssize_t e, u, ncomp = 0, used = 0, keep = 0, c, count, j, size = 1
+        cdef double keep_pop = -1.0, cp
+        if self.size[a] <= 1:
+            return 0
+        self.gen += 1
+        for e in range(self.indptr[i], self.indptr[i + 1]):
+            u = self.indices[e]
+            if self.label[u] == a and self.seen[u] != self.gen:
+                self.comp_start[ncomp] = used
+                count = self.reach(u, a, i, used)
+                cp = 0.0
+                for j in range(used, used + count):
+                    cp += self.pop[self.comp[j]]
+                if cp > keep_pop:
+                    keep_pop, keep = cp, ncomp
+                used += count
+                ncomp += 1
+        self.comp_start[ncomp] = used
+        self.block[0] = i
+        for c in range(ncomp):
+            if c == keep:
+                continue
+            for j in range(self.comp_start[c], self.comp_start[c + 1]):
+                self.block[size] = self.comp[j]
+                size += 1
+        return size
+
+    cdef Py_ssize_t choose_block(self, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+        """Into ``best_block``: the move from ``a`` to ``b`` (one area, or one area with the
+        parts it would cut off) that best lowers (penalty, cost) of the two patches."""
+        cdef Py_ssize_t i, e, size, j, v, best_size = 0
+        cdef double w, w0, w1, w2, wq, pen, cost, best_pen = INFINITY, best_cost = INFINITY
+        cdef bint touches
+        i = self.head[a]
+        while i >= 0:
+            touches = False
+            for e in range(self.indptr[i], self.indptr[i + 1]):
+                if self.label[self.indices[e]] == b:
+                    touches = True
+                    break
+            if touches:
+                size = self.make_block(i, a)
+                if size > 0:
+                    w = w0 = w1 = w2 = wq = 0.0
+                    for j in range(size):
+                        v = self.block[j]
+                        w += self.pop[v]
+                        w0 += self.pop[v] * self.f[v, 0]
+                        w1 += self.pop[v] * self.f[v, 1]
+                        w2 += self.pop[v] * self.f[v, 2]
+                        wq += self.pop[v] * self.q[v]
+                    pen = _penalty(self.s0[a] - w, self.lo, self.hi) + _penalty(self.s0[b] + w, self.lo, self.hi)
+                    cost = (
+                        _spread(self.s0[a] - w, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2,
+                                self.s2[a] - wq)
+                        + _spread(self.s0[b] + w, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2,
+                                  self.s2[b] + wq)
+                    )
+                    if (pen < best_pen or (pen == best_pen and cost < best_cost)
+                            or (pen == best_pen and cost == best_cost and i < self.best_block[0])):
+                        best_pen, best_cost, best_size = pen, cost, size
+                        for j in range(size):
+                            self.best_block[j] = self.block[j]
+            i = self.nxt[i]
+        return best_size
+
+    cdef Py_ssize_t push(self, Py_ssize_t length) noexcept nogil:
+        """Move one block along each hop of ``path[:length]``; the number of single moves
+        logged in ``moves``, or -1 (state restored) if some hop has no legal block."""
+        cdef Py_ssize_t h, a, b, size, j, done = 0
+        for h in range(length - 1):
+            a = self.path[h]
+            b = self.path[h + 1]
+            size = self.choose_block(a, b)
+            if size == 0:
+                self.undo(done)
+                return -1
+            for j in range(size):
+                self.move(self.best_block[j], a, b)
+                self.moves[3 * done] = self.best_block[j]
+                self.moves[3 * done + 1] = a
+                self.moves[3 * done + 2] = b
+                done += 1
+        return done
+
+    cdef void undo(self, Py_ssize_t done) noexcept nogil:
+        cdef Py_ssize_t t
+        for t in range(done - 1, -1, -1):
+            self.move(self.moves[3 * t], self.moves[3 * t + 2], self.moves[3 * t + 1])
+
+    cdef Py_ssize_t chain(self, Py_ssize_t r, bint over) noexcept nogil:
+        """Write into ``path`` the patches from the BFS root to ``r`` (root first when the
+        root is over-full, so areas flow outwards; ``r`` first otherwise). Returns the length."""
+        cdef Py_ssize_t length = 0, x = r, t, tmp
+        while x >= 0:
+            self.path[length] = x
+            length += 1
+            x = self.parent[x]
+        if over:
+            for t in range(length // 2):
+                tmp = self.path[t]
+                self.path[t] = self.path[length - 1 - t]
+                self.path[length - 1 - t] = tmp
+        return length
+
+    cdef void repair_band(self, Py_ssize_t max_depth, Py_ssize_t max_rounds) noexcept nogil:
+        """Ejection chains from each out-of-band patch until the band penalty stops falling."""
+        cdef Py_ssize_t k = self.k, rnd, i, e, la, lb, nbad, t, s, p, qn, r, head, tail, length, done
+        cdef double before
+        cdef bint improved, over
+        for rnd in range(max_rounds):
+            if self.total_penalty() <= EPS:
+                return
+            for t in range(k * k):
+                self.padj[t] = 0
+            for i in range(self.n):
+                la = self.label[i]
+                for e in range(self.indptr[i], self.indptr[i + 1]):
+                    lb = self.label[self.indices[e]]
+                    if lb != la:
+                        self.padj[la * k + lb] = 1
+            # out-of-band patches, worst first (ties: lower patch number first)
+            nbad = 0
+            for p in range(k):
+                if _penalty(self.s0[p], self.lo, self.hi) > EPS:
+                    t = nbad
+                    while t > 0 and (_penalty(self.s0[self.bad[t - 1]], self.lo, self.hi)
+                                     < _penalty(self.s0[p], self.lo, self.hi)):
+                        self.bad[t] = self.bad[t - 1]
+                        t -= 1
+                    self.bad[t] = p
+                    nbad += 1
+            improved = False
+            for s in range(nbad):
+                p = self.bad[s]
+                over = self.s0[p] > self.hi
+                for t in range(k):
+                    self.parent[t] = -2
+                self.parent[p] = -1
+                self.depth[p] = 0
+                self.queue[0] = p
+                head, tail = 0, 1
+                while head < tail and not improved:
+                    qn = self.queue[head]
+                    head += 1
+                    if self.depth[qn] >= max_depth:
+                        continue
+                    for r in range(k):
+                        if not self.padj[qn * k + r] or self.parent[r] != -2:
+                            continue
+                        self.parent[r] = qn
+                        self.depth[r] = self.depth[qn] + 1
+                        self.queue[tail] = r
+                        tail += 1
+                        length = self.chain(r, over)
+                        before = self.total_penalty()
+                        done = self.push(length)
+                        if done < 0:
+                            continue
+                        if self.total_penalty() < before - EPS:
+                            improved = True
+                            break
+                        self.undo(done)
+                if improved:
+                    break
+            if not improved:
+                return
+
+    # -- one start, scored ---------------------------------------------------------
+
+    cdef void refine(self, uint64_t *rng, Py_ssize_t max_depth, bint from_dirty=False) noexcept nogil:
+        self.improve(rng, 50)
+        if self.total_penalty() > EPS:
+            self.repair_band(max_depth, 200)
+            self.improve(rng, 50)
+        self.regrow_pairs(rng, PAIR_SWEEPS, from_dirty)
+        self.improve(rng, 50)
+
+    cdef void kick(self, uint64_t *rng) noexcept nogil:
+        """Perturb: regrow a random patch and its neighbours from random seeds, marking
+        them ``dirty`` for the pair sweeps that follow."""
+        cdef Py_ssize_t k = self.k, p, m, e, l, count = 0, cnt = 0, t, c
+        p = _below(rng, k)
+        for t in range(k):
+            self.dirty[t] = 0
+        self.dirty[p] = 1
+        self.parent[0] = p
+        count = 1
+        m = self.head[p]
+        while m >= 0:
+            for e in range(self.indptr[m], self.indptr[m + 1]):
+                l = self.label[self.indices[e]]
+                if not self.dirty[l]:
+                    self.dirty[l] = 1
+                    self.parent[count] = l
+                    count += 1
+            m = self.nxt[m]
+        self.gen += 1
+        for t in range(count):
+            l = self.parent[t]
+            while self.head[l] >= 0:
+                m = self.head[l]
+                self.comp[cnt] = m
+                cnt += 1
+                self.remove(m, l)
+                self.seen[m] = self.gen
+        for t in range(count):
+            c = self.comp[_below(rng, cnt)]
+            while self.label[c] >= 0:
+                c = self.comp[_below(rng, cnt)]
+            self.add(c, self.parent[t])
+            self.queue[t] = self.parent[t]
+        self.grow_patches(count, True)
+        self.balance()
+
+
+cdef void _score(const int64_t[::1] labels, const double[::1] pop, const double[:, ::1] f, Py_ssize_t k,
+                 double lo, double hi, double[::1] sums, double *pen, double *cost) noexcept nogil:
+    """(band penalty, spread cost) of a partition under features ``f``."""
+    cdef Py_ssize_t i, p, n = labels.shape[0]
+    cdef double w
+    for p in range(5 * k):
+        sums[p] = 0.0
+    for i in range(n):
+        p = labels[i]
+        w = pop[i]
+        sums[5 * p] += w
+        sums[5 * p + 1] += w * f[i, 0]
+        sums[5 * p + 2] += w * f[i, 1]
+        sums[5 * p + 3] += w * f[i, 2]
+        sums[5 * p + 4] += w * (f[i, 0] * f[i, 0] + f[i, 1] * f[i, 1] + f[i, 2] * f[i, 2])
+    pen[0] = 0.0
+    cost[0] = 0.0
+    for p in range(k):
+        pen[0] += _penalty(sums[5 * p], lo, hi)
+        cost[0] += _spread(sums[5 * p], sums[5 * p + 1], sums[5 * p + 2], sums[5 * p + 3], sums[5 * p + 4])
+
+
+def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] feats,
+              Py_ssize_t k, double lo, double hi, Py_ssize_t n_starts, uint64_t seed, *,
+              double[:, ::1] search_feats=None, Py_ssize_t max_depth=6):
+    """The best partition of a connected graph into ``k`` contiguous patches found in
+    ``n_starts`` rounds.
+
+    Round one grows patches from k-means++ seeds and refines them (single moves,
+    ejection chains, pair regrowth). Each later round is an iterated-local-search
+    kick: from the best partition so far, a random patch and its neighbours are regrown
+    from random seeds, then refined again. Candidates are scored on (people outside
+    ``[lo, hi]``, spread of ``feats``), lexicographically; the best is returned.
+
+    Parameters
+    ----------
+    indptr, indices
+        CSR neighbour lists (each area's neighbours, both directions); the graph must
+        be connected and ``1 < k <= n``.
+    pop, feats
+        Population and ``(n, 3)`` features (scaled need, x, y) per area.
+    search_feats
+        Features the growth and the search use, if not ``feats`` (e.g. need zeroed).
+    seed
+        Seeds the splitmix64 stream behind every random choice.
+
+    Returns
+    -------
+    labels, penalty, cost
+    """
+    cdef Py_ssize_t n = pop.shape[0], s
+    cdef uint64_t state = seed
+    cdef double pen, cost, best_pen = INFINITY, best_cost = INFINITY
+    if not 1 < k <= n:
+        raise ValueError(f"need 1 < k <= n areas, got k={k}, n={n}")
+    if indptr.shape[0] != n + 1 or feats.shape[0] != n or feats.shape[1] != 3:
+        raise ValueError("indptr must have n + 1 entries and feats shape (n, 3)")
+    if search_feats is None:
+        search_feats = feats
+    cdef _Search search = _Search(indptr, indices, pop, search_feats, k, lo, hi, max_depth)
+    sums = np.zeros(5 * k)
+    best = np.zeros(n, dtype=np.int64)
+    cdef int64_t[::1] best_view = best
+    for s in range(max(n_starts, 1)):
+        if s == 0:
+            search.grow(&state)
+            search.refine(&state, max_depth)
+        else:
+            search.load(best_view)
+            search.kick(&state)
+            search.refine(&state, max_depth, True)
+        _score(search.label, pop, feats, k, lo, hi, sums, &pen, &cost)
+        if pen < best_pen - 1e-6 or (pen <= best_pen + 1e-6 and cost < best_cost):
+            best_pen, best_cost = pen, cost
+            best_view[:] = search.label
+    return best, best_pen, best_cost
+
+
+def components(const int64_t[::1] indptr, const int64_t[::1] indices):
+    """Connected component of every area (numbered in order of their first area)."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1, i, v, u, e, top, c = 0
+    labels = np.full(n, -1, dtype=np.int64)
+    stack = np.empty(max(n, 1), dtype=np.int64)
+    cdef int64_t[::1] lab = labels, st = stack
+    for i in range(n):
+        if lab[i] >= 0:
+            continue
+        lab[i] = c
+        st[0] = i
+        top = 1
+        while top > 0:
+            top -= 1
+            v = st[top]
+            for e in range(indptr[v], indptr[v + 1]):
+                u = indices[e]
+                if lab[u] < 0:
+                    lab[u] = c
+                    st[top] = u
+                    top += 1
+        c += 1
+    return labels
