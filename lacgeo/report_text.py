@@ -230,8 +230,8 @@ def _method_section(r: _Report) -> str:
         f"<strong>Patches.</strong> Neighbouring LSOAs are grouped into "
         f"{_n(r.n, 'contiguous, compact patch', 'contiguous, compact patches')} of {lo:,} "
         f"to {hi:,} people{nest_words.get(nest, ', each within one of the given boundary areas')}, keeping together "
-        f"neighbourhoods of similar need. The best of {cfg.patches.n_starts} seeded search rounds is kept, and every patch "
-        "is checked.",
+        f"neighbourhoods of similar need. The best of {cfg.patches.n_starts} seeded search rounds is kept, and "
+        "every patch is checked.",
         f"<strong>Rank and recommend.</strong> Patches are ranked by need index (population-weighted); the top "
         f"{cfg.recommend.n} form phase 1, then phases of {cfg.recommend.phase_size}.",
     ]

@@ -8,9 +8,8 @@ from itertools import combinations
 import geopandas as gpd
 import numpy as np
 
-from ..patches.graph import AreaGraph
+from ..patches.graph import AreaGraph, is_connected
 from ..patches.partition import partition_areas
-from ..patches.graph import is_connected
 from .problem import EPS, _Problem
 
 # --------------------------------------------------------------------------- growth

@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PatchingError
-from ..patches.graph import AreaGraph
-from ..patches.graph import is_connected
+from ..patches.graph import AreaGraph, is_connected
 from ..schema import POPULATION
 
 EPS = 1e-9
