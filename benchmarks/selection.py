@@ -83,7 +83,7 @@ POPULATION = "population"
 SCALE = 100  # excess need -> integers for CP-SAT
 DEFAULT_LAS = ("E08000029", "E06000015", "E06000034", "E06000002")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "selection.json"
-PACKAGES = ("lacgeo", "ortools", "numpy", "pandas", "scipy", "geopandas", "shapely", "pymetis", "libpysal")
+PACKAGES = ("lacgeo", "ortools", "numpy", "pandas", "scipy", "geopandas", "shapely", "libpysal")
 
 
 # --------------------------------------------------------------------------- data

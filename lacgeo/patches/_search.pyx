@@ -348,12 +348,10 @@ cdef class _Search:
                 return
             while self.head[small] >= 0:
                 self.move(self.head[small], small, r)
-            big = r
+            big = r  # r now holds two areas or more, so some patch can be split
             for p in range(k):
-                if self.s0[p] > self.s0[big]:
+                if self.size[p] >= 2 and self.s0[p] > self.s0[big]:
                     big = p
-            if self.size[big] < 2:
-                return
             self.split(big, small)
 
     cdef void split(self, Py_ssize_t big, Py_ssize_t new) noexcept nogil:

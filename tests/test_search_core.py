@@ -1,0 +1,113 @@
+"""The compiled search core (``lacgeo.patches._search``) on made-up graphs.
+
+The core is called directly here, without the Python wrapper, so its own promises are
+tested: k contiguous, non-empty patches covering every area; the same answer for the
+same seed; more search rounds never worse; clear errors on impossible requests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from lacgeo.patches import _search
+from lacgeo.patches.partition import _csr
+
+
+def grid_graph(nx: int, ny: int, holes: frozenset[int] = frozenset()):
+    """Rook-adjacent cells of an nx x ny grid without ``holes``: (edges, xy) in local positions."""
+    cells = [c for c in range(nx * ny) if c not in holes]
+    pos = {c: i for i, c in enumerate(cells)}
+    edges = []
+    for c in cells:
+        x, y = c % nx, c // nx
+        for d in ([c + 1] if x + 1 < nx else []) + ([c + nx] if y + 1 < ny else []):
+            if d in pos:
+                edges.append((pos[c], pos[d]))
+    xy = np.array([[c % nx, c // nx] for c in cells], dtype=float)
+    return np.array(edges, dtype=np.int64).reshape(-1, 2), xy
+
+
+def patches_are_contiguous(labels: np.ndarray, edges: np.ndarray) -> bool:
+    same = labels[edges[:, 0]] == labels[edges[:, 1]]
+    inner = edges[same]
+    n = len(labels)
+    adj = coo_matrix((np.ones(len(inner)), (inner[:, 0], inner[:, 1])), shape=(n, n))
+    _, piece = connected_components(adj, directed=False)
+    return all(len(np.unique(piece[labels == p])) == 1 for p in np.unique(labels))
+
+
+def features(xy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return np.ascontiguousarray(np.column_stack([rng.normal(size=len(xy)), xy - xy.mean(axis=0)]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    nx=st.integers(2, 12),
+    ny=st.integers(2, 12),
+    seed=st.integers(0, 2**32),
+    k_share=st.floats(0.05, 1.0),
+    n_starts=st.integers(1, 5),
+)
+def test_partition_invariants_on_random_grids(nx, ny, seed, k_share, n_starts):
+    rng = np.random.default_rng(seed)
+    edges, xy = grid_graph(nx, ny)
+    n = len(xy)
+    k = max(2, min(n, round(k_share * n)))
+    pop = rng.integers(0, 3_000, size=n).astype(float)
+    feats = features(xy, rng)
+    indptr, indices = _csr(edges, np.arange(n), n)
+    lo, hi = pop.sum() / k * 0.8, pop.sum() / k * 1.2
+
+    labels, pen, cost = _search.partition(indptr, indices, pop, feats, k, lo, hi, n_starts, seed)
+
+    assert labels.shape == (n,)
+    assert sorted(np.unique(labels)) == list(range(k)), "k non-empty patches"
+    assert patches_are_contiguous(labels, edges)
+    patch_pop = np.bincount(labels, weights=pop, minlength=k)
+    assert pen == pytest.approx(np.clip(lo - patch_pop, 0, None).sum() + np.clip(patch_pop - hi, 0, None).sum())
+    again = _search.partition(indptr, indices, pop, feats, k, lo, hi, n_starts, seed)[0]
+    assert np.array_equal(labels, again), "same seed, same patches"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_more_rounds_are_never_worse(seed):
+    rng = np.random.default_rng(seed)
+    edges, xy = grid_graph(15, 12, holes=frozenset({40, 41, 55, 56, 100}))
+    n = len(xy)
+    pop = rng.integers(800, 2_500, size=n).astype(float)
+    feats = features(xy, rng)
+    indptr, indices = _csr(edges, np.arange(n), n)
+    k = round(pop.sum() / 10_000)
+    one = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, 1, seed)
+    many = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, 6, seed)
+    assert (round(many[1], 6), many[2]) <= (round(one[1], 6), one[2])
+    assert one[1] == 0 and many[1] == 0, "a plain grid splits into in-band patches"
+
+
+def test_impossible_requests_are_refused():
+    edges, xy = grid_graph(3, 3)
+    indptr, indices = _csr(edges, np.arange(9), 9)
+    feats = features(xy, np.random.default_rng(0))
+    pop = np.full(9, 1_000.0)
+    with pytest.raises(ValueError, match="1 < k <= n"):
+        _search.partition(indptr, indices, pop, feats, 10, 0, 1e9, 1, 0)
+    with pytest.raises(ValueError, match="1 < k <= n"):
+        _search.partition(indptr, indices, pop, feats, 1, 0, 1e9, 1, 0)
+    with pytest.raises(ValueError, match=r"feats shape \(n, 3\)"):
+        _search.partition(indptr, indices, pop, feats[:, :2].copy(), 2, 0, 1e9, 1, 0)
+
+
+def test_components_match_scipy():
+    edges, _ = grid_graph(6, 6, holes=frozenset({2, 8, 14, 20, 26, 32}))  # a wall splits the grid
+    n = 30
+    indptr, indices = _csr(edges, np.arange(n), n)
+    ours = _search.components(indptr, indices)
+    adj = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    count, theirs = connected_components(adj, directed=False)
+    assert count == 2 and ours.max() == 1
+    assert all(len(np.unique(theirs[ours == c])) == 1 for c in range(2))
