@@ -62,7 +62,18 @@ AREA_COLUMNS = [
 PATCH_COLUMNS = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCESS_NEED, IMD_SCORE, BAND_STATUS] + [
     f"share_imd_q{q}" for q in range(1, 6)
 ]
-PACKAGES = ["numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyarrow", "libpysal", "folium", "scipy", "scikit-learn"]
+PACKAGES = [
+    "numpy",
+    "pandas",
+    "geopandas",
+    "shapely",
+    "pyogrio",
+    "pyarrow",
+    "libpysal",
+    "folium",
+    "scipy",
+    "scikit-learn",
+]
 FLOAT_FORMAT = "%.6f"
 SYNTHETIC_NOTE = "SYNTHETIC: built from made-up service-demand data, not for decisions"
 
