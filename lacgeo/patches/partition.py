@@ -107,7 +107,7 @@ def _partition_piece(
     if k <= 1:
         return np.zeros(n, dtype=np.int64)
     labels, pen, cost = _search.partition(indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed)
-    if pen > 0:
+    if round(pen, 6) > 0:
         shape_only = feats.copy()
         shape_only[:, 0] = 0.0
         alt, alt_pen, alt_cost = _search.partition(
