@@ -56,6 +56,19 @@ cdef inline Py_ssize_t _below(uint64_t *state, Py_ssize_t n) noexcept nogil:
     return <Py_ssize_t>(_next(state) % <uint64_t>n)
 
 
+cdef void _shuffle(int64_t[::1] out, Py_ssize_t n, uint64_t *state) noexcept nogil:
+    """``out[:n]`` = a seeded random permutation of 0..n-1 (Fisher-Yates)."""
+    cdef Py_ssize_t t, j
+    cdef int64_t tmp
+    for t in range(n):
+        out[t] = t
+    for t in range(n - 1, 0, -1):
+        j = _below(state, t + 1)
+        tmp = out[t]
+        out[t] = out[j]
+        out[j] = tmp
+
+
 cdef inline double _penalty(double pop, double lo, double hi) noexcept nogil:
     if pop < lo:
         return lo - pop
@@ -193,18 +206,34 @@ cdef class _Search:
             t += self.patch_cost(p)
         return t
 
+    cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double w0, double w1, double w2, double wq,
+                         double *pen, double *cost) noexcept nogil:
+        """(band penalty, cost) of patches ``a`` and ``b`` if areas with population ``w`` and
+        population-weighted sums ``w0, w1, w2`` (features) and ``wq`` (squares) moved from a to b."""
+        pen[0] = _penalty(self.s0[a] - w, self.lo, self.hi) + _penalty(self.s0[b] + w, self.lo, self.hi)
+        cost[0] = (
+            _spread(self.s0[a] - w, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2, self.s2[a] - wq)
+            + _spread(self.s0[b] + w, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2, self.s2[b] + wq)
+        )
+
     cdef void delta(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b, double *dpen, double *dcost) noexcept nogil:
         """Change in (band penalty, cost) if area ``i`` moved from ``a`` to ``b``."""
-        cdef double w = self.pop[i], wq = w * self.q[i]
-        cdef double w0 = w * self.f[i, 0], w1 = w * self.f[i, 1], w2 = w * self.f[i, 2]
-        cdef double sa0 = self.s0[a], sb0 = self.s0[b]
-        dpen[0] = (_penalty(sa0 - w, self.lo, self.hi) + _penalty(sb0 + w, self.lo, self.hi)
-                   - _penalty(sa0, self.lo, self.hi) - _penalty(sb0, self.lo, self.hi))
-        dcost[0] = (
-            _spread(sa0 - w, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2, self.s2[a] - wq)
-            + _spread(sb0 + w, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2, self.s2[b] + wq)
-            - self.patch_cost(a) - self.patch_cost(b)
-        )
+        cdef double w = self.pop[i]
+        self.pair_after(a, b, w, w * self.f[i, 0], w * self.f[i, 1], w * self.f[i, 2], w * self.q[i], dpen, dcost)
+        dpen[0] = dpen[0] - _penalty(self.s0[a], self.lo, self.hi) - _penalty(self.s0[b], self.lo, self.hi)
+        dcost[0] = dcost[0] - self.patch_cost(a) - self.patch_cost(b)
+
+    cdef void patch_adjacency(self) noexcept nogil:
+        """``padj[a * k + b]`` = 1 when patches ``a`` and ``b`` (a != b) share a boundary."""
+        cdef Py_ssize_t t, i, e, la, lb, k = self.k
+        for t in range(k * k):
+            self.padj[t] = 0
+        for i in range(self.n):
+            la = self.label[i]
+            for e in range(self.indptr[i], self.indptr[i + 1]):
+                lb = self.label[self.indices[e]]
+                if lb != la:
+                    self.padj[la * k + lb] = 1
 
     cdef Py_ssize_t reach(self, Py_ssize_t start, Py_ssize_t p, Py_ssize_t skip, Py_ssize_t out) noexcept nogil:
         """Mark the areas of patch ``p`` (except ``skip``) connected to ``start`` with the
@@ -483,22 +512,11 @@ cdef class _Search:
         """Sweeps of :meth:`regrow_pair` over every pair of neighbouring patches (only pairs
         touching a patch marked ``dirty`` if ``from_dirty``), in a seeded random order, until
         a sweep changes nothing."""
-        cdef Py_ssize_t k = self.k, sweep, t, j, a, b, i, e, tmp
+        cdef Py_ssize_t k = self.k, sweep, t, a, b
         cdef bint changed
         for sweep in range(max_sweeps):
-            for t in range(k * k):
-                self.padj[t] = 0
-            for i in range(self.n):
-                for e in range(self.indptr[i], self.indptr[i + 1]):
-                    if self.label[self.indices[e]] != self.label[i]:
-                        self.padj[self.label[i] * k + self.label[self.indices[e]]] = 1
-            for t in range(k):
-                self.bad[t] = t
-            for t in range(k - 1, 0, -1):
-                j = _below(rng, t + 1)
-                tmp = self.bad[t]
-                self.bad[t] = self.bad[j]
-                self.bad[j] = tmp
+            self.patch_adjacency()
+            _shuffle(self.bad, k, rng)
             changed = False
             for t in range(k):
                 self.dirty_next[t] = 0
@@ -531,17 +549,11 @@ cdef class _Search:
 
     cdef void improve(self, uint64_t *rng, Py_ssize_t max_passes) noexcept nogil:
         """Greedy single-area moves until none lowers (penalty, cost)."""
-        cdef Py_ssize_t n = self.n, it, t, j, i, a, b, e, best_b
+        cdef Py_ssize_t n = self.n, it, t, i, a, b, e, best_b
         cdef double dpen, dcost, best_pen, best_cost
         cdef bint improved
         for it in range(max_passes):
-            for t in range(n):
-                self.perm[t] = t
-            for t in range(n - 1, 0, -1):
-                j = _below(rng, t + 1)
-                i = self.perm[t]
-                self.perm[t] = self.perm[j]
-                self.perm[j] = i
+            _shuffle(self.perm, n, rng)
             improved = False
             for t in range(n):
                 i = self.perm[t]
@@ -621,13 +633,7 @@ cdef class _Search:
                         w1 += self.pop[v] * self.f[v, 1]
                         w2 += self.pop[v] * self.f[v, 2]
                         wq += self.pop[v] * self.q[v]
-                    pen = _penalty(self.s0[a] - w, self.lo, self.hi) + _penalty(self.s0[b] + w, self.lo, self.hi)
-                    cost = (
-                        _spread(self.s0[a] - w, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2,
-                                self.s2[a] - wq)
-                        + _spread(self.s0[b] + w, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2,
-                                  self.s2[b] + wq)
-                    )
+                    self.pair_after(a, b, w, w0, w1, w2, wq, &pen, &cost)
                     if (pen < best_pen or (pen == best_pen and cost < best_cost)
                             or (pen == best_pen and cost == best_cost and i < self.best_block[0])):
                         best_pen, best_cost, best_size = pen, cost, size
@@ -677,20 +683,13 @@ cdef class _Search:
 
     cdef void repair_band(self, Py_ssize_t max_depth, Py_ssize_t max_rounds) noexcept nogil:
         """Ejection chains from each out-of-band patch until the band penalty stops falling."""
-        cdef Py_ssize_t k = self.k, rnd, i, e, la, lb, nbad, t, s, p, qn, r, head, tail, length, done
+        cdef Py_ssize_t k = self.k, rnd, nbad, t, s, p, qn, r, head, tail, length, done
         cdef double before
         cdef bint improved, over
         for rnd in range(max_rounds):
             if self.total_penalty() <= EPS:
                 return
-            for t in range(k * k):
-                self.padj[t] = 0
-            for i in range(self.n):
-                la = self.label[i]
-                for e in range(self.indptr[i], self.indptr[i + 1]):
-                    lb = self.label[self.indices[e]]
-                    if lb != la:
-                        self.padj[la * k + lb] = 1
+            self.patch_adjacency()
             # out-of-band patches, worst first (ties: lower patch number first)
             nbad = 0
             for p in range(k):

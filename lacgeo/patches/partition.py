@@ -47,9 +47,6 @@ class Band:
     def hi(self) -> float:
         return self.target * (1 + self.band)
 
-    def penalty(self, pop: float) -> float:
-        return max(0.0, self.lo - pop) + max(0.0, pop - self.hi)
-
     def contains(self, pop: float) -> bool:
         return self.lo <= pop <= self.hi
 
