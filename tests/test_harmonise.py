@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -192,17 +193,10 @@ def test_points_are_counted_and_a_crs_mistake_is_explained(tmp_path, wilts21):
     assert out.count.sum() == len(pts) and out.synthetic
     swapped = tmp_path / "swapped.csv"
     pts.rename(columns={"easting": "northing", "northing": "easting"}).to_csv(swapped, index=False)
-    bad = SourceConfig(name="sg", kind="points", path=str(swapped), x_col="easting", y_col="northing", crs="EPSG:27700")
+    bad = replace(src, path=str(swapped))
     with pytest.raises(ValidationError, match="100% of 1695 points lie outside.*look swapped"):
         harmonise.read_source(bad, wilts21, vintage="2021")
-    wrong = SourceConfig(
-        name="sg",
-        kind="points",
-        path=str(SYNTHETIC / "wiltshire_safeguarding_points_SYNTHETIC.csv"),
-        x_col="easting",
-        y_col="northing",
-        crs="EPSG:4326",
-    )
+    wrong = replace(src, crs="EPSG:4326")
     with pytest.raises(ValidationError, match="outside the local authority; check the declared crs"):
         harmonise.read_source(wrong, wilts21, vintage="2021")
 
