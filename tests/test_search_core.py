@@ -111,3 +111,49 @@ def test_components_match_scipy():
     count, theirs = connected_components(adj, directed=False)
     assert count == 2 and ours.max() == 1
     assert all(len(np.unique(theirs[ours == c])) == 1 for c in range(2))
+
+
+@pytest.mark.parametrize("n_starts", [2, 5])
+def test_the_answer_does_not_depend_on_the_number_of_threads(n_starts):
+    """The two search chains run on two threads or one after the other: same partition."""
+    rng = np.random.default_rng(7)
+    edges, xy = grid_graph(14, 11)
+    n = len(xy)
+    pop = rng.integers(800, 2_500, size=n).astype(float)
+    feats = features(xy, rng)
+    indptr, indices = _csr(edges, np.arange(n), n)
+    k = round(pop.sum() / 10_000)
+    serial = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, n_starts, 3, n_threads=1)
+    threaded = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, n_starts, 3, n_threads=2)
+    np.testing.assert_array_equal(serial[0], threaded[0])
+    assert serial[1:] == threaded[1:]
+
+
+def test_csr_and_subgraph_match_scipy():
+    rng = np.random.default_rng(1)
+    edges, _ = grid_graph(7, 5, holes=frozenset({3, 17}))
+    edges = edges[rng.permutation(len(edges))]  # order of the edge list must not matter
+    n = 33
+    indptr, indices = _search.csr(edges, n)
+    adj = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
+    ref = (adj + adj.T).tocsr()
+    ref.sort_indices()
+    np.testing.assert_array_equal(indptr, ref.indptr)
+    np.testing.assert_array_equal(indices, ref.indices)
+
+    members = np.array([30, 2, 9, 10, 11, 16, 4], dtype=np.int64)
+    sub_ptr, sub_idx = _search.subgraph(indptr, indices, members)
+    sub_ref = ref[members][:, members].tocsr()
+    for t in range(len(members)):
+        ours = sorted(sub_idx[sub_ptr[t] : sub_ptr[t + 1]])
+        assert ours == sorted(sub_ref.indices[sub_ref.indptr[t] : sub_ref.indptr[t + 1]])
+
+    with pytest.raises(ValueError, match=r"edge \(0, 40\) refers to an area outside 0\.\.32"):
+        _search.csr(np.array([[0, 40]], dtype=np.int64), n)
+
+
+def test_relabel_numbers_patches_in_order_of_first_area():
+    labels = np.array([5, 5, 2, 9, 2, 5, 0], dtype=np.int64)
+    np.testing.assert_array_equal(_search.relabel(labels), [0, 0, 1, 2, 1, 0, 3])
+    with pytest.raises(ValueError, match="0 or more"):
+        _search.relabel(np.array([0, -1], dtype=np.int64))

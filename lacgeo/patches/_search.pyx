@@ -1,34 +1,41 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Compiled core of the patch builder: grow contiguous patches, then refine them.
 
-One *start* is:
+One *round* is:
 
 1. **Grow.** ``k`` seed areas are drawn k-means++ style on position (each next seed
    with probability proportional to its squared distance from the seeds so far).
    The patch holding the fewest people then repeatedly takes the neighbouring
    unassigned area that least raises its spread of features (need and position), so
    patches grow at the same rate, stay compact and gather areas of similar need.
-   Every patch is contiguous by construction.
-2. **Improve.** Single boundary areas move to a neighbouring patch, in a seeded random
-   order, when that lowers the objective and keeps the patch they leave contiguous.
+   Every patch is contiguous by construction. Later rounds instead *kick* the best
+   partition so far: a random patch and its neighbours are regrown from random seeds.
+2. **Improve.** Single boundary areas move to a neighbouring patch when that lowers
+   the objective and keeps the patch they leave contiguous. A work list holds only the
+   areas in or next to patches that changed, so a kick costs what it touched.
 3. **Repair.** While a patch is outside the band, *ejection chains* push an area (or
    an area with the parts it would cut off) along a path of neighbouring patches:
    over-full patch -> ... -> patch with room, or the reverse for an under-full one.
-   Then improve again.
+4. **Pair regrowth.** Two neighbouring patches are regrown as two from two seed pairs;
+   the best of the old and new splits is kept. Then improve again.
 
 The objective is lexicographic: first the people outside the band (below ``lo`` or
 above ``hi``), then the sum over patches of the population-weighted spread of the
 area features around the patch mean. Patch sums are kept up to date, so a move
 costs O(1) to evaluate; contiguity is checked by a search inside the patch.
 
-``partition`` runs ``n_starts`` starts and keeps the best; all randomness comes
-from a splitmix64 stream seeded by the caller, so results are the same on every
-platform. The module only sees arrays: a CSR neighbour list, population and an
-``(n, 3)`` feature matrix (need, x, y) built by :mod:`lacgeo.patches.partition`.
+``partition`` shares ``n_starts`` rounds between two independent *chains* (each with
+its own grown start and its own splitmix64 stream, both drawn from the caller's
+seed) that run on two threads where OpenMP is available, and keeps the better
+result. Each chain's answer depends only on its stream, so the result is the same
+on one thread or two and on every platform. The module only sees arrays: a CSR
+neighbour list, population and an ``(n, 3)`` feature matrix (need, x, y) built by
+:mod:`lacgeo.patches.partition`.
 """
 
 import numpy as np
 
+from cython.parallel cimport prange
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
 
@@ -90,24 +97,27 @@ cdef inline double _spread(double s0, double a, double b, double c, double s2) n
 cdef class _Search:
     """A partition of one connected graph into ``k`` patches, with its patch sums."""
 
-    cdef Py_ssize_t n, k, gen
-    cdef double lo, hi
-    cdef int64_t[::1] indptr, indices
-    cdef double[::1] pop, q
-    cdef double[:, ::1] f
+    cdef Py_ssize_t n, k, gen, whead, wtail, ftop
+    cdef double lo, hi, best_pen, best_cost
+    cdef int64_t[::1] indptr, indices, best
+    cdef double[::1] pop, q, sums
+    cdef double[:, ::1] f, g
     cdef int64_t[::1] label, head, nxt, prv, size, seen, stack
     cdef double[::1] s0, s2
     cdef double[:, ::1] s1
     # scratch
-    cdef int64_t[::1] perm, bad, parent, depth, queue, path, block, best_block, comp, comp_start, moves
+    cdef int64_t[::1] fhead, fpool, fnext, work, perm, bad, parent, depth, queue, path, block, best_block, comp, comp_start, moves
     cdef double[::1] dist
-    cdef char[::1] padj, active, dirty, dirty_next
+    cdef char[::1] padj, active, dirty, dirty_next, touched, inq
 
     def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] f,
-                 Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth):
+                 double[:, ::1] g, Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth):
         n = pop.shape[0]
         self.n, self.k, self.lo, self.hi, self.gen = n, k, lo, hi, 0
-        self.indptr, self.indices, self.pop, self.f = indptr, indices, pop, f
+        self.indptr, self.indices, self.pop, self.f, self.g = indptr, indices, pop, f, g
+        self.best = np.zeros(n, dtype=np.int64)
+        self.sums = np.zeros(5 * k)
+        self.best_pen = self.best_cost = INFINITY
         self.q = np.einsum("ij,ij->i", np.asarray(f), np.asarray(f))
         i64 = np.int64
         self.label = np.full(n, -1, dtype=i64)
@@ -121,6 +131,13 @@ cdef class _Search:
         self.s2 = np.zeros(k)
         self.s1 = np.zeros((k, 3))
         self.perm = np.zeros(n, dtype=i64)
+        self.work = np.zeros(n + 1, dtype=i64)
+        self.fhead = np.zeros(k, dtype=i64)
+        self.fpool = np.zeros(2 * indices.shape[0] + 1, dtype=i64)
+        self.fnext = np.zeros(2 * indices.shape[0] + 1, dtype=i64)
+        self.inq = np.zeros(n, dtype=np.int8)
+        self.touched = np.zeros(k, dtype=np.int8)
+        self.whead = self.wtail = self.ftop = 0
         self.bad = np.zeros(k, dtype=i64)
         self.parent = np.zeros(k, dtype=i64)
         self.depth = np.zeros(k, dtype=i64)
@@ -162,6 +179,7 @@ cdef class _Search:
         self.s1[p, 2] += w * self.f[i, 2]
         self.s2[p] += w * self.q[i]
         self.label[i] = p
+        self.touched[p] = 1
         self.prv[i] = -1
         self.nxt[i] = self.head[p]
         if self.head[p] >= 0:
@@ -183,6 +201,7 @@ cdef class _Search:
         if self.nxt[i] >= 0:
             self.prv[self.nxt[i]] = self.prv[i]
         self.label[i] = -1
+        self.touched[p] = 1
         self.size[p] -= 1
 
     cdef inline void move(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
@@ -308,15 +327,38 @@ cdef class _Search:
         self.grow_patches(k, False)
         self.balance()
 
+    cdef inline void push_frontier(self, Py_ssize_t m, Py_ssize_t p, bint restrict) noexcept nogil:
+        """Add the unassigned neighbours of area ``m`` (only current-generation ones if
+        ``restrict``) to the frontier list of patch ``p``."""
+        cdef Py_ssize_t e, u
+        for e in range(self.indptr[m], self.indptr[m + 1]):
+            u = self.indices[e]
+            if self.label[u] >= 0 or (restrict and self.seen[u] != self.gen):
+                continue
+            self.fpool[self.ftop] = u
+            self.fnext[self.ftop] = self.fhead[p]
+            self.fhead[p] = self.ftop
+            self.ftop += 1
+
     cdef void grow_patches(self, Py_ssize_t count, bint restrict) noexcept nogil:
         """Grow the patches listed in ``queue[:count]`` over unassigned areas (only those
         marked with the current generation if ``restrict``): the patch with the fewest
         people takes the neighbouring area that least raises its spread, until no listed
-        patch has an unassigned neighbour."""
-        cdef Py_ssize_t t, p, pp, m, e, u, best
+        patch has an unassigned neighbour.
+
+        Each patch keeps a frontier list of candidate areas (an area taken meanwhile is
+        dropped when met), so a step scans the boundary rather than every member."""
+        cdef Py_ssize_t t, p, pp, m, u, best, f, prev
         cdef double w, cost, best_cost, mean0, mean1, mean2, g0, g1, g2
+        self.ftop = 0
         for t in range(count):
-            self.active[self.queue[t]] = 1
+            p = self.queue[t]
+            self.active[p] = 1
+            self.fhead[p] = -1
+            m = self.head[p]
+            while m >= 0:
+                self.push_frontier(m, p, restrict)
+                m = self.nxt[m]
         while True:
             p = -1
             for t in range(count):
@@ -336,23 +378,30 @@ cdef class _Search:
                 mean2 = self.f[self.head[p], 2]
             best = -1
             best_cost = INFINITY
-            m = self.head[p]
-            while m >= 0:
-                for e in range(self.indptr[m], self.indptr[m + 1]):
-                    u = self.indices[e]
-                    if self.label[u] >= 0 or (restrict and self.seen[u] != self.gen):
-                        continue
-                    g0 = self.f[u, 0] - mean0
-                    g1 = self.f[u, 1] - mean1
-                    g2 = self.f[u, 2] - mean2
-                    cost = (g0 * g0 + g1 * g1 + g2 * g2) * self.pop[u] * w / (w + self.pop[u] + EPS)
-                    if cost < best_cost or (cost == best_cost and u < best):
-                        best, best_cost = u, cost
-                m = self.nxt[m]
+            prev = -1
+            f = self.fhead[p]
+            while f >= 0:
+                u = self.fpool[f]
+                if self.label[u] >= 0:  # taken since it was listed: unlink
+                    if prev < 0:
+                        self.fhead[p] = self.fnext[f]
+                    else:
+                        self.fnext[prev] = self.fnext[f]
+                    f = self.fnext[f]
+                    continue
+                g0 = self.f[u, 0] - mean0
+                g1 = self.f[u, 1] - mean1
+                g2 = self.f[u, 2] - mean2
+                cost = (g0 * g0 + g1 * g1 + g2 * g2) * self.pop[u] * w / (w + self.pop[u] + EPS)
+                if cost < best_cost or (cost == best_cost and u < best):
+                    best, best_cost = u, cost
+                prev = f
+                f = self.fnext[f]
             if best < 0:
                 self.active[p] = 0
             else:
                 self.add(best, p)
+                self.push_frontier(best, p, restrict)
 
     cdef void balance(self) noexcept nogil:
         """Undo growth that got boxed in: while some patch is below the band, merge it into
@@ -431,6 +480,7 @@ cdef class _Search:
         cdef bint adjacent
         cdef double best_pen, best_cost, pen, cost, lo_need, hi_need, far, d, dx, dy
         cdef int best_trial = -1
+        cdef char touched_a = self.touched[a], touched_b = self.touched[b]
         m = self.head[a]
         while m >= 0:
             self.comp[cnt] = m
@@ -506,6 +556,9 @@ cdef class _Search:
                 self.remove(t, self.label[t])
         for m in range(cnt):
             self.add(self.comp[m], self.best_block[m] if best_trial >= 0 else self.block[m])
+        if best_trial < 0:  # unchanged
+            self.touched[a] = touched_a
+            self.touched[b] = touched_b
         return best_trial >= 0
 
     cdef void regrow_pairs(self, uint64_t *rng, Py_ssize_t max_sweeps, bint from_dirty) noexcept nogil:
@@ -547,34 +600,70 @@ cdef class _Search:
 
     # -- improve -------------------------------------------------------------------
 
+    cdef void push_near(self, Py_ssize_t p) noexcept nogil:
+        """Queue (once) every area of patch ``p`` and every neighbour of one."""
+        cdef Py_ssize_t m = self.head[p], e, u
+        while m >= 0:
+            for e in range(self.indptr[m], self.indptr[m + 1]):
+                u = self.indices[e]
+                if not self.inq[u]:
+                    self.inq[u] = 1
+                    self.work[self.wtail] = u
+                    self.wtail = (self.wtail + 1) % (self.n + 1)
+            if not self.inq[m]:
+                self.inq[m] = 1
+                self.work[self.wtail] = m
+                self.wtail = (self.wtail + 1) % (self.n + 1)
+            m = self.nxt[m]
+
     cdef void improve(self, uint64_t *rng, Py_ssize_t max_passes) noexcept nogil:
-        """Greedy single-area moves until none lowers (penalty, cost)."""
-        cdef Py_ssize_t n = self.n, it, t, i, a, b, e, best_b
+        """Greedy single-area moves until none lowers (penalty, cost).
+
+        Only areas in or next to a patch changed since the last call (``touched``) are
+        tried, in a seeded random order; a move queues the areas of the two patches it
+        changed and their neighbours again. At most ``max_passes * n`` tries."""
+        cdef Py_ssize_t n = self.n, t, i, a, b, e, u, best_b, tries = 0
         cdef double dpen, dcost, best_pen, best_cost
-        cdef bint improved
-        for it in range(max_passes):
-            _shuffle(self.perm, n, rng)
-            improved = False
-            for t in range(n):
-                i = self.perm[t]
-                a = self.label[i]
-                best_b = -1
-                best_pen = 0.0
-                best_cost = 0.0
+        _shuffle(self.perm, n, rng)
+        self.whead = self.wtail = self.ftop = 0
+        for t in range(n):
+            i = self.perm[t]
+            self.inq[i] = self.touched[self.label[i]]
+            if not self.inq[i]:
                 for e in range(self.indptr[i], self.indptr[i + 1]):
-                    b = self.label[self.indices[e]]
-                    if b == a:
-                        continue
-                    self.delta(i, a, b, &dpen, &dcost)
-                    if dpen < -EPS or (dpen <= EPS and dcost < -EPS):
-                        if (best_b < 0 or dpen < best_pen or (dpen == best_pen and dcost < best_cost)
-                                or (dpen == best_pen and dcost == best_cost and b < best_b)):
-                            best_b, best_pen, best_cost = b, dpen, dcost
-                if best_b >= 0 and self.can_leave(i, a):
-                    self.move(i, a, best_b)
-                    improved = True
-            if not improved:
-                return
+                    if self.touched[self.label[self.indices[e]]]:
+                        self.inq[i] = 1
+                        break
+            if self.inq[i]:
+                self.work[self.wtail] = i
+                self.wtail += 1
+        while self.whead != self.wtail and tries < max_passes * n:
+            i = self.work[self.whead]
+            self.whead = (self.whead + 1) % (n + 1)
+            self.inq[i] = 0
+            tries += 1
+            a = self.label[i]
+            best_b = -1
+            best_pen = 0.0
+            best_cost = 0.0
+            for e in range(self.indptr[i], self.indptr[i + 1]):
+                b = self.label[self.indices[e]]
+                if b == a:
+                    continue
+                self.delta(i, a, b, &dpen, &dcost)
+                if dpen < -EPS or (dpen <= EPS and dcost < -EPS):
+                    if (best_b < 0 or dpen < best_pen or (dpen == best_pen and dcost < best_cost)
+                            or (dpen == best_pen and dcost == best_cost and b < best_b)):
+                        best_b, best_pen, best_cost = b, dpen, dcost
+            if best_b >= 0 and self.can_leave(i, a):
+                self.move(i, a, best_b)
+                self.push_near(a)
+                self.push_near(best_b)
+        for t in range(self.k):
+            self.touched[t] = 0
+        while self.whead != self.wtail:  # leave no area marked as queued
+            self.inq[self.work[self.whead]] = 0
+            self.whead = (self.whead + 1) % (n + 1)
 
     # -- ejection chains -----------------------------------------------------------
 
@@ -785,6 +874,29 @@ cdef class _Search:
         self.balance()
 
 
+    cdef void run(self, Py_ssize_t rounds, uint64_t seed, Py_ssize_t max_depth) noexcept nogil:
+        """``rounds`` rounds from the stream ``seed``: grow and refine, then kick from the
+        best so far and refine. Keeps the best (penalty, cost) under ``g`` in ``best``."""
+        cdef uint64_t state = seed
+        cdef Py_ssize_t s, i
+        cdef double pen, cost
+        for s in range(rounds):
+            if s == 0:
+                self.grow(&state)
+                self.refine(&state, max_depth)
+            else:
+                self.load(self.best)
+                for i in range(self.k):
+                    self.touched[i] = 0
+                self.kick(&state)
+                self.refine(&state, max_depth, True)
+            _score(self.label, self.pop, self.g, self.k, self.lo, self.hi, self.sums, &pen, &cost)
+            if pen < self.best_pen - 1e-6 or (pen <= self.best_pen + 1e-6 and cost < self.best_cost):
+                self.best_pen, self.best_cost = pen, cost
+                for i in range(self.n):
+                    self.best[i] = self.label[i]
+
+
 cdef void _score(const int64_t[::1] labels, const double[::1] pop, const double[:, ::1] f, Py_ssize_t k,
                  double lo, double hi, double[::1] sums, double *pen, double *cost) noexcept nogil:
     """(band penalty, spread cost) of a partition under features ``f``."""
@@ -809,15 +921,15 @@ cdef void _score(const int64_t[::1] labels, const double[::1] pop, const double[
 
 def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] feats,
               Py_ssize_t k, double lo, double hi, Py_ssize_t n_starts, uint64_t seed, *,
-              double[:, ::1] search_feats=None, Py_ssize_t max_depth=6):
+              double[:, ::1] search_feats=None, Py_ssize_t max_depth=6, int n_threads=2):
     """The best partition of a connected graph into ``k`` contiguous patches found in
-    ``n_starts`` rounds.
+    ``n_starts`` rounds, shared between two chains.
 
-    Round one grows patches from k-means++ seeds and refines them (single moves,
-    ejection chains, pair regrowth). Each later round is an iterated-local-search
-    kick: from the best partition so far, a random patch and its neighbours are regrown
-    from random seeds, then refined again. Candidates are scored on (people outside
-    ``[lo, hi]``, spread of ``feats``), lexicographically; the best is returned.
+    A chain's first round grows patches from k-means++ seeds and refines them (single
+    moves, ejection chains, pair regrowth). Each later round is an iterated-local-search
+    kick: from the chain's best partition so far, a random patch and its neighbours are
+    regrown from random seeds, then refined again. Candidates are scored on (people
+    outside ``[lo, hi]``, spread of ``feats``), lexicographically; the best is returned.
 
     Parameters
     ----------
@@ -829,38 +941,39 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
     search_feats
         Features the growth and the search use, if not ``feats`` (e.g. need zeroed).
     seed
-        Seeds the splitmix64 stream behind every random choice.
+        Seeds the splitmix64 streams behind every random choice.
+    n_threads
+        Threads for the two chains (1 or 2); the result does not depend on it.
 
     Returns
     -------
     labels, penalty, cost
     """
-    cdef Py_ssize_t n = pop.shape[0], s
+    cdef Py_ssize_t n = pop.shape[0]
     cdef uint64_t state = seed
-    cdef double pen, cost, best_pen = INFINITY, best_cost = INFINITY
     if not 1 < k <= n:
         raise ValueError(f"need 1 < k <= n areas, got k={k}, n={n}")
     if indptr.shape[0] != n + 1 or feats.shape[0] != n or feats.shape[1] != 3:
         raise ValueError("indptr must have n + 1 entries and feats shape (n, 3)")
     if search_feats is None:
         search_feats = feats
-    cdef _Search search = _Search(indptr, indices, pop, search_feats, k, lo, hi, max_depth)
-    sums = np.zeros(5 * k)
-    best = np.zeros(n, dtype=np.int64)
-    cdef int64_t[::1] best_view = best
-    for s in range(max(n_starts, 1)):
-        if s == 0:
-            search.grow(&state)
-            search.refine(&state, max_depth)
-        else:
-            search.load(best_view)
-            search.kick(&state)
-            search.refine(&state, max_depth, True)
-        _score(search.label, pop, feats, k, lo, hi, sums, &pen, &cost)
-        if pen < best_pen - 1e-6 or (pen <= best_pen + 1e-6 and cost < best_cost):
-            best_pen, best_cost = pen, cost
-            best_view[:] = search.label
-    return best, best_pen, best_cost
+    n_starts = max(n_starts, 1)
+    cdef _Search one = _Search(indptr, indices, pop, search_feats, feats, k, lo, hi, max_depth)
+    cdef _Search two = _Search(indptr, indices, pop, search_feats, feats, k, lo, hi, max_depth) if n_starts > 1 else one
+    # chain c runs rounds c, c + 2, ... of n_starts, from its own stream
+    cdef Py_ssize_t rounds_one = (n_starts + 1) // 2, rounds_two = n_starts // 2
+    cdef uint64_t seed_one = _next(&state), seed_two = _next(&state)
+    cdef Py_ssize_t c
+    cdef int threads = 2 if (n_starts > 1 and n_threads > 1) else 1
+    for c in prange(2, nogil=True, num_threads=threads, schedule="static", chunksize=1):
+        if c == 0:
+            one.run(rounds_one, seed_one, max_depth)
+        elif rounds_two > 0:
+            two.run(rounds_two, seed_two, max_depth)
+    if rounds_two > 0 and (two.best_pen < one.best_pen - 1e-6
+                           or (two.best_pen <= one.best_pen + 1e-6 and two.best_cost < one.best_cost)):
+        one = two
+    return np.asarray(one.best).copy(), one.best_pen, one.best_cost
 
 
 def components(const int64_t[::1] indptr, const int64_t[::1] indices):
@@ -886,3 +999,82 @@ def components(const int64_t[::1] indptr, const int64_t[::1] indices):
                     top += 1
         c += 1
     return labels
+
+
+def csr(const int64_t[:, ::1] edges, Py_ssize_t n):
+    """CSR neighbour lists of ``n`` areas from undirected ``edges`` (each pair once or
+    twice); every area's neighbours sorted."""
+    cdef Py_ssize_t m = edges.shape[0], t, i, j, a, b
+    cdef int64_t v
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indices = np.empty(2 * m, dtype=np.int64)
+    fill = np.zeros(n, dtype=np.int64)
+    cdef int64_t[::1] ip = indptr, ix = indices, fl = fill
+    for t in range(m):
+        a, b = edges[t, 0], edges[t, 1]
+        if not (0 <= a < n and 0 <= b < n):
+            raise ValueError(f"edge ({a}, {b}) refers to an area outside 0..{n - 1}")
+        ip[a + 1] += 1
+        ip[b + 1] += 1
+    for i in range(n):
+        ip[i + 1] += ip[i]
+    for t in range(m):
+        a, b = edges[t, 0], edges[t, 1]
+        ix[ip[a] + fl[a]] = b
+        fl[a] += 1
+        ix[ip[b] + fl[b]] = a
+        fl[b] += 1
+    for i in range(n):  # insertion sort: degrees are small
+        for t in range(ip[i] + 1, ip[i + 1]):
+            v = ix[t]
+            j = t - 1
+            while j >= ip[i] and ix[j] > v:
+                ix[j + 1] = ix[j]
+                j -= 1
+            ix[j + 1] = v
+    return indptr, indices
+
+
+def subgraph(const int64_t[::1] indptr, const int64_t[::1] indices, const int64_t[::1] members):
+    """CSR of the areas ``members`` (local positions follow their order), keeping only
+    neighbours among them."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1, m = members.shape[0], t, e, u, count = 0
+    local = np.full(n, -1, dtype=np.int64)
+    sub_ptr = np.zeros(m + 1, dtype=np.int64)
+    cdef int64_t[::1] loc = local, sp = sub_ptr
+    for t in range(m):
+        loc[members[t]] = t
+    for t in range(m):
+        for e in range(indptr[members[t]], indptr[members[t] + 1]):
+            if loc[indices[e]] >= 0:
+                count += 1
+        sp[t + 1] = count
+    sub_idx = np.empty(count, dtype=np.int64)
+    cdef int64_t[::1] si = sub_idx
+    count = 0
+    for t in range(m):
+        for e in range(indptr[members[t]], indptr[members[t] + 1]):
+            u = loc[indices[e]]
+            if u >= 0:
+                si[count] = u
+                count += 1
+    return sub_ptr, sub_idx
+
+
+def relabel(const int64_t[::1] labels):
+    """The same partition numbered 0, 1, ... in order of each patch's first area."""
+    cdef Py_ssize_t n = labels.shape[0], i, top = 0, k = 0
+    for i in range(n):
+        if labels[i] + 1 > top:
+            top = labels[i] + 1
+    rank = np.full(max(top, 1), -1, dtype=np.int64)
+    out = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] r = rank, o = out
+    for i in range(n):
+        if labels[i] < 0:
+            raise ValueError("labels must be 0 or more")
+        if r[labels[i]] < 0:
+            r[labels[i]] = k
+            k += 1
+        o[i] = r[labels[i]]
+    return out

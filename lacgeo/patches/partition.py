@@ -12,9 +12,11 @@ The method, per connected piece of the area graph (or per nesting unit):
    without breaking contiguity; ejection chains bring every patch into the band;
    pairs of neighbouring patches are regrown as two when that lowers the cost (the
    within-patch spread of need, plus the population-weighted spatial spread).
-4. Each of the remaining ``n_starts - 1`` rounds regrows a random patch and its
-   neighbours from the best partition so far and refines again (iterated local
-   search); the best partition, band first, is kept.
+4. Further rounds (``n_starts`` in all) kick the best partition so far: a random
+   patch and its neighbours are regrown, then refined again (iterated local search).
+   The rounds are shared between two independent chains, each from its own grown
+   start, which run on two threads; the best partition, band first, is kept. The
+   answer is the same on one core or two.
 
 Steps 2-4 run in compiled code (``_search.pyx``); this module prepares the arrays,
 splits the graph into pieces and explains every patch that cannot be in the band.
@@ -63,24 +65,10 @@ class Band:
 def _csr(edges: np.ndarray, members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """CSR neighbour lists of the areas ``members`` (positions into ``n`` areas), using only
     ``edges`` with both ends among them; local positions follow ``members``' order."""
-    local = np.full(n, -1, dtype=np.int64)
-    local[members] = np.arange(len(members))
-    a, b = local[edges[:, 0]], local[edges[:, 1]]
-    keep = (a >= 0) & (b >= 0)
-    src = np.concatenate([a[keep], b[keep]])
-    dst = np.concatenate([b[keep], a[keep]])
-    order = np.lexsort((dst, src))
-    indptr = np.zeros(len(members) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=len(members)), out=indptr[1:])
-    return indptr, np.ascontiguousarray(dst[order])
-
-
-def _relabel(labels: np.ndarray) -> np.ndarray:
-    """Number patches 0..k-1 in order of their first area."""
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first)] = np.arange(len(first))
-    return rank[inverse]
+    indptr, indices = _search.csr(np.ascontiguousarray(edges, dtype=np.int64).reshape(-1, 2), n)
+    if len(members) == n and (np.asarray(members) == np.arange(n)).all():
+        return indptr, indices
+    return _search.subgraph(indptr, indices, np.ascontiguousarray(members, dtype=np.int64))
 
 
 def _partition_piece(
@@ -112,7 +100,7 @@ def _partition_piece(
         )
         if (round(alt_pen, 6), alt_cost) < (round(pen, 6), cost):
             labels = alt
-    return _relabel(labels)
+    return _search.relabel(labels)
 
 
 def partition_areas(
@@ -157,7 +145,6 @@ def partition_areas(
     if (pop < 0).any() or not np.isfinite(pop).all():
         raise PatchingError("population must be a finite number of people, 0 or more, in every area")
     bands = Band(target, band)
-    rng = np.random.default_rng(seed)
 
     # Restrict edges to the nesting unit, then split into connected pieces.
     edges = graph.edges
@@ -165,7 +152,7 @@ def partition_areas(
         groups = np.asarray(groups)
         edges = edges[groups[edges[:, 0]] == groups[edges[:, 1]]]
     everyone = np.arange(n)
-    full_csr = _csr(edges, everyone, n)
+    full_csr = _search.csr(np.ascontiguousarray(edges, dtype=np.int64).reshape(-1, 2), n)
     comp = _search.components(*full_csr)
     n_pieces = int(comp.max()) + 1
 
@@ -190,8 +177,8 @@ def partition_areas(
             reason = "detached part" if n_pieces > 1 else ""
         total = float(pop[m].sum())
         k, feasible = bands.n_patches(total)
-        indptr, indices = _csr(edges, m, n) if n_pieces > 1 else full_csr
-        piece_seed = int(rng.integers(0, 2**63 - 1))
+        indptr, indices = _search.subgraph(*full_csr, m) if n_pieces > 1 else full_csr
+        piece_seed = (seed * 1_000_003 + c) % 2**64  # one stream per piece
         part = _partition_piece(indptr, indices, pop[m], np.ascontiguousarray(feats[m]), k, bands, n_starts, piece_seed)
         labels[m] = part + next_id
         part_pop = np.bincount(part, weights=pop[m])
