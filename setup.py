@@ -1,4 +1,4 @@
-"""Build the compiled core of the patch builder (``lacgeo/patches/_search.pyx``).
+"""Build the compiled core of the patch builder (``lacgeo/patches/_*.pyx``).
 
 Everything else about the package is declared in ``pyproject.toml``. The two search
 chains run on two threads through OpenMP where the compiler has it (GCC on Linux);
@@ -16,11 +16,12 @@ setup(
     ext_modules=cythonize(
         [
             Extension(
-                "lacgeo.patches._search",
-                ["lacgeo/patches/_search.pyx"],
+                f"lacgeo.patches.{name}",
+                [f"lacgeo/patches/{name}.pyx"],
                 extra_compile_args=["-O3", *openmp],
                 extra_link_args=openmp,
             )
+            for name in ("_arrays", "_state", "_search")
         ],
         compiler_directives={"language_level": "3"},
     )

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from lacgeo.patches import _search
+from lacgeo.patches import _arrays, _search
 from lacgeo.patches.partition import _csr
 
 
@@ -106,7 +106,7 @@ def test_components_match_scipy():
     edges, _ = grid_graph(6, 6, holes=frozenset({2, 8, 14, 20, 26, 32}))  # a wall splits the grid
     n = 30
     indptr, indices = _csr(edges, np.arange(n), n)
-    ours = _search.components(indptr, indices)
+    ours = _arrays.components(indptr, indices)
     adj = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
     count, theirs = connected_components(adj, directed=False)
     assert count == 2 and ours.max() == 1
@@ -134,7 +134,7 @@ def test_csr_and_subgraph_match_scipy():
     edges, _ = grid_graph(7, 5, holes=frozenset({3, 17}))
     edges = edges[rng.permutation(len(edges))]  # order of the edge list must not matter
     n = 33
-    indptr, indices = _search.csr(edges, n)
+    indptr, indices = _arrays.csr(edges, n)
     adj = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
     ref = (adj + adj.T).tocsr()
     ref.sort_indices()
@@ -142,18 +142,18 @@ def test_csr_and_subgraph_match_scipy():
     np.testing.assert_array_equal(indices, ref.indices)
 
     members = np.array([30, 2, 9, 10, 11, 16, 4], dtype=np.int64)
-    sub_ptr, sub_idx = _search.subgraph(indptr, indices, members)
+    sub_ptr, sub_idx = _arrays.subgraph(indptr, indices, members)
     sub_ref = ref[members][:, members].tocsr()
     for t in range(len(members)):
         ours = sorted(sub_idx[sub_ptr[t] : sub_ptr[t + 1]])
         assert ours == sorted(sub_ref.indices[sub_ref.indptr[t] : sub_ref.indptr[t + 1]])
 
     with pytest.raises(ValueError, match=r"edge \(0, 40\) refers to an area outside 0\.\.32"):
-        _search.csr(np.array([[0, 40]], dtype=np.int64), n)
+        _arrays.csr(np.array([[0, 40]], dtype=np.int64), n)
 
 
 def test_relabel_numbers_patches_in_order_of_first_area():
     labels = np.array([5, 5, 2, 9, 2, 5, 0], dtype=np.int64)
-    np.testing.assert_array_equal(_search.relabel(labels), [0, 0, 1, 2, 1, 0, 3])
+    np.testing.assert_array_equal(_arrays.relabel(labels), [0, 0, 1, 2, 1, 0, 3])
     with pytest.raises(ValueError, match="0 or more"):
-        _search.relabel(np.array([0, -1], dtype=np.int64))
+        _arrays.relabel(np.array([0, -1], dtype=np.int64))

@@ -39,208 +39,45 @@ from cython.parallel cimport prange
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
 
-cdef double EPS = 1e-9
+from lacgeo.patches._state cimport EPS, _State, _below, _next, _penalty, _shuffle, _spread
+
 cdef Py_ssize_t PAIR_SWEEPS = 10  # sweeps of pair regrowth per round (each stops early when nothing changes)
 
 
-# --------------------------------------------------------------------------- random
+cdef class _Search(_State):
+    """A :class:`_State` with the moves that refine it and the best partition found."""
 
-
-cdef inline uint64_t _next(uint64_t *state) noexcept nogil:
-    """splitmix64: a small, well-mixed generator that is the same everywhere."""
-    state[0] += <uint64_t>0x9E3779B97F4A7C15
-    cdef uint64_t z = state[0]
-    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
-    return z ^ (z >> 31)
-
-
-cdef inline double _uniform(uint64_t *state) noexcept nogil:
-    return <double>(_next(state) >> 11) * (1.0 / 9007199254740992.0)
-
-
-cdef inline Py_ssize_t _below(uint64_t *state, Py_ssize_t n) noexcept nogil:
-    return <Py_ssize_t>(_next(state) % <uint64_t>n)
-
-
-cdef void _shuffle(int64_t[::1] out, Py_ssize_t n, uint64_t *state) noexcept nogil:
-    """``out[:n]`` = a seeded random permutation of 0..n-1 (Fisher-Yates)."""
-    cdef Py_ssize_t t, j
-    cdef int64_t tmp
-    for t in range(n):
-        out[t] = t
-    for t in range(n - 1, 0, -1):
-        j = _below(state, t + 1)
-        tmp = out[t]
-        out[t] = out[j]
-        out[j] = tmp
-
-
-cdef inline double _penalty(double pop, double lo, double hi) noexcept nogil:
-    if pop < lo:
-        return lo - pop
-    if pop > hi:
-        return pop - hi
-    return 0.0
-
-
-cdef inline double _spread(double s0, double a, double b, double c, double s2) noexcept nogil:
-    """Population-weighted sum of squares of features about the mean, from the patch sums."""
-    if s0 <= EPS:
-        return 0.0
-    return s2 - (a * a + b * b + c * c) / s0
-
-
-# --------------------------------------------------------------------------- state
-
-
-cdef class _Search:
-    """A partition of one connected graph into ``k`` patches, with its patch sums."""
-
-    cdef Py_ssize_t n, k, gen, whead, wtail, ftop
-    cdef double lo, hi, best_pen, best_cost
-    cdef int64_t[::1] indptr, indices, best
-    cdef double[::1] pop, q, sums
-    cdef double[:, ::1] f, g
-    cdef int64_t[::1] label, head, nxt, prv, size, seen, stack
-    cdef double[::1] s0, s2
-    cdef double[:, ::1] s1
-    # scratch
-    cdef int64_t[::1] fhead, fpool, fnext, work, perm, bad, parent, depth, queue, path, block, best_block, comp, comp_start, moves
-    cdef double[::1] dist
-    cdef char[::1] padj, active, dirty, dirty_next, touched, inq
+    cdef Py_ssize_t whead, wtail
+    cdef double best_pen, best_cost
+    cdef int64_t[::1] best, perm, work, bad, parent, depth, path, block, best_block, comp_start, moves
+    cdef double[::1] sums
+    cdef double[:, ::1] g
+    cdef char[::1] padj, dirty, dirty_next, inq
 
     def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] f,
                  double[:, ::1] g, Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth):
+        _State.__init__(self, indptr, indices, pop, f, k, lo, hi)
         n = pop.shape[0]
-        self.n, self.k, self.lo, self.hi, self.gen = n, k, lo, hi, 0
-        self.indptr, self.indices, self.pop, self.f, self.g = indptr, indices, pop, f, g
-        self.best = np.zeros(n, dtype=np.int64)
+        i64 = np.int64
+        self.g = g
+        self.best = np.zeros(n, dtype=i64)
         self.sums = np.zeros(5 * k)
         self.best_pen = self.best_cost = INFINITY
-        self.q = np.einsum("ij,ij->i", np.asarray(f), np.asarray(f))
-        i64 = np.int64
-        self.label = np.full(n, -1, dtype=i64)
-        self.head = np.full(k, -1, dtype=i64)
-        self.nxt = np.full(n, -1, dtype=i64)
-        self.prv = np.full(n, -1, dtype=i64)
-        self.size = np.zeros(k, dtype=i64)
-        self.seen = np.zeros(n, dtype=i64)
-        self.stack = np.zeros(n, dtype=i64)
-        self.s0 = np.zeros(k)
-        self.s2 = np.zeros(k)
-        self.s1 = np.zeros((k, 3))
+        self.whead = self.wtail = 0
         self.perm = np.zeros(n, dtype=i64)
         self.work = np.zeros(n + 1, dtype=i64)
-        self.fhead = np.zeros(k, dtype=i64)
-        self.fpool = np.zeros(2 * indices.shape[0] + 1, dtype=i64)
-        self.fnext = np.zeros(2 * indices.shape[0] + 1, dtype=i64)
         self.inq = np.zeros(n, dtype=np.int8)
-        self.touched = np.zeros(k, dtype=np.int8)
-        self.whead = self.wtail = self.ftop = 0
         self.bad = np.zeros(k, dtype=i64)
         self.parent = np.zeros(k, dtype=i64)
         self.depth = np.zeros(k, dtype=i64)
-        self.queue = np.zeros(k, dtype=i64)
         self.path = np.zeros(k + 1, dtype=i64)
         self.block = np.zeros(n, dtype=i64)
         self.best_block = np.zeros(n, dtype=i64)
-        self.comp = np.zeros(n, dtype=i64)
         self.comp_start = np.zeros(n + 1, dtype=i64)
         self.moves = np.zeros(3 * (max_depth + 1) * n, dtype=i64)
-        self.dist = np.zeros(n)
         self.padj = np.zeros(k * k, dtype=np.int8)
-        self.active = np.zeros(k, dtype=np.int8)
         self.dirty = np.zeros(k, dtype=np.int8)
         self.dirty_next = np.zeros(k, dtype=np.int8)
-
-    # -- bookkeeping -----------------------------------------------------------------
-
-    cdef void clear(self) noexcept nogil:
-        cdef Py_ssize_t i, p
-        for i in range(self.n):
-            self.label[i] = -1
-            self.nxt[i] = -1
-            self.prv[i] = -1
-        for p in range(self.k):
-            self.head[p] = -1
-            self.size[p] = 0
-            self.s0[p] = 0.0
-            self.s2[p] = 0.0
-            self.s1[p, 0] = 0.0
-            self.s1[p, 1] = 0.0
-            self.s1[p, 2] = 0.0
-
-    cdef void add(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
-        cdef double w = self.pop[i]
-        self.s0[p] += w
-        self.s1[p, 0] += w * self.f[i, 0]
-        self.s1[p, 1] += w * self.f[i, 1]
-        self.s1[p, 2] += w * self.f[i, 2]
-        self.s2[p] += w * self.q[i]
-        self.label[i] = p
-        self.touched[p] = 1
-        self.prv[i] = -1
-        self.nxt[i] = self.head[p]
-        if self.head[p] >= 0:
-            self.prv[self.head[p]] = i
-        self.head[p] = i
-        self.size[p] += 1
-
-    cdef void remove(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
-        cdef double w = self.pop[i]
-        self.s0[p] -= w
-        self.s1[p, 0] -= w * self.f[i, 0]
-        self.s1[p, 1] -= w * self.f[i, 1]
-        self.s1[p, 2] -= w * self.f[i, 2]
-        self.s2[p] -= w * self.q[i]
-        if self.prv[i] >= 0:
-            self.nxt[self.prv[i]] = self.nxt[i]
-        else:
-            self.head[p] = self.nxt[i]
-        if self.nxt[i] >= 0:
-            self.prv[self.nxt[i]] = self.prv[i]
-        self.label[i] = -1
-        self.touched[p] = 1
-        self.size[p] -= 1
-
-    cdef inline void move(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-        self.remove(i, a)
-        self.add(i, b)
-
-    cdef inline double patch_cost(self, Py_ssize_t p) noexcept nogil:
-        return _spread(self.s0[p], self.s1[p, 0], self.s1[p, 1], self.s1[p, 2], self.s2[p])
-
-    cdef double total_penalty(self) noexcept nogil:
-        cdef double t = 0.0
-        cdef Py_ssize_t p
-        for p in range(self.k):
-            t += _penalty(self.s0[p], self.lo, self.hi)
-        return t
-
-    cdef double total_cost(self) noexcept nogil:
-        cdef double t = 0.0
-        cdef Py_ssize_t p
-        for p in range(self.k):
-            t += self.patch_cost(p)
-        return t
-
-    cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double w0, double w1, double w2, double wq,
-                         double *pen, double *cost) noexcept nogil:
-        """(band penalty, cost) of patches ``a`` and ``b`` if areas with population ``w`` and
-        population-weighted sums ``w0, w1, w2`` (features) and ``wq`` (squares) moved from a to b."""
-        pen[0] = _penalty(self.s0[a] - w, self.lo, self.hi) + _penalty(self.s0[b] + w, self.lo, self.hi)
-        cost[0] = (
-            _spread(self.s0[a] - w, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2, self.s2[a] - wq)
-            + _spread(self.s0[b] + w, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2, self.s2[b] + wq)
-        )
-
-    cdef void delta(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b, double *dpen, double *dcost) noexcept nogil:
-        """Change in (band penalty, cost) if area ``i`` moved from ``a`` to ``b``."""
-        cdef double w = self.pop[i]
-        self.pair_after(a, b, w, w * self.f[i, 0], w * self.f[i, 1], w * self.f[i, 2], w * self.q[i], dpen, dcost)
-        dpen[0] = dpen[0] - _penalty(self.s0[a], self.lo, self.hi) - _penalty(self.s0[b], self.lo, self.hi)
-        dcost[0] = dcost[0] - self.patch_cost(a) - self.patch_cost(b)
 
     cdef void patch_adjacency(self) noexcept nogil:
         """``padj[a * k + b]`` = 1 when patches ``a`` and ``b`` (a != b) share a boundary."""
@@ -253,350 +90,6 @@ cdef class _Search:
                 lb = self.label[self.indices[e]]
                 if lb != la:
                     self.padj[la * k + lb] = 1
-
-    cdef Py_ssize_t reach(self, Py_ssize_t start, Py_ssize_t p, Py_ssize_t skip, Py_ssize_t out) noexcept nogil:
-        """Mark the areas of patch ``p`` (except ``skip``) connected to ``start`` with the
-        current generation; append them to ``comp`` from ``out``. Returns how many."""
-        cdef Py_ssize_t top = 0, count = 0, v, u, e
-        self.seen[start] = self.gen
-        self.stack[0] = start
-        top = 1
-        while top > 0:
-            top -= 1
-            v = self.stack[top]
-            self.comp[out + count] = v
-            count += 1
-            for e in range(self.indptr[v], self.indptr[v + 1]):
-                u = self.indices[e]
-                if u != skip and self.label[u] == p and self.seen[u] != self.gen:
-                    self.seen[u] = self.gen
-                    self.stack[top] = u
-                    top += 1
-        return count
-
-    cdef bint can_leave(self, Py_ssize_t i, Py_ssize_t a) noexcept nogil:
-        """Whether patch ``a`` stays contiguous (and non-empty) without area ``i``."""
-        cdef Py_ssize_t e, u
-        if self.size[a] <= 1:
-            return False
-        for e in range(self.indptr[i], self.indptr[i + 1]):
-            u = self.indices[e]
-            if self.label[u] == a:
-                self.gen += 1
-                return self.reach(u, a, i, 0) == self.size[a] - 1
-        return False
-
-    # -- grow ------------------------------------------------------------------------
-
-    cdef void grow(self, uint64_t *rng) noexcept nogil:
-        """A contiguous start: k-means++ seeds on position, best-fit growth, then balance."""
-        cdef Py_ssize_t n = self.n, k = self.k, i, s, c
-        cdef double total, r, d, dx, dy
-        self.clear()
-        for i in range(n):
-            self.dist[i] = INFINITY
-        for s in range(k):
-            c = -1
-            if s == 0:
-                c = _below(rng, n)
-            else:
-                total = 0.0
-                for i in range(n):
-                    total += self.dist[i]
-                if total > 0.0:
-                    r = _uniform(rng) * total
-                    for i in range(n):
-                        if self.dist[i] > 0.0:
-                            c = i
-                            r -= self.dist[i]
-                            if r <= 0.0:
-                                break
-                if c < 0:  # every area sits on a seed already (duplicate points)
-                    for i in range(n):
-                        if self.label[i] < 0:
-                            c = i
-                            break
-            self.add(c, s)
-            for i in range(n):
-                dx = self.f[i, 1] - self.f[c, 1]
-                dy = self.f[i, 2] - self.f[c, 2]
-                d = 0.0 if self.label[i] >= 0 else dx * dx + dy * dy
-                if d < self.dist[i]:
-                    self.dist[i] = d
-            self.queue[s] = s
-        self.grow_patches(k, False)
-        self.balance()
-
-    cdef inline void push_frontier(self, Py_ssize_t m, Py_ssize_t p, bint restrict) noexcept nogil:
-        """Add the unassigned neighbours of area ``m`` (only current-generation ones if
-        ``restrict``) to the frontier list of patch ``p``."""
-        cdef Py_ssize_t e, u
-        for e in range(self.indptr[m], self.indptr[m + 1]):
-            u = self.indices[e]
-            if self.label[u] >= 0 or (restrict and self.seen[u] != self.gen):
-                continue
-            self.fpool[self.ftop] = u
-            self.fnext[self.ftop] = self.fhead[p]
-            self.fhead[p] = self.ftop
-            self.ftop += 1
-
-    cdef void grow_patches(self, Py_ssize_t count, bint restrict) noexcept nogil:
-        """Grow the patches listed in ``queue[:count]`` over unassigned areas (only those
-        marked with the current generation if ``restrict``): the patch with the fewest
-        people takes the neighbouring area that least raises its spread, until no listed
-        patch has an unassigned neighbour.
-
-        Each patch keeps a frontier list of candidate areas (an area taken meanwhile is
-        dropped when met), so a step scans the boundary rather than every member."""
-        cdef Py_ssize_t t, p, pp, m, u, best, f, prev
-        cdef double w, cost, best_cost, mean0, mean1, mean2, g0, g1, g2
-        self.ftop = 0
-        for t in range(count):
-            p = self.queue[t]
-            self.active[p] = 1
-            self.fhead[p] = -1
-            m = self.head[p]
-            while m >= 0:
-                self.push_frontier(m, p, restrict)
-                m = self.nxt[m]
-        while True:
-            p = -1
-            for t in range(count):
-                pp = self.queue[t]
-                if self.active[pp] and (p < 0 or self.s0[pp] < self.s0[p]):
-                    p = pp
-            if p < 0:
-                return
-            w = self.s0[p]
-            if w > EPS:
-                mean0 = self.s1[p, 0] / w
-                mean1 = self.s1[p, 1] / w
-                mean2 = self.s1[p, 2] / w
-            else:
-                mean0 = self.f[self.head[p], 0]
-                mean1 = self.f[self.head[p], 1]
-                mean2 = self.f[self.head[p], 2]
-            best = -1
-            best_cost = INFINITY
-            prev = -1
-            f = self.fhead[p]
-            while f >= 0:
-                u = self.fpool[f]
-                if self.label[u] >= 0:  # taken since it was listed: unlink
-                    if prev < 0:
-                        self.fhead[p] = self.fnext[f]
-                    else:
-                        self.fnext[prev] = self.fnext[f]
-                    f = self.fnext[f]
-                    continue
-                g0 = self.f[u, 0] - mean0
-                g1 = self.f[u, 1] - mean1
-                g2 = self.f[u, 2] - mean2
-                cost = (g0 * g0 + g1 * g1 + g2 * g2) * self.pop[u] * w / (w + self.pop[u] + EPS)
-                if cost < best_cost or (cost == best_cost and u < best):
-                    best, best_cost = u, cost
-                prev = f
-                f = self.fnext[f]
-            if best < 0:
-                self.active[p] = 0
-            else:
-                self.add(best, p)
-                self.push_frontier(best, p, restrict)
-
-    cdef void balance(self) noexcept nogil:
-        """Undo growth that got boxed in: while some patch is below the band, merge it into
-        its smallest neighbouring patch and split the most populous patch in two."""
-        cdef Py_ssize_t k = self.k, it, small, big, r, p, m, e, l
-        for it in range(2 * k):
-            small = 0
-            for p in range(1, k):
-                if self.s0[p] < self.s0[small]:
-                    small = p
-            if self.s0[small] >= self.lo:
-                return
-            r = -1
-            m = self.head[small]
-            while m >= 0:
-                for e in range(self.indptr[m], self.indptr[m + 1]):
-                    l = self.label[self.indices[e]]
-                    if l != small and (r < 0 or self.s0[l] < self.s0[r] or (self.s0[l] == self.s0[r] and l < r)):
-                        r = l
-                m = self.nxt[m]
-            if r < 0:
-                return
-            while self.head[small] >= 0:
-                self.move(self.head[small], small, r)
-            big = r  # r now holds two areas or more, so some patch can be split
-            for p in range(k):
-                if self.size[p] >= 2 and self.s0[p] > self.s0[big]:
-                    big = p
-            self.split(big, small)
-
-    cdef void split(self, Py_ssize_t big, Py_ssize_t new) noexcept nogil:
-        """Regrow patch ``big`` (contiguous, two areas or more) as two patches, ``big`` and
-        the empty ``new``, from two of its areas far apart."""
-        cdef Py_ssize_t cnt = 0, m, t, a = -1, b = -1
-        cdef double mx, my, d, far, dx, dy
-        mx = self.s1[big, 1] / self.s0[big] if self.s0[big] > EPS else self.f[self.head[big], 1]
-        my = self.s1[big, 2] / self.s0[big] if self.s0[big] > EPS else self.f[self.head[big], 2]
-        self.gen += 1
-        m = self.head[big]
-        while m >= 0:
-            self.comp[cnt] = m
-            cnt += 1
-            self.seen[m] = self.gen
-            m = self.nxt[m]
-        far = -1.0
-        for t in range(cnt):
-            m = self.comp[t]
-            dx = self.f[m, 1] - mx
-            dy = self.f[m, 2] - my
-            d = dx * dx + dy * dy
-            if d > far or (d == far and m < a):
-                far, a = d, m
-        far = -1.0
-        for t in range(cnt):
-            m = self.comp[t]
-            if m == a:
-                continue
-            dx = self.f[m, 1] - self.f[a, 1]
-            dy = self.f[m, 2] - self.f[a, 2]
-            d = dx * dx + dy * dy
-            if d > far or (d == far and m < b):
-                far, b = d, m
-        for t in range(cnt):
-            self.remove(self.comp[t], big)
-        self.add(a, big)
-        self.add(b, new)
-        self.queue[0] = big
-        self.queue[1] = new
-        self.grow_patches(2, True)
-
-    cdef bint regrow_pair(self, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-        """Re-split the union of neighbouring patches ``a`` and ``b`` by growing two patches
-        from two seed pairs (farthest apart; lowest and highest need). Keep the best of
-        the old and the new splits by (penalty, cost); return whether it changed."""
-        cdef Py_ssize_t cnt = 0, m, t, e, trial, s1, s2
-        cdef bint adjacent
-        cdef double best_pen, best_cost, pen, cost, lo_need, hi_need, far, d, dx, dy
-        cdef int best_trial = -1
-        cdef char touched_a = self.touched[a], touched_b = self.touched[b]
-        m = self.head[a]
-        while m >= 0:
-            self.comp[cnt] = m
-            self.block[cnt] = a
-            cnt += 1
-            m = self.nxt[m]
-        m = self.head[b]
-        while m >= 0:
-            self.comp[cnt] = m
-            self.block[cnt] = b
-            cnt += 1
-            m = self.nxt[m]
-        if cnt < 3:
-            return False
-        # earlier moves in a sweep may have parted a and b: the union must be connected
-        adjacent = False
-        for m in range(cnt):
-            if self.block[m] == a:
-                t = self.comp[m]
-                for e in range(self.indptr[t], self.indptr[t + 1]):
-                    if self.label[self.indices[e]] == b:
-                        adjacent = True
-                        break
-                if adjacent:
-                    break
-        if not adjacent:
-            return False
-        best_pen = _penalty(self.s0[a], self.lo, self.hi) + _penalty(self.s0[b], self.lo, self.hi)
-        best_cost = self.patch_cost(a) + self.patch_cost(b)
-        for trial in range(2):
-            s1 = s2 = self.comp[0]
-            if trial == 0:  # the two areas farthest apart (one pass: farthest from the first, then from it)
-                for t in range(2):
-                    far = -1.0
-                    for m in range(cnt):
-                        dx = self.f[self.comp[m], 1] - self.f[s1, 1]
-                        dy = self.f[self.comp[m], 2] - self.f[s1, 2]
-                        d = dx * dx + dy * dy
-                        if d > far:
-                            far, s2 = d, self.comp[m]
-                    if t == 0:
-                        s1 = s2
-            else:  # the lowest- and highest-need areas
-                lo_need = hi_need = self.f[s1, 0]
-                for m in range(cnt):
-                    if self.f[self.comp[m], 0] < lo_need:
-                        lo_need, s1 = self.f[self.comp[m], 0], self.comp[m]
-                    if self.f[self.comp[m], 0] > hi_need:
-                        hi_need, s2 = self.f[self.comp[m], 0], self.comp[m]
-            if s1 == s2:
-                continue
-            for m in range(cnt):
-                t = self.comp[m]
-                self.remove(t, self.label[t])
-            self.gen += 1
-            for m in range(cnt):
-                self.seen[self.comp[m]] = self.gen
-            self.add(s1, a)
-            self.add(s2, b)
-            self.queue[0] = a
-            self.queue[1] = b
-            self.grow_patches(2, True)
-            pen = _penalty(self.s0[a], self.lo, self.hi) + _penalty(self.s0[b], self.lo, self.hi)
-            cost = self.patch_cost(a) + self.patch_cost(b)
-            if pen < best_pen - EPS or (pen <= best_pen + EPS and cost < best_cost - EPS):
-                best_pen, best_cost, best_trial = pen, cost, trial
-                for m in range(cnt):
-                    self.best_block[m] = self.label[self.comp[m]]
-        # put back the best split (the old one unless a trial won)
-        for m in range(cnt):
-            t = self.comp[m]
-            if self.label[t] >= 0:
-                self.remove(t, self.label[t])
-        for m in range(cnt):
-            self.add(self.comp[m], self.best_block[m] if best_trial >= 0 else self.block[m])
-        if best_trial < 0:  # unchanged
-            self.touched[a] = touched_a
-            self.touched[b] = touched_b
-        return best_trial >= 0
-
-    cdef void regrow_pairs(self, uint64_t *rng, Py_ssize_t max_sweeps, bint from_dirty) noexcept nogil:
-        """Sweeps of :meth:`regrow_pair` over every pair of neighbouring patches (only pairs
-        touching a patch marked ``dirty`` if ``from_dirty``), in a seeded random order, until
-        a sweep changes nothing."""
-        cdef Py_ssize_t k = self.k, sweep, t, a, b
-        cdef bint changed
-        for sweep in range(max_sweeps):
-            self.patch_adjacency()
-            _shuffle(self.bad, k, rng)
-            changed = False
-            for t in range(k):
-                self.dirty_next[t] = 0
-            for t in range(k):
-                a = self.bad[t]
-                for b in range(k):
-                    if b == a or not self.padj[a * k + b]:
-                        continue
-                    if b < a and sweep == 0 and not from_dirty:
-                        continue  # each pair once in the first sweep
-                    if (sweep > 0 or from_dirty) and not (self.dirty[a] or self.dirty[b]):
-                        continue  # neither patch changed since this pair was last tried
-                    if self.regrow_pair(a, b):
-                        changed = True
-                        self.dirty_next[a] = 1
-                        self.dirty_next[b] = 1
-            if not changed:
-                return
-            for t in range(k):
-                self.dirty[t] = self.dirty_next[t]
-
-    cdef void load(self, const int64_t[::1] labels) noexcept nogil:
-        """Start from a given partition (labels 0..k-1, each patch contiguous)."""
-        cdef Py_ssize_t i
-        self.clear()
-        for i in range(self.n):
-            self.add(i, labels[i])
 
     # -- improve -------------------------------------------------------------------
 
@@ -826,7 +319,128 @@ cdef class _Search:
             if not improved:
                 return
 
-    # -- one start, scored ---------------------------------------------------------
+    # -- pair regrowth -------------------------------------------------------------
+
+    cdef bint regrow_pair(self, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+        """Re-split the union of neighbouring patches ``a`` and ``b`` by growing two patches
+        from two seed pairs (farthest apart; lowest and highest need). Keep the best of
+        the old and the new splits by (penalty, cost); return whether it changed."""
+        cdef Py_ssize_t cnt = 0, m, t, e, trial, s1, s2
+        cdef bint adjacent
+        cdef double best_pen, best_cost, pen, cost, lo_need, hi_need, far, d, dx, dy
+        cdef int best_trial = -1
+        cdef char touched_a = self.touched[a], touched_b = self.touched[b]
+        m = self.head[a]
+        while m >= 0:
+            self.comp[cnt] = m
+            self.block[cnt] = a
+            cnt += 1
+            m = self.nxt[m]
+        m = self.head[b]
+        while m >= 0:
+            self.comp[cnt] = m
+            self.block[cnt] = b
+            cnt += 1
+            m = self.nxt[m]
+        if cnt < 3:
+            return False
+        # earlier moves in a sweep may have parted a and b: the union must be connected
+        adjacent = False
+        for m in range(cnt):
+            if self.block[m] == a:
+                t = self.comp[m]
+                for e in range(self.indptr[t], self.indptr[t + 1]):
+                    if self.label[self.indices[e]] == b:
+                        adjacent = True
+                        break
+                if adjacent:
+                    break
+        if not adjacent:
+            return False
+        best_pen = _penalty(self.s0[a], self.lo, self.hi) + _penalty(self.s0[b], self.lo, self.hi)
+        best_cost = self.patch_cost(a) + self.patch_cost(b)
+        for trial in range(2):
+            s1 = s2 = self.comp[0]
+            if trial == 0:  # the two areas farthest apart (one pass: farthest from the first, then from it)
+                for t in range(2):
+                    far = -1.0
+                    for m in range(cnt):
+                        dx = self.f[self.comp[m], 1] - self.f[s1, 1]
+                        dy = self.f[self.comp[m], 2] - self.f[s1, 2]
+                        d = dx * dx + dy * dy
+                        if d > far:
+                            far, s2 = d, self.comp[m]
+                    if t == 0:
+                        s1 = s2
+            else:  # the lowest- and highest-need areas
+                lo_need = hi_need = self.f[s1, 0]
+                for m in range(cnt):
+                    if self.f[self.comp[m], 0] < lo_need:
+                        lo_need, s1 = self.f[self.comp[m], 0], self.comp[m]
+                    if self.f[self.comp[m], 0] > hi_need:
+                        hi_need, s2 = self.f[self.comp[m], 0], self.comp[m]
+            if s1 == s2:
+                continue
+            for m in range(cnt):
+                t = self.comp[m]
+                self.remove(t, self.label[t])
+            self.gen += 1
+            for m in range(cnt):
+                self.seen[self.comp[m]] = self.gen
+            self.add(s1, a)
+            self.add(s2, b)
+            self.queue[0] = a
+            self.queue[1] = b
+            self.grow_patches(2, True)
+            pen = _penalty(self.s0[a], self.lo, self.hi) + _penalty(self.s0[b], self.lo, self.hi)
+            cost = self.patch_cost(a) + self.patch_cost(b)
+            if pen < best_pen - EPS or (pen <= best_pen + EPS and cost < best_cost - EPS):
+                best_pen, best_cost, best_trial = pen, cost, trial
+                for m in range(cnt):
+                    self.best_block[m] = self.label[self.comp[m]]
+        # put back the best split (the old one unless a trial won)
+        for m in range(cnt):
+            t = self.comp[m]
+            if self.label[t] >= 0:
+                self.remove(t, self.label[t])
+        for m in range(cnt):
+            self.add(self.comp[m], self.best_block[m] if best_trial >= 0 else self.block[m])
+        if best_trial < 0:  # unchanged
+            self.touched[a] = touched_a
+            self.touched[b] = touched_b
+        return best_trial >= 0
+
+    cdef void regrow_pairs(self, uint64_t *rng, Py_ssize_t max_sweeps, bint from_dirty) noexcept nogil:
+        """Sweeps of :meth:`regrow_pair` over every pair of neighbouring patches (only pairs
+        touching a patch marked ``dirty`` if ``from_dirty``), in a seeded random order, until
+        a sweep changes nothing."""
+        cdef Py_ssize_t k = self.k, sweep, t, a, b
+        cdef bint changed
+        for sweep in range(max_sweeps):
+            self.patch_adjacency()
+            _shuffle(self.bad, k, rng)
+            changed = False
+            for t in range(k):
+                self.dirty_next[t] = 0
+            for t in range(k):
+                a = self.bad[t]
+                for b in range(k):
+                    if b == a or not self.padj[a * k + b]:
+                        continue
+                    if b < a and sweep == 0 and not from_dirty:
+                        continue  # each pair once in the first sweep
+                    if (sweep > 0 or from_dirty) and not (self.dirty[a] or self.dirty[b]):
+                        continue  # neither patch changed since this pair was last tried
+                    if self.regrow_pair(a, b):
+                        changed = True
+                        self.dirty_next[a] = 1
+                        self.dirty_next[b] = 1
+            if not changed:
+                return
+            for t in range(k):
+                self.dirty[t] = self.dirty_next[t]
+
+    # -- rounds --------------------------------------------------------------------
 
     cdef void refine(self, uint64_t *rng, Py_ssize_t max_depth, bint from_dirty=False) noexcept nogil:
         self.improve(rng, 50)
@@ -872,7 +486,6 @@ cdef class _Search:
             self.queue[t] = self.parent[t]
         self.grow_patches(count, True)
         self.balance()
-
 
     cdef void run(self, Py_ssize_t rounds, uint64_t seed, Py_ssize_t max_depth) noexcept nogil:
         """``rounds`` rounds from the stream ``seed``: grow and refine, then kick from the
@@ -974,107 +587,3 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
                            or (two.best_pen <= one.best_pen + 1e-6 and two.best_cost < one.best_cost)):
         one = two
     return np.asarray(one.best).copy(), one.best_pen, one.best_cost
-
-
-def components(const int64_t[::1] indptr, const int64_t[::1] indices):
-    """Connected component of every area (numbered in order of their first area)."""
-    cdef Py_ssize_t n = indptr.shape[0] - 1, i, v, u, e, top, c = 0
-    labels = np.full(n, -1, dtype=np.int64)
-    stack = np.empty(max(n, 1), dtype=np.int64)
-    cdef int64_t[::1] lab = labels, st = stack
-    for i in range(n):
-        if lab[i] >= 0:
-            continue
-        lab[i] = c
-        st[0] = i
-        top = 1
-        while top > 0:
-            top -= 1
-            v = st[top]
-            for e in range(indptr[v], indptr[v + 1]):
-                u = indices[e]
-                if lab[u] < 0:
-                    lab[u] = c
-                    st[top] = u
-                    top += 1
-        c += 1
-    return labels
-
-
-def csr(const int64_t[:, ::1] edges, Py_ssize_t n):
-    """CSR neighbour lists of ``n`` areas from undirected ``edges`` (each pair once or
-    twice); every area's neighbours sorted."""
-    cdef Py_ssize_t m = edges.shape[0], t, i, j, a, b
-    cdef int64_t v
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indices = np.empty(2 * m, dtype=np.int64)
-    fill = np.zeros(n, dtype=np.int64)
-    cdef int64_t[::1] ip = indptr, ix = indices, fl = fill
-    for t in range(m):
-        a, b = edges[t, 0], edges[t, 1]
-        if not (0 <= a < n and 0 <= b < n):
-            raise ValueError(f"edge ({a}, {b}) refers to an area outside 0..{n - 1}")
-        ip[a + 1] += 1
-        ip[b + 1] += 1
-    for i in range(n):
-        ip[i + 1] += ip[i]
-    for t in range(m):
-        a, b = edges[t, 0], edges[t, 1]
-        ix[ip[a] + fl[a]] = b
-        fl[a] += 1
-        ix[ip[b] + fl[b]] = a
-        fl[b] += 1
-    for i in range(n):  # insertion sort: degrees are small
-        for t in range(ip[i] + 1, ip[i + 1]):
-            v = ix[t]
-            j = t - 1
-            while j >= ip[i] and ix[j] > v:
-                ix[j + 1] = ix[j]
-                j -= 1
-            ix[j + 1] = v
-    return indptr, indices
-
-
-def subgraph(const int64_t[::1] indptr, const int64_t[::1] indices, const int64_t[::1] members):
-    """CSR of the areas ``members`` (local positions follow their order), keeping only
-    neighbours among them."""
-    cdef Py_ssize_t n = indptr.shape[0] - 1, m = members.shape[0], t, e, u, count = 0
-    local = np.full(n, -1, dtype=np.int64)
-    sub_ptr = np.zeros(m + 1, dtype=np.int64)
-    cdef int64_t[::1] loc = local, sp = sub_ptr
-    for t in range(m):
-        loc[members[t]] = t
-    for t in range(m):
-        for e in range(indptr[members[t]], indptr[members[t] + 1]):
-            if loc[indices[e]] >= 0:
-                count += 1
-        sp[t + 1] = count
-    sub_idx = np.empty(count, dtype=np.int64)
-    cdef int64_t[::1] si = sub_idx
-    count = 0
-    for t in range(m):
-        for e in range(indptr[members[t]], indptr[members[t] + 1]):
-            u = loc[indices[e]]
-            if u >= 0:
-                si[count] = u
-                count += 1
-    return sub_ptr, sub_idx
-
-
-def relabel(const int64_t[::1] labels):
-    """The same partition numbered 0, 1, ... in order of each patch's first area."""
-    cdef Py_ssize_t n = labels.shape[0], i, top = 0, k = 0
-    for i in range(n):
-        if labels[i] + 1 > top:
-            top = labels[i] + 1
-    rank = np.full(max(top, 1), -1, dtype=np.int64)
-    out = np.empty(n, dtype=np.int64)
-    cdef int64_t[::1] r = rank, o = out
-    for i in range(n):
-        if labels[i] < 0:
-            raise ValueError("labels must be 0 or more")
-        if r[labels[i]] < 0:
-            r[labels[i]] = k
-            k += 1
-        o[i] = r[labels[i]]
-    return out

@@ -18,7 +18,7 @@ The method, per connected piece of the area graph (or per nesting unit):
    start, which run on two threads; the best partition, band first, is kept. The
    answer is the same on one core or two.
 
-Steps 2-4 run in compiled code (``_search.pyx``); this module prepares the arrays,
+Steps 2-4 run in compiled code (``_state.pyx``, ``_search.pyx``); this module prepares the arrays,
 splits the graph into pieces and explains every patch that cannot be in the band.
 A piece whose population cannot be split into in-band patches (a small island, a
 nesting unit below the band) becomes one flagged patch with the reason.
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import PatchingError
-from . import _search
+from . import _arrays, _search
 from .graph import AreaGraph
 
 
@@ -65,10 +65,10 @@ class Band:
 def _csr(edges: np.ndarray, members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """CSR neighbour lists of the areas ``members`` (positions into ``n`` areas), using only
     ``edges`` with both ends among them; local positions follow ``members``' order."""
-    indptr, indices = _search.csr(np.ascontiguousarray(edges, dtype=np.int64).reshape(-1, 2), n)
+    indptr, indices = _arrays.csr(np.ascontiguousarray(edges, dtype=np.int64).reshape(-1, 2), n)
     if len(members) == n and (np.asarray(members) == np.arange(n)).all():
         return indptr, indices
-    return _search.subgraph(indptr, indices, np.ascontiguousarray(members, dtype=np.int64))
+    return _arrays.subgraph(indptr, indices, np.ascontiguousarray(members, dtype=np.int64))
 
 
 def _partition_piece(
@@ -100,7 +100,7 @@ def _partition_piece(
         )
         if (round(alt_pen, 6), alt_cost) < (round(pen, 6), cost):
             labels = alt
-    return _search.relabel(labels)
+    return _arrays.relabel(labels)
 
 
 def partition_areas(
@@ -152,8 +152,8 @@ def partition_areas(
         groups = np.asarray(groups)
         edges = edges[groups[edges[:, 0]] == groups[edges[:, 1]]]
     everyone = np.arange(n)
-    full_csr = _search.csr(np.ascontiguousarray(edges, dtype=np.int64).reshape(-1, 2), n)
-    comp = _search.components(*full_csr)
+    full_csr = _arrays.csr(np.ascontiguousarray(edges, dtype=np.int64).reshape(-1, 2), n)
+    comp = _arrays.components(*full_csr)
     n_pieces = int(comp.max()) + 1
 
     # Features: standardised need (scaled by need_weight) and position in units of a
@@ -177,7 +177,7 @@ def partition_areas(
             reason = "detached part" if n_pieces > 1 else ""
         total = float(pop[m].sum())
         k, feasible = bands.n_patches(total)
-        indptr, indices = _search.subgraph(*full_csr, m) if n_pieces > 1 else full_csr
+        indptr, indices = _arrays.subgraph(*full_csr, m) if n_pieces > 1 else full_csr
         piece_seed = (seed * 1_000_003 + c) % 2**64  # one stream per piece
         part = _partition_piece(indptr, indices, pop[m], np.ascontiguousarray(feats[m]), k, bands, n_starts, piece_seed)
         labels[m] = part + next_id

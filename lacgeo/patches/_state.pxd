@@ -1,0 +1,81 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Declarations shared by the patch builder's compiled modules: the seeded random
+stream, the band penalty and feature spread, and :class:`_State`, a partition with
+its patch sums and the growth that builds one (implemented in ``_state.pyx``)."""
+
+from libc.stdint cimport int64_t, uint64_t
+
+cdef extern from *:
+    """
+    static const double LACGEO_EPS = 1e-9;
+    """
+    const double EPS "LACGEO_EPS"
+
+
+cdef inline uint64_t _next(uint64_t *state) noexcept nogil:
+    """splitmix64: a small, well-mixed generator that is the same everywhere."""
+    state[0] += <uint64_t>0x9E3779B97F4A7C15
+    cdef uint64_t z = state[0]
+    z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
+    return z ^ (z >> 31)
+
+
+cdef inline double _uniform(uint64_t *state) noexcept nogil:
+    return <double>(_next(state) >> 11) * (1.0 / 9007199254740992.0)
+
+
+cdef inline Py_ssize_t _below(uint64_t *state, Py_ssize_t n) noexcept nogil:
+    return <Py_ssize_t>(_next(state) % <uint64_t>n)
+
+
+cdef inline double _penalty(double pop, double lo, double hi) noexcept nogil:
+    if pop < lo:
+        return lo - pop
+    if pop > hi:
+        return pop - hi
+    return 0.0
+
+
+cdef inline double _spread(double s0, double a, double b, double c, double s2) noexcept nogil:
+    """Population-weighted sum of squares of features about the mean, from the patch sums."""
+    if s0 <= EPS:
+        return 0.0
+    return s2 - (a * a + b * b + c * c) / s0
+
+
+cdef void _shuffle(int64_t[::1] out, Py_ssize_t n, uint64_t *state) noexcept nogil
+
+
+cdef class _State:
+    cdef Py_ssize_t n, k, gen, ftop
+    cdef double lo, hi
+    cdef int64_t[::1] indptr, indices
+    cdef double[::1] pop, q
+    cdef double[:, ::1] f
+    cdef int64_t[::1] label, head, nxt, prv, size, seen, stack
+    cdef double[::1] s0, s2
+    cdef double[:, ::1] s1
+    # scratch shared by growth and the search moves
+    cdef int64_t[::1] fhead, fpool, fnext, queue, comp
+    cdef double[::1] dist
+    cdef char[::1] active, touched
+
+    cdef void clear(self) noexcept nogil
+    cdef void add(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil
+    cdef void remove(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil
+    cdef void move(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) noexcept nogil
+    cdef double patch_cost(self, Py_ssize_t p) noexcept nogil
+    cdef double total_penalty(self) noexcept nogil
+    cdef double total_cost(self) noexcept nogil
+    cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double w0, double w1, double w2, double wq,
+                         double *pen, double *cost) noexcept nogil
+    cdef void delta(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b, double *dpen, double *dcost) noexcept nogil
+    cdef Py_ssize_t reach(self, Py_ssize_t start, Py_ssize_t p, Py_ssize_t skip, Py_ssize_t out) noexcept nogil
+    cdef bint can_leave(self, Py_ssize_t i, Py_ssize_t a) noexcept nogil
+    cdef void load(self, const int64_t[::1] labels) noexcept nogil
+    cdef void grow(self, uint64_t *rng) noexcept nogil
+    cdef void push_frontier(self, Py_ssize_t m, Py_ssize_t p, bint restrict) noexcept nogil
+    cdef void grow_patches(self, Py_ssize_t count, bint restrict) noexcept nogil
+    cdef void balance(self) noexcept nogil
+    cdef void split(self, Py_ssize_t big, Py_ssize_t new) noexcept nogil

@@ -1,0 +1,379 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""A partition of one connected area graph into ``k`` patches, and how one is grown.
+
+:class:`_State` holds the labels, each patch's members as a linked list and its
+population-weighted feature sums, so the cost of a patch or of a move is O(1).
+Growth builds a contiguous partition from scratch:
+
+* ``k`` seed areas are drawn k-means++ style on position (each next seed with
+  probability proportional to its squared distance from the seeds so far);
+* the patch holding the fewest people then repeatedly takes the neighbouring
+  unassigned area that least raises its spread of features (need and position), so
+  patches grow at the same rate, stay compact and gather areas of similar need; each
+  patch keeps a frontier list, so a step scans its boundary, not all its members;
+* patches boxed in below the band are merged into a neighbour and the most populous
+  patch is split in two.
+
+The search moves that refine a partition live in ``_search.pyx``.
+"""
+
+import numpy as np
+
+from libc.math cimport INFINITY
+from libc.stdint cimport int64_t, uint64_t
+
+
+cdef void _shuffle(int64_t[::1] out, Py_ssize_t n, uint64_t *state) noexcept nogil:
+    """``out[:n]`` = a seeded random permutation of 0..n-1 (Fisher-Yates)."""
+    cdef Py_ssize_t t, j
+    cdef int64_t tmp
+    for t in range(n):
+        out[t] = t
+    for t in range(n - 1, 0, -1):
+        j = _below(state, t + 1)
+        tmp = out[t]
+        out[t] = out[j]
+        out[j] = tmp
+
+
+cdef class _State:
+    """A partition of one connected graph into ``k`` patches, with its patch sums."""
+
+    def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] f,
+                 Py_ssize_t k, double lo, double hi):
+        n = pop.shape[0]
+        self.n, self.k, self.lo, self.hi, self.gen, self.ftop = n, k, lo, hi, 0, 0
+        self.indptr, self.indices, self.pop, self.f = indptr, indices, pop, f
+        self.q = np.einsum("ij,ij->i", np.asarray(f), np.asarray(f))
+        i64 = np.int64
+        self.label = np.full(n, -1, dtype=i64)
+        self.head = np.full(k, -1, dtype=i64)
+        self.nxt = np.full(n, -1, dtype=i64)
+        self.prv = np.full(n, -1, dtype=i64)
+        self.size = np.zeros(k, dtype=i64)
+        self.seen = np.zeros(n, dtype=i64)
+        self.stack = np.zeros(n, dtype=i64)
+        self.s0 = np.zeros(k)
+        self.s2 = np.zeros(k)
+        self.s1 = np.zeros((k, 3))
+        self.fhead = np.zeros(k, dtype=i64)
+        self.fpool = np.zeros(indices.shape[0] + 1, dtype=i64)
+        self.fnext = np.zeros(indices.shape[0] + 1, dtype=i64)
+        self.queue = np.zeros(k, dtype=i64)
+        self.comp = np.zeros(n, dtype=i64)
+        self.dist = np.zeros(n)
+        self.active = np.zeros(k, dtype=np.int8)
+        self.touched = np.zeros(k, dtype=np.int8)
+
+    # -- bookkeeping -----------------------------------------------------------------
+
+    cdef void clear(self) noexcept nogil:
+        cdef Py_ssize_t i, p
+        for i in range(self.n):
+            self.label[i] = -1
+            self.nxt[i] = -1
+            self.prv[i] = -1
+        for p in range(self.k):
+            self.head[p] = -1
+            self.size[p] = 0
+            self.s0[p] = 0.0
+            self.s2[p] = 0.0
+            self.s1[p, 0] = 0.0
+            self.s1[p, 1] = 0.0
+            self.s1[p, 2] = 0.0
+
+    cdef void add(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
+        cdef double w = self.pop[i]
+        self.s0[p] += w
+        self.s1[p, 0] += w * self.f[i, 0]
+        self.s1[p, 1] += w * self.f[i, 1]
+        self.s1[p, 2] += w * self.f[i, 2]
+        self.s2[p] += w * self.q[i]
+        self.label[i] = p
+        self.touched[p] = 1
+        self.prv[i] = -1
+        self.nxt[i] = self.head[p]
+        if self.head[p] >= 0:
+            self.prv[self.head[p]] = i
+        self.head[p] = i
+        self.size[p] += 1
+
+    cdef void remove(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
+        cdef double w = self.pop[i]
+        self.s0[p] -= w
+        self.s1[p, 0] -= w * self.f[i, 0]
+        self.s1[p, 1] -= w * self.f[i, 1]
+        self.s1[p, 2] -= w * self.f[i, 2]
+        self.s2[p] -= w * self.q[i]
+        if self.prv[i] >= 0:
+            self.nxt[self.prv[i]] = self.nxt[i]
+        else:
+            self.head[p] = self.nxt[i]
+        if self.nxt[i] >= 0:
+            self.prv[self.nxt[i]] = self.prv[i]
+        self.label[i] = -1
+        self.touched[p] = 1
+        self.size[p] -= 1
+
+    cdef void move(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+        self.remove(i, a)
+        self.add(i, b)
+
+    cdef double patch_cost(self, Py_ssize_t p) noexcept nogil:
+        return _spread(self.s0[p], self.s1[p, 0], self.s1[p, 1], self.s1[p, 2], self.s2[p])
+
+    cdef double total_penalty(self) noexcept nogil:
+        cdef double t = 0.0
+        cdef Py_ssize_t p
+        for p in range(self.k):
+            t += _penalty(self.s0[p], self.lo, self.hi)
+        return t
+
+    cdef double total_cost(self) noexcept nogil:
+        cdef double t = 0.0
+        cdef Py_ssize_t p
+        for p in range(self.k):
+            t += self.patch_cost(p)
+        return t
+
+    cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double w0, double w1, double w2, double wq,
+                         double *pen, double *cost) noexcept nogil:
+        """(band penalty, cost) of patches ``a`` and ``b`` if areas with population ``w`` and
+        population-weighted sums ``w0, w1, w2`` (features) and ``wq`` (squares) moved from a to b."""
+        pen[0] = _penalty(self.s0[a] - w, self.lo, self.hi) + _penalty(self.s0[b] + w, self.lo, self.hi)
+        cost[0] = (
+            _spread(self.s0[a] - w, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2, self.s2[a] - wq)
+            + _spread(self.s0[b] + w, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2, self.s2[b] + wq)
+        )
+
+    cdef void delta(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b, double *dpen, double *dcost) noexcept nogil:
+        """Change in (band penalty, cost) if area ``i`` moved from ``a`` to ``b``."""
+        cdef double w = self.pop[i]
+        self.pair_after(a, b, w, w * self.f[i, 0], w * self.f[i, 1], w * self.f[i, 2], w * self.q[i], dpen, dcost)
+        dpen[0] = dpen[0] - _penalty(self.s0[a], self.lo, self.hi) - _penalty(self.s0[b], self.lo, self.hi)
+        dcost[0] = dcost[0] - self.patch_cost(a) - self.patch_cost(b)
+
+    cdef Py_ssize_t reach(self, Py_ssize_t start, Py_ssize_t p, Py_ssize_t skip, Py_ssize_t out) noexcept nogil:
+        """Mark the areas of patch ``p`` (except ``skip``) connected to ``start`` with the
+        current generation; append them to ``comp`` from ``out``. Returns how many."""
+        cdef Py_ssize_t top = 0, count = 0, v, u, e
+        self.seen[start] = self.gen
+        self.stack[0] = start
+        top = 1
+        while top > 0:
+            top -= 1
+            v = self.stack[top]
+            self.comp[out + count] = v
+            count += 1
+            for e in range(self.indptr[v], self.indptr[v + 1]):
+                u = self.indices[e]
+                if u != skip and self.label[u] == p and self.seen[u] != self.gen:
+                    self.seen[u] = self.gen
+                    self.stack[top] = u
+                    top += 1
+        return count
+
+    cdef bint can_leave(self, Py_ssize_t i, Py_ssize_t a) noexcept nogil:
+        """Whether patch ``a`` stays contiguous (and non-empty) without area ``i``."""
+        cdef Py_ssize_t e, u
+        if self.size[a] <= 1:
+            return False
+        for e in range(self.indptr[i], self.indptr[i + 1]):
+            u = self.indices[e]
+            if self.label[u] == a:
+                self.gen += 1
+                return self.reach(u, a, i, 0) == self.size[a] - 1
+        return False
+
+    cdef void load(self, const int64_t[::1] labels) noexcept nogil:
+        """Start from a given partition (labels 0..k-1, each patch contiguous)."""
+        cdef Py_ssize_t i
+        self.clear()
+        for i in range(self.n):
+            self.add(i, labels[i])
+
+    # -- grow ------------------------------------------------------------------------
+
+    cdef void grow(self, uint64_t *rng) noexcept nogil:
+        """A contiguous start: k-means++ seeds on position, best-fit growth, then balance."""
+        cdef Py_ssize_t n = self.n, k = self.k, i, s, c
+        cdef double total, r, d, dx, dy
+        self.clear()
+        for i in range(n):
+            self.dist[i] = INFINITY
+        for s in range(k):
+            c = -1
+            if s == 0:
+                c = _below(rng, n)
+            else:
+                total = 0.0
+                for i in range(n):
+                    total += self.dist[i]
+                if total > 0.0:
+                    r = _uniform(rng) * total
+                    for i in range(n):
+                        if self.dist[i] > 0.0:
+                            c = i
+                            r -= self.dist[i]
+                            if r <= 0.0:
+                                break
+                if c < 0:  # every area sits on a seed already (duplicate points)
+                    for i in range(n):
+                        if self.label[i] < 0:
+                            c = i
+                            break
+            self.add(c, s)
+            for i in range(n):
+                dx = self.f[i, 1] - self.f[c, 1]
+                dy = self.f[i, 2] - self.f[c, 2]
+                d = 0.0 if self.label[i] >= 0 else dx * dx + dy * dy
+                if d < self.dist[i]:
+                    self.dist[i] = d
+            self.queue[s] = s
+        self.grow_patches(k, False)
+        self.balance()
+
+    cdef void push_frontier(self, Py_ssize_t m, Py_ssize_t p, bint restrict) noexcept nogil:
+        """Add the unassigned neighbours of area ``m`` (only current-generation ones if
+        ``restrict``) to the frontier list of patch ``p``."""
+        cdef Py_ssize_t e, u
+        for e in range(self.indptr[m], self.indptr[m + 1]):
+            u = self.indices[e]
+            if self.label[u] >= 0 or (restrict and self.seen[u] != self.gen):
+                continue
+            self.fpool[self.ftop] = u
+            self.fnext[self.ftop] = self.fhead[p]
+            self.fhead[p] = self.ftop
+            self.ftop += 1
+
+    cdef void grow_patches(self, Py_ssize_t count, bint restrict) noexcept nogil:
+        """Grow the patches listed in ``queue[:count]`` over unassigned areas (only those
+        marked with the current generation if ``restrict``): the patch with the fewest
+        people takes the neighbouring area that least raises its spread, until no listed
+        patch has an unassigned neighbour.
+
+        Each patch keeps a frontier list of candidate areas (an area taken meanwhile is
+        dropped when met), so a step scans the boundary rather than every member."""
+        cdef Py_ssize_t t, p, pp, m, u, best, f, prev
+        cdef double w, cost, best_cost, mean0, mean1, mean2, g0, g1, g2
+        self.ftop = 0
+        for t in range(count):
+            p = self.queue[t]
+            self.active[p] = 1
+            self.fhead[p] = -1
+            m = self.head[p]
+            while m >= 0:
+                self.push_frontier(m, p, restrict)
+                m = self.nxt[m]
+        while True:
+            p = -1
+            for t in range(count):
+                pp = self.queue[t]
+                if self.active[pp] and (p < 0 or self.s0[pp] < self.s0[p]):
+                    p = pp
+            if p < 0:
+                return
+            w = self.s0[p]
+            if w > EPS:
+                mean0 = self.s1[p, 0] / w
+                mean1 = self.s1[p, 1] / w
+                mean2 = self.s1[p, 2] / w
+            else:
+                mean0 = self.f[self.head[p], 0]
+                mean1 = self.f[self.head[p], 1]
+                mean2 = self.f[self.head[p], 2]
+            best = -1
+            best_cost = INFINITY
+            prev = -1
+            f = self.fhead[p]
+            while f >= 0:
+                u = self.fpool[f]
+                if self.label[u] >= 0:  # taken since it was listed: unlink
+                    if prev < 0:
+                        self.fhead[p] = self.fnext[f]
+                    else:
+                        self.fnext[prev] = self.fnext[f]
+                    f = self.fnext[f]
+                    continue
+                g0 = self.f[u, 0] - mean0
+                g1 = self.f[u, 1] - mean1
+                g2 = self.f[u, 2] - mean2
+                cost = (g0 * g0 + g1 * g1 + g2 * g2) * self.pop[u] * w / (w + self.pop[u] + EPS)
+                if cost < best_cost or (cost == best_cost and u < best):
+                    best, best_cost = u, cost
+                prev = f
+                f = self.fnext[f]
+            if best < 0:
+                self.active[p] = 0
+            else:
+                self.add(best, p)
+                self.push_frontier(best, p, restrict)
+
+    cdef void balance(self) noexcept nogil:
+        """Undo growth that got boxed in: while some patch is below the band, merge it into
+        its smallest neighbouring patch and split the most populous patch in two."""
+        cdef Py_ssize_t k = self.k, it, small, big, r, p, m, e, l
+        for it in range(2 * k):
+            small = 0
+            for p in range(1, k):
+                if self.s0[p] < self.s0[small]:
+                    small = p
+            if self.s0[small] >= self.lo:
+                return
+            r = -1
+            m = self.head[small]
+            while m >= 0:
+                for e in range(self.indptr[m], self.indptr[m + 1]):
+                    l = self.label[self.indices[e]]
+                    if l != small and (r < 0 or self.s0[l] < self.s0[r] or (self.s0[l] == self.s0[r] and l < r)):
+                        r = l
+                m = self.nxt[m]
+            if r < 0:
+                return
+            while self.head[small] >= 0:
+                self.move(self.head[small], small, r)
+            big = r  # r now holds two areas or more, so some patch can be split
+            for p in range(k):
+                if self.size[p] >= 2 and self.s0[p] > self.s0[big]:
+                    big = p
+            self.split(big, small)
+
+    cdef void split(self, Py_ssize_t big, Py_ssize_t new) noexcept nogil:
+        """Regrow patch ``big`` (contiguous, two areas or more) as two patches, ``big`` and
+        the empty ``new``, from two of its areas far apart."""
+        cdef Py_ssize_t cnt = 0, m, t, a = -1, b = -1
+        cdef double mx, my, d, far, dx, dy
+        mx = self.s1[big, 1] / self.s0[big] if self.s0[big] > EPS else self.f[self.head[big], 1]
+        my = self.s1[big, 2] / self.s0[big] if self.s0[big] > EPS else self.f[self.head[big], 2]
+        self.gen += 1
+        m = self.head[big]
+        while m >= 0:
+            self.comp[cnt] = m
+            cnt += 1
+            self.seen[m] = self.gen
+            m = self.nxt[m]
+        far = -1.0
+        for t in range(cnt):
+            m = self.comp[t]
+            dx = self.f[m, 1] - mx
+            dy = self.f[m, 2] - my
+            d = dx * dx + dy * dy
+            if d > far or (d == far and m < a):
+                far, a = d, m
+        far = -1.0
+        for t in range(cnt):
+            m = self.comp[t]
+            if m == a:
+                continue
+            dx = self.f[m, 1] - self.f[a, 1]
+            dy = self.f[m, 2] - self.f[a, 2]
+            d = dx * dx + dy * dy
+            if d > far or (d == far and m < b):
+                far, b = d, m
+        for t in range(cnt):
+            self.remove(self.comp[t], big)
+        self.add(a, big)
+        self.add(b, new)
+        self.queue[0] = big
+        self.queue[1] = new
+        self.grow_patches(2, True)
