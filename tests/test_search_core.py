@@ -15,7 +15,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from lacgeo.patches import _arrays, _search
-from lacgeo.patches.partition import _csr
 
 
 def grid_graph(nx: int, ny: int, holes: frozenset[int] = frozenset()):
@@ -60,7 +59,7 @@ def test_partition_invariants_on_random_grids(nx, ny, seed, k_share, n_starts):
     k = max(2, min(n, round(k_share * n)))
     pop = rng.integers(0, 3_000, size=n).astype(float)
     feats = features(xy, rng)
-    indptr, indices = _csr(edges, np.arange(n), n)
+    indptr, indices = _arrays.csr(edges, n)
     lo, hi = pop.sum() / k * 0.8, pop.sum() / k * 1.2
 
     labels, pen, cost = _search.partition(indptr, indices, pop, feats, k, lo, hi, n_starts, seed)
@@ -81,7 +80,7 @@ def test_more_rounds_are_never_worse(seed):
     n = len(xy)
     pop = rng.integers(800, 2_500, size=n).astype(float)
     feats = features(xy, rng)
-    indptr, indices = _csr(edges, np.arange(n), n)
+    indptr, indices = _arrays.csr(edges, n)
     k = round(pop.sum() / 10_000)
     one = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, 1, seed)
     many = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, 6, seed)
@@ -91,7 +90,7 @@ def test_more_rounds_are_never_worse(seed):
 
 def test_impossible_requests_are_refused():
     edges, xy = grid_graph(3, 3)
-    indptr, indices = _csr(edges, np.arange(9), 9)
+    indptr, indices = _arrays.csr(edges, 9)
     feats = features(xy, np.random.default_rng(0))
     pop = np.full(9, 1_000.0)
     with pytest.raises(ValueError, match="1 < k <= n"):
@@ -105,7 +104,7 @@ def test_impossible_requests_are_refused():
 def test_components_match_scipy():
     edges, _ = grid_graph(6, 6, holes=frozenset({2, 8, 14, 20, 26, 32}))  # a wall splits the grid
     n = 30
-    indptr, indices = _csr(edges, np.arange(n), n)
+    indptr, indices = _arrays.csr(edges, n)
     ours = _arrays.components(indptr, indices)
     adj = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
     count, theirs = connected_components(adj, directed=False)
@@ -121,7 +120,7 @@ def test_the_answer_does_not_depend_on_the_number_of_threads(n_starts):
     n = len(xy)
     pop = rng.integers(800, 2_500, size=n).astype(float)
     feats = features(xy, rng)
-    indptr, indices = _csr(edges, np.arange(n), n)
+    indptr, indices = _arrays.csr(edges, n)
     k = round(pop.sum() / 10_000)
     serial = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, n_starts, 3, n_threads=1)
     threaded = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, n_starts, 3, n_threads=2)

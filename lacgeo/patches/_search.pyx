@@ -44,6 +44,11 @@ from lacgeo.patches._state cimport EPS, _State, _below, _next, _penalty, _shuffl
 cdef Py_ssize_t PAIR_SWEEPS = 10  # sweeps of pair regrowth per round (each stops early when nothing changes)
 
 
+cdef inline bint _better(double pen, double cost, double best_pen, double best_cost) noexcept nogil:
+    """Whether a scored partition beats the best so far: band first, then cost."""
+    return pen < best_pen - 1e-6 or (pen <= best_pen + 1e-6 and cost < best_cost)
+
+
 cdef class _Search(_State):
     """A :class:`_State` with the moves that refine it and the best partition found."""
 
@@ -325,23 +330,19 @@ cdef class _Search(_State):
         """Re-split the union of neighbouring patches ``a`` and ``b`` by growing two patches
         from two seed pairs (farthest apart; lowest and highest need). Keep the best of
         the old and the new splits by (penalty, cost); return whether it changed."""
-        cdef Py_ssize_t cnt = 0, m, t, e, trial, s1, s2
+        cdef Py_ssize_t cnt = 0, m, t, e, trial, s1, s2, p
         cdef bint adjacent
         cdef double best_pen, best_cost, pen, cost, lo_need, hi_need, far, d, dx, dy
         cdef int best_trial = -1
         cdef char touched_a = self.touched[a], touched_b = self.touched[b]
-        m = self.head[a]
-        while m >= 0:
-            self.comp[cnt] = m
-            self.block[cnt] = a
-            cnt += 1
-            m = self.nxt[m]
-        m = self.head[b]
-        while m >= 0:
-            self.comp[cnt] = m
-            self.block[cnt] = b
-            cnt += 1
-            m = self.nxt[m]
+        for t in range(2):
+            p = a if t == 0 else b
+            m = self.head[p]
+            while m >= 0:
+                self.comp[cnt] = m
+                self.block[cnt] = p
+                cnt += 1
+                m = self.nxt[m]
         if cnt < 3:
             return False
         # earlier moves in a sweep may have parted a and b: the union must be connected
@@ -504,7 +505,7 @@ cdef class _Search(_State):
                 self.kick(&state)
                 self.refine(&state, max_depth, True)
             _score(self.label, self.pop, self.g, self.k, self.lo, self.hi, self.sums, &pen, &cost)
-            if pen < self.best_pen - 1e-6 or (pen <= self.best_pen + 1e-6 and cost < self.best_cost):
+            if _better(pen, cost, self.best_pen, self.best_cost):
                 self.best_pen, self.best_cost = pen, cost
                 for i in range(self.n):
                     self.best[i] = self.label[i]
@@ -583,7 +584,6 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
             one.run(rounds_one, seed_one, max_depth)
         elif rounds_two > 0:
             two.run(rounds_two, seed_two, max_depth)
-    if rounds_two > 0 and (two.best_pen < one.best_pen - 1e-6
-                           or (two.best_pen <= one.best_pen + 1e-6 and two.best_cost < one.best_cost)):
+    if rounds_two > 0 and _better(two.best_pen, two.best_cost, one.best_pen, one.best_cost):
         one = two
     return np.asarray(one.best).copy(), one.best_pen, one.best_cost

@@ -67,7 +67,6 @@ cdef class _State:
     cdef void move(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) noexcept nogil
     cdef double patch_cost(self, Py_ssize_t p) noexcept nogil
     cdef double total_penalty(self) noexcept nogil
-    cdef double total_cost(self) noexcept nogil
     cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double w0, double w1, double w2, double wq,
                          double *pen, double *cost) noexcept nogil
     cdef void delta(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b, double *dpen, double *dcost) noexcept nogil

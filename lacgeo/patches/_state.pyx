@@ -129,13 +129,6 @@ cdef class _State:
             t += _penalty(self.s0[p], self.lo, self.hi)
         return t
 
-    cdef double total_cost(self) noexcept nogil:
-        cdef double t = 0.0
-        cdef Py_ssize_t p
-        for p in range(self.k):
-            t += self.patch_cost(p)
-        return t
-
     cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double w0, double w1, double w2, double wq,
                          double *pen, double *cost) noexcept nogil:
         """(band penalty, cost) of patches ``a`` and ``b`` if areas with population ``w`` and

@@ -62,15 +62,6 @@ class Band:
         return max(1, round(total / self.target)), False
 
 
-def _csr(edges: np.ndarray, members: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """CSR neighbour lists of the areas ``members`` (positions into ``n`` areas), using only
-    ``edges`` with both ends among them; local positions follow ``members``' order."""
-    indptr, indices = _arrays.csr(np.ascontiguousarray(edges, dtype=np.int64).reshape(-1, 2), n)
-    if len(members) == n and (np.asarray(members) == np.arange(n)).all():
-        return indptr, indices
-    return _arrays.subgraph(indptr, indices, np.ascontiguousarray(members, dtype=np.int64))
-
-
 def _partition_piece(
     indptr: np.ndarray,
     indices: np.ndarray,
