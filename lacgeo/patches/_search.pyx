@@ -39,7 +39,7 @@ from cython.parallel cimport prange
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
 
-from lacgeo.patches._state cimport EPS, _State, _below, _next, _penalty, _shuffle, _spread
+from lacgeo.patches._state cimport EPS, _State, _cut, _below, _next, _penalty, _shuffle, _spread
 
 cdef Py_ssize_t PAIR_SWEEPS = 10  # sweeps of pair regrowth per round (each stops early when nothing changes)
 
@@ -57,32 +57,35 @@ cdef class _Search(_State):
     cdef int64_t[::1] best, perm, work, bad, parent, depth, path, block, best_block, comp_start, moves
     cdef double[::1] sums
     cdef double[:, ::1] g
-    cdef char[::1] padj, dirty, dirty_next, inq
+    cdef char[::1] padj, dirty, dirty_next, inq, side
 
     def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] f,
                  double[:, ::1] g, Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth):
         _State.__init__(self, indptr, indices, pop, f, k, lo, hi)
-        n = pop.shape[0]
-        i64 = np.int64
+        cdef Py_ssize_t n = pop.shape[0], at = 0
         self.g = g
-        self.best = np.zeros(n, dtype=i64)
-        self.sums = np.zeros(5 * k)
         self.best_pen = self.best_cost = INFINITY
         self.whead = self.wtail = 0
-        self.perm = np.zeros(n, dtype=i64)
-        self.work = np.zeros(n + 1, dtype=i64)
-        self.inq = np.zeros(n, dtype=np.int8)
-        self.bad = np.zeros(k, dtype=i64)
-        self.parent = np.zeros(k, dtype=i64)
-        self.depth = np.zeros(k, dtype=i64)
-        self.path = np.zeros(k + 1, dtype=i64)
-        self.block = np.zeros(n, dtype=i64)
-        self.best_block = np.zeros(n, dtype=i64)
-        self.comp_start = np.zeros(n + 1, dtype=i64)
-        self.moves = np.zeros(3 * (max_depth + 1) * n, dtype=i64)
-        self.padj = np.zeros(k * k, dtype=np.int8)
-        self.dirty = np.zeros(k, dtype=np.int8)
-        self.dirty_next = np.zeros(k, dtype=np.int8)
+        cdef int64_t[::1] ints = np.zeros(6 * n + 4 * k + 3 + 3 * (max_depth + 1) * n, dtype=np.int64)
+        self.best = _cut(ints, &at, n)
+        self.perm = _cut(ints, &at, n)
+        self.work = _cut(ints, &at, n + 1)
+        self.bad = _cut(ints, &at, k)
+        self.parent = _cut(ints, &at, k)
+        self.depth = _cut(ints, &at, k)
+        self.path = _cut(ints, &at, k + 1)
+        self.block = _cut(ints, &at, n)
+        self.best_block = _cut(ints, &at, n)
+        self.comp_start = _cut(ints, &at, n + 1)
+        self.moves = _cut(ints, &at, 3 * (max_depth + 1) * n)
+        self.sums = np.zeros(5 * k)
+        cdef char[::1] flags = np.zeros(2 * n + k * k + 2 * k, dtype=np.int8)
+        at = 0
+        self.inq = _cut(flags, &at, n)
+        self.side = _cut(flags, &at, n)
+        self.padj = _cut(flags, &at, k * k)
+        self.dirty = _cut(flags, &at, k)
+        self.dirty_next = _cut(flags, &at, k)
 
     cdef void patch_adjacency(self) noexcept nogil:
         """``padj[a * k + b]`` = 1 when patches ``a`` and ``b`` (a != b) share a boundary."""
@@ -326,6 +329,119 @@ cdef class _Search(_State):
 
     # -- pair regrowth -------------------------------------------------------------
 
+    cdef inline void push_side(self, Py_ssize_t v, Py_ssize_t t, Py_ssize_t *fh) noexcept nogil:
+        """Add the neighbours of ``v`` inside the pair being regrown (current generation),
+        not yet on a side nor listed for side ``t``, to the frontier list headed by ``fh``.
+        ``side`` holds the side (1 or 2) in its low bits and "listed for side t" in bit 2 + t."""
+        cdef Py_ssize_t e, u
+        cdef char listed = 4 << t
+        for e in range(self.indptr[v], self.indptr[v + 1]):
+            u = self.indices[e]
+            if self.seen[u] == self.gen and not (self.side[u] & (3 | listed)):
+                self.side[u] |= listed
+                self.fpool[self.ftop] = u
+                self.fnext[self.ftop] = fh[0]
+                fh[0] = self.ftop
+                self.ftop += 1
+
+    cdef double grow_two(self, Py_ssize_t cnt, Py_ssize_t s1, Py_ssize_t s2, double *pen) noexcept nogil:
+        """Split the areas marked with the current generation (a connected union of two
+        patches) into two, grown from ``s1`` and ``s2`` as in :meth:`grow_patches`, into
+        ``side`` (1 or 2) without touching the partition. Returns the cost of the split
+        and its band penalty in ``pen``."""
+        cdef double z0[2]
+        cdef double z1[2]
+        cdef double z2[2]
+        cdef double z3[2]
+        cdef double zq[2]
+        cdef Py_ssize_t fh[2]
+        cdef bint live[2]
+        cdef Py_ssize_t t, v, u, f, prev, best
+        cdef double w, wu, mean0, mean1, mean2, g0, g1, g2, cost, best_cost
+        self.ftop = 0
+        for t in range(2):
+            v = s1 if t == 0 else s2
+            w = self.pop[v]
+            z0[t] = w
+            z1[t] = w * self.f[v, 0]
+            z2[t] = w * self.f[v, 1]
+            z3[t] = w * self.f[v, 2]
+            zq[t] = w * self.q[v]
+            self.side[v] = t + 1
+            fh[t] = -1
+            live[t] = True
+        self.push_side(s1, 0, &fh[0])
+        self.push_side(s2, 1, &fh[1])
+        while live[0] or live[1]:
+            t = 0 if live[0] and (not live[1] or z0[0] <= z0[1]) else 1
+            w = z0[t]
+            if w > EPS:
+                mean0 = z1[t] / w
+                mean1 = z2[t] / w
+                mean2 = z3[t] / w
+            else:
+                v = s1 if t == 0 else s2
+                mean0 = self.f[v, 0]
+                mean1 = self.f[v, 1]
+                mean2 = self.f[v, 2]
+            best = -1
+            best_cost = INFINITY
+            prev = -1
+            f = fh[t]
+            while f >= 0:
+                u = self.fpool[f]
+                if self.side[u] & 3:  # taken since it was listed: unlink
+                    if prev < 0:
+                        fh[t] = self.fnext[f]
+                    else:
+                        self.fnext[prev] = self.fnext[f]
+                    f = self.fnext[f]
+                    continue
+                g0 = self.f[u, 0] - mean0
+                g1 = self.f[u, 1] - mean1
+                g2 = self.f[u, 2] - mean2
+                cost = (g0 * g0 + g1 * g1 + g2 * g2) * self.pop[u] * w / (w + self.pop[u] + EPS)
+                if cost < best_cost or (cost == best_cost and u < best):
+                    best, best_cost = u, cost
+                prev = f
+                f = self.fnext[f]
+            if best < 0:
+                live[t] = False
+                continue
+            wu = self.pop[best]
+            z0[t] += wu
+            z1[t] += wu * self.f[best, 0]
+            z2[t] += wu * self.f[best, 1]
+            z3[t] += wu * self.f[best, 2]
+            zq[t] += wu * self.q[best]
+            self.side[best] |= t + 1
+            self.push_side(best, t, &fh[t])
+        return self.side_cost(cnt, pen)
+
+    cdef double side_cost(self, Py_ssize_t cnt, double *pen) noexcept nogil:
+        """Cost (and band penalty in ``pen``) of the two patches that ``side`` makes of
+        the areas ``comp[:cnt]``, summed afresh."""
+        cdef double z0[2]
+        cdef double z1[2]
+        cdef double z2[2]
+        cdef double z3[2]
+        cdef double zq[2]
+        cdef Py_ssize_t m, v, t
+        cdef double w
+        for t in range(2):
+            z0[t] = z1[t] = z2[t] = z3[t] = zq[t] = 0.0
+        for m in range(cnt):
+            v = self.comp[m]
+            t = (self.side[v] & 3) - 1
+            w = self.pop[v]
+            z0[t] += w
+            z1[t] += w * self.f[v, 0]
+            z2[t] += w * self.f[v, 1]
+            z3[t] += w * self.f[v, 2]
+            zq[t] += w * self.q[v]
+        pen[0] = _penalty(z0[0], self.lo, self.hi) + _penalty(z0[1], self.lo, self.hi)
+        return _spread(z0[0], z1[0], z2[0], z3[0], zq[0]) + _spread(z0[1], z1[1], z2[1], z3[1], zq[1])
+
     cdef bint regrow_pair(self, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
         """Re-split the union of neighbouring patches ``a`` and ``b`` by growing two patches
         from two seed pairs (farthest apart; lowest and highest need). Keep the best of
@@ -334,13 +450,14 @@ cdef class _Search(_State):
         cdef bint adjacent
         cdef double best_pen, best_cost, pen, cost, lo_need, hi_need, far, d, dx, dy
         cdef int best_trial = -1
-        cdef char touched_a = self.touched[a], touched_b = self.touched[b]
+        self.gen += 1
         for t in range(2):
             p = a if t == 0 else b
             m = self.head[p]
             while m >= 0:
                 self.comp[cnt] = m
                 self.block[cnt] = p
+                self.seen[m] = self.gen
                 cnt += 1
                 m = self.nxt[m]
         if cnt < 3:
@@ -358,8 +475,12 @@ cdef class _Search(_State):
                     break
         if not adjacent:
             return False
-        best_pen = _penalty(self.s0[a], self.lo, self.hi) + _penalty(self.s0[b], self.lo, self.hi)
-        best_cost = self.patch_cost(a) + self.patch_cost(b)
+        # the current split, summed afresh so that it compares like for like with a new one
+        for t in range(cnt):
+            self.side[self.comp[t]] = 1 if self.block[t] == a else 2
+        best_cost = self.side_cost(cnt, &best_pen)
+        for t in range(cnt):
+            self.side[self.comp[t]] = 0
         for trial in range(2):
             s1 = s2 = self.comp[0]
             if trial == 0:  # the two areas farthest apart (one pass: farthest from the first, then from it)
@@ -382,34 +503,19 @@ cdef class _Search(_State):
                         hi_need, s2 = self.f[self.comp[m], 0], self.comp[m]
             if s1 == s2:
                 continue
-            for m in range(cnt):
-                t = self.comp[m]
-                self.remove(t, self.label[t])
-            self.gen += 1
-            for m in range(cnt):
-                self.seen[self.comp[m]] = self.gen
-            self.add(s1, a)
-            self.add(s2, b)
-            self.queue[0] = a
-            self.queue[1] = b
-            self.grow_patches(2, True)
-            pen = _penalty(self.s0[a], self.lo, self.hi) + _penalty(self.s0[b], self.lo, self.hi)
-            cost = self.patch_cost(a) + self.patch_cost(b)
+            cost = self.grow_two(cnt, s1, s2, &pen)
             if pen < best_pen - EPS or (pen <= best_pen + EPS and cost < best_cost - EPS):
                 best_pen, best_cost, best_trial = pen, cost, trial
                 for m in range(cnt):
-                    self.best_block[m] = self.label[self.comp[m]]
-        # put back the best split (the old one unless a trial won)
+                    self.best_block[m] = a if (self.side[self.comp[m]] & 3) == 1 else b
+            for m in range(cnt):
+                self.side[self.comp[m]] = 0
+        if best_trial < 0:
+            return False
         for m in range(cnt):
-            t = self.comp[m]
-            if self.label[t] >= 0:
-                self.remove(t, self.label[t])
-        for m in range(cnt):
-            self.add(self.comp[m], self.best_block[m] if best_trial >= 0 else self.block[m])
-        if best_trial < 0:  # unchanged
-            self.touched[a] = touched_a
-            self.touched[b] = touched_b
-        return best_trial >= 0
+            if self.best_block[m] != self.block[m]:
+                self.move(self.comp[m], self.block[m], self.best_block[m])
+        return True
 
     cdef void regrow_pairs(self, uint64_t *rng, Py_ssize_t max_sweeps, bint from_dirty) noexcept nogil:
         """Sweeps of :meth:`regrow_pair` over every pair of neighbouring patches (only pairs

@@ -44,6 +44,13 @@ cdef inline double _spread(double s0, double a, double b, double c, double s2) n
     return s2 - (a * a + b * b + c * c) / s0
 
 
+ctypedef fused _Cell:
+    int64_t
+    double
+    char
+
+
+cdef _Cell[::1] _cut(_Cell[::1] buf, Py_ssize_t *at, Py_ssize_t size)
 cdef void _shuffle(int64_t[::1] out, Py_ssize_t n, uint64_t *state) noexcept nogil
 
 

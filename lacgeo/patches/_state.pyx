@@ -36,34 +36,48 @@ cdef void _shuffle(int64_t[::1] out, Py_ssize_t n, uint64_t *state) noexcept nog
         out[j] = tmp
 
 
+cdef inline _Cell[::1] _cut(_Cell[::1] buf, Py_ssize_t *at, Py_ssize_t size):
+    """The next ``size`` cells of ``buf`` from ``at[0]`` (advanced past them)."""
+    at[0] += size
+    return buf[at[0] - size:at[0]]
+
+
 cdef class _State:
     """A partition of one connected graph into ``k`` patches, with its patch sums."""
 
     def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] f,
                  Py_ssize_t k, double lo, double hi):
-        n = pop.shape[0]
+        cdef Py_ssize_t n = pop.shape[0], m = indices.shape[0] + 1, at = 0, i
         self.n, self.k, self.lo, self.hi, self.gen, self.ftop = n, k, lo, hi, 0, 0
         self.indptr, self.indices, self.pop, self.f = indptr, indices, pop, f
-        self.q = np.einsum("ij,ij->i", np.asarray(f), np.asarray(f))
-        i64 = np.int64
-        self.label = np.full(n, -1, dtype=i64)
-        self.head = np.full(k, -1, dtype=i64)
-        self.nxt = np.full(n, -1, dtype=i64)
-        self.prv = np.full(n, -1, dtype=i64)
-        self.size = np.zeros(k, dtype=i64)
-        self.seen = np.zeros(n, dtype=i64)
-        self.stack = np.zeros(n, dtype=i64)
-        self.s0 = np.zeros(k)
-        self.s2 = np.zeros(k)
+        # one buffer per type, cut into the arrays (a search allocates many small arrays)
+        cdef int64_t[::1] ints = np.zeros(7 * n + 4 * k + 2 * m, dtype=np.int64)
+        self.label = _cut(ints, &at, n)
+        self.nxt = _cut(ints, &at, n)
+        self.prv = _cut(ints, &at, n)
+        self.head = _cut(ints, &at, k)
+        ints[:at] = -1
+        self.size = _cut(ints, &at, k)
+        self.seen = _cut(ints, &at, n)
+        self.stack = _cut(ints, &at, n)
+        self.fhead = _cut(ints, &at, k)
+        self.fpool = _cut(ints, &at, m)
+        self.fnext = _cut(ints, &at, m)
+        self.queue = _cut(ints, &at, k)
+        self.comp = _cut(ints, &at, n)
+        cdef double[::1] reals = np.zeros(2 * n + 2 * k)
+        at = 0
+        self.q = _cut(reals, &at, n)
+        self.dist = _cut(reals, &at, n)
+        self.s0 = _cut(reals, &at, k)
+        self.s2 = _cut(reals, &at, k)
         self.s1 = np.zeros((k, 3))
-        self.fhead = np.zeros(k, dtype=i64)
-        self.fpool = np.zeros(indices.shape[0] + 1, dtype=i64)
-        self.fnext = np.zeros(indices.shape[0] + 1, dtype=i64)
-        self.queue = np.zeros(k, dtype=i64)
-        self.comp = np.zeros(n, dtype=i64)
-        self.dist = np.zeros(n)
-        self.active = np.zeros(k, dtype=np.int8)
-        self.touched = np.zeros(k, dtype=np.int8)
+        for i in range(n):
+            self.q[i] = f[i, 0] * f[i, 0] + f[i, 1] * f[i, 1] + f[i, 2] * f[i, 2]
+        cdef char[::1] flags = np.zeros(2 * k, dtype=np.int8)
+        at = 0
+        self.active = _cut(flags, &at, k)
+        self.touched = _cut(flags, &at, k)
 
     # -- bookkeeping -----------------------------------------------------------------
 
