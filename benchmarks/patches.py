@@ -6,10 +6,11 @@ What it measures
    E08000029, Derby E06000015), the partitioning step of three tools on the same
    LSOAs, population and need (IMD score):
 
-   * lacgeo   ``lacgeo.patches.partition_areas(graph, population, need, centroids, seed=seed)``,
-     the partitioning step ``build_patches`` runs (target 10,000 people, band +/-20%, labels
-     and out-of-band reasons out), at the default ``n_starts`` and again at ``n_starts=1``;
-     centroids, like every tool's contiguity structure, are computed before the timer.
+   * lacgeo   ``lacgeo.patches.partition_areas(graph, population, need, centroids, area=land,
+     seed=seed)``, the partitioning step ``build_patches`` runs (target 10,000 people, band
+     +/-20%, labels and out-of-band reasons out), at the default ``n_starts`` and again at
+     ``n_starts=1``; centroids and land areas, like every tool's contiguity structure, are
+     computed before the timer.
      ``build_patches`` (partition, feasibility check and names) is timed end to end in the
      batch below;
    * spopt    ``spopt.region.MaxPHeuristic(gdf, w, ["imd_score"], "population", 10000,
@@ -213,8 +214,11 @@ def run_lacgeo(areas, need, graph, xy, seed: int, n_starts: int) -> tuple[np.nda
     (and flags) out, as ``build_patches`` calls it."""
     pop = areas[POPULATION].to_numpy(dtype=float)
     values = need.to_numpy(dtype=float)
+    land = areas.geometry.area.to_numpy()
     start = time.perf_counter()
-    labels, _ = partition_areas(graph, pop, values, xy, target=TARGET, band=BAND, n_starts=n_starts, seed=seed)
+    labels, _ = partition_areas(
+        graph, pop, values, xy, area=land, target=TARGET, band=BAND, n_starts=n_starts, seed=seed
+    )
     seconds = time.perf_counter() - start
     return labels, seconds
 

@@ -113,6 +113,9 @@ class PatchConfig:
     patch and its neighbours from the best so far (iterated local search); the best is kept."""
     need_weight: float = 5.0
     """How strongly patches keep areas of similar need together (0 = ignore need)."""
+    land_weight: float = 0.5
+    """Share of compactness measured on land rather than people (0 = people only, 1 = land
+    only): with land counted, patches of large rural areas stay round too."""
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,8 @@ def _check_values(config: Config, problems: list[str]) -> None:
             )
     if p.need_weight < 0:
         problems.append(f"patches.need_weight must be 0 or more, found {p.need_weight}")
+    if not 0 <= p.land_weight <= 1:
+        problems.append(f"patches.land_weight must be between 0 and 1, found {p.land_weight}")
     if config.disclosure.small_count_max < 0:
         problems.append(f"disclosure.small_count_max must be 0 or more, found {config.disclosure.small_count_max}")
     r = config.recommend
@@ -475,6 +480,7 @@ nest_code_col = ""           # with a polygon file: the column naming each unit
 islands = "link_nearest"     # detached areas: "link_nearest" (warns), "separate" or "error"
 n_starts = 8                 # search rounds: one grown partition, then regrowth kicks; the best is kept
 need_weight = 5.0            # 0 ignores need when shaping patches; higher groups similar need
+land_weight = 0.5            # compactness by people (0) or land (1): land keeps rural patches round
 
 [recommend]
 n = 3                        # coordinators in phase 1

@@ -197,6 +197,7 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
                 islands=p.islands,
                 n_starts=p.n_starts,
                 need_weight=p.need_weight,
+                land_weight=p.land_weight,
                 seed=config.seed,
                 graph=graph,
                 fixed=[pick.area_codes for pick in selection.picks] if selection else (),

@@ -40,6 +40,7 @@ def test_every_problem_is_reported_at_once():
         ({"need": {"indicators": []}}, "need.indicators is empty"),
         ({"patches": {"band": 1.5}}, "patches.band must be between 0 and 1"),
         ({"patches": {"target_population": 0}}, "target_population must be positive"),
+        ({"patches": {"land_weight": 2}}, "patches.land_weight must be between 0 and 1, found 2"),
         ({"recommend": {"n": 0}}, "must be at least 1"),
         ({"need": {"indicators": [{"weight": 1}]}}, r"need.indicators\[0\].name is required"),
         ({"need": {"standardise": "zscores"}}, "did you mean 'zscore'"),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from lacgeo import datasets
 from lacgeo.errors import PatchingError
-from lacgeo.patches import Band, IslandWarning, build_area_graph, build_patches, check_patches
+from lacgeo.patches import Band, IslandWarning, build_area_graph, build_patches, check_patches, partition_areas
 from lacgeo.patches.graph import is_connected
 
 from .conftest import make_grid
@@ -126,6 +126,23 @@ def test_missing_need_is_an_error(grid):
     need.iloc[[3, 8]] = np.nan
     with pytest.raises(PatchingError, match=r"need index is missing for 2 areas \(G0003, G0008\)"):
         build_patches(grid, need)
+
+
+def test_land_weight_wiring_and_bad_areas(grid):
+    graph = build_area_graph(grid)
+    pop = grid["population"].to_numpy(dtype=float)
+    need = grid["need"].to_numpy(dtype=float)
+    xy = np.column_stack([grid.geometry.centroid.x, grid.geometry.centroid.y])
+    land = grid.geometry.area.to_numpy()
+    people_only, _ = partition_areas(graph, pop, need, xy, seed=3)
+    no_land, _ = partition_areas(graph, pop, need, xy, area=land, land_weight=0.0, seed=3)
+    np.testing.assert_array_equal(people_only, no_land)
+    bad = land.copy()
+    bad[4] = np.nan
+    with pytest.raises(PatchingError, match="area must give a finite land area"):
+        partition_areas(graph, pop, need, xy, area=bad)
+    with pytest.raises(PatchingError, match="land_weight must be between 0 and 1, found 1.5"):
+        partition_areas(graph, pop, need, xy, area=land, land_weight=1.5)
 
 
 @pytest.mark.parametrize("la", ["E06000054", "E08000029", "E06000015", "E06000052"])

@@ -101,6 +101,32 @@ def test_impossible_requests_are_refused():
         _search.partition(indptr, indices, pop, feats[:, :2].copy(), 2, 0, 1e9, 1, 0)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_reported_cost_is_the_weighted_spread_of_the_patches(weighted):
+    """The cost the search minimises: need spread weighted by population plus position
+    spread weighted by ``area_weight`` (population when not given), summed over patches."""
+    rng = np.random.default_rng(11)
+    edges, xy = grid_graph(9, 8)
+    n = len(xy)
+    pop = rng.integers(500, 2_500, size=n).astype(float)
+    feats = features(xy, rng)
+    aw = rng.uniform(100, 5_000, size=n) if weighted else None
+    indptr, indices = _arrays.csr(edges, n)
+    k = round(pop.sum() / 10_000)
+    labels, _, cost = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, 3, 5, area_weight=aw)
+    w_pos = pop if aw is None else aw
+    expected = 0.0
+    for p in range(k):
+        m = labels == p
+        need_mean = np.average(feats[m, 0], weights=pop[m])
+        pos_mean = np.average(feats[m, 1:], axis=0, weights=w_pos[m])
+        expected += (pop[m] * (feats[m, 0] - need_mean) ** 2).sum()
+        expected += (w_pos[m] * ((feats[m, 1:] - pos_mean) ** 2).sum(axis=1)).sum()
+    assert cost == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(ValueError, match="area_weight must have one value per area"):
+        _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, 1, 5, area_weight=np.ones(n - 1))
+
+
 def test_components_match_scipy():
     edges, _ = grid_graph(6, 6, holes=frozenset({2, 8, 14, 20, 26, 32}))  # a wall splits the grid
     n = 30

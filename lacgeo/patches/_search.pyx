@@ -39,7 +39,7 @@ from cython.parallel cimport prange
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
 
-from lacgeo.patches._state cimport EPS, _State, _cut, _below, _next, _penalty, _shuffle, _spread
+from lacgeo.patches._state cimport EPS, _State, _cut, _lower, _below, _next, _penalty, _shuffle, _spread
 
 cdef Py_ssize_t PAIR_SWEEPS = 10  # sweeps of pair regrowth per round (each stops early when nothing changes)
 
@@ -59,9 +59,9 @@ cdef class _Search(_State):
     cdef double[:, ::1] g
     cdef char[::1] padj, dirty, dirty_next, inq, side
 
-    def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] f,
-                 double[:, ::1] g, Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth):
-        _State.__init__(self, indptr, indices, pop, f, k, lo, hi)
+    def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[::1] aw,
+                 double[:, ::1] f, double[:, ::1] g, Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth):
+        _State.__init__(self, indptr, indices, pop, aw, f, k, lo, hi)
         cdef Py_ssize_t n = pop.shape[0], at = 0
         self.g = g
         self.best_pen = self.best_cost = INFINITY
@@ -78,7 +78,7 @@ cdef class _Search(_State):
         self.best_block = _cut(ints, &at, n)
         self.comp_start = _cut(ints, &at, n + 1)
         self.moves = _cut(ints, &at, 3 * (max_depth + 1) * n)
-        self.sums = np.zeros(5 * k)
+        self.sums = np.zeros(6 * k)
         cdef char[::1] flags = np.zeros(2 * n + k * k + 2 * k, dtype=np.int8)
         at = 0
         self.inq = _cut(flags, &at, n)
@@ -203,7 +203,7 @@ cdef class _Search(_State):
         """Into ``best_block``: the move from ``a`` to ``b`` (one area, or one area with the
         parts it would cut off) that best lowers (penalty, cost) of the two patches."""
         cdef Py_ssize_t i, e, size, j, v, best_size = 0
-        cdef double w, w0, w1, w2, wq, pen, cost, best_pen = INFINITY, best_cost = INFINITY
+        cdef double w, wa, w0, w1, w2, wq, pen, cost, best_pen = INFINITY, best_cost = INFINITY
         cdef bint touches
         i = self.head[a]
         while i >= 0:
@@ -215,15 +215,16 @@ cdef class _Search(_State):
             if touches:
                 size = self.make_block(i, a)
                 if size > 0:
-                    w = w0 = w1 = w2 = wq = 0.0
+                    w = wa = w0 = w1 = w2 = wq = 0.0
                     for j in range(size):
                         v = self.block[j]
                         w += self.pop[v]
-                        w0 += self.pop[v] * self.f[v, 0]
-                        w1 += self.pop[v] * self.f[v, 1]
-                        w2 += self.pop[v] * self.f[v, 2]
-                        wq += self.pop[v] * self.q[v]
-                    self.pair_after(a, b, w, w0, w1, w2, wq, &pen, &cost)
+                        wa += self.aw[v]
+                        w0 += self.c[v, 0]
+                        w1 += self.c[v, 1]
+                        w2 += self.c[v, 2]
+                        wq += self.q[v]
+                    self.pair_after(a, b, w, wa, w0, w1, w2, wq, &pen, &cost)
                     if (pen < best_pen or (pen == best_pen and cost < best_cost)
                             or (pen == best_pen and cost == best_cost and i < self.best_block[0])):
                         best_pen, best_cost, best_size = pen, cost, size
@@ -353,20 +354,19 @@ cdef class _Search(_State):
         cdef double z1[2]
         cdef double z2[2]
         cdef double z3[2]
-        cdef double zq[2]
+        cdef double za[2]
         cdef Py_ssize_t fh[2]
         cdef bint live[2]
         cdef Py_ssize_t t, v, u, f, prev, best
-        cdef double w, wu, mean0, mean1, mean2, g0, g1, g2, cost, best_cost
+        cdef double w, wa, mean0, mean1, mean2, cost, den, best_cost, best_den
         self.ftop = 0
         for t in range(2):
             v = s1 if t == 0 else s2
-            w = self.pop[v]
-            z0[t] = w
-            z1[t] = w * self.f[v, 0]
-            z2[t] = w * self.f[v, 1]
-            z3[t] = w * self.f[v, 2]
-            zq[t] = w * self.q[v]
+            z0[t] = self.pop[v]
+            za[t] = self.aw[v]
+            z1[t] = self.c[v, 0]
+            z2[t] = self.c[v, 1]
+            z3[t] = self.c[v, 2]
             self.side[v] = t + 1
             fh[t] = -1
             live[t] = True
@@ -375,17 +375,13 @@ cdef class _Search(_State):
         while live[0] or live[1]:
             t = 0 if live[0] and (not live[1] or z0[0] <= z0[1]) else 1
             w = z0[t]
-            if w > EPS:
-                mean0 = z1[t] / w
-                mean1 = z2[t] / w
-                mean2 = z3[t] / w
-            else:
-                v = s1 if t == 0 else s2
-                mean0 = self.f[v, 0]
-                mean1 = self.f[v, 1]
-                mean2 = self.f[v, 2]
+            wa = za[t]
+            v = s1 if t == 0 else s2
+            mean0 = z1[t] / w if w > EPS else self.f[v, 0]
+            mean1 = z2[t] / wa if wa > EPS else self.f[v, 1]
+            mean2 = z3[t] / wa if wa > EPS else self.f[v, 2]
             best = -1
-            best_cost = INFINITY
+            best_cost = best_den = 1.0
             prev = -1
             f = fh[t]
             while f >= 0:
@@ -397,23 +393,19 @@ cdef class _Search(_State):
                         self.fnext[prev] = self.fnext[f]
                     f = self.fnext[f]
                     continue
-                g0 = self.f[u, 0] - mean0
-                g1 = self.f[u, 1] - mean1
-                g2 = self.f[u, 2] - mean2
-                cost = (g0 * g0 + g1 * g1 + g2 * g2) * self.pop[u] * w / (w + self.pop[u] + EPS)
-                if cost < best_cost or (cost == best_cost and u < best):
-                    best, best_cost = u, cost
+                cost = self.join_cost(u, w, wa, mean0, mean1, mean2, &den)
+                if best < 0 or _lower(cost, den, best_cost, best_den, u, best):
+                    best, best_cost, best_den = u, cost, den
                 prev = f
                 f = self.fnext[f]
             if best < 0:
                 live[t] = False
                 continue
-            wu = self.pop[best]
-            z0[t] += wu
-            z1[t] += wu * self.f[best, 0]
-            z2[t] += wu * self.f[best, 1]
-            z3[t] += wu * self.f[best, 2]
-            zq[t] += wu * self.q[best]
+            z0[t] += self.pop[best]
+            za[t] += self.aw[best]
+            z1[t] += self.c[best, 0]
+            z2[t] += self.c[best, 1]
+            z3[t] += self.c[best, 2]
             self.side[best] |= t + 1
             self.push_side(best, t, &fh[t])
         return self.side_cost(cnt, pen)
@@ -426,21 +418,22 @@ cdef class _Search(_State):
         cdef double z2[2]
         cdef double z3[2]
         cdef double zq[2]
+        cdef double za[2]
         cdef Py_ssize_t m, v, t
-        cdef double w
         for t in range(2):
-            z0[t] = z1[t] = z2[t] = z3[t] = zq[t] = 0.0
+            z0[t] = za[t] = z1[t] = z2[t] = z3[t] = zq[t] = 0.0
         for m in range(cnt):
             v = self.comp[m]
             t = (self.side[v] & 3) - 1
-            w = self.pop[v]
-            z0[t] += w
-            z1[t] += w * self.f[v, 0]
-            z2[t] += w * self.f[v, 1]
-            z3[t] += w * self.f[v, 2]
-            zq[t] += w * self.q[v]
+            z0[t] += self.pop[v]
+            za[t] += self.aw[v]
+            z1[t] += self.c[v, 0]
+            z2[t] += self.c[v, 1]
+            z3[t] += self.c[v, 2]
+            zq[t] += self.q[v]
         pen[0] = _penalty(z0[0], self.lo, self.hi) + _penalty(z0[1], self.lo, self.hi)
-        return _spread(z0[0], z1[0], z2[0], z3[0], zq[0]) + _spread(z0[1], z1[1], z2[1], z3[1], zq[1])
+        return (_spread(z0[0], za[0], z1[0], z2[0], z3[0], zq[0])
+                + _spread(z0[1], za[1], z1[1], z2[1], z3[1], zq[1]))
 
     cdef bint regrow_pair(self, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
         """Re-split the union of neighbouring patches ``a`` and ``b`` by growing two patches
@@ -610,38 +603,43 @@ cdef class _Search(_State):
                     self.touched[i] = 0
                 self.kick(&state)
                 self.refine(&state, max_depth, True)
-            _score(self.label, self.pop, self.g, self.k, self.lo, self.hi, self.sums, &pen, &cost)
+            _score(self.label, self.pop, self.aw, self.g, self.k, self.lo, self.hi, self.sums, &pen, &cost)
             if _better(pen, cost, self.best_pen, self.best_cost):
                 self.best_pen, self.best_cost = pen, cost
                 for i in range(self.n):
                     self.best[i] = self.label[i]
 
 
-cdef void _score(const int64_t[::1] labels, const double[::1] pop, const double[:, ::1] f, Py_ssize_t k,
-                 double lo, double hi, double[::1] sums, double *pen, double *cost) noexcept nogil:
+cdef void _score(const int64_t[::1] labels, const double[::1] pop, const double[::1] aw, const double[:, ::1] f,
+                 Py_ssize_t k, double lo, double hi, double[::1] sums, double *pen, double *cost) noexcept nogil:
     """(band penalty, spread cost) of a partition under features ``f``."""
     cdef Py_ssize_t i, p, n = labels.shape[0]
-    cdef double w
-    for p in range(5 * k):
+    cdef double w, wa
+    cdef double *z
+    for p in range(6 * k):
         sums[p] = 0.0
     for i in range(n):
-        p = labels[i]
+        z = &sums[6 * labels[i]]
         w = pop[i]
-        sums[5 * p] += w
-        sums[5 * p + 1] += w * f[i, 0]
-        sums[5 * p + 2] += w * f[i, 1]
-        sums[5 * p + 3] += w * f[i, 2]
-        sums[5 * p + 4] += w * (f[i, 0] * f[i, 0] + f[i, 1] * f[i, 1] + f[i, 2] * f[i, 2])
+        wa = aw[i]
+        z[0] += w
+        z[1] += wa
+        z[2] += w * f[i, 0]
+        z[3] += wa * f[i, 1]
+        z[4] += wa * f[i, 2]
+        z[5] += w * f[i, 0] * f[i, 0] + wa * (f[i, 1] * f[i, 1] + f[i, 2] * f[i, 2])
     pen[0] = 0.0
     cost[0] = 0.0
     for p in range(k):
-        pen[0] += _penalty(sums[5 * p], lo, hi)
-        cost[0] += _spread(sums[5 * p], sums[5 * p + 1], sums[5 * p + 2], sums[5 * p + 3], sums[5 * p + 4])
+        z = &sums[6 * p]
+        pen[0] += _penalty(z[0], lo, hi)
+        cost[0] += _spread(z[0], z[1], z[2], z[3], z[4], z[5])
 
 
 def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] feats,
               Py_ssize_t k, double lo, double hi, Py_ssize_t n_starts, uint64_t seed, *,
-              double[:, ::1] search_feats=None, Py_ssize_t max_depth=6, int n_threads=2):
+              double[::1] area_weight=None, double[:, ::1] search_feats=None, Py_ssize_t max_depth=6,
+              int n_threads=2):
     """The best partition of a connected graph into ``k`` contiguous patches found in
     ``n_starts`` rounds, shared between two chains.
 
@@ -650,6 +648,8 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
     kick: from the chain's best partition so far, a random patch and its neighbours are
     regrown from random seeds, then refined again. Candidates are scored on (people
     outside ``[lo, hi]``, spread of ``feats``), lexicographically; the best is returned.
+    The spread weights need (column 0) by population and position (columns 1-2) by
+    ``area_weight``, so land, not only people, counts towards compactness.
 
     Parameters
     ----------
@@ -658,6 +658,9 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
         be connected and ``1 < k <= n``.
     pop, feats
         Population and ``(n, 3)`` features (scaled need, x, y) per area.
+    area_weight
+        Weight of each area's position in the spread (its land area, scaled to the same
+        total as ``pop``); population if not given.
     search_feats
         Features the growth and the search use, if not ``feats`` (e.g. need zeroed).
     seed
@@ -677,9 +680,15 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
         raise ValueError("indptr must have n + 1 entries and feats shape (n, 3)")
     if search_feats is None:
         search_feats = feats
+    if area_weight is None:
+        area_weight = pop
+    if area_weight.shape[0] != n:
+        raise ValueError("area_weight must have one value per area")
     n_starts = max(n_starts, 1)
-    cdef _Search one = _Search(indptr, indices, pop, search_feats, feats, k, lo, hi, max_depth)
-    cdef _Search two = _Search(indptr, indices, pop, search_feats, feats, k, lo, hi, max_depth) if n_starts > 1 else one
+    cdef _Search one = _Search(indptr, indices, pop, area_weight, search_feats, feats, k, lo, hi, max_depth)
+    cdef _Search two = (
+        _Search(indptr, indices, pop, area_weight, search_feats, feats, k, lo, hi, max_depth) if n_starts > 1 else one
+    )
     # chain c runs rounds c, c + 2, ... of n_starts, from its own stream
     cdef Py_ssize_t rounds_one = (n_starts + 1) // 2, rounds_two = n_starts // 2
     cdef uint64_t seed_one = _next(&state), seed_two = _next(&state)

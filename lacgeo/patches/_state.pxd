@@ -37,11 +37,23 @@ cdef inline double _penalty(double pop, double lo, double hi) noexcept nogil:
     return 0.0
 
 
-cdef inline double _spread(double s0, double a, double b, double c, double s2) noexcept nogil:
-    """Population-weighted sum of squares of features about the mean, from the patch sums."""
-    if s0 <= EPS:
-        return 0.0
-    return s2 - (a * a + b * b + c * c) / s0
+cdef inline double _spread(double s0, double sa, double a, double b, double c, double s2) noexcept nogil:
+    """Weighted sum of squares of the features about their means, from the patch sums:
+    need (``a``) weighted by population (total ``s0``), position (``b``, ``c``) by area
+    weight (total ``sa``); ``s2`` is the weighted sum of squares."""
+    if s0 > EPS:
+        s2 -= a * a / s0
+    if sa > EPS:
+        s2 -= (b * b + c * c) / sa
+    return s2 if s0 > EPS or sa > EPS else 0.0
+
+
+cdef inline bint _lower(double num, double den, double best_num, double best_den, Py_ssize_t u,
+                        Py_ssize_t best) noexcept nogil:
+    """Whether ``num / den`` is below ``best_num / best_den`` (positive denominators), ties
+    going to the lower area number."""
+    cdef double lhs = num * best_den, rhs = best_num * den
+    return lhs < rhs or (lhs == rhs and u < best)
 
 
 ctypedef fused _Cell:
@@ -58,10 +70,10 @@ cdef class _State:
     cdef Py_ssize_t n, k, gen, ftop
     cdef double lo, hi
     cdef int64_t[::1] indptr, indices
-    cdef double[::1] pop, q
-    cdef double[:, ::1] f
+    cdef double[::1] pop, aw, q
+    cdef double[:, ::1] f, c
     cdef int64_t[::1] label, head, nxt, prv, size, seen, stack
-    cdef double[::1] s0, s2
+    cdef double[::1] s0, sa, s2
     cdef double[:, ::1] s1
     # scratch shared by growth and the search moves
     cdef int64_t[::1] fhead, fpool, fnext, queue, comp
@@ -74,8 +86,10 @@ cdef class _State:
     cdef void move(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) noexcept nogil
     cdef double patch_cost(self, Py_ssize_t p) noexcept nogil
     cdef double total_penalty(self) noexcept nogil
-    cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double w0, double w1, double w2, double wq,
-                         double *pen, double *cost) noexcept nogil
+    cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double wa, double w0, double w1, double w2,
+                         double wq, double *pen, double *cost) noexcept nogil
+    cdef double join_cost(self, Py_ssize_t u, double w, double wa, double m0, double m1, double m2,
+                          double *den) noexcept nogil
     cdef void delta(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b, double *dpen, double *dcost) noexcept nogil
     cdef Py_ssize_t reach(self, Py_ssize_t start, Py_ssize_t p, Py_ssize_t skip, Py_ssize_t out) noexcept nogil
     cdef bint can_leave(self, Py_ssize_t i, Py_ssize_t a) noexcept nogil

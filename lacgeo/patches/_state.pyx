@@ -45,11 +45,11 @@ cdef inline _Cell[::1] _cut(_Cell[::1] buf, Py_ssize_t *at, Py_ssize_t size):
 cdef class _State:
     """A partition of one connected graph into ``k`` patches, with its patch sums."""
 
-    def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] f,
-                 Py_ssize_t k, double lo, double hi):
+    def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[::1] aw,
+                 double[:, ::1] f, Py_ssize_t k, double lo, double hi):
         cdef Py_ssize_t n = pop.shape[0], m = indices.shape[0] + 1, at = 0, i
         self.n, self.k, self.lo, self.hi, self.gen, self.ftop = n, k, lo, hi, 0, 0
-        self.indptr, self.indices, self.pop, self.f = indptr, indices, pop, f
+        self.indptr, self.indices, self.pop, self.aw, self.f = indptr, indices, pop, aw, f
         # one buffer per type, cut into the arrays (a search allocates many small arrays)
         cdef int64_t[::1] ints = np.zeros(7 * n + 4 * k + 2 * m, dtype=np.int64)
         self.label = _cut(ints, &at, n)
@@ -65,15 +65,20 @@ cdef class _State:
         self.fnext = _cut(ints, &at, m)
         self.queue = _cut(ints, &at, k)
         self.comp = _cut(ints, &at, n)
-        cdef double[::1] reals = np.zeros(2 * n + 2 * k)
+        cdef double[::1] reals = np.zeros(2 * n + 3 * k)
         at = 0
         self.q = _cut(reals, &at, n)
         self.dist = _cut(reals, &at, n)
         self.s0 = _cut(reals, &at, k)
+        self.sa = _cut(reals, &at, k)
         self.s2 = _cut(reals, &at, k)
         self.s1 = np.zeros((k, 3))
-        for i in range(n):
-            self.q[i] = f[i, 0] * f[i, 0] + f[i, 1] * f[i, 1] + f[i, 2] * f[i, 2]
+        self.c = np.empty((n, 3))
+        for i in range(n):  # each area's weighted features and weighted sum of squares
+            self.c[i, 0] = pop[i] * f[i, 0]
+            self.c[i, 1] = aw[i] * f[i, 1]
+            self.c[i, 2] = aw[i] * f[i, 2]
+            self.q[i] = pop[i] * f[i, 0] * f[i, 0] + aw[i] * (f[i, 1] * f[i, 1] + f[i, 2] * f[i, 2])
         cdef char[::1] flags = np.zeros(2 * k, dtype=np.int8)
         at = 0
         self.active = _cut(flags, &at, k)
@@ -91,18 +96,19 @@ cdef class _State:
             self.head[p] = -1
             self.size[p] = 0
             self.s0[p] = 0.0
+            self.sa[p] = 0.0
             self.s2[p] = 0.0
             self.s1[p, 0] = 0.0
             self.s1[p, 1] = 0.0
             self.s1[p, 2] = 0.0
 
     cdef void add(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
-        cdef double w = self.pop[i]
-        self.s0[p] += w
-        self.s1[p, 0] += w * self.f[i, 0]
-        self.s1[p, 1] += w * self.f[i, 1]
-        self.s1[p, 2] += w * self.f[i, 2]
-        self.s2[p] += w * self.q[i]
+        self.s0[p] += self.pop[i]
+        self.sa[p] += self.aw[i]
+        self.s1[p, 0] += self.c[i, 0]
+        self.s1[p, 1] += self.c[i, 1]
+        self.s1[p, 2] += self.c[i, 2]
+        self.s2[p] += self.q[i]
         self.label[i] = p
         self.touched[p] = 1
         self.prv[i] = -1
@@ -113,12 +119,12 @@ cdef class _State:
         self.size[p] += 1
 
     cdef void remove(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
-        cdef double w = self.pop[i]
-        self.s0[p] -= w
-        self.s1[p, 0] -= w * self.f[i, 0]
-        self.s1[p, 1] -= w * self.f[i, 1]
-        self.s1[p, 2] -= w * self.f[i, 2]
-        self.s2[p] -= w * self.q[i]
+        self.s0[p] -= self.pop[i]
+        self.sa[p] -= self.aw[i]
+        self.s1[p, 0] -= self.c[i, 0]
+        self.s1[p, 1] -= self.c[i, 1]
+        self.s1[p, 2] -= self.c[i, 2]
+        self.s2[p] -= self.q[i]
         if self.prv[i] >= 0:
             self.nxt[self.prv[i]] = self.nxt[i]
         else:
@@ -134,7 +140,7 @@ cdef class _State:
         self.add(i, b)
 
     cdef double patch_cost(self, Py_ssize_t p) noexcept nogil:
-        return _spread(self.s0[p], self.s1[p, 0], self.s1[p, 1], self.s1[p, 2], self.s2[p])
+        return _spread(self.s0[p], self.sa[p], self.s1[p, 0], self.s1[p, 1], self.s1[p, 2], self.s2[p])
 
     cdef double total_penalty(self) noexcept nogil:
         cdef double t = 0.0
@@ -143,20 +149,31 @@ cdef class _State:
             t += _penalty(self.s0[p], self.lo, self.hi)
         return t
 
-    cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double w0, double w1, double w2, double wq,
-                         double *pen, double *cost) noexcept nogil:
-        """(band penalty, cost) of patches ``a`` and ``b`` if areas with population ``w`` and
-        population-weighted sums ``w0, w1, w2`` (features) and ``wq`` (squares) moved from a to b."""
+    cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double wa, double w0, double w1, double w2,
+                         double wq, double *pen, double *cost) noexcept nogil:
+        """(band penalty, cost) of patches ``a`` and ``b`` if areas with population ``w``,
+        area weight ``wa``, weighted feature sums ``w0, w1, w2`` and weighted sum of squares
+        ``wq`` moved from a to b."""
         pen[0] = _penalty(self.s0[a] - w, self.lo, self.hi) + _penalty(self.s0[b] + w, self.lo, self.hi)
-        cost[0] = (
-            _spread(self.s0[a] - w, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2, self.s2[a] - wq)
-            + _spread(self.s0[b] + w, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2, self.s2[b] + wq)
+        cost[0] = _spread(
+            self.s0[a] - w, self.sa[a] - wa, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2, self.s2[a] - wq
+        ) + _spread(
+            self.s0[b] + w, self.sa[b] + wa, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2, self.s2[b] + wq
         )
+
+    cdef double join_cost(self, Py_ssize_t u, double w, double wa, double m0, double m1, double m2,
+                          double *den) noexcept nogil:
+        """Rise in spread when area ``u`` joins a patch of population ``w`` and area weight
+        ``wa`` whose feature means are ``m0, m1, m2``, as a fraction: returns the numerator,
+        the denominator in ``den`` (growth compares fractions without dividing)."""
+        cdef double g0 = self.f[u, 0] - m0, g1 = self.f[u, 1] - m1, g2 = self.f[u, 2] - m2
+        cdef double dp = w + self.pop[u] + EPS, da = wa + self.aw[u] + EPS
+        den[0] = dp * da
+        return g0 * g0 * self.pop[u] * w * da + (g1 * g1 + g2 * g2) * self.aw[u] * wa * dp
 
     cdef void delta(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b, double *dpen, double *dcost) noexcept nogil:
         """Change in (band penalty, cost) if area ``i`` moved from ``a`` to ``b``."""
-        cdef double w = self.pop[i]
-        self.pair_after(a, b, w, w * self.f[i, 0], w * self.f[i, 1], w * self.f[i, 2], w * self.q[i], dpen, dcost)
+        self.pair_after(a, b, self.pop[i], self.aw[i], self.c[i, 0], self.c[i, 1], self.c[i, 2], self.q[i], dpen, dcost)
         dpen[0] = dpen[0] - _penalty(self.s0[a], self.lo, self.hi) - _penalty(self.s0[b], self.lo, self.hi)
         dcost[0] = dcost[0] - self.patch_cost(a) - self.patch_cost(b)
 
@@ -262,7 +279,7 @@ cdef class _State:
         Each patch keeps a frontier list of candidate areas (an area taken meanwhile is
         dropped when met), so a step scans the boundary rather than every member."""
         cdef Py_ssize_t t, p, pp, m, u, best, f, prev
-        cdef double w, cost, best_cost, mean0, mean1, mean2, g0, g1, g2
+        cdef double w, wa, cost, den, best_cost, best_den, mean0, mean1, mean2
         self.ftop = 0
         for t in range(count):
             p = self.queue[t]
@@ -281,16 +298,12 @@ cdef class _State:
             if p < 0:
                 return
             w = self.s0[p]
-            if w > EPS:
-                mean0 = self.s1[p, 0] / w
-                mean1 = self.s1[p, 1] / w
-                mean2 = self.s1[p, 2] / w
-            else:
-                mean0 = self.f[self.head[p], 0]
-                mean1 = self.f[self.head[p], 1]
-                mean2 = self.f[self.head[p], 2]
+            wa = self.sa[p]
+            mean0 = self.s1[p, 0] / w if w > EPS else self.f[self.head[p], 0]
+            mean1 = self.s1[p, 1] / wa if wa > EPS else self.f[self.head[p], 1]
+            mean2 = self.s1[p, 2] / wa if wa > EPS else self.f[self.head[p], 2]
             best = -1
-            best_cost = INFINITY
+            best_cost = best_den = 1.0
             prev = -1
             f = self.fhead[p]
             while f >= 0:
@@ -302,12 +315,9 @@ cdef class _State:
                         self.fnext[prev] = self.fnext[f]
                     f = self.fnext[f]
                     continue
-                g0 = self.f[u, 0] - mean0
-                g1 = self.f[u, 1] - mean1
-                g2 = self.f[u, 2] - mean2
-                cost = (g0 * g0 + g1 * g1 + g2 * g2) * self.pop[u] * w / (w + self.pop[u] + EPS)
-                if cost < best_cost or (cost == best_cost and u < best):
-                    best, best_cost = u, cost
+                cost = self.join_cost(u, w, wa, mean0, mean1, mean2, &den)
+                if best < 0 or _lower(cost, den, best_cost, best_den, u, best):
+                    best, best_cost, best_den = u, cost, den
                 prev = f
                 f = self.fnext[f]
             if best < 0:
@@ -350,8 +360,8 @@ cdef class _State:
         the empty ``new``, from two of its areas far apart."""
         cdef Py_ssize_t cnt = 0, m, t, a = -1, b = -1
         cdef double mx, my, d, far, dx, dy
-        mx = self.s1[big, 1] / self.s0[big] if self.s0[big] > EPS else self.f[self.head[big], 1]
-        my = self.s1[big, 2] / self.s0[big] if self.s0[big] > EPS else self.f[self.head[big], 2]
+        mx = self.s1[big, 1] / self.sa[big] if self.sa[big] > EPS else self.f[self.head[big], 1]
+        my = self.s1[big, 2] / self.sa[big] if self.sa[big] > EPS else self.f[self.head[big], 2]
         self.gen += 1
         m = self.head[big]
         while m >= 0:

@@ -11,7 +11,8 @@ The method, per connected piece of the area graph (or per nesting unit):
 3. Refine by local search: single boundary areas move between neighbouring patches
    without breaking contiguity; ejection chains bring every patch into the band;
    pairs of neighbouring patches are regrown as two when that lowers the cost (the
-   within-patch spread of need, plus the population-weighted spatial spread).
+   within-patch spread of need weighted by population, plus the spatial spread
+   weighted by a blend of population and land area, ``land_weight``).
 4. Further rounds (``n_starts`` in all) kick the best partition so far: a random
    patch and its neighbours are regrown, then refined again (iterated local search).
    The rounds are shared between two independent chains, each from its own grown
@@ -66,6 +67,7 @@ def _partition_piece(
     indptr: np.ndarray,
     indices: np.ndarray,
     pop: np.ndarray,
+    aw: np.ndarray,
     feats: np.ndarray,
     k: int,
     band: Band,
@@ -82,12 +84,14 @@ def _partition_piece(
     k = min(k, n)
     if k <= 1:
         return np.zeros(n, dtype=np.int64)
-    labels, pen, cost = _search.partition(indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed)
+    labels, pen, cost = _search.partition(
+        indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed, area_weight=aw
+    )
     if round(pen, 6) > 0:
         shape_only = feats.copy()
         shape_only[:, 0] = 0.0
         alt, alt_pen, alt_cost = _search.partition(
-            indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed, search_feats=shape_only
+            indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed, area_weight=aw, search_feats=shape_only
         )
         if (round(alt_pen, 6), alt_cost) < (round(pen, 6), cost):
             labels = alt
@@ -100,12 +104,14 @@ def partition_areas(
     need: np.ndarray,
     xy: np.ndarray,
     *,
+    area: np.ndarray | None = None,
     groups: np.ndarray | None = None,
     group_label: str = "boundary unit",
     target: int = 10_000,
     band: float = 0.2,
     n_starts: int = 8,
     need_weight: float = 5.0,
+    land_weight: float = 0.5,
     seed: int = 0,
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Assign every area to a patch.
@@ -116,6 +122,11 @@ def partition_areas(
         Contiguity between the areas (positions match the arrays below).
     population, need, xy
         Population, standardised need and centroid coordinates (metres) per area.
+    area, land_weight
+        Land area per area (any unit) and the share of compactness measured on land rather
+        than people: each area's position weighs ``(1 - land_weight) x its population +
+        land_weight x its land`` (land scaled to the same total), so patches of large, thinly
+        peopled areas are kept round too. Without ``area``, position weighs population.
     groups
         Optional nesting unit per area; patches never cross units.
     target, band
@@ -136,6 +147,15 @@ def partition_areas(
     if (pop < 0).any() or not np.isfinite(pop).all():
         raise PatchingError("population must be a finite number of people, 0 or more, in every area")
     bands = Band(target, band)
+    if not 0 <= land_weight <= 1:
+        raise PatchingError(f"land_weight must be between 0 and 1, found {land_weight}")
+    aw = pop
+    if area is not None:
+        area = np.asarray(area, dtype=float)
+        if len(area) != n or (area < 0).any() or not np.isfinite(area).all() or area.sum() <= 0:
+            raise PatchingError("area must give a finite land area, 0 or more, for every area (not all 0)")
+        if land_weight > 0:  # land scaled to the population's total, so need and position stay balanced
+            aw = (1 - land_weight) * pop + land_weight * area * (pop.sum() / area.sum())
 
     # Restrict edges to the nesting unit, then split into connected pieces.
     edges = graph.edges
@@ -170,7 +190,9 @@ def partition_areas(
         k, feasible = bands.n_patches(total)
         indptr, indices = _arrays.subgraph(*full_csr, m) if n_pieces > 1 else full_csr
         piece_seed = (seed * 1_000_003 + c) % 2**64  # one stream per piece
-        part = _partition_piece(indptr, indices, pop[m], np.ascontiguousarray(feats[m]), k, bands, n_starts, piece_seed)
+        part = _partition_piece(
+            indptr, indices, pop[m], aw[m], np.ascontiguousarray(feats[m]), k, bands, n_starts, piece_seed
+        )
         labels[m] = part + next_id
         part_pop = np.bincount(part, weights=pop[m])
         part_size = np.bincount(part)
