@@ -20,8 +20,9 @@ One *round* is:
    the best of the old and new splits is kept. Then improve again.
 
 The objective is lexicographic: first the people outside the band (below ``lo`` or
-above ``hi``), then the sum over patches of the population-weighted spread of the
-area features around the patch mean. Patch sums are kept up to date, so a move
+above ``hi``), then the sum over patches of the weighted spread of the area features
+around the patch means (need weighted by population, position by ``area_weight``, a
+blend of population and land). Patch sums are kept up to date, so a move
 costs O(1) to evaluate; contiguity is checked by a search inside the patch.
 
 ``partition`` shares ``n_starts`` rounds between two independent *chains* (each with

@@ -2,7 +2,8 @@
 """A partition of one connected area graph into ``k`` patches, and how one is grown.
 
 :class:`_State` holds the labels, each patch's members as a linked list and its
-population-weighted feature sums, so the cost of a patch or of a move is O(1).
+weighted feature sums (need by population, position by area weight), so the cost of a
+patch or of a move is O(1).
 Growth builds a contiguous partition from scratch:
 
 * ``k`` seed areas are drawn k-means++ style on position (each next seed with
