@@ -40,7 +40,7 @@ from cython.parallel cimport prange
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
 
-from lacgeo.patches._state cimport EPS, _State, _cut, _lower, _below, _next, _penalty, _shuffle, _spread
+from lacgeo.patches._state cimport EPS, _State, _cut, _below, _next, _penalty, _shuffle, _spread
 
 cdef Py_ssize_t PAIR_SWEEPS = 10  # sweeps of pair regrowth per round (each stops early when nothing changes)
 
@@ -58,7 +58,7 @@ cdef class _Search(_State):
     cdef int64_t[::1] best, perm, work, bad, parent, depth, path, block, best_block, comp_start, moves
     cdef double[::1] sums
     cdef double[:, ::1] g
-    cdef char[::1] padj, dirty, dirty_next, inq, side
+    cdef char[::1] padj, dirty, dirty_next, inq
 
     def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[::1] aw,
                  double[:, ::1] f, double[:, ::1] g, Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth):
@@ -80,10 +80,9 @@ cdef class _Search(_State):
         self.comp_start = _cut(ints, &at, n + 1)
         self.moves = _cut(ints, &at, 3 * (max_depth + 1) * n)
         self.sums = np.zeros(6 * k)
-        cdef char[::1] flags = np.zeros(2 * n + k * k + 2 * k, dtype=np.int8)
+        cdef char[::1] flags = np.zeros(n + k * k + 2 * k, dtype=np.int8)
         at = 0
         self.inq = _cut(flags, &at, n)
-        self.side = _cut(flags, &at, n)
         self.padj = _cut(flags, &at, k * k)
         self.dirty = _cut(flags, &at, k)
         self.dirty_next = _cut(flags, &at, k)
@@ -331,7 +330,7 @@ cdef class _Search(_State):
 
     # -- pair regrowth -------------------------------------------------------------
 
-    cdef inline void push_side(self, Py_ssize_t v, Py_ssize_t t, Py_ssize_t *fh) noexcept nogil:
+    cdef inline void push_side(self, Py_ssize_t v, Py_ssize_t t, int64_t *fh) noexcept nogil:
         """Add the neighbours of ``v`` inside the pair being regrown (current generation),
         not yet on a side nor listed for side ``t``, to the frontier list headed by ``fh``.
         ``side`` holds the side (1 or 2) in its low bits and "listed for side t" in bit 2 + t."""
@@ -356,10 +355,9 @@ cdef class _Search(_State):
         cdef double z2[2]
         cdef double z3[2]
         cdef double za[2]
-        cdef Py_ssize_t fh[2]
+        cdef int64_t fh[2]
         cdef bint live[2]
-        cdef Py_ssize_t t, v, u, f, prev, best
-        cdef double w, wa, mean0, mean1, mean2, cost, den, best_cost, best_den
+        cdef Py_ssize_t t, v, best
         self.ftop = 0
         for t in range(2):
             v = s1 if t == 0 else s2
@@ -375,30 +373,7 @@ cdef class _Search(_State):
         self.push_side(s2, 1, &fh[1])
         while live[0] or live[1]:
             t = 0 if live[0] and (not live[1] or z0[0] <= z0[1]) else 1
-            w = z0[t]
-            wa = za[t]
-            v = s1 if t == 0 else s2
-            mean0 = z1[t] / w if w > EPS else self.f[v, 0]
-            mean1 = z2[t] / wa if wa > EPS else self.f[v, 1]
-            mean2 = z3[t] / wa if wa > EPS else self.f[v, 2]
-            best = -1
-            best_cost = best_den = 1.0
-            prev = -1
-            f = fh[t]
-            while f >= 0:
-                u = self.fpool[f]
-                if self.side[u] & 3:  # taken since it was listed: unlink
-                    if prev < 0:
-                        fh[t] = self.fnext[f]
-                    else:
-                        self.fnext[prev] = self.fnext[f]
-                    f = self.fnext[f]
-                    continue
-                cost = self.join_cost(u, w, wa, mean0, mean1, mean2, &den)
-                if best < 0 or _lower(cost, den, best_cost, best_den, u, best):
-                    best, best_cost, best_den = u, cost, den
-                prev = f
-                f = self.fnext[f]
+            best = self.best_join(&fh[t], z0[t], za[t], z1[t], z2[t], z3[t], s1 if t == 0 else s2, True)
             if best < 0:
                 live[t] = False
                 continue

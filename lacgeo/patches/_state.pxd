@@ -78,7 +78,7 @@ cdef class _State:
     # scratch shared by growth and the search moves
     cdef int64_t[::1] fhead, fpool, fnext, queue, comp
     cdef double[::1] dist
-    cdef char[::1] active, touched
+    cdef char[::1] active, touched, side
 
     cdef void clear(self) noexcept nogil
     cdef void add(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil
@@ -96,6 +96,8 @@ cdef class _State:
     cdef void load(self, const int64_t[::1] labels) noexcept nogil
     cdef void grow(self, uint64_t *rng) noexcept nogil
     cdef void push_frontier(self, Py_ssize_t m, Py_ssize_t p, bint restrict) noexcept nogil
+    cdef Py_ssize_t best_join(self, int64_t *fh, double w, double wa, double n1, double x1, double y1,
+                              Py_ssize_t first, bint by_side) noexcept nogil
     cdef void grow_patches(self, Py_ssize_t count, bint restrict) noexcept nogil
     cdef void balance(self) noexcept nogil
     cdef void split(self, Py_ssize_t big, Py_ssize_t new) noexcept nogil

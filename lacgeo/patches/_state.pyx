@@ -80,10 +80,11 @@ cdef class _State:
             self.c[i, 1] = aw[i] * f[i, 1]
             self.c[i, 2] = aw[i] * f[i, 2]
             self.q[i] = pop[i] * f[i, 0] * f[i, 0] + aw[i] * (f[i, 1] * f[i, 1] + f[i, 2] * f[i, 2])
-        cdef char[::1] flags = np.zeros(2 * k, dtype=np.int8)
+        cdef char[::1] flags = np.zeros(2 * k + n, dtype=np.int8)
         at = 0
         self.active = _cut(flags, &at, k)
         self.touched = _cut(flags, &at, k)
+        self.side = _cut(flags, &at, n)
 
     # -- bookkeeping -----------------------------------------------------------------
 
@@ -271,6 +272,34 @@ cdef class _State:
             self.fhead[p] = self.ftop
             self.ftop += 1
 
+    cdef Py_ssize_t best_join(self, int64_t *fh, double w, double wa, double n1, double x1, double y1,
+                              Py_ssize_t first, bint by_side) noexcept nogil:
+        """The area on the frontier list headed by ``fh`` that least raises the spread of a
+        growing patch with population ``w``, area weight ``wa`` and weighted sums ``n1,
+        x1, y1`` (means from ``first`` while a weight is 0); -1 if none is left. Areas
+        taken since they were listed (``label`` set, or ``side`` set if ``by_side``) are
+        unlinked on the way."""
+        cdef Py_ssize_t best = -1, prev = -1, f = fh[0], u
+        cdef double cost, den, best_cost = 1.0, best_den = 1.0
+        cdef double m0 = n1 / w if w > EPS else self.f[first, 0]
+        cdef double m1 = x1 / wa if wa > EPS else self.f[first, 1]
+        cdef double m2 = y1 / wa if wa > EPS else self.f[first, 2]
+        while f >= 0:
+            u = self.fpool[f]
+            if (self.side[u] & 3) != 0 if by_side else self.label[u] >= 0:  # taken: unlink
+                if prev < 0:
+                    fh[0] = self.fnext[f]
+                else:
+                    self.fnext[prev] = self.fnext[f]
+                f = self.fnext[f]
+                continue
+            cost = self.join_cost(u, w, wa, m0, m1, m2, &den)
+            if best < 0 or _lower(cost, den, best_cost, best_den, u, best):
+                best, best_cost, best_den = u, cost, den
+            prev = f
+            f = self.fnext[f]
+        return best
+
     cdef void grow_patches(self, Py_ssize_t count, bint restrict) noexcept nogil:
         """Grow the patches listed in ``queue[:count]`` over unassigned areas (only those
         marked with the current generation if ``restrict``): the patch with the fewest
@@ -279,8 +308,7 @@ cdef class _State:
 
         Each patch keeps a frontier list of candidate areas (an area taken meanwhile is
         dropped when met), so a step scans the boundary rather than every member."""
-        cdef Py_ssize_t t, p, pp, m, u, best, f, prev
-        cdef double w, wa, cost, den, best_cost, best_den, mean0, mean1, mean2
+        cdef Py_ssize_t t, p, pp, m, best
         self.ftop = 0
         for t in range(count):
             p = self.queue[t]
@@ -298,29 +326,8 @@ cdef class _State:
                     p = pp
             if p < 0:
                 return
-            w = self.s0[p]
-            wa = self.sa[p]
-            mean0 = self.s1[p, 0] / w if w > EPS else self.f[self.head[p], 0]
-            mean1 = self.s1[p, 1] / wa if wa > EPS else self.f[self.head[p], 1]
-            mean2 = self.s1[p, 2] / wa if wa > EPS else self.f[self.head[p], 2]
-            best = -1
-            best_cost = best_den = 1.0
-            prev = -1
-            f = self.fhead[p]
-            while f >= 0:
-                u = self.fpool[f]
-                if self.label[u] >= 0:  # taken since it was listed: unlink
-                    if prev < 0:
-                        self.fhead[p] = self.fnext[f]
-                    else:
-                        self.fnext[prev] = self.fnext[f]
-                    f = self.fnext[f]
-                    continue
-                cost = self.join_cost(u, w, wa, mean0, mean1, mean2, &den)
-                if best < 0 or _lower(cost, den, best_cost, best_den, u, best):
-                    best, best_cost, best_den = u, cost, den
-                prev = f
-                f = self.fnext[f]
+            best = self.best_join(&self.fhead[p], self.s0[p], self.sa[p], self.s1[p, 0], self.s1[p, 1],
+                                  self.s1[p, 2], self.head[p], False)
             if best < 0:
                 self.active[p] = 0
             else:
