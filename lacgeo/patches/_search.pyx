@@ -40,7 +40,7 @@ from cython.parallel cimport prange
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
 
-from lacgeo.patches._state cimport EPS, _State, _cut, _below, _next, _penalty, _shuffle, _spread
+from lacgeo.patches._state cimport EPS, _State, _cut, _below, _mix, _next, _penalty, _shuffle, _spread
 
 cdef Py_ssize_t PAIR_SWEEPS = 10  # sweeps of pair regrowth per round (each stops early when nothing changes)
 
@@ -53,8 +53,9 @@ cdef inline bint _better(double pen, double cost, double best_pen, double best_c
 cdef class _Search(_State):
     """A :class:`_State` with the moves that refine it and the best partition found."""
 
-    cdef Py_ssize_t whead, wtail
+    cdef Py_ssize_t whead, wtail, n_failed
     cdef double best_pen, best_cost
+    cdef uint64_t[::1] failed
     cdef int64_t[::1] best, perm, work, bad, parent, depth, path, block, best_block, comp_start, moves
     cdef double[::1] sums
     cdef double[:, ::1] g
@@ -86,6 +87,11 @@ cdef class _Search(_State):
         self.padj = _cut(flags, &at, k * k)
         self.dirty = _cut(flags, &at, k)
         self.dirty_next = _cut(flags, &at, k)
+        at = 1024
+        while at < 64 * k:
+            at *= 2
+        self.failed = np.zeros(at, dtype=np.uint64)
+        self.n_failed = 0
 
     cdef void patch_adjacency(self) noexcept nogil:
         """``padj[a * k + b]`` = 1 when patches ``a`` and ``b`` (a != b) share a boundary."""
@@ -411,15 +417,47 @@ cdef class _Search(_State):
         return (_spread(z0[0], za[0], z1[0], z2[0], z3[0], zq[0])
                 + _spread(z0[1], za[1], z1[1], z2[1], z3[1], zq[1]))
 
+    cdef inline uint64_t pair_key(self, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+        """A key for the unordered pair of the area sets of patches ``a`` and ``b`` (never 0)."""
+        cdef uint64_t x = self.fp[a], y = self.fp[b], key
+        key = _mix(x) ^ y if x < y else _mix(y) ^ x
+        return key if key != 0 else 1
+
+    cdef Py_ssize_t failed_slot(self, uint64_t key) noexcept nogil:
+        """The slot of ``key`` in the table of failed pair splits, or the empty slot it would take."""
+        cdef Py_ssize_t mask = self.failed.shape[0] - 1, slot = <Py_ssize_t>(key & <uint64_t>mask)
+        while self.failed[slot] != 0 and self.failed[slot] != key:
+            slot = (slot + 1) & mask
+        return slot
+
+    cdef void remember_failed(self, uint64_t key) noexcept nogil:
+        """Note that regrowing this pair of area sets found nothing better (emptying a full table)."""
+        cdef Py_ssize_t t
+        if 2 * (self.n_failed + 1) > self.failed.shape[0]:
+            for t in range(self.failed.shape[0]):
+                self.failed[t] = 0
+            self.n_failed = 0
+        self.failed[self.failed_slot(key)] = key
+        self.n_failed += 1
+
     cdef bint regrow_pair(self, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
         """Re-split the union of neighbouring patches ``a`` and ``b`` by growing two patches
         from two seed pairs (farthest apart; lowest and highest need). Keep the best of
-        the old and the new splits by (penalty, cost); return whether it changed."""
-        cdef Py_ssize_t cnt = 0, m, t, e, trial, s1, s2, p
+        the old and the new splits by (penalty, cost); return whether it changed.
+
+        Every choice (seeds, growth, comparison) breaks ties by area number, so the
+        outcome depends only on the two sets of areas, not on how they are listed. A
+        pair of sets already tried without success (iterated local search revisits many)
+        is therefore skipped: the answer would be the same."""
+        cdef Py_ssize_t cnt = 0, m, t, e, trial, s1, s2, p, first
         cdef bint adjacent
         cdef double best_pen, best_cost, pen, cost, lo_need, hi_need, far, d, dx, dy
         cdef int best_trial = -1
+        cdef uint64_t key = self.pair_key(a, b)
+        if self.failed[self.failed_slot(key)] == key:
+            return False
         self.gen += 1
+        first = self.n
         for t in range(2):
             p = a if t == 0 else b
             m = self.head[p]
@@ -427,6 +465,8 @@ cdef class _Search(_State):
                 self.comp[cnt] = m
                 self.block[cnt] = p
                 self.seen[m] = self.gen
+                if m < first:
+                    first = m
                 cnt += 1
                 m = self.nxt[m]
         if cnt < 3:
@@ -451,25 +491,28 @@ cdef class _Search(_State):
         for t in range(cnt):
             self.side[self.comp[t]] = 0
         for trial in range(2):
-            s1 = s2 = self.comp[0]
+            s1 = s2 = first
             if trial == 0:  # the two areas farthest apart (one pass: farthest from the first, then from it)
                 for t in range(2):
                     far = -1.0
                     for m in range(cnt):
-                        dx = self.f[self.comp[m], 1] - self.f[s1, 1]
-                        dy = self.f[self.comp[m], 2] - self.f[s1, 2]
+                        p = self.comp[m]
+                        dx = self.f[p, 1] - self.f[s1, 1]
+                        dy = self.f[p, 2] - self.f[s1, 2]
                         d = dx * dx + dy * dy
-                        if d > far:
-                            far, s2 = d, self.comp[m]
+                        if d > far or (d == far and p < s2):
+                            far, s2 = d, p
                     if t == 0:
                         s1 = s2
             else:  # the lowest- and highest-need areas
-                lo_need = hi_need = self.f[s1, 0]
+                lo_need = hi_need = self.f[first, 0]
                 for m in range(cnt):
-                    if self.f[self.comp[m], 0] < lo_need:
-                        lo_need, s1 = self.f[self.comp[m], 0], self.comp[m]
-                    if self.f[self.comp[m], 0] > hi_need:
-                        hi_need, s2 = self.f[self.comp[m], 0], self.comp[m]
+                    p = self.comp[m]
+                    d = self.f[p, 0]
+                    if d < lo_need or (d == lo_need and p < s1):
+                        lo_need, s1 = d, p
+                    if d > hi_need or (d == hi_need and p < s2):
+                        hi_need, s2 = d, p
             if s1 == s2:
                 continue
             cost = self.grow_two(cnt, s1, s2, &pen)
@@ -480,6 +523,7 @@ cdef class _Search(_State):
             for m in range(cnt):
                 self.side[self.comp[m]] = 0
         if best_trial < 0:
+            self.remember_failed(key)
             return False
         for m in range(cnt):
             if self.best_block[m] != self.block[m]:

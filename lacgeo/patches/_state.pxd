@@ -12,13 +12,17 @@ cdef extern from *:
     const double EPS "LACGEO_EPS"
 
 
-cdef inline uint64_t _next(uint64_t *state) noexcept nogil:
-    """splitmix64: a small, well-mixed generator that is the same everywhere."""
-    state[0] += <uint64_t>0x9E3779B97F4A7C15
-    cdef uint64_t z = state[0]
+cdef inline uint64_t _mix(uint64_t z) noexcept nogil:
+    """The splitmix64 finaliser: every input bit moves every output bit."""
     z = (z ^ (z >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
     z = (z ^ (z >> 27)) * <uint64_t>0x94D049BB133111EB
     return z ^ (z >> 31)
+
+
+cdef inline uint64_t _next(uint64_t *state) noexcept nogil:
+    """splitmix64: a small, well-mixed generator that is the same everywhere."""
+    state[0] += <uint64_t>0x9E3779B97F4A7C15
+    return _mix(state[0])
 
 
 cdef inline double _uniform(uint64_t *state) noexcept nogil:
@@ -75,6 +79,8 @@ cdef class _State:
     cdef int64_t[::1] label, head, nxt, prv, size, seen, stack
     cdef double[::1] s0, sa, s2
     cdef double[:, ::1] s1
+    # fingerprint of each patch's set of areas: the sum of its areas' random keys
+    cdef uint64_t[::1] key, fp
     # scratch shared by growth and the search moves
     cdef int64_t[::1] fhead, fpool, fnext, queue, comp
     cdef double[::1] dist

@@ -80,6 +80,12 @@ cdef class _State:
             self.c[i, 1] = aw[i] * f[i, 1]
             self.c[i, 2] = aw[i] * f[i, 2]
             self.q[i] = pop[i] * f[i, 0] * f[i, 0] + aw[i] * (f[i, 1] * f[i, 1] + f[i, 2] * f[i, 2])
+        cdef uint64_t[::1] keys = np.zeros(n + k, dtype=np.uint64)
+        cdef uint64_t stream = 0
+        for i in range(n):
+            keys[i] = _next(&stream)
+        self.key = keys[:n]
+        self.fp = keys[n:]
         cdef char[::1] flags = np.zeros(2 * k + n, dtype=np.int8)
         at = 0
         self.active = _cut(flags, &at, k)
@@ -100,6 +106,7 @@ cdef class _State:
             self.s0[p] = 0.0
             self.sa[p] = 0.0
             self.s2[p] = 0.0
+            self.fp[p] = 0
             self.s1[p, 0] = 0.0
             self.s1[p, 1] = 0.0
             self.s1[p, 2] = 0.0
@@ -111,6 +118,7 @@ cdef class _State:
         self.s1[p, 1] += self.c[i, 1]
         self.s1[p, 2] += self.c[i, 2]
         self.s2[p] += self.q[i]
+        self.fp[p] += self.key[i]
         self.label[i] = p
         self.touched[p] = 1
         self.prv[i] = -1
@@ -127,6 +135,7 @@ cdef class _State:
         self.s1[p, 1] -= self.c[i, 1]
         self.s1[p, 2] -= self.c[i, 2]
         self.s2[p] -= self.q[i]
+        self.fp[p] -= self.key[i]
         if self.prv[i] >= 0:
             self.nxt[self.prv[i]] = self.nxt[i]
         else:
