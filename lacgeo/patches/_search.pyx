@@ -448,7 +448,8 @@ cdef class _Search(_State):
         Every choice (seeds, growth, comparison) breaks ties by area number, so the
         outcome depends only on the two sets of areas, not on how they are listed. A
         pair of sets already tried without success (iterated local search revisits many)
-        is therefore skipped: the answer would be the same."""
+        is therefore skipped: the answer would be the same. So is a pair this method
+        has just re-split, as regrowing it again would find the same splits."""
         cdef Py_ssize_t cnt = 0, m, t, e, trial, s1, s2, p, first
         cdef bint adjacent
         cdef double best_pen, best_cost, pen, cost, lo_need, hi_need, far, d, dx, dy
@@ -528,6 +529,8 @@ cdef class _Search(_State):
         for m in range(cnt):
             if self.best_block[m] != self.block[m]:
                 self.move(self.comp[m], self.block[m], self.best_block[m])
+        # the same two sets would grow the same splits again, none better than this one
+        self.remember_failed(self.pair_key(a, b))
         return True
 
     cdef void regrow_pairs(self, uint64_t *rng, Py_ssize_t max_sweeps, bint from_dirty) noexcept nogil:
