@@ -143,6 +143,16 @@ def test_land_weight_wiring_and_bad_areas(grid):
         partition_areas(graph, pop, need, xy, area=bad)
     with pytest.raises(PatchingError, match="land_weight must be between 0 and 1, found 1.5"):
         partition_areas(graph, pop, need, xy, area=land, land_weight=1.5)
+    for values, name in ((need, "need"), (xy, "xy"), (pop, "pop")):
+        broken = values.copy()
+        broken[2] = np.nan
+        args = {"need": need, "xy": xy, "pop": pop, name: broken}
+        with pytest.raises(PatchingError, match="finite"):
+            partition_areas(graph, args["pop"], args["need"], args["xy"])
+    negative = pop.copy()
+    negative[0] = -1
+    with pytest.raises(PatchingError, match="population must be a finite number of people, 0 or more"):
+        partition_areas(graph, negative, need, xy)
 
 
 @pytest.mark.parametrize("la", ["E06000054", "E08000029", "E06000015", "E06000052"])

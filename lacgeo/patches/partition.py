@@ -63,6 +63,11 @@ class Band:
         return max(1, round(total / self.target)), False
 
 
+def _finite_from_zero(values: np.ndarray) -> bool:
+    """Whether every value is a finite number, 0 or more (NaN fails both tests)."""
+    return bool(values.min() >= 0 and np.isfinite(values.sum()))
+
+
 def _partition_piece(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -143,16 +148,20 @@ def partition_areas(
         raise PatchingError("population, need and coordinates must have one value per area")
     if n == 0:
         raise PatchingError("no areas to partition")
-    pop = np.asarray(population, dtype=float)
-    if (pop < 0).any() or not np.isfinite(pop).all():
+    pop = np.ascontiguousarray(population, dtype=float)
+    if not _finite_from_zero(pop):
         raise PatchingError("population must be a finite number of people, 0 or more, in every area")
+    need = np.asarray(need, dtype=float)
+    xy = np.asarray(xy, dtype=float)
+    if not (np.isfinite(need.sum()) and np.isfinite(xy.sum())):
+        raise PatchingError("need and coordinates must be finite numbers for every area (none missing)")
     bands = Band(target, band)
     if not 0 <= land_weight <= 1:
         raise PatchingError(f"land_weight must be between 0 and 1, found {land_weight}")
     aw = pop
     if area is not None:
         area = np.asarray(area, dtype=float)
-        if len(area) != n or (area < 0).any() or not np.isfinite(area).all() or area.sum() <= 0:
+        if len(area) != n or not _finite_from_zero(area) or area.sum() <= 0:
             raise PatchingError("area must give a finite land area, 0 or more, for every area (not all 0)")
         if land_weight > 0:  # land scaled to the population's total, so need and position stay balanced
             aw = (1 - land_weight) * pop + land_weight * area * (pop.sum() / area.sum())
@@ -162,37 +171,37 @@ def partition_areas(
     if groups is not None:
         groups = np.asarray(groups)
         edges = edges[groups[edges[:, 0]] == groups[edges[:, 1]]]
-    everyone = np.arange(n)
     full_csr = _arrays.csr(np.ascontiguousarray(edges, dtype=np.int64).reshape(-1, 2), n)
     comp = _arrays.components(*full_csr)
     n_pieces = int(comp.max()) + 1
 
     # Features: standardised need (scaled by need_weight) and position in units of a
     # typical patch radius, so homogeneity and compactness are comparable.
-    need = np.asarray(need, dtype=float)
-    sd = need.std()
-    z = (need - need.mean()) / sd if sd > 0 else np.zeros(n)
-    hull_area = max(float(np.ptp(xy[:, 0]) * np.ptp(xy[:, 1])), 1.0)
+    feats = np.empty((n, 3))
+    feats[:, 0] = need
+    feats[:, 1:] = xy
+    feats -= feats.mean(axis=0)
+    sd = math.sqrt(feats[:, 0] @ feats[:, 0] / n)
+    feats[:, 0] *= math.sqrt(need_weight) / sd if sd > 0 else 0.0
+    extent = xy.max(axis=0) - xy.min(axis=0)
+    hull_area = max(float(extent[0] * extent[1]), 1.0)
     n_total = max(1, round(pop.sum() / target))
-    radius = math.sqrt(hull_area / n_total / math.pi)
-    feats = np.column_stack([math.sqrt(need_weight) * z, (xy - xy.mean(axis=0)) / radius])
+    feats[:, 1:] /= math.sqrt(hull_area / n_total / math.pi)  # a typical patch radius
 
     labels = np.full(n, -1, dtype=np.int64)
     flags: dict[int, str] = {}
     next_id = 0
     for c in range(n_pieces):
-        m = np.flatnonzero(comp == c) if n_pieces > 1 else everyone
+        m = np.flatnonzero(comp == c) if n_pieces > 1 else slice(None)
         if groups is not None:
-            reason = f"{group_label} {groups[m[0]]}"
+            reason = f"{group_label} {groups[m][0]}"
         else:
             reason = "detached part" if n_pieces > 1 else ""
         total = float(pop[m].sum())
         k, feasible = bands.n_patches(total)
         indptr, indices = _arrays.subgraph(*full_csr, m) if n_pieces > 1 else full_csr
         piece_seed = (seed * 1_000_003 + c) % 2**64  # one stream per piece
-        part = _partition_piece(
-            indptr, indices, pop[m], aw[m], np.ascontiguousarray(feats[m]), k, bands, n_starts, piece_seed
-        )
+        part = _partition_piece(indptr, indices, pop[m], aw[m], feats[m], k, bands, n_starts, piece_seed)
         labels[m] = part + next_id
         part_pop = np.bincount(part, weights=pop[m])
         part_size = np.bincount(part)
