@@ -234,6 +234,7 @@ cdef class _State:
         cdef Py_ssize_t n = self.n, k = self.k, i, s, c
         cdef double total, r, d, dx, dy
         self.clear()
+        total = 0.0
         for i in range(n):
             self.dist[i] = INFINITY
         for s in range(k):
@@ -241,9 +242,6 @@ cdef class _State:
             if s == 0:
                 c = _below(rng, n)
             else:
-                total = 0.0
-                for i in range(n):
-                    total += self.dist[i]
                 if total > 0.0:
                     r = _uniform(rng) * total
                     for i in range(n):
@@ -258,12 +256,14 @@ cdef class _State:
                             c = i
                             break
             self.add(c, s)
+            total = 0.0  # summed as the distances update, for the next draw
             for i in range(n):
                 dx = self.f[i, 1] - self.f[c, 1]
                 dy = self.f[i, 2] - self.f[c, 2]
                 d = 0.0 if self.label[i] >= 0 else dx * dx + dy * dy
                 if d < self.dist[i]:
                     self.dist[i] = d
+                total += self.dist[i]
             self.queue[s] = s
         self.grow_patches(k, False)
         self.balance()
@@ -345,8 +345,10 @@ cdef class _State:
 
     cdef void balance(self) noexcept nogil:
         """Undo growth that got boxed in: while some patch is below the band, merge it into
-        its smallest neighbouring patch and split the most populous patch in two."""
+        its smallest neighbouring patch and split the most populous patch in two, for as
+        long as that brings the patches nearer the band."""
         cdef Py_ssize_t k = self.k, it, small, big, r, p, m, e, l
+        cdef double before
         for it in range(2 * k):
             small = 0
             for p in range(1, k):
@@ -364,6 +366,7 @@ cdef class _State:
                 m = self.nxt[m]
             if r < 0:
                 return
+            before = self.total_penalty()
             while self.head[small] >= 0:
                 self.move(self.head[small], small, r)
             big = r  # r now holds two areas or more, so some patch can be split
@@ -371,6 +374,8 @@ cdef class _State:
                 if self.size[p] >= 2 and self.s0[p] > self.s0[big]:
                     big = p
             self.split(big, small)
+            if self.total_penalty() >= before - EPS:
+                return  # no nearer the band: further rounds only cycle (the search repairs the rest)
 
     cdef void split(self, Py_ssize_t big, Py_ssize_t new) noexcept nogil:
         """Regrow patch ``big`` (contiguous, two areas or more) as two patches, ``big`` and
