@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from .schema import AREA_NAME, MSOA_NAME, NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK, WARD_NAME
+from .schema import AREA_NAME, MSOA_NAME, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK, WARD_NAME
 
 WITHHELD_FILL = "url(#lacgeo-withheld)"
 """The fill of an area whose council value is withheld: a grey hatch (see :data:`HATCH_SVG`)."""
@@ -228,7 +228,7 @@ SEARCH_HTML = (
 )
 
 
-def _bounds(geometry: gpd.GeoSeries) -> list[list[float]]:
+def latlng_bounds(geometry: gpd.GeoSeries) -> list[list[float]]:
     west, south, east, north = geometry.total_bounds
     return [[round(float(south), 5), round(float(west), 5)], [round(float(north), 5), round(float(east), 5)]]
 
@@ -257,20 +257,20 @@ def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dic
                 "l": escape_text(f"{pid} {row[PATCH_NAME]}"),
                 "k": KIND_PATCH,
                 "d": escape_text(f"Patch {pid}, need rank {int(row[RANK])}"),
-                "b": _bounds(geom),
+                "b": latlng_bounds(geom),
                 "p": _point(geom),
                 "a": -1,
                 "t": escape_text(pid),
             }
         )
-    patch_names = patches[PATCH_NAME] if PATCH_NAME in patches else pd.Series(dtype=object)
+    patch_names = patches[PATCH_NAME]
     for col, kind in ((WARD_NAME, KIND_WARD), (MSOA_NAME, KIND_MSOA)):
         if col not in areas:
             continue
         for name, members in areas.groupby(col, sort=True):
             in_patches = []
-            if "patch_id" in members:
-                for pid in pd.unique(members["patch_id"]):
+            if PATCH_ID in members:
+                for pid in pd.unique(members[PATCH_ID]):
                     in_patches.append(f"{pid} {patch_names.get(pid, '')}".strip())
             n = len(members)
             detail = f"{kind}: {n} small area{'s' if n != 1 else ''}"
@@ -283,7 +283,7 @@ def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dic
                     "l": escape_text(name),
                     "k": kind,
                     "d": escape_text(detail),
-                    "b": _bounds(members.geometry),
+                    "b": latlng_bounds(members.geometry),
                     "p": _point(members.geometry),
                     "a": -1,
                     "t": "",
@@ -300,7 +300,7 @@ def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dic
                 "l": escape_text(f"{areas[AREA_NAME].iloc[i]} ({code})"),
                 "k": KIND_AREA,
                 "d": escape_text(f"LSOA {code}"),
-                "b": _bounds(geom),
+                "b": latlng_bounds(geom),
                 "p": _point(geom),
                 "a": i,
                 "t": "",

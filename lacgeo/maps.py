@@ -63,6 +63,7 @@ from .map_widgets import (
     areas_and_search_js,
     escape_text,
     intro_html,
+    latlng_bounds,
     legend_html,
     search_index,
     table_html,
@@ -451,9 +452,8 @@ def make_map(
 
     # Fit the LA at once (folium's fit_bounds animates the first zoom), fill the area shadings,
     # place the labels, and wire up the legend and the search box.
-    bounds = [[round(float(south), 5), round(float(west), 5)], [round(float(north), 5), round(float(east), 5)]]
     page.after_script = (
-        f"{fmap.get_name()}.fitBounds({bounds}, {{animate: false}});\n"
+        f"{fmap.get_name()}.fitBounds({latlng_bounds(areas_d.geometry)}, {{animate: false}});\n"
         + areas_and_search_js(
             map_name=fmap.get_name(),
             data=_area_data(areas_d, patches_d, shadings),

@@ -43,7 +43,7 @@ from .schema import (
     RANK,
     WARD_NAME,
 )
-from .workbook import write_workbook
+from .workbook import FORMULA_START, write_workbook
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -200,9 +200,6 @@ def manifest(result: RunResult, *, outputs: dict[str, str] | None = None) -> dic
         "synthetic": result.synthetic,
         "attribution": datasets.ATTRIBUTION,
     }
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(values: pd.Series) -> pd.Series:

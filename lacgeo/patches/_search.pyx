@@ -87,10 +87,10 @@ cdef class _Search(_State):
         self.padj = _cut(flags, &at, k * k)
         self.dirty = _cut(flags, &at, k)
         self.dirty_next = _cut(flags, &at, k)
-        at = 1024
-        while at < 64 * k:
-            at *= 2
-        self.failed = np.zeros(at, dtype=np.uint64)
+        cdef Py_ssize_t slots = 1024  # a power of two, at least 64 per patch
+        while slots < 64 * k:
+            slots *= 2
+        self.failed = np.zeros(slots, dtype=np.uint64)
         self.n_failed = 0
 
     cdef void patch_adjacency(self) noexcept nogil:

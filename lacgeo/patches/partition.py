@@ -197,13 +197,14 @@ def partition_areas(
             reason = f"{group_label} {groups[m][0]}"
         else:
             reason = "detached part" if n_pieces > 1 else ""
-        total = float(pop[m].sum())
+        piece_pop = pop[m]
+        total = float(piece_pop.sum())
         k, feasible = bands.n_patches(total)
         indptr, indices = _arrays.subgraph(*full_csr, m) if n_pieces > 1 else full_csr
         piece_seed = (seed * 1_000_003 + c) % 2**64  # one stream per piece
-        part = _partition_piece(indptr, indices, pop[m], aw[m], feats[m], k, bands, n_starts, piece_seed)
+        part = _partition_piece(indptr, indices, piece_pop, aw[m], feats[m], k, bands, n_starts, piece_seed)
         labels[m] = part + next_id
-        part_pop = np.bincount(part, weights=pop[m])
+        part_pop = np.bincount(part, weights=piece_pop)
         part_size = np.bincount(part)
         for p in np.flatnonzero((part_pop < bands.lo) | (part_pop > bands.hi)).tolist():
             p_pop = float(part_pop[p])
