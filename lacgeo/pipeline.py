@@ -80,10 +80,10 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
     log.info("%s ...", name)
     start = time.perf_counter()
     yield
-    timings[name] = round(time.perf_counter() - start, 4)
+    timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - start, 4)  # a stage may run in parts
 
 
-def _select_phase1(config: Config, areas: gpd.GeoDataFrame, graph, nest) -> Selection | None:
+def _select_phase1(config: Config, areas: gpd.GeoDataFrame, graph) -> Selection | None:
     """Phase-1 picks beyond one partition (``recommend.method = "select"``), or None."""
     r = config.recommend
     if r.method != "select":
@@ -91,13 +91,8 @@ def _select_phase1(config: Config, areas: gpd.GeoDataFrame, graph, nest) -> Sele
     if config.patches.nest_within != "none":
         log.info('patches are nested, so phase 1 is the top-ranked nested patches (recommend.method = "rank")')
         return None
-    spread = None
-    if r.spread in ("ward", "msoa"):
-        spread = areas[NEST_LEVELS[r.spread]]
-    elif r.spread == "nest" and isinstance(nest, pd.Series):
-        spread = nest
-    elif r.spread == "nest":
-        spread = areas[NEST_LEVELS[nest]]
+    # spread = "nest" needs nested patches, which take the "rank" route above
+    spread = areas[NEST_LEVELS[r.spread]] if r.spread in ("ward", "msoa") else None
     selection = select_patches(
         areas,
         areas[NEED_INDEX],
@@ -186,7 +181,7 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
                 inputs.append(p.nest_within)
             graph = build_area_graph(areas, islands=p.islands)
         with _stage(timings, "select"):
-            selection = _select_phase1(config, areas, graph, nest)
+            selection = _select_phase1(config, areas, graph)
         with _stage(timings, "patches"):
             assignment = build_patches(
                 areas,

@@ -46,7 +46,9 @@ import pandas as pd
 
 from ..errors import PatchingError
 from ..patches.graph import AreaGraph
-from ..schema import POPULATION
+from ..patches.partition import Band
+from ..rank import excess_need
+from ..schema import NEED_INDEX, POPULATION
 from .candidates import _candidates, _drafts, _partition_cells
 from .improve import _anneal, _improve_jointly
 from .packing import _pack, _shortfall
@@ -130,10 +132,10 @@ def select_patches(
 
     pop_arr = areas[POPULATION].to_numpy(dtype=float)
     need_arr = need.to_numpy(dtype=float)
-    total_pop = pop_arr.sum()
-    mean_need = float((pop_arr * need_arr).sum() / total_pop) if total_pop > 0 else 0.0
-    value_arr = pop_arr * (need_arr - mean_need)
-    lo, hi = target_population * (1 - band), target_population * (1 + band)
+    # what a pick captures: the same excess need the patch ranking sums (0 if nobody lives here)
+    value_arr = excess_need(pd.DataFrame({POPULATION: pop_arr, NEED_INDEX: need_arr})).fillna(0.0).to_numpy()
+    bands = Band(target_population, band)
+    lo, hi = bands.lo, bands.hi
     pos = pd.Series(np.arange(len(areas)), index=areas.index)
     out_pos = frozenset(int(pos[c]) for c in out_codes)
     eligible = [i not in out_pos for i in range(len(areas))]
