@@ -35,14 +35,12 @@ class IslandWarning(UserWarning):
 class AreaGraph:
     """Adjacency between areas, by position in ``codes``.
 
-    ``edges`` holds each undirected pair once (i < j) with its shared boundary
-    length in metres (0 for a queen corner or a bridge); ``bridges`` are the links
-    added by the island policy, the only non-touching pairs treated as adjacent.
+    ``edges`` holds each undirected pair once (i < j), sorted; ``bridges`` are the
+    links added by the island policy, the only non-touching pairs treated as adjacent.
     """
 
     codes: pd.Index
     edges: np.ndarray  # (m, 2) int
-    shared_length: np.ndarray  # (m,) float
     bridges: frozenset[tuple[int, int]]
 
     @property
@@ -64,7 +62,7 @@ class AreaGraph:
         inside = keep[self.edges[:, 0]] & keep[self.edges[:, 1]]
         edges = new_pos[self.edges[inside]]
         bridges = frozenset((int(new_pos[a]), int(new_pos[b])) for a, b in self.bridges if keep[a] and keep[b])
-        return AreaGraph(self.codes[keep], edges.astype(np.int64), self.shared_length[inside], bridges)
+        return AreaGraph(self.codes[keep], edges.astype(np.int64), bridges)
 
     def components(self) -> np.ndarray:
         """Connected component label of every area."""
@@ -94,21 +92,19 @@ def is_connected(nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> b
     return len(nodes) <= 1 or len(reach(next(iter(nodes)), nodes, nbrs)) == len(nodes)
 
 
-def _queen_edges(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _queen_edges(areas: gpd.GeoDataFrame) -> np.ndarray:
     positions = pd.Series(np.arange(len(areas)), index=areas.index)
     with warnings.catch_warnings():
         # libpysal warns when the graph has islands; the island policy handles them
         warnings.simplefilter("ignore", UserWarning)
-        graph = Graph.build_contiguity(areas.geometry, rook=False, by_perimeter=True)
+        graph = Graph.build_contiguity(areas.geometry, rook=False)
     adj = graph.adjacency.reset_index()
     adj = adj[adj["focal"] != adj["neighbor"]]
     i = positions.reindex(adj["focal"]).to_numpy()
     j = positions.reindex(adj["neighbor"]).to_numpy()
     keep = i < j
     edges = np.column_stack([i[keep], j[keep]]).astype(np.int64)
-    length = adj["weight"].to_numpy(dtype=float)[keep]
-    order = np.lexsort((edges[:, 1], edges[:, 0]))
-    return edges[order], length[order]
+    return edges[np.lexsort((edges[:, 1], edges[:, 0]))]
 
 
 def build_area_graph(
@@ -130,8 +126,8 @@ def build_area_graph(
     """
     if islands not in {"link_nearest", "separate", "error"}:
         raise PatchingError(f"unknown island policy {islands!r}; use link_nearest, separate or error")
-    edges, length = _queen_edges(areas)
-    graph = AreaGraph(areas.index, edges, length, frozenset())
+    edges = _queen_edges(areas)
+    graph = AreaGraph(areas.index, edges, frozenset())
     labels = graph.components()
     n_comp = int(labels.max()) + 1 if len(labels) else 0
     if n_comp <= 1 or islands == "separate":
@@ -183,6 +179,5 @@ def build_area_graph(
         remaining.remove(c)
 
     all_edges = np.vstack([edges, np.array(new_edges, dtype=np.int64)])
-    all_length = np.concatenate([length, np.zeros(len(new_edges))])
     order = np.lexsort((all_edges[:, 1], all_edges[:, 0]))
-    return AreaGraph(areas.index, all_edges[order], all_length[order], frozenset(bridges))
+    return AreaGraph(areas.index, all_edges[order], frozenset(bridges))
