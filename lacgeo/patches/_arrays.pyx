@@ -1,10 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""CSR neighbour lists for the patch builder: build them from an edge list, cut out a
-piece, find connected components, and renumber patch labels. Compiled, because
-``partition_areas`` calls them on every run and numpy's sorting dominated its cost."""
+"""Array preparation for the patch builder: CSR neighbour lists (built from an edge
+list, cut into pieces, split into connected components), the search's feature matrix,
+and patch renumbering. Compiled, because ``partition_areas`` calls them on every run
+and numpy's per-call overhead was a sixth of a small LA's partitioning time."""
 
 import numpy as np
 
+from libc.math cimport M_PI, sqrt
 from libc.stdint cimport int64_t
 
 
@@ -110,3 +112,36 @@ def relabel(const int64_t[::1] labels):
             k += 1
         o[i] = r[labels[i]]
     return out
+
+
+def features(const double[::1] need, const double[:, ::1] xy, double need_weight, double n_patches):
+    """The ``(n, 3)`` features the search compares: need, centred and scaled to variance
+    ``need_weight`` (0 when need does not vary), and position (``xy``, metres), centred and
+    in units of a typical patch radius: that of a circle holding one ``n_patches``-th of
+    the bounding box. So homogeneity and compactness weigh alike whatever the LA's size."""
+    cdef Py_ssize_t n = need.shape[0], i
+    cdef double m0 = 0.0, m1 = 0.0, m2 = 0.0, ss = 0.0, d, scale, radius
+    cdef double x_lo = xy[0, 0], x_hi = xy[0, 0], y_lo = xy[0, 1], y_hi = xy[0, 1]
+    for i in range(n):
+        m0 += need[i]
+        m1 += xy[i, 0]
+        m2 += xy[i, 1]
+        x_lo = min(x_lo, xy[i, 0])
+        x_hi = max(x_hi, xy[i, 0])
+        y_lo = min(y_lo, xy[i, 1])
+        y_hi = max(y_hi, xy[i, 1])
+    m0 /= n
+    m1 /= n
+    m2 /= n
+    for i in range(n):
+        d = need[i] - m0
+        ss += d * d
+    scale = sqrt(need_weight / (ss / n)) if ss > 0 else 0.0
+    radius = sqrt(max((x_hi - x_lo) * (y_hi - y_lo), 1.0) / n_patches / M_PI)
+    feats = np.empty((n, 3))
+    cdef double[:, ::1] f = feats
+    for i in range(n):
+        f[i, 0] = (need[i] - m0) * scale
+        f[i, 1] = (xy[i, 0] - m1) / radius
+        f[i, 2] = (xy[i, 1] - m2) / radius
+    return feats

@@ -151,8 +151,8 @@ def partition_areas(
     pop = np.ascontiguousarray(population, dtype=float)
     if not _finite_from_zero(pop):
         raise PatchingError("population must be a finite number of people, 0 or more, in every area")
-    need = np.asarray(need, dtype=float)
-    xy = np.asarray(xy, dtype=float)
+    need = np.ascontiguousarray(need, dtype=float)
+    xy = np.ascontiguousarray(xy, dtype=float)
     if not (np.isfinite(need.sum()) and np.isfinite(xy.sum())):
         raise PatchingError("need and coordinates must be finite numbers for every area (none missing)")
     bands = Band(target, band)
@@ -177,16 +177,7 @@ def partition_areas(
 
     # Features: standardised need (scaled by need_weight) and position in units of a
     # typical patch radius, so homogeneity and compactness are comparable.
-    feats = np.empty((n, 3))
-    feats[:, 0] = need
-    feats[:, 1:] = xy
-    feats -= feats.mean(axis=0)
-    sd = math.sqrt(feats[:, 0] @ feats[:, 0] / n)
-    feats[:, 0] *= math.sqrt(need_weight) / sd if sd > 0 else 0.0
-    extent = xy.max(axis=0) - xy.min(axis=0)
-    hull_area = max(float(extent[0] * extent[1]), 1.0)
-    n_total = max(1, round(pop.sum() / target))
-    feats[:, 1:] /= math.sqrt(hull_area / n_total / math.pi)  # a typical patch radius
+    feats = _arrays.features(need, xy, need_weight, max(1, round(pop.sum() / target)))
 
     labels = np.full(n, -1, dtype=np.int64)
     flags: dict[int, str] = {}
