@@ -14,7 +14,8 @@ The method, per connected piece of the area graph (or per nesting unit):
    within-patch spread of need weighted by population, plus the spatial spread
    weighted by a blend of population and land area, ``land_weight``).
 4. Further rounds (``n_starts`` in all) kick the best partition so far: a random
-   patch and its neighbours are regrown, then refined again (iterated local search).
+   patch and two of its neighbours are regrown, then refined again (iterated local
+   search).
    The rounds are shared between two independent chains, each from its own grown
    start, which run on two threads; the best partition, band first, is kept. The
    answer is the same on one core or two.
