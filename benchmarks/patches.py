@@ -24,7 +24,9 @@ What it measures
    separately. The max-p tools only get a *minimum* of 10,000 people per region; they
    have no upper bound, which is part of what the band metric shows.
 
-   Metrics per tool and LA: seconds (median of ``--repeats`` runs), number of patches,
+   Metrics per tool and LA: seconds (median of ``--repeats`` runs; lacgeo and pygeoda,
+   which run in this process, run on until a quarter of a second is timed, each run
+   with the next seed, see ``_repeat``; quality is that of ``--seed``), number of patches,
    patch population min / median / max, share of patches inside 8,000-12,000, share of
    patches that are contiguous on the queen graph (plus lacgeo's declared island
    bridges, the same graph for every tool), the between-patch share of need variance
@@ -196,17 +198,27 @@ class ToolRun:
     note: str = ""
 
 
-def _repeat(fn, repeats: int) -> tuple[np.ndarray, list[float], bool]:
-    """Run ``fn() -> (labels, seconds)`` ``repeats`` times; labels of the first run."""
-    first, times, same = None, [], True
-    for _ in range(repeats):
-        labels, seconds = fn()
+MIN_TIMED = 0.25  # in-process tools run until this many seconds are timed (timeit-style)
+MAX_RUNS = 500
+
+
+def _repeat(fn, seed: int, repeats: int) -> tuple[np.ndarray, list[float], bool]:
+    """Time ``fn(seed) -> (labels, seconds)`` on seeds ``seed, seed + 1, ...``: at least
+    ``repeats`` runs, and on until they add up to ``MIN_TIMED`` seconds (at most
+    ``MAX_RUNS``). Returns the labels of ``seed``, every time, and whether ``seed`` run
+    again gives the same labels.
+
+    The seed changes from run to run because a millisecond call repeated with the same
+    inputs ran up to twice as fast (the CPU learns its branches), which a real run of
+    one LA never gets; and a median of 5 runs moved by a third between identical
+    invocations on a shared 2-core machine."""
+    first, times = None, []
+    while len(times) < repeats or (sum(times) < MIN_TIMED and len(times) < MAX_RUNS):
+        labels, seconds = fn(seed + len(times))
         times.append(seconds)
         if first is None:
             first = labels
-        else:
-            same = same and np.array_equal(first, labels)
-    return first, times, same
+    return first, times, bool(np.array_equal(first, fn(seed)[0]))
 
 
 def run_lacgeo(areas, need, graph, xy, seed: int, n_starts: int) -> tuple[np.ndarray, float]:
@@ -305,7 +317,7 @@ def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: 
     centroids = areas.geometry.representative_point()
     xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
     for tool, n_starts in (("lacgeo", DEFAULT_STARTS), ("lacgeo n_starts=1", 1)):
-        labels, times, same = _repeat(lambda n=n_starts: run_lacgeo(areas, need, graph, xy, seed, n), repeats)
+        labels, times, same = _repeat(lambda s, n=n_starts: run_lacgeo(areas, need, graph, xy, s, n), seed, repeats)
         runs.append(ToolRun(tool, "ok", statistics.median(times), times, same, graph_seconds,
                             patch_quality(labels, areas, graph)))
 
@@ -337,7 +349,7 @@ def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: 
         gda = pygeoda.open(areas[[POPULATION, NEED, "geometry"]].reset_index(drop=True))
         gda_w = pygeoda.queen_weights(gda)
         setup = time.perf_counter() - start
-        labels, times, same = _repeat(lambda: run_pygeoda(gda_w, areas, seed), repeats)
+        labels, times, same = _repeat(lambda s: run_pygeoda(gda_w, areas, s), seed, repeats)
         labels, unassigned = with_unassigned_as_singletons(labels)
         run = ToolRun("pygeoda", "ok", statistics.median(times), times, same, setup,
                       patch_quality(labels, areas, graph))
