@@ -45,9 +45,9 @@ from lacgeo.patches._state cimport EPS, _State, _cut, _below, _mix, _next, _pena
 
 cdef Py_ssize_t PAIR_SWEEPS = 10  # sweeps of pair regrowth per round (each stops early when nothing changes)
 # Patches a kick regrows: a random one and up to this many less one of its neighbours.
-# Regrowing every neighbour (5-6 on average) took 15% longer per call; over 30 seeds on
-# the 6 benchmark LAs it gave the 4 small LAs no better patches (Wiltshire's between-share
-# ~0.015 higher, still far above spopt's).
+# Regrowing every neighbour (5-6 on average) took 15% longer per call. Over 30 seeds on
+# the 6 benchmark LAs it made the 4 small LAs' patches no better, and Wiltshire's ~0.015
+# more homogeneous (between-share), where lacgeo is already far above spopt.
 cdef Py_ssize_t KICK_PATCHES = 3
 
 
@@ -684,8 +684,9 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
     A chain's first round grows patches from k-means++ seeds and refines them (single
     moves, ejection chains, pair regrowth). Each later round is an iterated-local-search
     kick: from the chain's best partition so far, a random patch and two of its
-    neighbours are regrown from random seeds, then refined again. Candidates are scored on (people
-    outside ``[lo, hi]``, spread of ``feats``), lexicographically; the best is returned.
+    neighbours are regrown from random seeds, then refined again. Candidates are scored
+    on (people outside ``[lo, hi]``, spread of ``feats``), lexicographically; the best is
+    returned.
     The spread weights need (column 0) by population and position (columns 1-2) by
     ``area_weight``, so land, not only people, counts towards compactness.
 
