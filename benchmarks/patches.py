@@ -69,8 +69,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from lacgeo import datasets
 from lacgeo.config import PatchConfig
@@ -112,9 +110,7 @@ def lacgeo_graph(areas: gpd.GeoDataFrame) -> AreaGraph:
 def contiguous_patches(labels: np.ndarray, graph: AreaGraph) -> np.ndarray:
     """For each patch label (sorted), whether its areas form one connected piece of ``graph``."""
     same = labels[graph.edges[:, 0]] == labels[graph.edges[:, 1]]
-    inner = graph.edges[same]
-    adj = coo_matrix((np.ones(len(inner)), (inner[:, 0], inner[:, 1])), shape=(graph.n, graph.n))
-    _, piece = connected_components(adj, directed=False)
+    piece = AreaGraph(graph.codes, graph.edges[same], frozenset()).components()
     pieces_per_patch = pd.Series(piece).groupby(labels).nunique()
     return (pieces_per_patch == 1).to_numpy()
 
