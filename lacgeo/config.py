@@ -108,7 +108,7 @@ class PatchConfig:
     """With a polygon file: the column naming each unit."""
     islands: IslandPolicy = "link_nearest"
     """Detached areas: link to the nearest area (with a warning), keep separate, or stop."""
-    n_starts: int = 8
+    n_starts: int = 4
     """Search rounds: the first grows a partition from seed areas, each later one regrows a random
     patch and its neighbours from the best so far (iterated local search); the best is kept."""
     need_weight: float = 5.0
@@ -478,7 +478,7 @@ nest_within = "none"         # boundaries patches must not cross: "none", "ward"
                              # or a polygon file such as community areas (then set nest_code_col)
 nest_code_col = ""           # with a polygon file: the column naming each unit
 islands = "link_nearest"     # detached areas: "link_nearest" (warns), "separate" or "error"
-n_starts = 8                 # search rounds: one grown partition, then regrowth kicks; the best is kept
+n_starts = 4                 # search rounds: one grown partition, then regrowth kicks; the best is kept
 need_weight = 5.0            # 0 ignores need when shaping patches; higher groups similar need
 land_weight = 0.5            # compactness by people (0) or land (1): land keeps rural patches round
 

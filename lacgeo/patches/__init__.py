@@ -48,7 +48,7 @@ def build_patches(
     band: float = 0.2,
     nest_within: str | pd.Series = "none",
     islands: str = "link_nearest",
-    n_starts: int = 8,
+    n_starts: int = 4,
     need_weight: float = 5.0,
     land_weight: float = 0.5,
     seed: int = 0,

@@ -115,7 +115,7 @@ def partition_areas(
     group_label: str = "boundary unit",
     target: int = 10_000,
     band: float = 0.2,
-    n_starts: int = 8,
+    n_starts: int = 4,
     need_weight: float = 5.0,
     land_weight: float = 0.5,
     seed: int = 0,
