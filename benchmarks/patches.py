@@ -25,8 +25,8 @@ What it measures
    have no upper bound, which is part of what the band metric shows.
 
    Metrics per tool and LA: seconds (median of ``--repeats`` runs; lacgeo and pygeoda,
-   which run in this process, run on until a quarter of a second is timed, each run
-   with the next seed, see ``_repeat``; quality is that of ``--seed``), number of patches,
+   which run in this process, take turns, one run each per round, until each has a
+   quarter of a second timed, each run with the next seed, see ``_interleave``; quality is that of ``--seed``), number of patches,
    patch population min / median / max, share of patches inside 8,000-12,000, share of
    patches that are contiguous on the queen graph (plus lacgeo's declared island
    bridges, the same graph for every tool), the between-patch share of need variance
@@ -198,23 +198,31 @@ MIN_TIMED = 0.25  # in-process tools run until this many seconds are timed (time
 MAX_RUNS = 500
 
 
-def _repeat(fn, seed: int, repeats: int) -> tuple[np.ndarray, list[float], bool]:
-    """Time ``fn(seed) -> (labels, seconds)`` on seeds ``seed, seed + 1, ...``: at least
-    ``repeats`` runs, and on until they add up to ``MIN_TIMED`` seconds (at most
-    ``MAX_RUNS``). Returns the labels of ``seed``, every time, and whether ``seed`` run
-    again gives the same labels.
+def _interleave(fns: dict, seed: int, repeats: int) -> dict[str, tuple[np.ndarray, list[float], bool]]:
+    """Time the in-process tools turn about. Round ``r`` runs every ``fns[name](seed + r)
+    -> (labels, seconds)`` once, the order rotating each round; rounds go on until every
+    tool has run ``repeats`` times and has ``MIN_TIMED`` seconds timed (at most
+    ``MAX_RUNS`` rounds). Returns, per tool, the labels of ``seed``, every time, and
+    whether ``seed`` run again gives the same labels.
 
-    The seed changes from run to run because a millisecond call repeated with the same
-    inputs ran up to twice as fast (the CPU learns its branches), which a real run of
-    one LA never gets; and a median of 5 runs moved by a third between identical
-    invocations on a shared 2-core machine."""
-    first, times = None, []
-    while len(times) < repeats or (sum(times) < MIN_TIMED and len(times) < MAX_RUNS):
-        labels, seconds = fn(seed + len(times))
-        times.append(seconds)
-        if first is None:
-            first = labels
-    return first, times, bool(np.array_equal(first, fn(seed)[0]))
+    The tools take turns because this shared 2-core machine drifts: the same call's
+    median moved by a quarter from one minute to the next, so tools timed one after the
+    other were compared across different machine states. The seed changes from run to
+    run because a millisecond call repeated with the same inputs ran up to twice as fast
+    (the CPU learns its branches), which a real run of one LA never gets."""
+    names = list(fns)
+    firsts: dict[str, np.ndarray] = {}
+    times: dict[str, list[float]] = {name: [] for name in names}
+    r = 0
+    while r < repeats or (min(sum(t) for t in times.values()) < MIN_TIMED and r < MAX_RUNS):
+        turn = r % len(names)
+        for name in names[turn:] + names[:turn]:
+            labels, seconds = fns[name](seed + r)
+            times[name].append(seconds)
+            firsts.setdefault(name, labels)
+        r += 1
+    return {name: (firsts[name], times[name], bool(np.array_equal(firsts[name], fns[name](seed)[0])))
+            for name in names}
 
 
 def run_lacgeo(areas, need, graph, xy, seed: int, n_starts: int) -> tuple[np.ndarray, float]:
@@ -312,8 +320,22 @@ def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: 
 
     centroids = areas.geometry.representative_point()
     xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
-    for tool, n_starts in (("lacgeo", DEFAULT_STARTS), ("lacgeo n_starts=1", 1)):
-        labels, times, same = _repeat(lambda s, n=n_starts: run_lacgeo(areas, need, graph, xy, s, n), seed, repeats)
+    in_process = {
+        "lacgeo": lambda s: run_lacgeo(areas, need, graph, xy, s, DEFAULT_STARTS),
+        "lacgeo n_starts=1": lambda s: run_lacgeo(areas, need, graph, xy, s, 1),
+    }
+    geoda_setup = None
+    if installed("pygeoda"):
+        import pygeoda
+
+        start = time.perf_counter()
+        gda = pygeoda.open(areas[[POPULATION, NEED, "geometry"]].reset_index(drop=True))
+        gda_w = pygeoda.queen_weights(gda)
+        geoda_setup = time.perf_counter() - start
+        in_process["pygeoda"] = lambda s: run_pygeoda(gda_w, areas, s)
+    timed = _interleave(in_process, seed, repeats)
+    for tool in ("lacgeo", "lacgeo n_starts=1"):
+        labels, times, same = timed[tool]
         runs.append(ToolRun(tool, "ok", statistics.median(times), times, same, graph_seconds,
                             patch_quality(labels, areas, graph)))
 
@@ -338,16 +360,10 @@ def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: 
     else:
         runs.append(ToolRun("spopt", "not installed"))
 
-    if installed("pygeoda"):
-        import pygeoda
-
-        start = time.perf_counter()
-        gda = pygeoda.open(areas[[POPULATION, NEED, "geometry"]].reset_index(drop=True))
-        gda_w = pygeoda.queen_weights(gda)
-        setup = time.perf_counter() - start
-        labels, times, same = _repeat(lambda s: run_pygeoda(gda_w, areas, s), seed, repeats)
+    if "pygeoda" in timed:
+        labels, times, same = timed["pygeoda"]
         labels, unassigned = with_unassigned_as_singletons(labels)
-        run = ToolRun("pygeoda", "ok", statistics.median(times), times, same, setup,
+        run = ToolRun("pygeoda", "ok", statistics.median(times), times, same, geoda_setup,
                       patch_quality(labels, areas, graph))
         run.quality.unassigned_areas = unassigned
         run.note = f"cpu_threads={os.cpu_count()}"
