@@ -26,8 +26,8 @@ What it measures
 
    Metrics per tool and LA: seconds (median of ``--repeats`` runs; lacgeo and pygeoda,
    which run in this process, take turns, one run each per round, until each has a
-   quarter of a second timed, each run with the next seed, see ``_interleave``; quality is that of ``--seed``), number of patches,
-   patch population min / median / max, share of patches inside 8,000-12,000, share of
+   quarter of a second timed, each run with the next seed, see ``_interleave``;
+   quality is that of ``--seed``), number of patches, patch population min / median / max, share of patches inside 8,000-12,000, share of
    patches that are contiguous on the queen graph (plus lacgeo's declared island
    bridges, the same graph for every tool), the between-patch share of need variance
    ``1 - WSS / TSS`` (population-weighted; higher = patches more homogeneous in need),

@@ -25,10 +25,10 @@ One *round* is:
 5. **Pair regrowth.** Two neighbouring patches are regrown as two from two seed pairs;
    the best of the old and new splits is kept. Then improve again.
 
-Outside the soft phase the objective is lexicographic: first the people outside the band (below ``lo`` or
-above ``hi``), then the sum over patches of the weighted spread of the area features
-around the patch means (need weighted by population, position by ``area_weight``, a
-blend of population and land). Patch sums are kept up to date, so a move
+Outside the soft phase the objective is lexicographic: first the people outside the
+band (below ``lo`` or above ``hi``), then the sum over patches of the weighted spread
+of the area features around the patch means (need weighted by population, position by
+``area_weight``, a blend of population and land). Patch sums are kept up to date, so a move
 costs O(1) to evaluate; contiguity is checked by a search inside the patch.
 
 ``partition`` shares ``n_starts`` rounds between two independent *chains* (each with
@@ -480,7 +480,8 @@ cdef class _Search(_State):
     cdef bint regrow_pair(self, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
         """Re-split the union of neighbouring patches ``a`` and ``b`` by growing two patches
         from two seed pairs (farthest apart; lowest and highest need). Keep the best of
-        the old and the new splits by (penalty, cost); return whether it changed.
+        the old and the new splits by (penalty, cost), or by the soft phase's priced
+        sum (see :meth:`lowers`); return whether it changed.
 
         Every choice (seeds, growth, comparison) breaks ties by area number, so the
         outcome depends only on the two sets of areas, not on how they are listed. A
@@ -730,8 +731,9 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
     """The best partition of a connected graph into ``k`` contiguous patches found in
     ``n_starts`` rounds, shared between two chains.
 
-    A chain's first round grows patches from k-means++ seeds and refines them (single
-    moves, ejection chains, pair regrowth). Each later round is an iterated-local-search
+    A chain's first round grows patches from k-means++ seeds and refines them (a soft
+    phase that prices the band, then single moves, ejection chains, pair regrowth).
+    Each later round is an iterated-local-search
     kick: from the chain's best partition so far, a random patch and two of its
     neighbours are regrown from random seeds, then refined again. Candidates are scored
     on (people outside ``[lo, hi]``, spread of ``feats``), lexicographically; the best is

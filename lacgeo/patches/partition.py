@@ -12,7 +12,10 @@ The method, per connected piece of the area graph (or per nesting unit):
    without breaking contiguity; ejection chains bring every patch into the band;
    pairs of neighbouring patches are regrown as two when that lowers the cost (the
    within-patch spread of need weighted by population, plus the spatial spread
-   weighted by a blend of population and land area, ``land_weight``).
+   weighted by a blend of population and land area, ``land_weight``). Each refinement
+   opens with a soft phase, single moves and one sweep of pair regrowth with the band
+   priced per person outside it rather than enforced; the ejection chains then bring
+   the band back (strategic oscillation).
 4. Further rounds (``n_starts`` in all) kick the best partition so far: a random
    patch and two of its neighbours are regrown, then refined again (iterated local
    search).
