@@ -18,11 +18,10 @@ import numpy as np
 import pandas as pd
 import shapely
 from libpysal.graph import Graph
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from ..errors import PatchingError
 from ..schema import POPULATION
+from . import _arrays
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +65,8 @@ class AreaGraph:
 
     def components(self) -> np.ndarray:
         """Connected component label of every area."""
-        if self.n == 0:
-            return np.zeros(0, dtype=np.int64)
-        m = coo_matrix((np.ones(len(self.edges)), (self.edges[:, 0], self.edges[:, 1])), shape=(self.n, self.n))
-        _, labels = connected_components(m, directed=False)
-        return labels.astype(np.int64)
+        edges = np.ascontiguousarray(self.edges, dtype=np.int64).reshape(-1, 2)
+        return _arrays.components(*_arrays.csr(edges, self.n))
 
 
 def reach(start: int, nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> set[int]:
