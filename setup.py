@@ -1,8 +1,8 @@
 """Build the compiled core of the patch builder (``lacgeo/patches/_*.pyx``).
 
-Everything else about the package is declared in ``pyproject.toml``. The two search
-chains run on two threads through OpenMP where the compiler has it (GCC on Linux);
-elsewhere they run one after the other, with the same result.
+Everything else about the package is declared in ``pyproject.toml``. The search's
+second chain runs on a POSIX thread (``lacgeo/patches/_worker.h``); on Windows both
+chains run on the calling thread, with the same result.
 """
 
 import sys
@@ -10,7 +10,7 @@ import sys
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-openmp = [] if sys.platform in ("darwin", "win32") else ["-fopenmp"]
+threads = [] if sys.platform == "win32" else ["-pthread"]
 
 setup(
     ext_modules=cythonize(
@@ -18,8 +18,9 @@ setup(
             Extension(
                 f"lacgeo.patches.{name}",
                 [f"lacgeo/patches/{name}.pyx"],
-                extra_compile_args=["-O3", *openmp],
-                extra_link_args=openmp,
+                depends=["lacgeo/patches/_worker.h"] if name == "_search" else [],
+                extra_compile_args=["-O3", *threads],
+                extra_link_args=threads,
             )
             for name in ("_arrays", "_state", "_search")
         ],

@@ -182,3 +182,74 @@ def test_relabel_numbers_patches_in_order_of_first_area():
     np.testing.assert_array_equal(_arrays.relabel(labels), [0, 0, 1, 2, 1, 0, 3])
     with pytest.raises(ValueError, match="0 or more"):
         _arrays.relabel(np.array([0, -1], dtype=np.int64))
+
+
+def _grid_search(seed: int):
+    """Arguments of a two-chain search on a made-up 14 x 11 grid."""
+    rng = np.random.default_rng(seed)
+    edges, xy = grid_graph(14, 11)
+    n = len(xy)
+    pop = rng.integers(800, 2_500, size=n).astype(float)
+    indptr, indices = _arrays.csr(edges, n)
+    return indptr, indices, pop, features(xy, rng), round(pop.sum() / 10_000), 8_000, 12_000, 4, seed
+
+
+def test_concurrent_callers_share_the_worker_safely():
+    """Python threads searching at once (the GIL is released) get the serial answers:
+    one takes the worker thread, the others run both chains themselves."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [_grid_search(seed) for seed in range(12)]
+    serial = [_search.partition(*job, n_threads=1)[0] for job in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            threaded = list(pool.map(lambda job: _search.partition(*job)[0], jobs))
+            for one, other in zip(serial, threaded, strict=True):
+                np.testing.assert_array_equal(one, other)
+
+
+def _search_in_child(conn):
+    conn.send(_search.partition(*_grid_search(5))[0])
+    conn.close()
+
+
+def test_a_forked_child_gets_its_own_worker():
+    """After a fork the worker thread exists only in the parent: the child must start
+    its own (or search alone), not wait for the parent's."""
+    import multiprocessing as mp
+    import warnings
+
+    expected = _search.partition(*_grid_search(5))[0]  # the parent's worker is running
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+ warns on fork with threads
+        proc = ctx.Process(target=_search_in_child, args=(child,))
+        proc.start()
+    child.close()
+    assert parent.poll(60), "the forked child's search did not finish within 60 s"
+    np.testing.assert_array_equal(parent.recv(), expected)
+    proc.join(10)
+    assert proc.exitcode == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("pop", np.nan, "population"),
+        ("pop", -1.0, "population"),
+        ("pop", np.inf, "population"),
+        ("need", -np.inf, "need"),
+        ("xy", np.nan, "xy"),
+        ("area", np.nan, "area"),
+        ("area", -2.0, "area"),
+        ("need", -5.0, ""),  # need may be negative (it is standardised)
+    ],
+)
+def test_invalid_names_the_first_unusable_input(column, value, expected):
+    arrays = {"pop": np.full(6, 1_500.0), "need": np.zeros(6), "xy": np.zeros((6, 2)), "area": np.ones(6)}
+    arrays[column].flat[3] = value
+    assert _arrays.invalid(arrays["pop"], arrays["need"], arrays["xy"], arrays["area"]) == expected
+    assert _arrays.invalid(arrays["pop"], arrays["need"], arrays["xy"], np.zeros(6)) == (expected or "area")
+    if column != "area":
+        assert _arrays.invalid(arrays["pop"], arrays["need"], arrays["xy"]) == expected

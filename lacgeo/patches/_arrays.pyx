@@ -6,7 +6,7 @@ and numpy's per-call overhead was a sixth of a small LA's partitioning time."""
 
 import numpy as np
 
-from libc.math cimport M_PI, sqrt
+from libc.math cimport M_PI, isfinite, sqrt
 from libc.stdint cimport int64_t
 
 
@@ -145,3 +145,62 @@ def features(const double[::1] need, const double[:, ::1] xy, double need_weight
         f[i, 1] = (xy[i, 0] - m1) / radius
         f[i, 2] = (xy[i, 1] - m2) / radius
     return feats
+
+
+def invalid(const double[::1] pop, const double[::1] need, const double[:, ::1] xy, const double[::1] area=None):
+    """The first input the search cannot use, or ``""``: ``"population"`` or ``"area"``
+    with a value that is missing (NaN), infinite or below 0, ``"need"`` or ``"xy"`` with
+    one missing or infinite, or ``"area"`` all 0. One compiled pass, because four numpy
+    reductions per call cost more than the check."""
+    cdef Py_ssize_t n = pop.shape[0], i
+    cdef double land = 0.0
+    for i in range(n):
+        if not (isfinite(pop[i]) and pop[i] >= 0):
+            return "population"
+    for i in range(n):
+        if not isfinite(need[i]):
+            return "need"
+    for i in range(n):
+        if not (isfinite(xy[i, 0]) and isfinite(xy[i, 1])):
+            return "xy"
+    if area is not None:
+        for i in range(area.shape[0]):
+            if not (isfinite(area[i]) and area[i] >= 0):
+                return "area"
+            land += area[i]
+        if not land > 0:
+            return "area"
+    return ""
+
+
+def position_weight(const double[::1] pop, const double[::1] area, double land_weight):
+    """Each area's weight in the spread of position: ``(1 - land_weight) x population +
+    land_weight x land``, with land scaled to the population's total so need and
+    position stay balanced."""
+    cdef Py_ssize_t n = pop.shape[0], i
+    cdef double people = 0.0, land = 0.0, scale
+    for i in range(n):
+        people += pop[i]
+        land += area[i]
+    scale = land_weight * people / land
+    out = np.empty(n)
+    cdef double[::1] o = out
+    for i in range(n):
+        o[i] = (1 - land_weight) * pop[i] + scale * area[i]
+    return out
+
+
+def patch_totals(const int64_t[::1] labels, const double[::1] pop):
+    """People and areas in each patch (``0..labels.max()``), as two lists."""
+    cdef Py_ssize_t i, k = 0
+    for i in range(labels.shape[0]):
+        if labels[i] + 1 > k:
+            k = labels[i] + 1
+    people = np.zeros(k)
+    size = np.zeros(k, dtype=np.int64)
+    cdef double[::1] pp = people
+    cdef int64_t[::1] ss = size
+    for i in range(labels.shape[0]):
+        pp[labels[i]] += pop[i]
+        ss[labels[i]] += 1
+    return people.tolist(), size.tolist()

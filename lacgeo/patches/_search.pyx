@@ -33,20 +33,29 @@ costs O(1) to evaluate; contiguity is checked by a search inside the patch.
 
 ``partition`` shares ``n_starts`` rounds between two independent *chains* (each with
 its own grown start and its own splitmix64 stream, both drawn from the caller's
-seed) that run on two threads where OpenMP is available, and keeps the better
-result. Each chain's answer depends only on its stream, so the result is the same
-on one thread or two and on every platform. The module only sees arrays: a CSR
+seed), and keeps the better result. The caller runs the first chain and offers the
+second to a worker thread (``_worker.h``); if the worker has not taken it by the time
+the first is done (a slow wake on a busy or virtual machine), the caller runs it
+too, so a late thread never costs more than one chain. Each chain's answer depends
+only on its stream, so the result is the same on one thread or two and on every
+platform. The module only sees arrays: a CSR
 neighbour list, population and an ``(n, 3)`` feature matrix (need, x, y) built by
 :mod:`lacgeo.patches.partition`.
 """
 
 import numpy as np
 
-from cython.parallel cimport prange
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
 
 from lacgeo.patches._state cimport EPS, _State, _cut, _below, _mix, _next, _penalty, _shuffle, _spread
+
+
+cdef extern from "_worker.h" nogil:
+    ctypedef void (*lac_task)(void *) noexcept nogil
+    int lac_worker_wake()
+    int lac_worker_offer(lac_task fn, void *arg)
+    int lac_worker_reclaim()
 
 cdef Py_ssize_t PAIR_SWEEPS = 10  # sweeps of pair regrowth per round (each stops early when nothing changes)
 # Patches a kick regrows: a random one and up to this many less one of its neighbours.
@@ -724,6 +733,23 @@ cdef void _score(const int64_t[::1] labels, const double[::1] pop, const double[
         cost[0] += _spread(z[0], z[1], z[2], z[3], z[4], z[5])
 
 
+cdef struct _Chain:
+    void *search  # a _Search, kept alive by ``partition`` while the chain runs
+    Py_ssize_t rounds, max_depth
+    uint64_t seed
+
+
+cdef void _run_chain(void *arg) noexcept nogil:
+    cdef _Chain *chain = <_Chain *>arg
+    (<_Search>chain.search).run(chain.rounds, chain.seed, chain.max_depth)
+
+
+def wake():
+    """Start waking the thread that runs ``partition``'s second chain, so it is ready
+    when offered one; the caller goes on at once. Call it before preparing a search."""
+    lac_worker_wake()
+
+
 def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] feats,
               Py_ssize_t k, double lo, double hi, Py_ssize_t n_starts, uint64_t seed, *,
               double[::1] area_weight=None, double[:, ::1] search_feats=None, Py_ssize_t max_depth=6,
@@ -756,7 +782,8 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
     seed
         Seeds the splitmix64 streams behind every random choice.
     n_threads
-        Threads for the two chains (1 or 2); the result does not depend on it.
+        1 runs both chains on the calling thread; 2 offers the second to the worker
+        thread. The result does not depend on it.
 
     Returns
     -------
@@ -782,13 +809,14 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
     # chain c runs rounds c, c + 2, ... of n_starts, from its own stream
     cdef Py_ssize_t rounds_one = (n_starts + 1) // 2, rounds_two = n_starts // 2
     cdef uint64_t seed_one = _next(&state), seed_two = _next(&state)
-    cdef Py_ssize_t c
-    cdef int threads = 2 if (n_starts > 1 and n_threads > 1) else 1
-    for c in prange(2, nogil=True, num_threads=threads, schedule="static", chunksize=1):
-        if c == 0:
-            one.run(rounds_one, seed_one, max_depth)
-        elif rounds_two > 0:
-            two.run(rounds_two, seed_two, max_depth)
+    cdef _Chain chain
+    chain.search, chain.rounds, chain.seed, chain.max_depth = <void *>two, rounds_two, seed_two, max_depth
+    cdef bint offered
+    with nogil:
+        offered = rounds_two > 0 and n_threads > 1 and lac_worker_offer(_run_chain, &chain)
+        one.run(rounds_one, seed_one, max_depth)
+        if rounds_two > 0 and (not offered or lac_worker_reclaim()):
+            _run_chain(&chain)
     if rounds_two > 0 and _better(two.best_pen, two.best_cost, one.best_pen, one.best_cost):
         one = two
     return np.asarray(one.best).copy(), one.best_pen, one.best_cost

@@ -20,8 +20,9 @@ The method, per connected piece of the area graph (or per nesting unit):
    patch and two of its neighbours are regrown, then refined again (iterated local
    search).
    The rounds are shared between two independent chains, each from its own grown
-   start, which run on two threads; the best partition, band first, is kept. The
-   answer is the same on one core or two.
+   start, which run on two threads when a second core is free (the second thread is
+   woken first thing, so it wakes while the inputs are prepared); the best
+   partition, band first, is kept. The answer is the same on one core or two.
 
 Steps 2-4 run in compiled code (``_state.pyx``, ``_search.pyx``); this module prepares the arrays,
 splits the graph into pieces and explains every patch that cannot be in the band.
@@ -67,9 +68,12 @@ class Band:
         return max(1, round(total / self.target)), False
 
 
-def _finite_from_zero(values: np.ndarray) -> bool:
-    """Whether every value is a finite number, 0 or more (NaN fails both tests)."""
-    return bool(values.min() >= 0 and np.isfinite(values.sum()))
+_INVALID = {
+    "population": "population must be a finite number of people, 0 or more, in every area",
+    "need": "need must be a finite number for every area (none missing)",
+    "xy": "coordinates must be finite numbers for every area (none missing)",
+    "area": "area must give a finite land area, 0 or more, for every area (not all 0)",
+}
 
 
 def _partition_piece(
@@ -147,28 +151,25 @@ def partition_areas(
         Patch number per area (0..k-1) and, for each patch that cannot be inside the
         band, the reason.
     """
+    if n_starts > 1:
+        _search.wake()  # the second chain's thread wakes while the inputs are prepared
     n = graph.n
     if not (len(population) == len(need) == len(xy) == n):
         raise PatchingError("population, need and coordinates must have one value per area")
     if n == 0:
         raise PatchingError("no areas to partition")
-    pop = np.ascontiguousarray(population, dtype=float)
-    if not _finite_from_zero(pop):
-        raise PatchingError("population must be a finite number of people, 0 or more, in every area")
-    need = np.ascontiguousarray(need, dtype=float)
-    xy = np.ascontiguousarray(xy, dtype=float)
-    if not (np.isfinite(need.sum()) and np.isfinite(xy.sum())):
-        raise PatchingError("need and coordinates must be finite numbers for every area (none missing)")
-    bands = Band(target, band)
     if not 0 <= land_weight <= 1:
         raise PatchingError(f"land_weight must be between 0 and 1, found {land_weight}")
-    aw = pop
+    pop, need, xy = (np.ascontiguousarray(a, dtype=float) for a in (population, need, xy))
     if area is not None:
-        area = np.asarray(area, dtype=float)
-        if len(area) != n or not _finite_from_zero(area) or area.sum() <= 0:
-            raise PatchingError("area must give a finite land area, 0 or more, for every area (not all 0)")
-        if land_weight > 0:  # land scaled to the population's total, so need and position stay balanced
-            aw = (1 - land_weight) * pop + land_weight * area * (pop.sum() / area.sum())
+        area = np.ascontiguousarray(area, dtype=float)
+        if len(area) != n:
+            raise PatchingError(f"area must give a finite land area for every area: {len(area)} values for {n} areas")
+    bad = _arrays.invalid(pop, need, xy, area)
+    if bad:
+        raise PatchingError(_INVALID[bad])
+    bands = Band(target, band)
+    aw = pop if area is None or land_weight == 0 else _arrays.position_weight(pop, area, land_weight)
 
     # Restrict edges to the nesting unit, then split into connected pieces.
     edges = graph.edges
@@ -199,10 +200,10 @@ def partition_areas(
         piece_seed = (seed * 1_000_003 + c) % 2**64  # one stream per piece
         part = _partition_piece(indptr, indices, piece_pop, aw[m], feats[m], k, bands, n_starts, piece_seed)
         labels[m] = part + next_id
-        part_pop = np.bincount(part, weights=piece_pop)
-        part_size = np.bincount(part)
-        for p in np.flatnonzero((part_pop < bands.lo) | (part_pop > bands.hi)).tolist():
-            p_pop = float(part_pop[p])
+        part_pop, part_size = _arrays.patch_totals(part, piece_pop)
+        for p, p_pop in enumerate(part_pop):
+            if bands.contains(p_pop):
+                continue
             where = f"{reason} " if reason else ""
             if part_size[p] == 1 and p_pop > bands.hi:
                 flag = f"a single LSOA holding {p_pop:,.0f} people, more than the band's {bands.hi:,.0f}"
