@@ -1,16 +1,18 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Array preparation for the patch builder: CSR neighbour lists (built from an edge
-list, cut into pieces, split into connected components), the search's feature matrix,
-and patch renumbering. Compiled, because ``partition_areas`` calls them on every run
-and numpy's per-call overhead was a sixth of a small LA's partitioning time."""
+"""Array preparation for the patch builder: input checks, CSR neighbour lists (built
+from an edge list, cut into pieces, split into connected components), the search's
+feature matrix, and patch renumbering. Compiled, because ``partition_areas`` calls
+them on every run: timed cold, as a one-LA run calls it, its dozen numpy calls took
+about a third of a small LA's partitioning time. :func:`prepare` runs the steps a call
+needs as one compiled call."""
 
 import numpy as np
 
-from libc.math cimport M_PI, isfinite, sqrt
+from libc.math cimport M_PI, isfinite, rint, sqrt
 from libc.stdint cimport int64_t
 
 
-def csr(const int64_t[:, ::1] edges, Py_ssize_t n):
+cpdef csr(const int64_t[:, ::1] edges, Py_ssize_t n):
     """CSR neighbour lists of ``n`` areas from undirected ``edges`` (each pair once or
     twice); every area's neighbours sorted."""
     cdef Py_ssize_t m = edges.shape[0], t, i, j, a, b
@@ -70,7 +72,7 @@ def subgraph(const int64_t[::1] indptr, const int64_t[::1] indices, const int64_
     return sub_ptr, sub_idx
 
 
-def components(const int64_t[::1] indptr, const int64_t[::1] indices):
+cpdef components(const int64_t[::1] indptr, const int64_t[::1] indices):
     """Connected component of every area (numbered in order of their first area)."""
     cdef Py_ssize_t n = indptr.shape[0] - 1, i, v, u, e, top, c = 0
     labels = np.full(n, -1, dtype=np.int64)
@@ -114,7 +116,7 @@ def relabel(const int64_t[::1] labels):
     return out
 
 
-def features(const double[::1] need, const double[:, ::1] xy, double need_weight, double n_patches):
+cpdef features(const double[::1] need, const double[:, ::1] xy, double need_weight, double n_patches):
     """The ``(n, 3)`` features the search compares: need, centred and scaled to variance
     ``need_weight`` (0 when need does not vary), and position (``xy``, metres), centred and
     in units of a typical patch radius: that of a circle holding one ``n_patches``-th of
@@ -147,7 +149,7 @@ def features(const double[::1] need, const double[:, ::1] xy, double need_weight
     return feats
 
 
-def invalid(const double[::1] pop, const double[::1] need, const double[:, ::1] xy, const double[::1] area=None):
+cpdef str invalid(const double[::1] pop, const double[::1] need, const double[:, ::1] xy, const double[::1] area=None):
     """The first input the search cannot use, or ``""``: ``"population"`` or ``"area"``
     with a value that is missing (NaN), infinite or below 0, ``"need"`` or ``"xy"`` with
     one missing or infinite, or ``"area"`` all 0. One compiled pass, because four numpy
@@ -173,7 +175,7 @@ def invalid(const double[::1] pop, const double[::1] need, const double[:, ::1] 
     return ""
 
 
-def position_weight(const double[::1] pop, const double[::1] area, double land_weight):
+cpdef position_weight(const double[::1] pop, const double[::1] area, double land_weight):
     """Each area's weight in the spread of position: ``(1 - land_weight) x population +
     land_weight x land``, with land scaled to the population's total so need and
     position stay balanced."""
@@ -204,3 +206,36 @@ def patch_totals(const int64_t[::1] labels, const double[::1] pop):
         pp[labels[i]] += pop[i]
         ss[labels[i]] += 1
     return people.tolist(), size.tolist()
+
+
+def prepare(const int64_t[:, ::1] edges, const double[::1] pop, const double[::1] need, const double[:, ::1] xy,
+            const double[::1] area, double land_weight, double need_weight, double target):
+    """The inputs of ``partition_areas`` made ready for the search, in one call.
+
+    Returns ``bad, aw, (indptr, indices), piece, people, feats``: the first unusable input
+    (:func:`invalid`; if it is not ``""`` the rest is ``None``); each area's weight in the
+    spread of position (:func:`position_weight`, or population where ``area`` is None or
+    ``land_weight`` is 0); the CSR neighbour lists of ``edges``; each area's connected
+    piece and the people in each piece (a list); and the feature matrix
+    (:func:`features`) for ``round(people / target)`` patches.
+    """
+    cdef Py_ssize_t n = pop.shape[0], i
+    cdef double total = 0.0
+    bad = invalid(pop, need, xy, area)
+    if bad:
+        return bad, None, None, None, None, None
+    aw = np.asarray(pop) if area is None or land_weight == 0 else position_weight(pop, area, land_weight)
+    indptr, indices = csr(edges, n)
+    piece = components(indptr, indices)
+    cdef int64_t[::1] pc = piece
+    cdef Py_ssize_t n_pieces = 0
+    for i in range(n):
+        if pc[i] + 1 > n_pieces:
+            n_pieces = pc[i] + 1
+    people = np.zeros(n_pieces)
+    cdef double[::1] pp = people
+    for i in range(n):
+        pp[pc[i]] += pop[i]
+        total += pop[i]
+    feats = features(need, xy, need_weight, max(1.0, rint(total / target)))
+    return bad, aw, (indptr, indices), piece, people.tolist(), feats

@@ -42,6 +42,10 @@ class AreaGraph:
     edges: np.ndarray  # (m, 2) int
     bridges: frozenset[tuple[int, int]]
 
+    def __post_init__(self):
+        # one layout everywhere, so the compiled partitioning takes the edges as they are
+        object.__setattr__(self, "edges", np.ascontiguousarray(self.edges, dtype=np.int64).reshape(-1, 2))
+
     @property
     def n(self) -> int:
         return len(self.codes)
@@ -65,8 +69,7 @@ class AreaGraph:
 
     def components(self) -> np.ndarray:
         """Connected component label of every area."""
-        edges = np.ascontiguousarray(self.edges, dtype=np.int64).reshape(-1, 2)
-        return _arrays.components(*_arrays.csr(edges, self.n))
+        return _arrays.components(*_arrays.csr(self.edges, self.n))
 
 
 def reach(start: int, nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> set[int]:

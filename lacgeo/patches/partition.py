@@ -165,36 +165,32 @@ def partition_areas(
         area = np.ascontiguousarray(area, dtype=float)
         if len(area) != n:
             raise PatchingError(f"area must give a finite land area for every area: {len(area)} values for {n} areas")
-    bad = _arrays.invalid(pop, need, xy, area)
-    if bad:
-        raise PatchingError(_INVALID[bad])
     bands = Band(target, band)
-    aw = pop if area is None or land_weight == 0 else _arrays.position_weight(pop, area, land_weight)
-
-    # Restrict edges to the nesting unit, then split into connected pieces.
+    # Patches stay inside the nesting unit: only edges within one unit count.
     edges = graph.edges
     if groups is not None:
         groups = np.asarray(groups)
         edges = edges[groups[edges[:, 0]] == groups[edges[:, 1]]]
-    full_csr = _arrays.csr(np.ascontiguousarray(edges, dtype=np.int64).reshape(-1, 2), n)
-    comp = _arrays.components(*full_csr)
-    n_pieces = int(comp.max()) + 1
-
-    # Features: standardised need (scaled by need_weight) and position in units of a
-    # typical patch radius, so homogeneity and compactness are comparable.
-    feats = _arrays.features(need, xy, need_weight, max(1, round(pop.sum() / target)))
+    # Checks, position weights, neighbour lists, connected pieces and the features: the
+    # standardised need (scaled by need_weight) and position in units of a typical patch
+    # radius, so homogeneity and compactness are comparable.
+    bad, aw, full_csr, comp, people, feats = _arrays.prepare(
+        edges, pop, need, xy, area, land_weight, need_weight, target
+    )
+    if bad:
+        raise PatchingError(_INVALID[bad])
+    n_pieces = len(people)
 
     labels = np.full(n, -1, dtype=np.int64)
     flags: dict[int, str] = {}
     next_id = 0
-    for c in range(n_pieces):
+    for c, total in enumerate(people):
         m = np.flatnonzero(comp == c) if n_pieces > 1 else slice(None)
         if groups is not None:
             reason = f"{group_label} {groups[m][0]}"
         else:
             reason = "detached part" if n_pieces > 1 else ""
         piece_pop = pop[m]
-        total = float(piece_pop.sum())
         k, feasible = bands.n_patches(total)
         indptr, indices = _arrays.subgraph(*full_csr, m) if n_pieces > 1 else full_csr
         piece_seed = (seed * 1_000_003 + c) % 2**64  # one stream per piece
