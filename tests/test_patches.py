@@ -149,6 +149,8 @@ def test_land_weight_wiring_and_bad_areas(grid):
         args = {"need": need, "xy": xy, "pop": pop, name: broken}
         with pytest.raises(PatchingError, match="finite"):
             partition_areas(graph, args["pop"], args["need"], args["xy"])
+    with pytest.raises(PatchingError, match=r"one \(x, y\) pair per area, found shape \(\d+, 1\)"):
+        partition_areas(graph, pop, need, xy[:, :1])
     negative = pop.copy()
     negative[0] = -1
     with pytest.raises(PatchingError, match="population must be a finite number of people, 0 or more"):

@@ -161,6 +161,8 @@ def partition_areas(
     if not 0 <= land_weight <= 1:
         raise PatchingError(f"land_weight must be between 0 and 1, found {land_weight}")
     pop, need, xy = (np.ascontiguousarray(a, dtype=float) for a in (population, need, xy))
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise PatchingError(f"coordinates must be one (x, y) pair per area, found shape {xy.shape}")
     if area is not None:
         area = np.ascontiguousarray(area, dtype=float)
         if len(area) != n:
