@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from patches import (  # noqa: E402  (the sibling benchmark script)
     DEFAULT_LAS,
     DEFAULT_STARTS,
+    centroid_xy,
+    geoda_weights,
     installed,
     lacgeo_graph,
     load_la,
@@ -47,17 +49,13 @@ def summarise(values: list[float]) -> dict:
 def seeds_for_la(code: str, vintage: str, seeds: int) -> dict:
     areas, need = load_la(code, vintage)
     graph = lacgeo_graph(areas)
-    centroids = areas.geometry.representative_point()
-    xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
+    xy = centroid_xy(areas)
     runs = {"lacgeo": []}
     for seed in range(seeds):
         labels, _ = run_lacgeo(areas, need, graph, xy, seed, DEFAULT_STARTS)
         runs["lacgeo"].append(patch_quality(labels, areas, graph))
     if installed("pygeoda"):
-        import pygeoda
-
-        gda = pygeoda.open(areas[["population", "imd_score", "geometry"]].reset_index(drop=True))
-        gda_w = pygeoda.queen_weights(gda)
+        gda_w = geoda_weights(areas)
         runs["pygeoda"] = []
         for seed in range(seeds):
             labels, _ = run_pygeoda(gda_w, areas, seed)

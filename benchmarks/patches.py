@@ -69,6 +69,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from lacgeo import datasets
 from lacgeo.config import PatchConfig
@@ -102,6 +103,18 @@ def lacgeo_graph(areas: gpd.GeoDataFrame) -> AreaGraph:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IslandWarning)
         return build_area_graph(areas, islands="link_nearest")
+
+
+def centroid_xy(areas: gpd.GeoDataFrame) -> np.ndarray:
+    """(n, 2) point inside each area, as ``build_patches`` places it."""
+    return shapely.get_coordinates(areas.geometry.representative_point().to_numpy())
+
+
+def geoda_weights(areas: gpd.GeoDataFrame):
+    """pygeoda's queen weights of ``areas`` (GeoDa builds its own contiguity)."""
+    import pygeoda
+
+    return pygeoda.queen_weights(pygeoda.open(areas[[POPULATION, NEED, "geometry"]].reset_index(drop=True)))
 
 
 # --------------------------------------------------------------------------- metrics
@@ -318,19 +331,15 @@ def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: 
     graph_seconds = time.perf_counter() - start
     runs: list[ToolRun] = []
 
-    centroids = areas.geometry.representative_point()
-    xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
+    xy = centroid_xy(areas)
     in_process = {
         "lacgeo": lambda s: run_lacgeo(areas, need, graph, xy, s, DEFAULT_STARTS),
         "lacgeo n_starts=1": lambda s: run_lacgeo(areas, need, graph, xy, s, 1),
     }
     geoda_setup = None
     if installed("pygeoda"):
-        import pygeoda
-
         start = time.perf_counter()
-        gda = pygeoda.open(areas[[POPULATION, NEED, "geometry"]].reset_index(drop=True))
-        gda_w = pygeoda.queen_weights(gda)
+        gda_w = geoda_weights(areas)
         geoda_setup = time.perf_counter() - start
         in_process["pygeoda"] = lambda s: run_pygeoda(gda_w, areas, s)
     timed = _interleave(in_process, seed, repeats)

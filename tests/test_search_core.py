@@ -138,18 +138,33 @@ def test_components_match_scipy():
     assert all(len(np.unique(theirs[ours == c])) == 1 for c in range(2))
 
 
-@pytest.mark.parametrize("n_starts", [2, 5])
-def test_the_answer_does_not_depend_on_the_number_of_threads(n_starts):
-    """The two search chains run on two threads or one after the other: same partition."""
-    rng = np.random.default_rng(7)
+def _grid_search(seed: int, n_starts: int = 4, search_seed: int | None = None):
+    """Arguments of a search on a made-up 14 x 11 grid (populations drawn with ``seed``)."""
+    rng = np.random.default_rng(seed)
     edges, xy = grid_graph(14, 11)
     n = len(xy)
     pop = rng.integers(800, 2_500, size=n).astype(float)
-    feats = features(xy, rng)
     indptr, indices = _arrays.csr(edges, n)
     k = round(pop.sum() / 10_000)
-    serial = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, n_starts, 3, n_threads=1)
-    threaded = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, n_starts, 3, n_threads=2)
+    return (
+        indptr,
+        indices,
+        pop,
+        features(xy, rng),
+        k,
+        8_000,
+        12_000,
+        n_starts,
+        seed if search_seed is None else search_seed,
+    )
+
+
+@pytest.mark.parametrize("n_starts", [2, 5])
+def test_the_answer_does_not_depend_on_the_number_of_threads(n_starts):
+    """The two search chains run on two threads or one after the other: same partition."""
+    job = _grid_search(7, n_starts, search_seed=3)
+    serial = _search.partition(*job, n_threads=1)
+    threaded = _search.partition(*job, n_threads=2)
     np.testing.assert_array_equal(serial[0], threaded[0])
     assert serial[1:] == threaded[1:]
 
@@ -182,16 +197,6 @@ def test_relabel_numbers_patches_in_order_of_first_area():
     np.testing.assert_array_equal(_arrays.relabel(labels), [0, 0, 1, 2, 1, 0, 3])
     with pytest.raises(ValueError, match="0 or more"):
         _arrays.relabel(np.array([0, -1], dtype=np.int64))
-
-
-def _grid_search(seed: int):
-    """Arguments of a two-chain search on a made-up 14 x 11 grid."""
-    rng = np.random.default_rng(seed)
-    edges, xy = grid_graph(14, 11)
-    n = len(xy)
-    pop = rng.integers(800, 2_500, size=n).astype(float)
-    indptr, indices = _arrays.csr(edges, n)
-    return indptr, indices, pop, features(xy, rng), round(pop.sum() / 10_000), 8_000, 12_000, 4, seed
 
 
 def test_concurrent_callers_share_the_worker_safely():

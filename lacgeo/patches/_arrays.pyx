@@ -97,12 +97,18 @@ cpdef components(const int64_t[::1] indptr, const int64_t[::1] indices):
     return labels
 
 
-def relabel(const int64_t[::1] labels):
-    """The same partition numbered 0, 1, ... in order of each patch's first area."""
-    cdef Py_ssize_t n = labels.shape[0], i, top = 0, k = 0
-    for i in range(n):
+cdef Py_ssize_t _n_labels(const int64_t[::1] labels) noexcept:
+    """One more than the largest label (0 for none)."""
+    cdef Py_ssize_t i, top = 0
+    for i in range(labels.shape[0]):
         if labels[i] + 1 > top:
             top = labels[i] + 1
+    return top
+
+
+def relabel(const int64_t[::1] labels):
+    """The same partition numbered 0, 1, ... in order of each patch's first area."""
+    cdef Py_ssize_t n = labels.shape[0], i, top = _n_labels(labels), k = 0
     rank = np.full(max(top, 1), -1, dtype=np.int64)
     out = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] r = rank, o = out
@@ -192,12 +198,9 @@ cpdef position_weight(const double[::1] pop, const double[::1] area, double land
     return out
 
 
-def patch_totals(const int64_t[::1] labels, const double[::1] pop):
+cpdef patch_totals(const int64_t[::1] labels, const double[::1] pop):
     """People and areas in each patch (``0..labels.max()``), as two lists."""
-    cdef Py_ssize_t i, k = 0
-    for i in range(labels.shape[0]):
-        if labels[i] + 1 > k:
-            k = labels[i] + 1
+    cdef Py_ssize_t i, k = _n_labels(labels)
     people = np.zeros(k)
     size = np.zeros(k, dtype=np.int64)
     cdef double[::1] pp = people
@@ -227,15 +230,8 @@ def prepare(const int64_t[:, ::1] edges, const double[::1] pop, const double[::1
     aw = np.asarray(pop) if area is None or land_weight == 0 else position_weight(pop, area, land_weight)
     indptr, indices = csr(edges, n)
     piece = components(indptr, indices)
-    cdef int64_t[::1] pc = piece
-    cdef Py_ssize_t n_pieces = 0
+    people = patch_totals(piece, pop)[0]
     for i in range(n):
-        if pc[i] + 1 > n_pieces:
-            n_pieces = pc[i] + 1
-    people = np.zeros(n_pieces)
-    cdef double[::1] pp = people
-    for i in range(n):
-        pp[pc[i]] += pop[i]
         total += pop[i]
     feats = features(need, xy, need_weight, max(1.0, rint(total / target)))
-    return bad, aw, (indptr, indices), piece, people.tolist(), feats
+    return bad, aw, (indptr, indices), piece, people, feats

@@ -80,7 +80,7 @@ cdef inline bint _better(double pen, double cost, double best_pen, double best_c
 cdef class _Search(_State):
     """A :class:`_State` with the moves that refine it and the best partition found."""
 
-    cdef Py_ssize_t whead, wtail, n_failed
+    cdef Py_ssize_t whead, wtail, n_failed, max_depth
     cdef double best_pen, best_cost, price
     cdef uint64_t[::1] failed, fp_before
     cdef int64_t[::1] best, perm, work, bad, parent, depth, path, block, best_block, comp_start, moves
@@ -93,6 +93,7 @@ cdef class _Search(_State):
         _State.__init__(self, indptr, indices, pop, aw, f, k, lo, hi)
         cdef Py_ssize_t n = pop.shape[0], at = 0
         self.g = g
+        self.max_depth = max_depth
         self.best_pen = self.best_cost = INFINITY
         self.whead = self.wtail = 0
         cdef int64_t[::1] ints = np.zeros(6 * n + 4 * k + 3 + 3 * (max_depth + 1) * n, dtype=np.int64)
@@ -314,7 +315,7 @@ cdef class _Search(_State):
                 self.path[length - 1 - t] = tmp
         return length
 
-    cdef void repair_band(self, Py_ssize_t max_depth, Py_ssize_t max_rounds) noexcept nogil:
+    cdef void repair_band(self, Py_ssize_t max_rounds) noexcept nogil:
         """Ejection chains from each out-of-band patch until the band penalty stops falling."""
         cdef Py_ssize_t k = self.k, rnd, nbad, t, s, p, qn, r, head, tail, length, done
         cdef double before
@@ -347,7 +348,7 @@ cdef class _Search(_State):
                 while head < tail and not improved:
                     qn = self.queue[head]
                     head += 1
-                    if self.depth[qn] >= max_depth:
+                    if self.depth[qn] >= self.max_depth:
                         continue
                     for r in range(k):
                         if not self.padj[qn * k + r] or self.parent[r] != -2:
@@ -629,11 +630,11 @@ cdef class _Search(_State):
             self.touched[p] = self.touched_before[p] or self.fp[p] != self.fp_before[p]
             self.dirty[p] = self.dirty[p] or self.dirty_before[p]
 
-    cdef void refine(self, uint64_t *rng, Py_ssize_t max_depth, bint from_dirty=False) noexcept nogil:
+    cdef void refine(self, uint64_t *rng, bint from_dirty=False) noexcept nogil:
         self.soften(rng, from_dirty)
         self.improve(rng, 50)
         if self.total_penalty() > EPS:
-            self.repair_band(max_depth, 200)
+            self.repair_band(200)
             self.improve(rng, 50)
         self.regrow_pairs(rng, PAIR_SWEEPS, from_dirty)
         self.improve(rng, 50)
@@ -684,7 +685,7 @@ cdef class _Search(_State):
         self.grow_patches(count, True)
         self.balance()
 
-    cdef void run(self, Py_ssize_t rounds, uint64_t seed, Py_ssize_t max_depth) noexcept nogil:
+    cdef void run(self, Py_ssize_t rounds, uint64_t seed) noexcept nogil:
         """``rounds`` rounds from the stream ``seed``: grow and refine, then kick from the
         best so far and refine. Keeps the best (penalty, cost) under ``g`` in ``best``."""
         cdef uint64_t state = seed
@@ -693,13 +694,13 @@ cdef class _Search(_State):
         for s in range(rounds):
             if s == 0:
                 self.grow(&state)
-                self.refine(&state, max_depth)
+                self.refine(&state)
             else:
                 self.load(self.best)
                 for i in range(self.k):
                     self.touched[i] = 0
                 self.kick(&state)
-                self.refine(&state, max_depth, True)
+                self.refine(&state, True)
             _score(self.label, self.pop, self.aw, self.g, self.k, self.lo, self.hi, self.sums, &pen, &cost)
             if _better(pen, cost, self.best_pen, self.best_cost):
                 self.best_pen, self.best_cost = pen, cost
@@ -735,13 +736,13 @@ cdef void _score(const int64_t[::1] labels, const double[::1] pop, const double[
 
 cdef struct _Chain:
     void *search  # a _Search, kept alive by ``partition`` while the chain runs
-    Py_ssize_t rounds, max_depth
+    Py_ssize_t rounds
     uint64_t seed
 
 
 cdef void _run_chain(void *arg) noexcept nogil:
     cdef _Chain *chain = <_Chain *>arg
-    (<_Search>chain.search).run(chain.rounds, chain.seed, chain.max_depth)
+    (<_Search>chain.search).run(chain.rounds, chain.seed)
 
 
 def wake():
@@ -810,11 +811,11 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
     cdef Py_ssize_t rounds_one = (n_starts + 1) // 2, rounds_two = n_starts // 2
     cdef uint64_t seed_one = _next(&state), seed_two = _next(&state)
     cdef _Chain chain
-    chain.search, chain.rounds, chain.seed, chain.max_depth = <void *>two, rounds_two, seed_two, max_depth
+    chain.search, chain.rounds, chain.seed = <void *>two, rounds_two, seed_two
     cdef bint offered
     with nogil:
         offered = rounds_two > 0 and n_threads > 1 and lac_worker_offer(_run_chain, &chain)
-        one.run(rounds_one, seed_one, max_depth)
+        one.run(rounds_one, seed_one)
         if rounds_two > 0 and (not offered or lac_worker_reclaim()):
             _run_chain(&chain)
     if rounds_two > 0 and _better(two.best_pen, two.best_cost, one.best_pen, one.best_cost):
