@@ -43,6 +43,7 @@ neighbour list, population and an ``(n, 3)`` feature matrix (need, x, y) built b
 :mod:`lacgeo.patches.partition`.
 """
 
+cimport cython
 import numpy as np
 
 from libc.math cimport INFINITY
@@ -70,6 +71,7 @@ cdef Py_ssize_t KICK_PATCHES = 3
 # best. Without the pair sweep the gain was about 0.005 smaller.
 cdef double SOFT_PRICE = 8.0
 cdef Py_ssize_t SOFT_SWEEPS = 1
+cdef uint64_t SOFT_KEY = 0x5555555555555555  # marks a pair key as the soft phase's
 
 
 cdef inline bint _better(double pen, double cost, double best_pen, double best_cost) noexcept nogil:
@@ -77,13 +79,14 @@ cdef inline bint _better(double pen, double cost, double best_pen, double best_c
     return pen < best_pen - 1e-6 or (pen <= best_pen + 1e-6 and cost < best_cost)
 
 
+@cython.final
 cdef class _Search(_State):
     """A :class:`_State` with the moves that refine it and the best partition found."""
 
-    cdef Py_ssize_t whead, wtail, n_failed, max_depth
+    cdef Py_ssize_t whead, wtail, n_failed, max_depth, tick
     cdef double best_pen, best_cost, price
     cdef uint64_t[::1] failed, fp_before
-    cdef int64_t[::1] best, perm, work, bad, parent, depth, path, block, best_block, comp_start, moves
+    cdef int64_t[::1] best, perm, work, bad, parent, depth, path, block, best_block, comp_start, moves, priced
     cdef double[::1] sums
     cdef double[:, ::1] g
     cdef char[::1] padj, dirty, dirty_next, dirty_before, touched_before, inq
@@ -96,7 +99,7 @@ cdef class _Search(_State):
         self.max_depth = max_depth
         self.best_pen = self.best_cost = INFINITY
         self.whead = self.wtail = 0
-        cdef int64_t[::1] ints = np.zeros(6 * n + 4 * k + 3 + 3 * (max_depth + 1) * n, dtype=np.int64)
+        cdef int64_t[::1] ints = np.zeros(6 * n + 5 * k + 3 + 3 * (max_depth + 1) * n, dtype=np.int64)
         self.best = _cut(ints, &at, n)
         self.perm = _cut(ints, &at, n)
         self.work = _cut(ints, &at, n + 1)
@@ -108,6 +111,8 @@ cdef class _Search(_State):
         self.best_block = _cut(ints, &at, n)
         self.comp_start = _cut(ints, &at, n + 1)
         self.moves = _cut(ints, &at, 3 * (max_depth + 1) * n)
+        self.priced = _cut(ints, &at, k)  # tick at which improve last priced a move into each patch
+        self.tick = 0
         self.sums = np.zeros(6 * k)
         cdef char[::1] flags = np.zeros(n + k * k + 4 * k, dtype=np.int8)
         at = 0
@@ -164,7 +169,7 @@ cdef class _Search(_State):
         tried, in a seeded random order; a move queues the areas of the two patches it
         changed and their neighbours again. At most ``max_passes * n`` tries."""
         cdef Py_ssize_t n = self.n, t, i, a, b, e, u, best_b, tries = 0
-        cdef double dpen, dcost, best_pen, best_cost
+        cdef double dpen, dcost, best_pen, best_cost, left_pen, left_cost, join_pen, join_cost, pen_a, cost_a
         _shuffle(self.perm, n, rng)
         self.whead = self.wtail = self.ftop = 0
         for t in range(n):
@@ -187,11 +192,20 @@ cdef class _Search(_State):
             best_b = -1
             best_pen = 0.0
             best_cost = 0.0
+            # leaving a costs the same whichever patch i joins; each patch is priced once
+            self.leave(i, a, &left_pen, &left_cost)
+            pen_a = _penalty(self.s0[a], self.lo, self.hi)
+            cost_a = self.patch_cost(a)
+            self.tick += 1
+            self.priced[a] = self.tick
             for e in range(self.indptr[i], self.indptr[i + 1]):
                 b = self.label[self.indices[e]]
-                if b == a:
+                if self.priced[b] == self.tick:
                     continue
-                self.delta(i, a, b, &dpen, &dcost)
+                self.priced[b] = self.tick
+                self.join(i, b, &join_pen, &join_cost)
+                dpen = left_pen + join_pen - pen_a - _penalty(self.s0[b], self.lo, self.hi)
+                dcost = left_cost + join_cost - cost_a - self.patch_cost(b)
                 if self.price > 0.0:  # soft phase: the band is a price, not a rule
                     dcost += self.price * dpen
                     dpen = 0.0
@@ -467,7 +481,7 @@ cdef class _Search(_State):
         cdef uint64_t x = self.fp[a], y = self.fp[b], key
         key = _mix(x) ^ y if x < y else _mix(y) ^ x
         if self.price > 0.0:
-            key ^= <uint64_t>0x5555555555555555
+            key ^= SOFT_KEY
         return key if key != 0 else 1
 
     cdef Py_ssize_t failed_slot(self, uint64_t key) noexcept nogil:
@@ -573,6 +587,10 @@ cdef class _Search(_State):
                 self.side[self.comp[m]] = 0
         if best_trial < 0:
             self.remember_failed(key)
+            if self.price > 0.0 and best_pen == 0.0:
+                # both patches in the band: no split beat them at a price, so none beats them
+                # under the strict rule either (it needs a split in the band with lower cost)
+                self.remember_failed(key ^ SOFT_KEY)
             return False
         for m in range(cnt):
             if self.best_block[m] != self.block[m]:

@@ -87,16 +87,83 @@ cdef class _State:
     cdef char[::1] active, touched, side
 
     cdef void clear(self) noexcept nogil
-    cdef void add(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil
-    cdef void remove(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil
-    cdef void move(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) noexcept nogil
-    cdef double patch_cost(self, Py_ssize_t p) noexcept nogil
-    cdef double total_penalty(self) noexcept nogil
-    cdef void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double wa, double w0, double w1, double w2,
-                         double wq, double *pen, double *cost) noexcept nogil
-    cdef double join_cost(self, Py_ssize_t u, double w, double wa, double m0, double m1, double m2,
-                          double *den) noexcept nogil
-    cdef void delta(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b, double *dpen, double *dcost) noexcept nogil
+    cdef inline void add(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
+        self.s0[p] += self.pop[i]
+        self.sa[p] += self.aw[i]
+        self.s1[p, 0] += self.c[i, 0]
+        self.s1[p, 1] += self.c[i, 1]
+        self.s1[p, 2] += self.c[i, 2]
+        self.s2[p] += self.q[i]
+        self.fp[p] += self.key[i]
+        self.label[i] = p
+        self.touched[p] = 1
+        self.prv[i] = -1
+        self.nxt[i] = self.head[p]
+        if self.head[p] >= 0:
+            self.prv[self.head[p]] = i
+        self.head[p] = i
+        self.size[p] += 1
+    cdef inline void remove(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
+        self.s0[p] -= self.pop[i]
+        self.sa[p] -= self.aw[i]
+        self.s1[p, 0] -= self.c[i, 0]
+        self.s1[p, 1] -= self.c[i, 1]
+        self.s1[p, 2] -= self.c[i, 2]
+        self.s2[p] -= self.q[i]
+        self.fp[p] -= self.key[i]
+        if self.prv[i] >= 0:
+            self.nxt[self.prv[i]] = self.nxt[i]
+        else:
+            self.head[p] = self.nxt[i]
+        if self.nxt[i] >= 0:
+            self.prv[self.nxt[i]] = self.prv[i]
+        self.label[i] = -1
+        self.touched[p] = 1
+        self.size[p] -= 1
+    cdef inline void move(self, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+        self.remove(i, a)
+        self.add(i, b)
+    cdef inline double patch_cost(self, Py_ssize_t p) noexcept nogil:
+        return _spread(self.s0[p], self.sa[p], self.s1[p, 0], self.s1[p, 1], self.s1[p, 2], self.s2[p])
+    cdef inline double total_penalty(self) noexcept nogil:
+        cdef double t = 0.0
+        cdef Py_ssize_t p
+        for p in range(self.k):
+            t += _penalty(self.s0[p], self.lo, self.hi)
+        return t
+    cdef inline void pair_after(self, Py_ssize_t a, Py_ssize_t b, double w, double wa, double w0, double w1, double w2,
+                         double wq, double *pen, double *cost) noexcept nogil:
+        """(band penalty, cost) of patches ``a`` and ``b`` if areas with population ``w``,
+        area weight ``wa``, weighted feature sums ``w0, w1, w2`` and weighted sum of squares
+        ``wq`` moved from a to b."""
+        pen[0] = _penalty(self.s0[a] - w, self.lo, self.hi) + _penalty(self.s0[b] + w, self.lo, self.hi)
+        cost[0] = _spread(
+            self.s0[a] - w, self.sa[a] - wa, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2, self.s2[a] - wq
+        ) + _spread(
+            self.s0[b] + w, self.sa[b] + wa, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2, self.s2[b] + wq
+        )
+    cdef inline double join_cost(self, Py_ssize_t u, double w, double wa, double m0, double m1, double m2,
+                          double *den) noexcept nogil:
+        """Rise in spread when area ``u`` joins a patch of population ``w`` and area weight
+        ``wa`` whose feature means are ``m0, m1, m2``, as a fraction: returns the numerator,
+        the denominator in ``den`` (growth compares fractions without dividing)."""
+        cdef double g0 = self.f[u, 0] - m0, g1 = self.f[u, 1] - m1, g2 = self.f[u, 2] - m2
+        cdef double dp = w + self.pop[u] + EPS, da = wa + self.aw[u] + EPS
+        den[0] = dp * da
+        return g0 * g0 * self.pop[u] * w * da + (g1 * g1 + g2 * g2) * self.aw[u] * wa * dp
+    cdef inline void leave(self, Py_ssize_t i, Py_ssize_t a, double *pen, double *cost) noexcept nogil:
+        """Band penalty and cost of patch ``a`` once area ``i`` has left it (the first half
+        of :meth:`pair_after` for one area; the same whichever patch ``i`` joins)."""
+        pen[0] = _penalty(self.s0[a] - self.pop[i], self.lo, self.hi)
+        cost[0] = _spread(self.s0[a] - self.pop[i], self.sa[a] - self.aw[i], self.s1[a, 0] - self.c[i, 0],
+                          self.s1[a, 1] - self.c[i, 1], self.s1[a, 2] - self.c[i, 2], self.s2[a] - self.q[i])
+
+    cdef inline void join(self, Py_ssize_t i, Py_ssize_t b, double *pen, double *cost) noexcept nogil:
+        """Band penalty and cost of patch ``b`` once area ``i`` has joined it."""
+        pen[0] = _penalty(self.s0[b] + self.pop[i], self.lo, self.hi)
+        cost[0] = _spread(self.s0[b] + self.pop[i], self.sa[b] + self.aw[i], self.s1[b, 0] + self.c[i, 0],
+                          self.s1[b, 1] + self.c[i, 1], self.s1[b, 2] + self.c[i, 2], self.s2[b] + self.q[i])
+
     cdef Py_ssize_t reach(self, Py_ssize_t start, Py_ssize_t p, Py_ssize_t skip, Py_ssize_t out) noexcept nogil
     cdef bint can_leave(self, Py_ssize_t i, Py_ssize_t a) noexcept nogil
     cdef void load(self, const int64_t[::1] labels) noexcept nogil
