@@ -48,8 +48,12 @@ import numpy as np
 
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy
 
-from lacgeo.patches._state cimport EPS, _State, _cut, _below, _mix, _next, _penalty, _shuffle, _spread
+from lacgeo.patches._state cimport (
+    EPS, _Arena, _State, _below, _mix, _next, _penalty, _shuffle, _spread, _take, vec3,
+)
 
 
 cdef extern from "_worker.h" nogil:
@@ -83,53 +87,80 @@ cdef inline bint _better(double pen, double cost, double best_pen, double best_c
 cdef class _Search(_State):
     """A :class:`_State` with the moves that refine it and the best partition found."""
 
-    cdef Py_ssize_t whead, wtail, n_failed, max_depth, tick
+    cdef Py_ssize_t whead, wtail, n_failed, n_slots, max_depth, tick
     cdef double best_pen, best_cost, price
-    cdef uint64_t[::1] failed, fp_before
-    cdef int64_t[::1] best, perm, work, bad, parent, depth, path, block, best_block, comp_start, moves, priced
-    cdef double[::1] sums
-    cdef double[:, ::1] g
-    cdef char[::1] padj, dirty, dirty_next, dirty_before, touched_before, inq
+    cdef void *smem  # one zeroed block holding the arrays below (``g`` is the caller's)
+    cdef uint64_t *failed
+    cdef uint64_t *fp_before
+    cdef int64_t *best
+    cdef int64_t *perm
+    cdef int64_t *work
+    cdef int64_t *bad
+    cdef int64_t *parent
+    cdef int64_t *depth
+    cdef int64_t *path
+    cdef int64_t *block
+    cdef int64_t *best_block
+    cdef int64_t *comp_start
+    cdef int64_t *moves
+    cdef int64_t *priced
+    cdef double *sums
+    cdef vec3 *g
+    cdef char *padj
+    cdef char *dirty
+    cdef char *dirty_next
+    cdef char *dirty_before
+    cdef char *touched_before
+    cdef char *inq
 
     def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[::1] aw,
                  double[:, ::1] f, double[:, ::1] g, Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth):
         _State.__init__(self, indptr, indices, pop, aw, f, k, lo, hi)
-        cdef Py_ssize_t n = pop.shape[0], at = 0
-        self.g = g
+        cdef Py_ssize_t n = pop.shape[0], step, slots = 1024  # a power of two, at least 64 per patch
+        while slots < 64 * k:
+            slots *= 2
+        self.inputs = (self.inputs, g)
+        self.g = <vec3 *>&g[0, 0]
         self.max_depth = max_depth
         self.best_pen = self.best_cost = INFINITY
         self.whead = self.wtail = 0
-        cdef int64_t[::1] ints = np.zeros(6 * n + 5 * k + 3 + 3 * (max_depth + 1) * n, dtype=np.int64)
-        self.best = _cut(ints, &at, n)
-        self.perm = _cut(ints, &at, n)
-        self.work = _cut(ints, &at, n + 1)
-        self.bad = _cut(ints, &at, k)
-        self.parent = _cut(ints, &at, k)
-        self.depth = _cut(ints, &at, k)
-        self.path = _cut(ints, &at, k + 1)
-        self.block = _cut(ints, &at, n)
-        self.best_block = _cut(ints, &at, n)
-        self.comp_start = _cut(ints, &at, n + 1)
-        self.moves = _cut(ints, &at, 3 * (max_depth + 1) * n)
-        self.priced = _cut(ints, &at, k)  # tick at which improve last priced a move into each patch
         self.tick = 0
-        self.sums = np.zeros(6 * k)
-        cdef char[::1] flags = np.zeros(n + k * k + 4 * k, dtype=np.int8)
-        at = 0
-        self.inq = _cut(flags, &at, n)
-        self.padj = _cut(flags, &at, k * k)
-        self.dirty = _cut(flags, &at, k)
-        self.dirty_next = _cut(flags, &at, k)
-        self.dirty_before = _cut(flags, &at, k)
-        self.touched_before = _cut(flags, &at, k)
-        cdef Py_ssize_t slots = 1024  # a power of two, at least 64 per patch
-        while slots < 64 * k:
-            slots *= 2
-        cdef uint64_t[::1] keys = np.zeros(slots + k, dtype=np.uint64)
-        self.failed = keys[:slots]
-        self.fp_before = keys[slots:]
         self.n_failed = 0
+        self.n_slots = slots
         self.price = 0.0
+        cdef _Arena arena
+        arena.base, arena.used = NULL, 0
+        for step in range(2):  # measure, then place
+            if step == 1:
+                self.smem = calloc(arena.used, 1)
+                if self.smem == NULL:
+                    raise MemoryError()
+                arena.base, arena.used = <char *>self.smem, 0
+            self.best = <int64_t *>_take(&arena, n * sizeof(int64_t))
+            self.perm = <int64_t *>_take(&arena, n * sizeof(int64_t))
+            self.work = <int64_t *>_take(&arena, (n + 1) * sizeof(int64_t))
+            self.bad = <int64_t *>_take(&arena, k * sizeof(int64_t))
+            self.parent = <int64_t *>_take(&arena, k * sizeof(int64_t))
+            self.depth = <int64_t *>_take(&arena, k * sizeof(int64_t))
+            self.path = <int64_t *>_take(&arena, (k + 1) * sizeof(int64_t))
+            self.block = <int64_t *>_take(&arena, n * sizeof(int64_t))
+            self.best_block = <int64_t *>_take(&arena, n * sizeof(int64_t))
+            self.comp_start = <int64_t *>_take(&arena, (n + 1) * sizeof(int64_t))
+            self.moves = <int64_t *>_take(&arena, 3 * (max_depth + 1) * n * sizeof(int64_t))
+            # tick at which improve last priced a move into each patch
+            self.priced = <int64_t *>_take(&arena, k * sizeof(int64_t))
+            self.sums = <double *>_take(&arena, 6 * k * sizeof(double))
+            self.inq = <char *>_take(&arena, n)
+            self.padj = <char *>_take(&arena, k * k)
+            self.dirty = <char *>_take(&arena, k)
+            self.dirty_next = <char *>_take(&arena, k)
+            self.dirty_before = <char *>_take(&arena, k)
+            self.touched_before = <char *>_take(&arena, k)
+            self.failed = <uint64_t *>_take(&arena, slots * sizeof(uint64_t))
+            self.fp_before = <uint64_t *>_take(&arena, k * sizeof(uint64_t))
+
+    def __dealloc__(self):
+        free(self.smem)
 
     cdef void patch_adjacency(self) noexcept nogil:
         """``padj[a * k + b]`` = 1 when patches ``a`` and ``b`` (a != b) share a boundary."""
@@ -277,9 +308,9 @@ cdef class _Search(_State):
                         v = self.block[j]
                         w += self.pop[v]
                         wa += self.aw[v]
-                        w0 += self.c[v, 0]
-                        w1 += self.c[v, 1]
-                        w2 += self.c[v, 2]
+                        w0 += self.c[v][0]
+                        w1 += self.c[v][1]
+                        w2 += self.c[v][2]
                         wq += self.q[v]
                     self.pair_after(a, b, w, wa, w0, w1, w2, wq, &pen, &cost)
                     if (pen < best_pen or (pen == best_pen and cost < best_cost)
@@ -420,9 +451,9 @@ cdef class _Search(_State):
             v = s1 if t == 0 else s2
             z0[t] = self.pop[v]
             za[t] = self.aw[v]
-            z1[t] = self.c[v, 0]
-            z2[t] = self.c[v, 1]
-            z3[t] = self.c[v, 2]
+            z1[t] = self.c[v][0]
+            z2[t] = self.c[v][1]
+            z3[t] = self.c[v][2]
             self.side[v] = t + 1
             fh[t] = -1
             live[t] = True
@@ -436,9 +467,9 @@ cdef class _Search(_State):
                 continue
             z0[t] += self.pop[best]
             za[t] += self.aw[best]
-            z1[t] += self.c[best, 0]
-            z2[t] += self.c[best, 1]
-            z3[t] += self.c[best, 2]
+            z1[t] += self.c[best][0]
+            z2[t] += self.c[best][1]
+            z3[t] += self.c[best][2]
             self.side[best] |= t + 1
             self.push_side(best, t, &fh[t])
         return self.side_cost(cnt, pen)
@@ -460,9 +491,9 @@ cdef class _Search(_State):
             t = (self.side[v] & 3) - 1
             z0[t] += self.pop[v]
             za[t] += self.aw[v]
-            z1[t] += self.c[v, 0]
-            z2[t] += self.c[v, 1]
-            z3[t] += self.c[v, 2]
+            z1[t] += self.c[v][0]
+            z2[t] += self.c[v][1]
+            z3[t] += self.c[v][2]
             zq[t] += self.q[v]
         pen[0] = _penalty(z0[0], self.lo, self.hi) + _penalty(z0[1], self.lo, self.hi)
         return (_spread(z0[0], za[0], z1[0], z2[0], z3[0], zq[0])
@@ -486,7 +517,7 @@ cdef class _Search(_State):
 
     cdef Py_ssize_t failed_slot(self, uint64_t key) noexcept nogil:
         """The slot of ``key`` in the table of failed pair splits, or the empty slot it would take."""
-        cdef Py_ssize_t mask = self.failed.shape[0] - 1, slot = <Py_ssize_t>(key & <uint64_t>mask)
+        cdef Py_ssize_t mask = self.n_slots - 1, slot = <Py_ssize_t>(key & <uint64_t>mask)
         while self.failed[slot] != 0 and self.failed[slot] != key:
             slot = (slot + 1) & mask
         return slot
@@ -494,8 +525,8 @@ cdef class _Search(_State):
     cdef void remember_failed(self, uint64_t key) noexcept nogil:
         """Note that regrowing this pair of area sets found nothing better (emptying a full table)."""
         cdef Py_ssize_t t
-        if 2 * (self.n_failed + 1) > self.failed.shape[0]:
-            for t in range(self.failed.shape[0]):
+        if 2 * (self.n_failed + 1) > self.n_slots:
+            for t in range(self.n_slots):
                 self.failed[t] = 0
             self.n_failed = 0
         self.failed[self.failed_slot(key)] = key
@@ -560,18 +591,18 @@ cdef class _Search(_State):
                     far = -1.0
                     for m in range(cnt):
                         p = self.comp[m]
-                        dx = self.f[p, 1] - self.f[s1, 1]
-                        dy = self.f[p, 2] - self.f[s1, 2]
+                        dx = self.f[p][1] - self.f[s1][1]
+                        dy = self.f[p][2] - self.f[s1][2]
                         d = dx * dx + dy * dy
                         if d > far or (d == far and p < s2):
                             far, s2 = d, p
                     if t == 0:
                         s1 = s2
             else:  # the lowest- and highest-need areas
-                lo_need = hi_need = self.f[first, 0]
+                lo_need = hi_need = self.f[first][0]
                 for m in range(cnt):
                     p = self.comp[m]
-                    d = self.f[p, 0]
+                    d = self.f[p][0]
                     if d < lo_need or (d == lo_need and p < s1):
                         lo_need, s1 = d, p
                     if d > hi_need or (d == hi_need and p < s2):
@@ -719,17 +750,17 @@ cdef class _Search(_State):
                     self.touched[i] = 0
                 self.kick(&state)
                 self.refine(&state, True)
-            _score(self.label, self.pop, self.aw, self.g, self.k, self.lo, self.hi, self.sums, &pen, &cost)
+            _score(self.label, self.n, self.pop, self.aw, self.g, self.k, self.lo, self.hi, self.sums, &pen, &cost)
             if _better(pen, cost, self.best_pen, self.best_cost):
                 self.best_pen, self.best_cost = pen, cost
                 for i in range(self.n):
                     self.best[i] = self.label[i]
 
 
-cdef void _score(const int64_t[::1] labels, const double[::1] pop, const double[::1] aw, const double[:, ::1] f,
-                 Py_ssize_t k, double lo, double hi, double[::1] sums, double *pen, double *cost) noexcept nogil:
+cdef void _score(const int64_t *labels, Py_ssize_t n, const double *pop, const double *aw, const vec3 *f,
+                 Py_ssize_t k, double lo, double hi, double *sums, double *pen, double *cost) noexcept nogil:
     """(band penalty, spread cost) of a partition under features ``f``."""
-    cdef Py_ssize_t i, p, n = labels.shape[0]
+    cdef Py_ssize_t i, p
     cdef double w, wa
     cdef double *z
     for p in range(6 * k):
@@ -740,10 +771,10 @@ cdef void _score(const int64_t[::1] labels, const double[::1] pop, const double[
         wa = aw[i]
         z[0] += w
         z[1] += wa
-        z[2] += w * f[i, 0]
-        z[3] += wa * f[i, 1]
-        z[4] += wa * f[i, 2]
-        z[5] += w * f[i, 0] * f[i, 0] + wa * (f[i, 1] * f[i, 1] + f[i, 2] * f[i, 2])
+        z[2] += w * f[i][0]
+        z[3] += wa * f[i][1]
+        z[4] += wa * f[i][2]
+        z[5] += w * f[i][0] * f[i][0] + wa * (f[i][1] * f[i][1] + f[i][2] * f[i][2])
     pen[0] = 0.0
     cost[0] = 0.0
     for p in range(k):
@@ -838,4 +869,7 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
             _run_chain(&chain)
     if rounds_two > 0 and _better(two.best_pen, two.best_cost, one.best_pen, one.best_cost):
         one = two
-    return np.asarray(one.best).copy(), one.best_pen, one.best_cost
+    labels = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] out = labels
+    memcpy(&out[0], one.best, n * sizeof(int64_t))
+    return labels, one.best_pen, one.best_cost

@@ -60,39 +60,75 @@ cdef inline bint _lower(double num, double den, double best_num, double best_den
     return lhs < rhs or (lhs == rhs and u < best)
 
 
-ctypedef fused _Cell:
-    int64_t
-    double
-    char
+ctypedef double vec3[3]  # one area's (or patch's) need, x and y
 
 
-cdef _Cell[::1] _cut(_Cell[::1] buf, Py_ssize_t *at, Py_ssize_t size)
-cdef void _shuffle(int64_t[::1] out, Py_ssize_t n, uint64_t *state) noexcept nogil
+cdef struct _Arena:
+    char *base  # NULL while only measuring
+    Py_ssize_t used
+
+
+cdef inline void *_take(_Arena *arena, Py_ssize_t nbytes) noexcept nogil:
+    """The next ``nbytes`` of ``arena`` (16-byte aligned). Run once with ``base`` NULL to
+    measure the block, then again on the allocated block to place the arrays."""
+    cdef void *out = NULL
+    if arena.base != NULL:
+        out = arena.base + arena.used
+    arena.used += (nbytes + 15) & ~(<Py_ssize_t>15)
+    return out
+
+
+cdef void _shuffle(int64_t *out, Py_ssize_t n, uint64_t *state) noexcept nogil
 
 
 cdef class _State:
+    """Arrays are raw pointers: the inputs point into the caller's arrays (kept alive in
+    ``inputs``), everything else into one zeroed block, ``mem``, freed with the state. A
+    search builds two states per call, and numpy arrays and memoryview slices made
+    the set-up cost a tenth of a small LA's search."""
     cdef Py_ssize_t n, k, gen, ftop
     cdef double lo, hi
-    cdef int64_t[::1] indptr, indices
-    cdef double[::1] pop, aw, q
-    cdef double[:, ::1] f, c
-    cdef int64_t[::1] label, head, nxt, prv, size, seen, stack
-    cdef double[::1] s0, sa, s2
-    cdef double[:, ::1] s1
+    cdef object inputs
+    cdef void *mem
+    cdef int64_t *indptr
+    cdef int64_t *indices
+    cdef double *pop
+    cdef double *aw
+    cdef double *q
+    cdef vec3 *f
+    cdef vec3 *c
+    cdef int64_t *label
+    cdef int64_t *head
+    cdef int64_t *nxt
+    cdef int64_t *prv
+    cdef int64_t *size
+    cdef int64_t *seen
+    cdef int64_t *stack
+    cdef double *s0
+    cdef double *sa
+    cdef double *s2
+    cdef vec3 *s1
     # fingerprint of each patch's set of areas: the sum of its areas' random keys
-    cdef uint64_t[::1] key, fp
+    cdef uint64_t *key
+    cdef uint64_t *fp
     # scratch shared by growth and the search moves
-    cdef int64_t[::1] fhead, fpool, fnext, queue, comp
-    cdef double[::1] dist
-    cdef char[::1] active, touched, side
+    cdef int64_t *fhead
+    cdef int64_t *fpool
+    cdef int64_t *fnext
+    cdef int64_t *queue
+    cdef int64_t *comp
+    cdef double *dist
+    cdef char *active
+    cdef char *touched
+    cdef char *side
 
     cdef void clear(self) noexcept nogil
     cdef inline void add(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
         self.s0[p] += self.pop[i]
         self.sa[p] += self.aw[i]
-        self.s1[p, 0] += self.c[i, 0]
-        self.s1[p, 1] += self.c[i, 1]
-        self.s1[p, 2] += self.c[i, 2]
+        self.s1[p][0] += self.c[i][0]
+        self.s1[p][1] += self.c[i][1]
+        self.s1[p][2] += self.c[i][2]
         self.s2[p] += self.q[i]
         self.fp[p] += self.key[i]
         self.label[i] = p
@@ -106,9 +142,9 @@ cdef class _State:
     cdef inline void remove(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
         self.s0[p] -= self.pop[i]
         self.sa[p] -= self.aw[i]
-        self.s1[p, 0] -= self.c[i, 0]
-        self.s1[p, 1] -= self.c[i, 1]
-        self.s1[p, 2] -= self.c[i, 2]
+        self.s1[p][0] -= self.c[i][0]
+        self.s1[p][1] -= self.c[i][1]
+        self.s1[p][2] -= self.c[i][2]
         self.s2[p] -= self.q[i]
         self.fp[p] -= self.key[i]
         if self.prv[i] >= 0:
@@ -124,7 +160,7 @@ cdef class _State:
         self.remove(i, a)
         self.add(i, b)
     cdef inline double patch_cost(self, Py_ssize_t p) noexcept nogil:
-        return _spread(self.s0[p], self.sa[p], self.s1[p, 0], self.s1[p, 1], self.s1[p, 2], self.s2[p])
+        return _spread(self.s0[p], self.sa[p], self.s1[p][0], self.s1[p][1], self.s1[p][2], self.s2[p])
     cdef inline double total_penalty(self) noexcept nogil:
         cdef double t = 0.0
         cdef Py_ssize_t p
@@ -138,16 +174,16 @@ cdef class _State:
         ``wq`` moved from a to b."""
         pen[0] = _penalty(self.s0[a] - w, self.lo, self.hi) + _penalty(self.s0[b] + w, self.lo, self.hi)
         cost[0] = _spread(
-            self.s0[a] - w, self.sa[a] - wa, self.s1[a, 0] - w0, self.s1[a, 1] - w1, self.s1[a, 2] - w2, self.s2[a] - wq
+            self.s0[a] - w, self.sa[a] - wa, self.s1[a][0] - w0, self.s1[a][1] - w1, self.s1[a][2] - w2, self.s2[a] - wq
         ) + _spread(
-            self.s0[b] + w, self.sa[b] + wa, self.s1[b, 0] + w0, self.s1[b, 1] + w1, self.s1[b, 2] + w2, self.s2[b] + wq
+            self.s0[b] + w, self.sa[b] + wa, self.s1[b][0] + w0, self.s1[b][1] + w1, self.s1[b][2] + w2, self.s2[b] + wq
         )
     cdef inline double join_cost(self, Py_ssize_t u, double w, double wa, double m0, double m1, double m2,
                           double *den) noexcept nogil:
         """Rise in spread when area ``u`` joins a patch of population ``w`` and area weight
         ``wa`` whose feature means are ``m0, m1, m2``, as a fraction: returns the numerator,
         the denominator in ``den`` (growth compares fractions without dividing)."""
-        cdef double g0 = self.f[u, 0] - m0, g1 = self.f[u, 1] - m1, g2 = self.f[u, 2] - m2
+        cdef double g0 = self.f[u][0] - m0, g1 = self.f[u][1] - m1, g2 = self.f[u][2] - m2
         cdef double dp = w + self.pop[u] + EPS, da = wa + self.aw[u] + EPS
         den[0] = dp * da
         return g0 * g0 * self.pop[u] * w * da + (g1 * g1 + g2 * g2) * self.aw[u] * wa * dp
@@ -155,18 +191,18 @@ cdef class _State:
         """Band penalty and cost of patch ``a`` once area ``i`` has left it (the first half
         of :meth:`pair_after` for one area; the same whichever patch ``i`` joins)."""
         pen[0] = _penalty(self.s0[a] - self.pop[i], self.lo, self.hi)
-        cost[0] = _spread(self.s0[a] - self.pop[i], self.sa[a] - self.aw[i], self.s1[a, 0] - self.c[i, 0],
-                          self.s1[a, 1] - self.c[i, 1], self.s1[a, 2] - self.c[i, 2], self.s2[a] - self.q[i])
+        cost[0] = _spread(self.s0[a] - self.pop[i], self.sa[a] - self.aw[i], self.s1[a][0] - self.c[i][0],
+                          self.s1[a][1] - self.c[i][1], self.s1[a][2] - self.c[i][2], self.s2[a] - self.q[i])
 
     cdef inline void join(self, Py_ssize_t i, Py_ssize_t b, double *pen, double *cost) noexcept nogil:
         """Band penalty and cost of patch ``b`` once area ``i`` has joined it."""
         pen[0] = _penalty(self.s0[b] + self.pop[i], self.lo, self.hi)
-        cost[0] = _spread(self.s0[b] + self.pop[i], self.sa[b] + self.aw[i], self.s1[b, 0] + self.c[i, 0],
-                          self.s1[b, 1] + self.c[i, 1], self.s1[b, 2] + self.c[i, 2], self.s2[b] + self.q[i])
+        cost[0] = _spread(self.s0[b] + self.pop[i], self.sa[b] + self.aw[i], self.s1[b][0] + self.c[i][0],
+                          self.s1[b][1] + self.c[i][1], self.s1[b][2] + self.c[i][2], self.s2[b] + self.q[i])
 
     cdef Py_ssize_t reach(self, Py_ssize_t start, Py_ssize_t p, Py_ssize_t skip, Py_ssize_t out) noexcept nogil
     cdef bint can_leave(self, Py_ssize_t i, Py_ssize_t a) noexcept nogil
-    cdef void load(self, const int64_t[::1] labels) noexcept nogil
+    cdef void load(self, const int64_t *labels) noexcept nogil
     cdef void grow(self, uint64_t *rng) noexcept nogil
     cdef void push_frontier(self, Py_ssize_t m, Py_ssize_t p, bint restrict) noexcept nogil
     cdef Py_ssize_t best_join(self, int64_t *fh, double w, double wa, double n1, double x1, double y1,

@@ -18,13 +18,12 @@ Growth builds a contiguous partition from scratch:
 The search moves that refine a partition live in ``_search.pyx``.
 """
 
-import numpy as np
-
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
+from libc.stdlib cimport calloc, free
 
 
-cdef void _shuffle(int64_t[::1] out, Py_ssize_t n, uint64_t *state) noexcept nogil:
+cdef void _shuffle(int64_t *out, Py_ssize_t n, uint64_t *state) noexcept nogil:
     """``out[:n]`` = a seeded random permutation of 0..n-1 (Fisher-Yates)."""
     cdef Py_ssize_t t, j
     cdef int64_t tmp
@@ -37,60 +36,61 @@ cdef void _shuffle(int64_t[::1] out, Py_ssize_t n, uint64_t *state) noexcept nog
         out[j] = tmp
 
 
-cdef inline _Cell[::1] _cut(_Cell[::1] buf, Py_ssize_t *at, Py_ssize_t size):
-    """The next ``size`` cells of ``buf`` from ``at[0]`` (advanced past them)."""
-    at[0] += size
-    return buf[at[0] - size:at[0]]
-
-
 cdef class _State:
     """A partition of one connected graph into ``k`` patches, with its patch sums."""
 
     def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[::1] aw,
                  double[:, ::1] f, Py_ssize_t k, double lo, double hi):
-        cdef Py_ssize_t n = pop.shape[0], m = indices.shape[0] + 1, at = 0, i
+        cdef Py_ssize_t n = pop.shape[0], m = indices.shape[0] + 1, i, step
         self.n, self.k, self.lo, self.hi, self.gen, self.ftop = n, k, lo, hi, 0, 0
-        self.indptr, self.indices, self.pop, self.aw, self.f = indptr, indices, pop, aw, f
-        # one buffer per type, cut into the arrays (a search allocates many small arrays)
-        cdef int64_t[::1] ints = np.zeros(7 * n + 4 * k + 2 * m, dtype=np.int64)
-        self.label = _cut(ints, &at, n)
-        self.nxt = _cut(ints, &at, n)
-        self.prv = _cut(ints, &at, n)
-        self.head = _cut(ints, &at, k)
-        ints[:at] = -1
-        self.size = _cut(ints, &at, k)
-        self.seen = _cut(ints, &at, n)
-        self.stack = _cut(ints, &at, n)
-        self.fhead = _cut(ints, &at, k)
-        self.fpool = _cut(ints, &at, m)
-        self.fnext = _cut(ints, &at, m)
-        self.queue = _cut(ints, &at, k)
-        self.comp = _cut(ints, &at, n)
-        cdef double[::1] reals = np.zeros(2 * n + 3 * k)
-        at = 0
-        self.q = _cut(reals, &at, n)
-        self.dist = _cut(reals, &at, n)
-        self.s0 = _cut(reals, &at, k)
-        self.sa = _cut(reals, &at, k)
-        self.s2 = _cut(reals, &at, k)
-        self.s1 = np.zeros((k, 3))
-        self.c = np.empty((n, 3))
+        self.inputs = (indptr, indices, pop, aw, f)
+        self.indptr, self.indices, self.pop, self.aw = &indptr[0], &indices[0], &pop[0], &aw[0]
+        self.f = <vec3 *>&f[0, 0]
+        cdef _Arena arena
+        arena.base, arena.used = NULL, 0
+        for step in range(2):  # measure, then place
+            if step == 1:
+                self.mem = calloc(arena.used, 1)
+                if self.mem == NULL:
+                    raise MemoryError()
+                arena.base, arena.used = <char *>self.mem, 0
+            self.label = <int64_t *>_take(&arena, n * sizeof(int64_t))
+            self.nxt = <int64_t *>_take(&arena, n * sizeof(int64_t))
+            self.prv = <int64_t *>_take(&arena, n * sizeof(int64_t))
+            self.head = <int64_t *>_take(&arena, k * sizeof(int64_t))
+            self.size = <int64_t *>_take(&arena, k * sizeof(int64_t))
+            self.seen = <int64_t *>_take(&arena, n * sizeof(int64_t))
+            self.stack = <int64_t *>_take(&arena, n * sizeof(int64_t))
+            self.fhead = <int64_t *>_take(&arena, k * sizeof(int64_t))
+            self.fpool = <int64_t *>_take(&arena, m * sizeof(int64_t))
+            self.fnext = <int64_t *>_take(&arena, m * sizeof(int64_t))
+            self.queue = <int64_t *>_take(&arena, k * sizeof(int64_t))
+            self.comp = <int64_t *>_take(&arena, n * sizeof(int64_t))
+            self.q = <double *>_take(&arena, n * sizeof(double))
+            self.dist = <double *>_take(&arena, n * sizeof(double))
+            self.s0 = <double *>_take(&arena, k * sizeof(double))
+            self.sa = <double *>_take(&arena, k * sizeof(double))
+            self.s2 = <double *>_take(&arena, k * sizeof(double))
+            self.s1 = <vec3 *>_take(&arena, k * sizeof(vec3))
+            self.c = <vec3 *>_take(&arena, n * sizeof(vec3))
+            self.key = <uint64_t *>_take(&arena, n * sizeof(uint64_t))
+            self.fp = <uint64_t *>_take(&arena, k * sizeof(uint64_t))
+            self.active = <char *>_take(&arena, k)
+            self.touched = <char *>_take(&arena, k)
+            self.side = <char *>_take(&arena, n)
+        self.clear()  # labels, list links and heads -1; sums 0
         for i in range(n):  # each area's weighted features and weighted sum of squares
-            self.c[i, 0] = pop[i] * f[i, 0]
-            self.c[i, 1] = aw[i] * f[i, 1]
-            self.c[i, 2] = aw[i] * f[i, 2]
-            self.q[i] = pop[i] * f[i, 0] * f[i, 0] + aw[i] * (f[i, 1] * f[i, 1] + f[i, 2] * f[i, 2])
-        cdef uint64_t[::1] keys = np.zeros(n + k, dtype=np.uint64)
+            self.c[i][0] = self.pop[i] * self.f[i][0]
+            self.c[i][1] = self.aw[i] * self.f[i][1]
+            self.c[i][2] = self.aw[i] * self.f[i][2]
+            self.q[i] = self.pop[i] * self.f[i][0] * self.f[i][0] + self.aw[i] * (
+                self.f[i][1] * self.f[i][1] + self.f[i][2] * self.f[i][2])
         cdef uint64_t stream = 0
         for i in range(n):
-            keys[i] = _next(&stream)
-        self.key = keys[:n]
-        self.fp = keys[n:]
-        cdef char[::1] flags = np.zeros(2 * k + n, dtype=np.int8)
-        at = 0
-        self.active = _cut(flags, &at, k)
-        self.touched = _cut(flags, &at, k)
-        self.side = _cut(flags, &at, n)
+            self.key[i] = _next(&stream)
+
+    def __dealloc__(self):
+        free(self.mem)
 
     # -- bookkeeping -----------------------------------------------------------------
 
@@ -107,9 +107,9 @@ cdef class _State:
             self.sa[p] = 0.0
             self.s2[p] = 0.0
             self.fp[p] = 0
-            self.s1[p, 0] = 0.0
-            self.s1[p, 1] = 0.0
-            self.s1[p, 2] = 0.0
+            self.s1[p][0] = 0.0
+            self.s1[p][1] = 0.0
+            self.s1[p][2] = 0.0
 
     cdef Py_ssize_t reach(self, Py_ssize_t start, Py_ssize_t p, Py_ssize_t skip, Py_ssize_t out) noexcept nogil:
         """Mark the areas of patch ``p`` (except ``skip``) connected to ``start`` with the
@@ -143,7 +143,7 @@ cdef class _State:
                 return self.reach(u, a, i, 0) == self.size[a] - 1
         return False
 
-    cdef void load(self, const int64_t[::1] labels) noexcept nogil:
+    cdef void load(self, const int64_t *labels) noexcept nogil:
         """Start from a given partition (labels 0..k-1, each patch contiguous)."""
         cdef Py_ssize_t i
         self.clear()
@@ -181,8 +181,8 @@ cdef class _State:
             self.add(c, s)
             total = 0.0  # summed as the distances update, for the next draw
             for i in range(n):
-                dx = self.f[i, 1] - self.f[c, 1]
-                dy = self.f[i, 2] - self.f[c, 2]
+                dx = self.f[i][1] - self.f[c][1]
+                dy = self.f[i][2] - self.f[c][2]
                 d = 0.0 if self.label[i] >= 0 else dx * dx + dy * dy
                 if d < self.dist[i]:
                     self.dist[i] = d
@@ -213,9 +213,9 @@ cdef class _State:
         unlinked on the way."""
         cdef Py_ssize_t best = -1, prev = -1, f = fh[0], u
         cdef double cost, den, best_cost = 1.0, best_den = 1.0
-        cdef double m0 = n1 / w if w > EPS else self.f[first, 0]
-        cdef double m1 = x1 / wa if wa > EPS else self.f[first, 1]
-        cdef double m2 = y1 / wa if wa > EPS else self.f[first, 2]
+        cdef double m0 = n1 / w if w > EPS else self.f[first][0]
+        cdef double m1 = x1 / wa if wa > EPS else self.f[first][1]
+        cdef double m2 = y1 / wa if wa > EPS else self.f[first][2]
         while f >= 0:
             u = self.fpool[f]
             if (self.side[u] & 3) != 0 if by_side else self.label[u] >= 0:  # taken: unlink
@@ -258,8 +258,8 @@ cdef class _State:
                     p = pp
             if p < 0:
                 return
-            best = self.best_join(&self.fhead[p], self.s0[p], self.sa[p], self.s1[p, 0], self.s1[p, 1],
-                                  self.s1[p, 2], self.head[p], False)
+            best = self.best_join(&self.fhead[p], self.s0[p], self.sa[p], self.s1[p][0], self.s1[p][1],
+                                  self.s1[p][2], self.head[p], False)
             if best < 0:
                 self.active[p] = 0
             else:
@@ -305,8 +305,8 @@ cdef class _State:
         the empty ``new``, from two of its areas far apart."""
         cdef Py_ssize_t cnt = 0, m, t, a = -1, b = -1
         cdef double mx, my, d, far, dx, dy
-        mx = self.s1[big, 1] / self.sa[big] if self.sa[big] > EPS else self.f[self.head[big], 1]
-        my = self.s1[big, 2] / self.sa[big] if self.sa[big] > EPS else self.f[self.head[big], 2]
+        mx = self.s1[big][1] / self.sa[big] if self.sa[big] > EPS else self.f[self.head[big]][1]
+        my = self.s1[big][2] / self.sa[big] if self.sa[big] > EPS else self.f[self.head[big]][2]
         self.gen += 1
         m = self.head[big]
         while m >= 0:
@@ -317,8 +317,8 @@ cdef class _State:
         far = -1.0
         for t in range(cnt):
             m = self.comp[t]
-            dx = self.f[m, 1] - mx
-            dy = self.f[m, 2] - my
+            dx = self.f[m][1] - mx
+            dy = self.f[m][2] - my
             d = dx * dx + dy * dy
             if d > far or (d == far and m < a):
                 far, a = d, m
@@ -327,8 +327,8 @@ cdef class _State:
             m = self.comp[t]
             if m == a:
                 continue
-            dx = self.f[m, 1] - self.f[a, 1]
-            dy = self.f[m, 2] - self.f[a, 2]
+            dx = self.f[m][1] - self.f[a][1]
+            dy = self.f[m][2] - self.f[a][2]
             d = dx * dx + dy * dy
             if d > far or (d == far and m < b):
                 far, b = d, m
