@@ -7,6 +7,7 @@ chains run on the calling thread, with the same result.
 
 import sys
 
+import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
@@ -19,6 +20,8 @@ setup(
                 f"lacgeo.patches.{name}",
                 [f"lacgeo/patches/{name}.pyx"],
                 depends=["lacgeo/patches/_worker.h"] if name == "_search" else [],
+                include_dirs=[np.get_include()],  # the numpy C API (array checks and allocation)
+                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                 extra_compile_args=["-O3", *threads],
                 extra_link_args=threads,
             )

@@ -1,40 +1,54 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Array preparation for the patch builder: input checks, CSR neighbour lists (built
 from an edge list, cut into pieces, split into connected components), the search's
-feature matrix, and patch renumbering. Compiled, because ``partition_areas`` calls
-them on every run: timed cold, as a one-LA run calls it, its dozen numpy calls took
-about a third of a small LA's partitioning time. :func:`prepare` runs the steps a call
-needs as one compiled call."""
+feature matrix and patch totals.
 
-import numpy as np
+Compiled, because ``partition_areas`` calls them on every run, and a one-LA run calls
+it cold: there, each numpy call from Python cost 10-50 us and each typed-memoryview
+argument about 5 us, against a search of a few hundred microseconds. So
+:func:`prepare`, which runs the steps a call needs, takes arrays as objects, reads
+them through pointers (:func:`lacgeo.patches._state._data`) and allocates its results
+through numpy's C API. The ``cpdef`` helpers are the same steps for other callers.
+"""
 
+cimport numpy as cnp
 from libc.math cimport M_PI, isfinite, rint, sqrt
 from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
+
+from lacgeo.patches._state cimport _data, _new
+
+cnp.import_array()
 
 
-cpdef csr(const int64_t[:, ::1] edges, Py_ssize_t n):
-    """CSR neighbour lists of ``n`` areas from undirected ``edges`` (each pair once or
-    twice); every area's neighbours sorted."""
-    cdef Py_ssize_t m = edges.shape[0], t, i, j, a, b
+# -- steps on pointers ----------------------------------------------------------------
+
+
+cdef int _csr(const int64_t *edges, Py_ssize_t m, Py_ssize_t n, int64_t *ip, int64_t *ix) except -1:
+    """CSR of ``n`` areas from ``m`` undirected ``edges`` (pairs) into ``ip`` (n + 1, zeroed)
+    and ``ix`` (2m); every area's neighbours sorted."""
+    cdef Py_ssize_t t, i, j, a, b
     cdef int64_t v
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indices = np.empty(2 * m, dtype=np.int64)
-    fill = np.zeros(n, dtype=np.int64)
-    cdef int64_t[::1] ip = indptr, ix = indices, fl = fill
     for t in range(m):
-        a, b = edges[t, 0], edges[t, 1]
+        a, b = edges[2 * t], edges[2 * t + 1]
         if not (0 <= a < n and 0 <= b < n):
             raise ValueError(f"edge ({a}, {b}) refers to an area outside 0..{n - 1}")
         ip[a + 1] += 1
         ip[b + 1] += 1
     for i in range(n):
         ip[i + 1] += ip[i]
+    cdef int64_t *fill = <int64_t *>malloc((n + 1) * sizeof(int64_t))
+    if fill == NULL:
+        raise MemoryError()
+    for i in range(n):
+        fill[i] = ip[i]
     for t in range(m):
-        a, b = edges[t, 0], edges[t, 1]
-        ix[ip[a] + fl[a]] = b
-        fl[a] += 1
-        ix[ip[b] + fl[b]] = a
-        fl[b] += 1
+        a, b = edges[2 * t], edges[2 * t + 1]
+        ix[fill[a]] = b
+        fill[a] += 1
+        ix[fill[b]] = a
+        fill[b] += 1
+    free(fill)
     for i in range(n):  # insertion sort: degrees are small
         for t in range(ip[i] + 1, ip[i + 1]):
             v = ix[t]
@@ -43,41 +57,18 @@ cpdef csr(const int64_t[:, ::1] edges, Py_ssize_t n):
                 ix[j + 1] = ix[j]
                 j -= 1
             ix[j + 1] = v
-    return indptr, indices
+    return 0
 
 
-def subgraph(const int64_t[::1] indptr, const int64_t[::1] indices, const int64_t[::1] members):
-    """CSR of the areas ``members`` (local positions follow their order), keeping only
-    neighbours among them."""
-    cdef Py_ssize_t n = indptr.shape[0] - 1, m = members.shape[0], t, e, u, count = 0
-    local = np.full(n, -1, dtype=np.int64)
-    sub_ptr = np.zeros(m + 1, dtype=np.int64)
-    cdef int64_t[::1] loc = local, sp = sub_ptr
-    for t in range(m):
-        loc[members[t]] = t
-    for t in range(m):
-        for e in range(indptr[members[t]], indptr[members[t] + 1]):
-            if loc[indices[e]] >= 0:
-                count += 1
-        sp[t + 1] = count
-    sub_idx = np.empty(count, dtype=np.int64)
-    cdef int64_t[::1] si = sub_idx
-    count = 0
-    for t in range(m):
-        for e in range(indptr[members[t]], indptr[members[t] + 1]):
-            u = loc[indices[e]]
-            if u >= 0:
-                si[count] = u
-                count += 1
-    return sub_ptr, sub_idx
-
-
-cpdef components(const int64_t[::1] indptr, const int64_t[::1] indices):
-    """Connected component of every area (numbered in order of their first area)."""
-    cdef Py_ssize_t n = indptr.shape[0] - 1, i, v, u, e, top, c = 0
-    labels = np.full(n, -1, dtype=np.int64)
-    stack = np.empty(max(n, 1), dtype=np.int64)
-    cdef int64_t[::1] lab = labels, st = stack
+cdef Py_ssize_t _components(const int64_t *indptr, const int64_t *indices, Py_ssize_t n, int64_t *lab) except -1:
+    """Connected component of every area into ``lab`` (numbered in order of their first
+    area); returns how many."""
+    cdef Py_ssize_t i, v, u, e, top, c = 0
+    cdef int64_t *st = <int64_t *>malloc((n + 1) * sizeof(int64_t))
+    if st == NULL:
+        raise MemoryError()
+    for i in range(n):
+        lab[i] = -1
     for i in range(n):
         if lab[i] >= 0:
             continue
@@ -94,50 +85,24 @@ cpdef components(const int64_t[::1] indptr, const int64_t[::1] indices):
                     st[top] = u
                     top += 1
         c += 1
-    return labels
+    free(st)
+    return c
 
 
-cdef Py_ssize_t _n_labels(const int64_t[::1] labels) noexcept:
-    """One more than the largest label (0 for none)."""
-    cdef Py_ssize_t i, top = 0
-    for i in range(labels.shape[0]):
-        if labels[i] + 1 > top:
-            top = labels[i] + 1
-    return top
-
-
-def relabel(const int64_t[::1] labels):
-    """The same partition numbered 0, 1, ... in order of each patch's first area."""
-    cdef Py_ssize_t n = labels.shape[0], i, top = _n_labels(labels), k = 0
-    rank = np.full(max(top, 1), -1, dtype=np.int64)
-    out = np.empty(n, dtype=np.int64)
-    cdef int64_t[::1] r = rank, o = out
-    for i in range(n):
-        if labels[i] < 0:
-            raise ValueError("labels must be 0 or more")
-        if r[labels[i]] < 0:
-            r[labels[i]] = k
-            k += 1
-        o[i] = r[labels[i]]
-    return out
-
-
-cpdef features(const double[::1] need, const double[:, ::1] xy, double need_weight, double n_patches):
-    """The ``(n, 3)`` features the search compares: need, centred and scaled to variance
-    ``need_weight`` (0 when need does not vary), and position (``xy``, metres), centred and
-    in units of a typical patch radius: that of a circle holding one ``n_patches``-th of
-    the bounding box. So homogeneity and compactness weigh alike whatever the LA's size."""
-    cdef Py_ssize_t n = need.shape[0], i
+cdef void _features(const double *need, const double *xy, Py_ssize_t n, double need_weight, double n_patches,
+                    double *f) noexcept nogil:
+    """The ``(n, 3)`` features into ``f`` (see :func:`features`)."""
+    cdef Py_ssize_t i
     cdef double m0 = 0.0, m1 = 0.0, m2 = 0.0, ss = 0.0, d, scale, radius
-    cdef double x_lo = xy[0, 0], x_hi = xy[0, 0], y_lo = xy[0, 1], y_hi = xy[0, 1]
+    cdef double x_lo = xy[0], x_hi = xy[0], y_lo = xy[1], y_hi = xy[1]
     for i in range(n):
         m0 += need[i]
-        m1 += xy[i, 0]
-        m2 += xy[i, 1]
-        x_lo = min(x_lo, xy[i, 0])
-        x_hi = max(x_hi, xy[i, 0])
-        y_lo = min(y_lo, xy[i, 1])
-        y_hi = max(y_hi, xy[i, 1])
+        m1 += xy[2 * i]
+        m2 += xy[2 * i + 1]
+        x_lo = min(x_lo, xy[2 * i])
+        x_hi = max(x_hi, xy[2 * i])
+        y_lo = min(y_lo, xy[2 * i + 1])
+        y_hi = max(y_hi, xy[2 * i + 1])
     m0 /= n
     m1 /= n
     m2 /= n
@@ -146,21 +111,15 @@ cpdef features(const double[::1] need, const double[:, ::1] xy, double need_weig
         ss += d * d
     scale = sqrt(need_weight / (ss / n)) if ss > 0 else 0.0
     radius = sqrt(max((x_hi - x_lo) * (y_hi - y_lo), 1.0) / n_patches / M_PI)
-    feats = np.empty((n, 3))
-    cdef double[:, ::1] f = feats
     for i in range(n):
-        f[i, 0] = (need[i] - m0) * scale
-        f[i, 1] = (xy[i, 0] - m1) / radius
-        f[i, 2] = (xy[i, 1] - m2) / radius
-    return feats
+        f[3 * i] = (need[i] - m0) * scale
+        f[3 * i + 1] = (xy[2 * i] - m1) / radius
+        f[3 * i + 2] = (xy[2 * i + 1] - m2) / radius
 
 
-cpdef str invalid(const double[::1] pop, const double[::1] need, const double[:, ::1] xy, const double[::1] area=None):
-    """The first input the search cannot use, or ``""``: ``"population"`` or ``"area"``
-    with a value that is missing (NaN), infinite or below 0, ``"need"`` or ``"xy"`` with
-    one missing or infinite, or ``"area"`` all 0. One compiled pass, because four numpy
-    reductions per call cost more than the check."""
-    cdef Py_ssize_t n = pop.shape[0], i
+cdef str _invalid(const double *pop, const double *need, const double *xy, const double *area, Py_ssize_t n):
+    """See :func:`invalid` (``area`` may be NULL)."""
+    cdef Py_ssize_t i
     cdef double land = 0.0
     for i in range(n):
         if not (isfinite(pop[i]) and pop[i] >= 0):
@@ -169,10 +128,10 @@ cpdef str invalid(const double[::1] pop, const double[::1] need, const double[:,
         if not isfinite(need[i]):
             return "need"
     for i in range(n):
-        if not (isfinite(xy[i, 0]) and isfinite(xy[i, 1])):
+        if not (isfinite(xy[2 * i]) and isfinite(xy[2 * i + 1])):
             return "xy"
-    if area is not None:
-        for i in range(area.shape[0]):
+    if area != NULL:
+        for i in range(n):
             if not (isfinite(area[i]) and area[i] >= 0):
                 return "area"
             land += area[i]
@@ -181,57 +140,173 @@ cpdef str invalid(const double[::1] pop, const double[::1] need, const double[:,
     return ""
 
 
-cpdef position_weight(const double[::1] pop, const double[::1] area, double land_weight):
-    """Each area's weight in the spread of position: ``(1 - land_weight) x population +
-    land_weight x land``, with land scaled to the population's total so need and
-    position stay balanced."""
-    cdef Py_ssize_t n = pop.shape[0], i
+cdef void _position_weight(const double *pop, const double *area, Py_ssize_t n, double land_weight,
+                           double *out) noexcept nogil:
+    """See :func:`position_weight`."""
+    cdef Py_ssize_t i
     cdef double people = 0.0, land = 0.0, scale
     for i in range(n):
         people += pop[i]
         land += area[i]
     scale = land_weight * people / land
-    out = np.empty(n)
-    cdef double[::1] o = out
     for i in range(n):
-        o[i] = (1 - land_weight) * pop[i] + scale * area[i]
+        out[i] = (1 - land_weight) * pop[i] + scale * area[i]
+
+
+# -- the same steps for Python callers ----------------------------------------------------
+
+
+cpdef csr(const int64_t[:, ::1] edges, Py_ssize_t n):
+    """CSR neighbour lists of ``n`` areas from undirected ``edges`` (each pair once or
+    twice); every area's neighbours sorted."""
+    cdef Py_ssize_t m = edges.shape[0]
+    indptr = _new(n + 1, 1, cnp.NPY_INT64, True)
+    indices = _new(2 * m, 1, cnp.NPY_INT64, False)
+    _csr(&edges[0, 0] if m else NULL, m, n, <int64_t *>cnp.PyArray_DATA(indptr), <int64_t *>cnp.PyArray_DATA(indices))
+    return indptr, indices
+
+
+def subgraph(const int64_t[::1] indptr, const int64_t[::1] indices, const int64_t[::1] members):
+    """CSR of the areas ``members`` (local positions follow their order), keeping only
+    neighbours among them."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1, m = members.shape[0], t, e, u, count = 0
+    local = _new(n, 1, cnp.NPY_INT64, False)
+    sub_ptr = _new(m + 1, 1, cnp.NPY_INT64, True)
+    cdef int64_t *loc = <int64_t *>cnp.PyArray_DATA(local)
+    cdef int64_t *sp = <int64_t *>cnp.PyArray_DATA(sub_ptr)
+    for t in range(n):
+        loc[t] = -1
+    for t in range(m):
+        loc[members[t]] = t
+    for t in range(m):
+        for e in range(indptr[members[t]], indptr[members[t] + 1]):
+            if loc[indices[e]] >= 0:
+                count += 1
+        sp[t + 1] = count
+    sub_idx = _new(count, 1, cnp.NPY_INT64, False)
+    cdef int64_t *si = <int64_t *>cnp.PyArray_DATA(sub_idx)
+    count = 0
+    for t in range(m):
+        for e in range(indptr[members[t]], indptr[members[t] + 1]):
+            u = loc[indices[e]]
+            if u >= 0:
+                si[count] = u
+                count += 1
+    return sub_ptr, sub_idx
+
+
+cpdef components(const int64_t[::1] indptr, const int64_t[::1] indices):
+    """Connected component of every area (numbered in order of their first area)."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1
+    labels = _new(n, 1, cnp.NPY_INT64, False)
+    _components(&indptr[0], &indices[0] if indices.shape[0] else NULL, n, <int64_t *>cnp.PyArray_DATA(labels))
+    return labels
+
+
+cpdef features(const double[::1] need, const double[:, ::1] xy, double need_weight, double n_patches):
+    """The ``(n, 3)`` features the search compares: need, centred and scaled to variance
+    ``need_weight`` (0 when need does not vary), and position (``xy``, metres), centred and
+    in units of a typical patch radius: that of a circle holding one ``n_patches``-th of
+    the bounding box. So homogeneity and compactness weigh alike whatever the LA's size."""
+    cdef Py_ssize_t n = need.shape[0]
+    feats = _new(n, 3, cnp.NPY_FLOAT64, False)
+    _features(&need[0], &xy[0, 0], n, need_weight, n_patches, <double *>cnp.PyArray_DATA(feats))
+    return feats
+
+
+cpdef str invalid(const double[::1] pop, const double[::1] need, const double[:, ::1] xy, const double[::1] area=None):
+    """The first input the search cannot use, or ``""``: ``"population"`` or ``"area"``
+    with a value that is missing (NaN), infinite or below 0, ``"need"`` or ``"xy"`` with
+    one missing or infinite, or ``"area"`` all 0. One compiled pass, because four numpy
+    reductions per call cost more than the check."""
+    cdef const double *land = NULL
+    if area is not None:
+        if area.shape[0] != pop.shape[0]:
+            return "area"
+        land = &area[0]
+    return _invalid(&pop[0], &need[0], &xy[0, 0], land, pop.shape[0])
+
+
+cpdef position_weight(const double[::1] pop, const double[::1] area, double land_weight):
+    """Each area's weight in the spread of position: ``(1 - land_weight) x population +
+    land_weight x land``, with land scaled to the population's total so need and
+    position stay balanced."""
+    out = _new(pop.shape[0], 1, cnp.NPY_FLOAT64, False)
+    _position_weight(&pop[0], &area[0], pop.shape[0], land_weight, <double *>cnp.PyArray_DATA(out))
     return out
 
 
 cpdef patch_totals(const int64_t[::1] labels, const double[::1] pop):
     """People and areas in each patch (``0..labels.max()``), as two lists."""
-    cdef Py_ssize_t i, k = _n_labels(labels)
-    people = np.zeros(k)
-    size = np.zeros(k, dtype=np.int64)
-    cdef double[::1] pp = people
-    cdef int64_t[::1] ss = size
+    cdef Py_ssize_t i, k = 0
     for i in range(labels.shape[0]):
-        pp[labels[i]] += pop[i]
-        ss[labels[i]] += 1
-    return people.tolist(), size.tolist()
+        if labels[i] + 1 > k:
+            k = labels[i] + 1
+    return _totals(&labels[0] if k else NULL, &pop[0] if k else NULL, labels.shape[0], k)
 
 
-def prepare(const int64_t[:, ::1] edges, const double[::1] pop, const double[::1] need, const double[:, ::1] xy,
-            const double[::1] area, double land_weight, double need_weight, double target):
+cdef tuple _totals(const int64_t *labels, const double *pop, Py_ssize_t n, Py_ssize_t k):
+    """People and areas in each of patches ``0..k-1`` (labels below ``k``), as two lists."""
+    cdef Py_ssize_t i
+    cdef double *people = <double *>malloc((k + 1) * sizeof(double))
+    cdef int64_t *size = <int64_t *>malloc((k + 1) * sizeof(int64_t))
+    if people == NULL or size == NULL:
+        free(people)
+        free(size)
+        raise MemoryError()
+    for i in range(k):
+        people[i] = 0.0
+        size[i] = 0
+    for i in range(n):
+        people[labels[i]] += pop[i]
+        size[labels[i]] += 1
+    out = ([people[i] for i in range(k)], [size[i] for i in range(k)])
+    free(people)
+    free(size)
+    return out
+
+
+def prepare(edges, pop, need, xy, area, double land_weight, double need_weight, double target):
     """The inputs of ``partition_areas`` made ready for the search, in one call.
+
+    ``edges`` is an ``(m, 2)`` int64 array, ``pop``, ``need`` and ``area`` (or None)
+    float64 arrays of ``n`` values and ``xy`` an ``(n, 2)`` float64 array, all C-contiguous.
 
     Returns ``bad, aw, (indptr, indices), piece, people, feats``: the first unusable input
     (:func:`invalid`; if it is not ``""`` the rest is ``None``); each area's weight in the
-    spread of position (:func:`position_weight`, or population where ``area`` is None or
+    spread of position (:func:`position_weight`, or ``pop`` itself where ``area`` is None or
     ``land_weight`` is 0); the CSR neighbour lists of ``edges``; each area's connected
     piece and the people in each piece (a list); and the feature matrix
     (:func:`features`) for ``round(people / target)`` patches.
     """
-    cdef Py_ssize_t n = pop.shape[0], i
-    cdef double total = 0.0
-    bad = invalid(pop, need, xy, area)
+    cdef Py_ssize_t n = len(pop), m = len(edges), i, n_pieces
+    cdef const double *p_pop = <const double *>_data(pop, cnp.NPY_FLOAT64, n, 1, "pop")
+    cdef const double *p_need = <const double *>_data(need, cnp.NPY_FLOAT64, n, 1, "need")
+    cdef const double *p_xy = <const double *>_data(xy, cnp.NPY_FLOAT64, n, 2, "xy")
+    cdef const double *p_area = NULL
+    cdef const int64_t *p_edges = <const int64_t *>_data(edges, cnp.NPY_INT64, m, 2, "edges")
+    if area is not None:
+        p_area = <const double *>_data(area, cnp.NPY_FLOAT64, n, 1, "area")
+    bad = _invalid(p_pop, p_need, p_xy, p_area, n)
     if bad:
         return bad, None, None, None, None, None
-    aw = np.asarray(pop) if area is None or land_weight == 0 else position_weight(pop, area, land_weight)
-    indptr, indices = csr(edges, n)
-    piece = components(indptr, indices)
-    people = patch_totals(piece, pop)[0]
+    if p_area == NULL or land_weight == 0:
+        aw = pop
+    else:
+        aw = _new(n, 1, cnp.NPY_FLOAT64, False)
+        _position_weight(p_pop, p_area, n, land_weight, <double *>cnp.PyArray_DATA(aw))
+    indptr = _new(n + 1, 1, cnp.NPY_INT64, True)
+    indices = _new(2 * m, 1, cnp.NPY_INT64, False)
+    cdef int64_t *ip = <int64_t *>cnp.PyArray_DATA(indptr)
+    cdef int64_t *ix = <int64_t *>cnp.PyArray_DATA(indices)
+    _csr(p_edges, m, n, ip, ix)
+    piece = _new(n, 1, cnp.NPY_INT64, False)
+    cdef int64_t *pc = <int64_t *>cnp.PyArray_DATA(piece)
+    n_pieces = _components(ip, ix, n, pc)
+    people = _totals(pc, p_pop, n, n_pieces)[0]
+    cdef double total = 0.0
     for i in range(n):
-        total += pop[i]
-    feats = features(need, xy, need_weight, max(1.0, rint(total / target)))
+        total += p_pop[i]
+    feats = _new(n, 3, cnp.NPY_FLOAT64, False)
+    _features(p_need, p_xy, n, need_weight, max(1.0, rint(total / target)), <double *>cnp.PyArray_DATA(feats))
     return bad, aw, (indptr, indices), piece, people, feats

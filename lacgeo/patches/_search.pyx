@@ -44,16 +44,17 @@ neighbour list, population and an ``(n, 3)`` feature matrix (need, x, y) built b
 """
 
 cimport cython
-import numpy as np
+from numpy cimport NPY_FLOAT64, NPY_INT64, PyArray_DATA, import_array
 
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport calloc, free
-from libc.string cimport memcpy
 
 from lacgeo.patches._state cimport (
-    EPS, _Arena, _State, _below, _mix, _next, _penalty, _shuffle, _spread, _take, vec3,
+    EPS, _Arena, _State, _below, _data, _mix, _new, _next, _penalty, _shuffle, _spread, _take, vec3,
 )
+
+import_array()
 
 
 cdef extern from "_worker.h" nogil:
@@ -113,14 +114,15 @@ cdef class _Search(_State):
     cdef char *touched_before
     cdef char *inq
 
-    def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[::1] aw,
-                 double[:, ::1] f, double[:, ::1] g, Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth):
-        _State.__init__(self, indptr, indices, pop, aw, f, k, lo, hi)
-        cdef Py_ssize_t n = pop.shape[0], step, slots = 1024  # a power of two, at least 64 per patch
+    cdef int setup(self, Py_ssize_t n, Py_ssize_t n_links, int64_t *indptr, int64_t *indices, double *pop,
+                   double *aw, vec3 *f, vec3 *g, Py_ssize_t k, double lo, double hi, Py_ssize_t max_depth) except -1:
+        """:meth:`_State.setup_state`, plus the search's own arrays; ``g`` are the features
+        a result is scored on (``f`` those the moves use)."""
+        self.setup_state(n, n_links, indptr, indices, pop, aw, f, k, lo, hi)
+        cdef Py_ssize_t step, slots = 1024  # a power of two, at least 64 per patch
         while slots < 64 * k:
             slots *= 2
-        self.inputs = (self.inputs, g)
-        self.g = <vec3 *>&g[0, 0]
+        self.g = g
         self.max_depth = max_depth
         self.best_pen = self.best_cost = INFINITY
         self.whead = self.wtail = 0
@@ -158,6 +160,7 @@ cdef class _Search(_State):
             self.touched_before = <char *>_take(&arena, k)
             self.failed = <uint64_t *>_take(&arena, slots * sizeof(uint64_t))
             self.fp_before = <uint64_t *>_take(&arena, k * sizeof(uint64_t))
+        return 0
 
     def __dealloc__(self):
         free(self.smem)
@@ -783,6 +786,18 @@ cdef void _score(const int64_t *labels, Py_ssize_t n, const double *pop, const d
         cost[0] += _spread(z[0], z[1], z[2], z[3], z[4], z[5])
 
 
+cdef void _relabel(const int64_t *labels, int64_t *out, Py_ssize_t n, int64_t *rank, Py_ssize_t k) noexcept nogil:
+    """``out`` = ``labels`` (0..k-1) renumbered 0, 1, ... in order of each patch's first area."""
+    cdef Py_ssize_t i, p, top = 0
+    for p in range(k):
+        rank[p] = -1
+    for i in range(n):
+        if rank[labels[i]] < 0:
+            rank[labels[i]] = top
+            top += 1
+        out[i] = rank[labels[i]]
+
+
 cdef struct _Chain:
     void *search  # a _Search, kept alive by ``partition`` while the chain runs
     Py_ssize_t rounds
@@ -800,10 +815,8 @@ def wake():
     lac_worker_wake()
 
 
-def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[:, ::1] feats,
-              Py_ssize_t k, double lo, double hi, Py_ssize_t n_starts, uint64_t seed, *,
-              double[::1] area_weight=None, double[:, ::1] search_feats=None, Py_ssize_t max_depth=6,
-              int n_threads=2):
+def partition(indptr, indices, pop, feats, Py_ssize_t k, double lo, double hi, Py_ssize_t n_starts, uint64_t seed,
+              *, area_weight=None, search_feats=None, Py_ssize_t max_depth=6, int n_threads=2):
     """The best partition of a connected graph into ``k`` contiguous patches found in
     ``n_starts`` rounds, shared between two chains.
 
@@ -838,24 +851,29 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
     Returns
     -------
     labels, penalty, cost
+        Patch numbers 0..k-1 in order of each patch's first area; the people outside
+        ``[lo, hi]`` summed over patches; the spread of ``feats``.
     """
-    cdef Py_ssize_t n = pop.shape[0]
+    cdef Py_ssize_t n = len(pop)
     cdef uint64_t state = seed
     if not 1 < k <= n:
         raise ValueError(f"need 1 < k <= n areas, got k={k}, n={n}")
-    if indptr.shape[0] != n + 1 or feats.shape[0] != n or feats.shape[1] != 3:
-        raise ValueError("indptr must have n + 1 entries and feats shape (n, 3)")
-    if search_feats is None:
-        search_feats = feats
-    if area_weight is None:
-        area_weight = pop
-    if area_weight.shape[0] != n:
-        raise ValueError("area_weight must have one value per area")
+    # arrays are read through pointers: typed-memoryview arguments cost more than the checks
+    cdef int64_t *ip = <int64_t *>_data(indptr, NPY_INT64, n + 1, 1, "indptr")
+    cdef int64_t *ix = <int64_t *>_data(indices, NPY_INT64, len(indices), 1, "indices")
+    if len(indices) < ip[n]:
+        raise ValueError(f"indices has {len(indices)} entries, indptr needs {ip[n]}")
+    cdef double *p_pop = <double *>_data(pop, NPY_FLOAT64, n, 1, "pop")
+    cdef vec3 *f = <vec3 *>_data(feats, NPY_FLOAT64, n, 3, "feats")
+    cdef vec3 *sf = f if search_feats is None else <vec3 *>_data(search_feats, NPY_FLOAT64, n, 3, "search_feats")
+    cdef double *aw = p_pop if area_weight is None else <double *>_data(area_weight, NPY_FLOAT64, n, 1, "area_weight")
     n_starts = max(n_starts, 1)
-    cdef _Search one = _Search(indptr, indices, pop, area_weight, search_feats, feats, k, lo, hi, max_depth)
-    cdef _Search two = (
-        _Search(indptr, indices, pop, area_weight, search_feats, feats, k, lo, hi, max_depth) if n_starts > 1 else one
-    )
+    # the states point into the arguments, which this call keeps alive until it returns
+    cdef _Search one = _Search.__new__(_Search), two = one
+    one.setup(n, len(indices), ip, ix, p_pop, aw, sf, f, k, lo, hi, max_depth)
+    if n_starts > 1:
+        two = _Search.__new__(_Search)
+        two.setup(n, len(indices), ip, ix, p_pop, aw, sf, f, k, lo, hi, max_depth)
     # chain c runs rounds c, c + 2, ... of n_starts, from its own stream
     cdef Py_ssize_t rounds_one = (n_starts + 1) // 2, rounds_two = n_starts // 2
     cdef uint64_t seed_one = _next(&state), seed_two = _next(&state)
@@ -869,7 +887,6 @@ def partition(int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double
             _run_chain(&chain)
     if rounds_two > 0 and _better(two.best_pen, two.best_cost, one.best_pen, one.best_cost):
         one = two
-    labels = np.empty(n, dtype=np.int64)
-    cdef int64_t[::1] out = labels
-    memcpy(&out[0], one.best, n * sizeof(int64_t))
+    labels = _new(n, 1, NPY_INT64, False)
+    _relabel(one.best, <int64_t *>PyArray_DATA(labels), n, one.queue, k)  # the search is over: its queue is free
     return labels, one.best_pen, one.best_cost

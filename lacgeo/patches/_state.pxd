@@ -3,6 +3,7 @@
 stream, the band penalty and feature spread, and :class:`_State`, a partition with
 its patch sums and the growth that builds one (implemented in ``_state.pyx``)."""
 
+cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
 
 cdef extern from *:
@@ -60,6 +61,33 @@ cdef inline bint _lower(double num, double den, double best_num, double best_den
     return lhs < rhs or (lhs == rhs and u < best)
 
 
+cdef inline void *_data(object arr, int typenum, Py_ssize_t n, Py_ssize_t width, str name) except? NULL:
+    """Pointer to the values of ``arr``, which must be a C-contiguous numpy array of type
+    ``typenum`` and shape ``(n,)`` (``width`` 1) or ``(n, width)``. (A typed-memoryview
+    argument does the same checks but cost about 5 us per array in a cold call.)"""
+    cdef cnp.ndarray a
+    if cnp.PyArray_Check(arr):
+        a = <cnp.ndarray>arr
+        if (cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_IS_C_CONTIGUOUS(a)
+                and cnp.PyArray_NDIM(a) == (1 if width == 1 else 2) and cnp.PyArray_DIMS(a)[0] == n
+                and (width == 1 or cnp.PyArray_DIMS(a)[1] == width)):
+            return cnp.PyArray_DATA(a)
+    kind = "int64" if typenum == cnp.NPY_INT64 else "float64"
+    shape = f"({n},)" if width == 1 else f"({n}, {width})"
+    raise ValueError(f"{name} must be a C-contiguous {kind} array of shape {shape}")
+
+
+cdef inline object _new(Py_ssize_t n, Py_ssize_t width, int typenum, bint zero):
+    """A new numpy array of type ``typenum`` and shape ``(n,)`` (``width`` 1) or ``(n, width)``,
+    zeroed if ``zero``, made through numpy's C API (``np.empty`` from Python costs more cold)."""
+    cdef cnp.npy_intp dims[2]
+    dims[0] = n
+    dims[1] = width
+    if zero:
+        return cnp.PyArray_ZEROS(1 if width == 1 else 2, dims, typenum, 0)
+    return cnp.PyArray_EMPTY(1 if width == 1 else 2, dims, typenum, 0)
+
+
 ctypedef double vec3[3]  # one area's (or patch's) need, x and y
 
 
@@ -82,13 +110,12 @@ cdef void _shuffle(int64_t *out, Py_ssize_t n, uint64_t *state) noexcept nogil
 
 
 cdef class _State:
-    """Arrays are raw pointers: the inputs point into the caller's arrays (kept alive in
-    ``inputs``), everything else into one zeroed block, ``mem``, freed with the state. A
-    search builds two states per call, and numpy arrays and memoryview slices made
-    the set-up cost a tenth of a small LA's search."""
+    """Arrays are raw pointers: the inputs point into the caller's arrays (which the
+    caller keeps alive while the state is used), everything else into one zeroed
+    block, ``mem``, freed with the state. A search builds two states per call, and numpy
+    arrays and memoryview slices made the set-up cost a tenth of a small LA's search."""
     cdef Py_ssize_t n, k, gen, ftop
     cdef double lo, hi
-    cdef object inputs
     cdef void *mem
     cdef int64_t *indptr
     cdef int64_t *indices
@@ -122,6 +149,8 @@ cdef class _State:
     cdef char *touched
     cdef char *side
 
+    cdef int setup_state(self, Py_ssize_t n, Py_ssize_t n_links, int64_t *indptr, int64_t *indices, double *pop,
+                         double *aw, vec3 *f, Py_ssize_t k, double lo, double hi) except -1
     cdef void clear(self) noexcept nogil
     cdef inline void add(self, Py_ssize_t i, Py_ssize_t p) noexcept nogil:
         self.s0[p] += self.pop[i]

@@ -39,13 +39,15 @@ cdef void _shuffle(int64_t *out, Py_ssize_t n, uint64_t *state) noexcept nogil:
 cdef class _State:
     """A partition of one connected graph into ``k`` patches, with its patch sums."""
 
-    def __init__(self, int64_t[::1] indptr, int64_t[::1] indices, double[::1] pop, double[::1] aw,
-                 double[:, ::1] f, Py_ssize_t k, double lo, double hi):
-        cdef Py_ssize_t n = pop.shape[0], m = indices.shape[0] + 1, i, step
+    cdef int setup_state(self, Py_ssize_t n, Py_ssize_t n_links, int64_t *indptr, int64_t *indices, double *pop,
+                         double *aw, vec3 *f, Py_ssize_t k, double lo, double hi) except -1:
+        """Point at the caller's CSR lists (``n_links`` entries), population, position
+        weights and features of ``n`` areas, and allocate the rest for ``k`` patches.
+        (A ``cdef`` method on pointers, not ``__init__``: buffer arguments cost more to
+        take than the set-up itself.)"""
+        cdef Py_ssize_t m = n_links + 1, i, step
         self.n, self.k, self.lo, self.hi, self.gen, self.ftop = n, k, lo, hi, 0, 0
-        self.inputs = (indptr, indices, pop, aw, f)
-        self.indptr, self.indices, self.pop, self.aw = &indptr[0], &indices[0], &pop[0], &aw[0]
-        self.f = <vec3 *>&f[0, 0]
+        self.indptr, self.indices, self.pop, self.aw, self.f = indptr, indices, pop, aw, f
         cdef _Arena arena
         arena.base, arena.used = NULL, 0
         for step in range(2):  # measure, then place
@@ -88,6 +90,7 @@ cdef class _State:
         cdef uint64_t stream = 0
         for i in range(n):
             self.key[i] = _next(&stream)
+        return 0
 
     def __dealloc__(self):
         free(self.mem)

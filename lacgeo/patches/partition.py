@@ -86,17 +86,16 @@ def _partition_piece(
     band: Band,
     n_starts: int,
     seed: int,
-) -> np.ndarray:
-    """Labels 0..k-1 for one connected piece.
+) -> tuple[np.ndarray, bool]:
+    """Labels 0..k-1 for one connected piece (``1 <= k <= len(pop)``; numbered in order of
+    first area), and whether every patch is inside the band (then none is empty).
 
     If no round reaches the band, the search runs again with need left out of the
     growth and the moves (shape only), which frees the band repair; the better of the
     two, band first and scored with need, is kept.
     """
-    n = len(pop)
-    k = min(k, n)
-    if k <= 1:
-        return np.zeros(n, dtype=np.int64)
+    if k == 1:
+        return np.zeros(len(pop), dtype=np.int64), band.contains(float(pop.sum()))
     labels, pen, cost = _search.partition(
         indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed, area_weight=aw
     )
@@ -107,8 +106,8 @@ def _partition_piece(
             indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed, area_weight=aw, search_feats=shape_only
         )
         if (round(alt_pen, 6), alt_cost) < (round(pen, 6), cost):
-            labels = alt
-    return _arrays.relabel(labels)
+            labels, pen = alt, alt_pen
+    return labels, pen == 0
 
 
 def partition_areas(
@@ -183,21 +182,33 @@ def partition_areas(
         raise PatchingError(_INVALID[bad])
     n_pieces = len(people)
 
-    labels = np.full(n, -1, dtype=np.int64)
+    labels = np.full(n, -1, dtype=np.int64) if n_pieces > 1 else None
     flags: dict[int, str] = {}
     next_id = 0
     for c, total in enumerate(people):
-        m = np.flatnonzero(comp == c) if n_pieces > 1 else slice(None)
+        if n_pieces > 1:
+            m = np.flatnonzero(comp == c)
+            piece_pop, piece_aw, piece_feats = pop[m], aw[m], feats[m]
+            indptr, indices = _arrays.subgraph(*full_csr, m)
+        else:  # one piece: the arrays as they are (each numpy call costs tens of us cold)
+            m, piece_pop, piece_aw, piece_feats, (indptr, indices) = slice(None), pop, aw, feats, full_csr
         if groups is not None:
             reason = f"{group_label} {groups[m][0]}"
         else:
             reason = "detached part" if n_pieces > 1 else ""
-        piece_pop = pop[m]
         k, feasible = bands.n_patches(total)
-        indptr, indices = _arrays.subgraph(*full_csr, m) if n_pieces > 1 else full_csr
+        k = min(k, len(piece_pop))
         piece_seed = (seed * 1_000_003 + c) % 2**64  # one stream per piece
-        part = _partition_piece(indptr, indices, piece_pop, aw[m], feats[m], k, bands, n_starts, piece_seed)
-        labels[m] = part + next_id
+        part, in_band = _partition_piece(
+            indptr, indices, piece_pop, piece_aw, piece_feats, k, bands, n_starts, piece_seed
+        )
+        if labels is None:
+            labels = part
+        else:
+            labels[m] = part + next_id
+        if in_band:  # k patches, nothing to explain
+            next_id += k
+            continue
         part_pop, part_size = _arrays.patch_totals(part, piece_pop)
         for p, p_pop in enumerate(part_pop):
             if bands.contains(p_pop):
