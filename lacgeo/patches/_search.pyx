@@ -868,20 +868,28 @@ def partition(indptr, indices, pop, feats, Py_ssize_t k, double lo, double hi, P
     cdef vec3 *sf = f if search_feats is None else <vec3 *>_data(search_feats, NPY_FLOAT64, n, 3, "search_feats")
     cdef double *aw = p_pop if area_weight is None else <double *>_data(area_weight, NPY_FLOAT64, n, 1, "area_weight")
     n_starts = max(n_starts, 1)
-    # the states point into the arguments, which this call keeps alive until it returns
-    cdef _Search one = _Search.__new__(_Search), two = one
-    one.setup(n, len(indices), ip, ix, p_pop, aw, sf, f, k, lo, hi, max_depth)
-    if n_starts > 1:
-        two = _Search.__new__(_Search)
-        two.setup(n, len(indices), ip, ix, p_pop, aw, sf, f, k, lo, hi, max_depth)
     # chain c runs rounds c, c + 2, ... of n_starts, from its own stream
     cdef Py_ssize_t rounds_one = (n_starts + 1) // 2, rounds_two = n_starts // 2
     cdef uint64_t seed_one = _next(&state), seed_two = _next(&state)
+    # the states point into the arguments, which this call keeps alive until it returns;
+    # chain two is set up and offered first, so the worker (starting cold) starts early
+    cdef _Search one = _Search.__new__(_Search), two = one
     cdef _Chain chain
-    chain.search, chain.rounds, chain.seed = <void *>two, rounds_two, seed_two
-    cdef bint offered
+    cdef bint offered = False
+    if rounds_two > 0:
+        two = _Search.__new__(_Search)
+        two.setup(n, len(indices), ip, ix, p_pop, aw, sf, f, k, lo, hi, max_depth)
+        chain.search, chain.rounds, chain.seed = <void *>two, rounds_two, seed_two
+        with nogil:
+            offered = n_threads > 1 and lac_worker_offer(_run_chain, &chain)
+    try:
+        one.setup(n, len(indices), ip, ix, p_pop, aw, sf, f, k, lo, hi, max_depth)
+    except BaseException:
+        if offered:  # take the offer back, or wait for the worker, before ``two`` can go
+            with nogil:
+                lac_worker_reclaim()
+        raise
     with nogil:
-        offered = rounds_two > 0 and n_threads > 1 and lac_worker_offer(_run_chain, &chain)
         one.run(rounds_one, seed_one)
         if rounds_two > 0 and (not offered or lac_worker_reclaim()):
             _run_chain(&chain)
