@@ -91,7 +91,11 @@ cdef Py_ssize_t _components(const int64_t *indptr, const int64_t *indices, Py_ss
 
 cdef void _features(const double *need, const double *xy, Py_ssize_t n, double need_weight, double n_patches,
                     double *f) noexcept nogil:
-    """The ``(n, 3)`` features into ``f`` (see :func:`features`)."""
+    """The ``(n, 3)`` features the search compares, into ``f``: need, centred and scaled to
+    variance ``need_weight`` (0 when need does not vary), and position (``xy``, metres),
+    centred and in units of a typical patch radius: that of a circle holding one
+    ``n_patches``-th of the bounding box. So homogeneity and compactness weigh alike
+    whatever the LA's size."""
     cdef Py_ssize_t i
     cdef double m0 = 0.0, m1 = 0.0, m2 = 0.0, ss = 0.0, d, scale, radius
     cdef double x_lo = xy[0], x_hi = xy[0], y_lo = xy[1], y_hi = xy[1]
@@ -142,7 +146,9 @@ cdef str _invalid(const double *pop, const double *need, const double *xy, const
 
 cdef void _position_weight(const double *pop, const double *area, Py_ssize_t n, double land_weight,
                            double *out) noexcept nogil:
-    """See :func:`position_weight`."""
+    """Each area's weight in the spread of position, into ``out``: ``(1 - land_weight) x
+    population + land_weight x land``, with land scaled to the population's total so need
+    and position stay balanced."""
     cdef Py_ssize_t i
     cdef double people = 0.0, land = 0.0, scale
     for i in range(n):
@@ -203,17 +209,6 @@ cpdef components(const int64_t[::1] indptr, const int64_t[::1] indices):
     return labels
 
 
-cpdef features(const double[::1] need, const double[:, ::1] xy, double need_weight, double n_patches):
-    """The ``(n, 3)`` features the search compares: need, centred and scaled to variance
-    ``need_weight`` (0 when need does not vary), and position (``xy``, metres), centred and
-    in units of a typical patch radius: that of a circle holding one ``n_patches``-th of
-    the bounding box. So homogeneity and compactness weigh alike whatever the LA's size."""
-    cdef Py_ssize_t n = need.shape[0]
-    feats = _new(n, 3, cnp.NPY_FLOAT64, False)
-    _features(&need[0], &xy[0, 0], n, need_weight, n_patches, <double *>cnp.PyArray_DATA(feats))
-    return feats
-
-
 cpdef str invalid(const double[::1] pop, const double[::1] need, const double[:, ::1] xy, const double[::1] area=None):
     """The first input the search cannot use, or ``""``: ``"population"`` or ``"area"``
     with a value that is missing (NaN), infinite or below 0, ``"need"`` or ``"xy"`` with
@@ -225,15 +220,6 @@ cpdef str invalid(const double[::1] pop, const double[::1] need, const double[:,
             return "area"
         land = &area[0]
     return _invalid(&pop[0], &need[0], &xy[0, 0], land, pop.shape[0])
-
-
-cpdef position_weight(const double[::1] pop, const double[::1] area, double land_weight):
-    """Each area's weight in the spread of position: ``(1 - land_weight) x population +
-    land_weight x land``, with land scaled to the population's total so need and
-    position stay balanced."""
-    out = _new(pop.shape[0], 1, cnp.NPY_FLOAT64, False)
-    _position_weight(&pop[0], &area[0], pop.shape[0], land_weight, <double *>cnp.PyArray_DATA(out))
-    return out
 
 
 cpdef patch_totals(const int64_t[::1] labels, const double[::1] pop):
@@ -274,10 +260,10 @@ def prepare(edges, pop, need, xy, area, double land_weight, double need_weight, 
 
     Returns ``bad, aw, (indptr, indices), piece, people, feats``: the first unusable input
     (:func:`invalid`; if it is not ``""`` the rest is ``None``); each area's weight in the
-    spread of position (:func:`position_weight`, or ``pop`` itself where ``area`` is None or
-    ``land_weight`` is 0); the CSR neighbour lists of ``edges``; each area's connected
+    spread of position (:func:`_position_weight`, or ``pop`` itself where ``area`` is None
+    or ``land_weight`` is 0); the CSR neighbour lists of ``edges``; each area's connected
     piece and the people in each piece (a list); and the feature matrix
-    (:func:`features`) for ``round(people / target)`` patches.
+    (:func:`_features`) for ``round(people / target)`` patches.
     """
     cdef Py_ssize_t n = len(pop), m = len(edges), i, n_pieces
     cdef const double *p_pop = <const double *>_data(pop, cnp.NPY_FLOAT64, n, 1, "pop")
