@@ -4,11 +4,14 @@
 partitioning step (``partition_areas`` at the default ``n_starts``) and pygeoda
 ``maxp_greedy`` with seeds ``0 .. --seeds - 1`` on the same LAs and reports, per tool and
 LA, the mean, minimum and maximum need between-share and Polsby-Popper compactness
-(the metrics of ``patches.py``) and the share of patches in the band. spopt is left out
-(up to 19 s per run); its seed-0 figures are in ``benchmarks/results/patches*.json``.
+(the metrics of ``patches.py``) and the share of patches in the band. With ``--spopt``,
+spopt ``MaxPHeuristic`` too, over the same seeds (numpy's global RNG seeded with each, in
+one child process; up to 19 s a run, so several minutes); otherwise its seed-0 figures
+are in ``benchmarks/results/patches*.json``.
 
     python benchmarks/patch_seeds.py                       # LSOA 2011, seeds 0-9
     python benchmarks/patch_seeds.py --vintage 2021 --out benchmarks/results/patch_seeds_2021.json
+    python benchmarks/patch_seeds.py --spopt               # spopt over the seeds as well
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from patches import (  # noqa: E402  (the sibling benchmark script)
     patch_quality,
     run_lacgeo,
     run_pygeoda,
+    run_spopt,
+    spopt_weights,
     with_unassigned_as_singletons,
 )
 
@@ -46,7 +51,7 @@ def summarise(values: list[float]) -> dict:
     return {"mean": float(np.mean(values)), "min": float(np.min(values)), "max": float(np.max(values))}
 
 
-def seeds_for_la(code: str, vintage: str, seeds: int) -> dict:
+def seeds_for_la(code: str, vintage: str, seeds: int, *, spopt: bool = False, spopt_timeout: float = 120.0) -> dict:
     areas, need = load_la(code, vintage)
     graph = lacgeo_graph(areas)
     xy = centroid_xy(areas)
@@ -61,6 +66,11 @@ def seeds_for_la(code: str, vintage: str, seeds: int) -> dict:
             labels, _ = run_pygeoda(gda_w, areas, seed)
             labels, _ = with_unassigned_as_singletons(labels)
             runs["pygeoda"].append(patch_quality(labels, areas, graph))
+    if spopt and installed("spopt"):
+        status, solved, _ = run_spopt(areas, spopt_weights(areas), list(range(seeds)), spopt_timeout)
+        if status != "ok":
+            raise RuntimeError(f"spopt {status} on {code} (timeout {spopt_timeout:g} s a run)")
+        runs["spopt"] = [patch_quality(with_unassigned_as_singletons(labels)[0], areas, graph) for labels in solved]
     name = str(datasets.read_lads().at[code, "lad_name"])
     return {
         "lad_code": code,
@@ -81,9 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--las", default=",".join(DEFAULT_LAS), help="comma-separated LA codes")
     parser.add_argument("--vintage", choices=("2011", "2021"), default="2011")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0 .. N-1 (default: %(default)s)")
+    parser.add_argument("--spopt", action="store_true", help="run spopt MaxPHeuristic over the seeds too (slow)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output (default: %(default)s)")
     args = parser.parse_args(argv)
-    results = [seeds_for_la(code, args.vintage, args.seeds) for code in args.las.split(",")]
+    results = [seeds_for_la(code, args.vintage, args.seeds, spopt=args.spopt) for code in args.las.split(",")]
     print(f"# Patch quality over seeds 0-{args.seeds - 1} (LSOA {args.vintage}, lacgeo n_starts={DEFAULT_STARTS}, "
           f"{os.cpu_count()} CPUs)\n")
     print("| LA | tool | need between-share mean (min-max) | Polsby-Popper mean (min-max) | in band (min) |")

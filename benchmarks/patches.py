@@ -27,9 +27,10 @@ What it measures
    Metrics per tool and LA: seconds (median of ``--repeats`` runs; lacgeo and pygeoda,
    which run in this process, take turns, one run each per round, until each has a
    quarter of a second timed, each run with the next seed, see ``_interleave``;
-   quality is that of ``--seed``), number of patches, patch population min / median / max, share of patches inside 8,000-12,000, share of
-   patches that are contiguous on the queen graph (plus lacgeo's declared island
-   bridges, the same graph for every tool), the between-patch share of need variance
+   quality is that of ``--seed``), number of patches, patch population min / median / max,
+   share of patches inside 8,000-12,000, share of patches that are contiguous on the
+   queen graph (plus lacgeo's declared island bridges, the same graph for every tool),
+   the between-patch share of need variance
    ``1 - WSS / TSS`` (population-weighted; higher = patches more homogeneous in need),
    the mean Polsby-Popper compactness ``4 pi A / P^2`` of the dissolved patches, and
    lacgeo's speed ratio (tool seconds / lacgeo seconds).
@@ -252,13 +253,13 @@ def run_lacgeo(areas, need, graph, xy, seed: int, n_starts: int) -> tuple[np.nda
     return labels, seconds
 
 
-def _spopt_child(conn, gdf, w, seed: int, repeats: int) -> None:
-    """In a spawned process: solve MaxPHeuristic ``repeats`` times, sending each result back."""
+def _spopt_child(conn, gdf, w, seeds: list[int]) -> None:
+    """In a spawned process: solve MaxPHeuristic once per seed, sending each result back."""
     warnings.simplefilter("ignore")
     from spopt.region import MaxPHeuristic
 
     conn.send("ready")
-    for _ in range(repeats):
+    for seed in seeds:
         np.random.seed(seed)
         model = MaxPHeuristic(gdf, w, attrs_name=[NEED], threshold_name=POPULATION,
                               threshold=TARGET, top_n=2)
@@ -269,13 +270,23 @@ def _spopt_child(conn, gdf, w, seed: int, repeats: int) -> None:
     conn.close()
 
 
-def run_spopt(areas: gpd.GeoDataFrame, w, seed: int, repeats: int,
-              timeout: float) -> tuple[str, np.ndarray | None, list[float], bool | None]:
-    """MaxPHeuristic in a child process; each solve may take at most ``timeout`` seconds."""
+def spopt_weights(areas: gpd.GeoDataFrame):
+    """libpysal queen weights of ``areas``, as spopt takes them."""
+    import libpysal
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return libpysal.weights.Queen.from_dataframe(areas, use_index=False)
+
+
+def run_spopt(areas: gpd.GeoDataFrame, w, seeds: list[int],
+              timeout: float) -> tuple[str, list[np.ndarray], list[float]]:
+    """MaxPHeuristic in one child process, once per seed; each solve may take at most
+    ``timeout`` seconds. Returns the status, the labels and the seconds of each solve."""
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     gdf = areas[[POPULATION, NEED, "geometry"]].reset_index(drop=True)
-    proc = ctx.Process(target=_spopt_child, args=(child, gdf, w, seed, repeats), daemon=True)
+    proc = ctx.Process(target=_spopt_child, args=(child, gdf, w, list(seeds)), daemon=True)
     proc.start()
     child.close()
     results = []
@@ -283,7 +294,7 @@ def run_spopt(areas: gpd.GeoDataFrame, w, seed: int, repeats: int,
     try:
         if not parent.poll(300) or parent.recv() != "ready":
             status = "failed"
-        for _ in range(repeats if status == "ok" else 0):
+        for _ in range(len(seeds) if status == "ok" else 0):
             if not parent.poll(timeout):
                 status = "timed out"
                 break
@@ -295,11 +306,7 @@ def run_spopt(areas: gpd.GeoDataFrame, w, seed: int, repeats: int,
             proc.terminate()
         proc.join()
         parent.close()
-    if status != "ok":
-        return status, None, [r[1] for r in results], None
-    first = results[0][0]
-    same = all(np.array_equal(first, r[0]) for r in results[1:])
-    return status, first, [r[1] for r in results], same
+    return status, [r[0] for r in results], [r[1] for r in results]
 
 
 def run_pygeoda(gda_w, areas: gpd.GeoDataFrame, seed: int) -> tuple[np.ndarray, float]:
@@ -349,20 +356,17 @@ def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: 
                             patch_quality(labels, areas, graph)))
 
     if installed("spopt"):
-        import libpysal
-
         start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            w = libpysal.weights.Queen.from_dataframe(areas, use_index=False)
+        w = spopt_weights(areas)
         setup = time.perf_counter() - start
-        status, labels, times, same = run_spopt(areas, w, seed, repeats, spopt_timeout)
+        status, solved, times = run_spopt(areas, w, [seed] * repeats, spopt_timeout)
+        same = all(np.array_equal(solved[0], other) for other in solved[1:]) if status == "ok" else None
         run = ToolRun("spopt", status, statistics.median(times) if status == "ok" else None, times,
                       same, setup)
         if status == "timed out":
             run.note = f"no solution within {spopt_timeout:g} s"
-        if labels is not None:
-            labels, unassigned = with_unassigned_as_singletons(labels)
+        if status == "ok":
+            labels, unassigned = with_unassigned_as_singletons(solved[0])
             run.quality = patch_quality(labels, areas, graph)
             run.quality.unassigned_areas = unassigned
         runs.append(run)
