@@ -165,6 +165,22 @@ def _grid_search(seed: int, n_starts: int = 4, search_seed: int | None = None):
     )
 
 
+def test_read_only_arrays_are_read_not_refused():
+    """The search only reads its inputs, so read-only arrays (pandas copy-on-write hands
+    them out) give the same answer as writable copies."""
+    job = _grid_search(4)
+    expected = _search.partition(*job)
+    frozen = [np.array(a) if isinstance(a, np.ndarray) else a for a in job]
+    for a in frozen:
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    got = _search.partition(*frozen)
+    np.testing.assert_array_equal(got[0], expected[0])
+    assert got[1:] == expected[1:]
+    with pytest.raises(ValueError, match=r"pop must be a C-contiguous float64 array of shape \(154,\)"):
+        _search.partition(job[0], job[1], job[2].astype(np.float32), *job[3:])
+
+
 @pytest.mark.parametrize("n_starts", [2, 5])
 def test_the_answer_does_not_depend_on_the_number_of_threads(n_starts):
     """The two search chains run on two threads or one after the other: same partition."""
