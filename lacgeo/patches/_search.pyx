@@ -48,10 +48,10 @@ from numpy cimport NPY_FLOAT64, NPY_INT64, PyArray_DATA, import_array
 
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport free
 
 from lacgeo.patches._state cimport (
-    EPS, _Arena, _State, _below, _data, _mix, _new, _next, _penalty, _shuffle, _spread, _take, vec3,
+    EPS, _Arena, _State, _below, _data, _mix, _new, _next, _penalty, _place, _shuffle, _spread, _take, vec3,
 )
 
 import_array()
@@ -134,10 +134,7 @@ cdef class _Search(_State):
         arena.base, arena.used = NULL, 0
         for step in range(2):  # measure, then place
             if step == 1:
-                self.smem = calloc(arena.used, 1)
-                if self.smem == NULL:
-                    raise MemoryError()
-                arena.base, arena.used = <char *>self.smem, 0
+                self.smem = _place(&arena)
             self.best = <int64_t *>_take(&arena, n * sizeof(int64_t))
             self.perm = <int64_t *>_take(&arena, n * sizeof(int64_t))
             self.work = <int64_t *>_take(&arena, (n + 1) * sizeof(int64_t))

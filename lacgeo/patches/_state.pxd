@@ -5,6 +5,7 @@ its patch sums and the growth that builds one (implemented in ``_state.pyx``).""
 
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint64_t
+from libc.stdlib cimport calloc
 
 cdef extern from *:
     """
@@ -104,6 +105,15 @@ cdef inline void *_take(_Arena *arena, Py_ssize_t nbytes) noexcept nogil:
         out = arena.base + arena.used
     arena.used += (nbytes + 15) & ~(<Py_ssize_t>15)
     return out
+
+
+cdef inline void *_place(_Arena *arena) except NULL:
+    """After measuring: allocate the zeroed block ``arena`` needs and start placing into it."""
+    cdef void *mem = calloc(max(arena.used, 1), 1)
+    if mem == NULL:
+        raise MemoryError()
+    arena.base, arena.used = <char *>mem, 0
+    return mem
 
 
 cdef void _shuffle(int64_t *out, Py_ssize_t n, uint64_t *state) noexcept nogil

@@ -20,7 +20,7 @@ The search moves that refine a partition live in ``_search.pyx``.
 
 from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport free
 
 
 cdef void _shuffle(int64_t *out, Py_ssize_t n, uint64_t *state) noexcept nogil:
@@ -52,10 +52,7 @@ cdef class _State:
         arena.base, arena.used = NULL, 0
         for step in range(2):  # measure, then place
             if step == 1:
-                self.mem = calloc(arena.used, 1)
-                if self.mem == NULL:
-                    raise MemoryError()
-                arena.base, arena.used = <char *>self.mem, 0
+                self.mem = _place(&arena)
             self.label = <int64_t *>_take(&arena, n * sizeof(int64_t))
             self.nxt = <int64_t *>_take(&arena, n * sizeof(int64_t))
             self.prv = <int64_t *>_take(&arena, n * sizeof(int64_t))
