@@ -42,7 +42,7 @@ from patches import (  # noqa: E402  (the sibling benchmark script)
     with_unassigned_as_singletons,
 )
 
-from lacgeo import datasets  # noqa: E402
+from lacgeo import load  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "patch_seeds.json"
 
@@ -71,7 +71,7 @@ def seeds_for_la(code: str, vintage: str, seeds: int, *, spopt: bool = False, sp
         if status != "ok":
             raise RuntimeError(f"spopt {status} on {code} (timeout {spopt_timeout:g} s a run)")
         runs["spopt"] = [patch_quality(with_unassigned_as_singletons(labels)[0], areas, graph) for labels in solved]
-    name = str(datasets.read_lads().at[code, "lad_name"])
+    name = str(load.read_lads().at[code, "lad_name"])
     return {
         "lad_code": code,
         "lad_name": name,
@@ -95,18 +95,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output (default: %(default)s)")
     args = parser.parse_args(argv)
     results = [seeds_for_la(code, args.vintage, args.seeds, spopt=args.spopt) for code in args.las.split(",")]
-    print(f"# Patch quality over seeds 0-{args.seeds - 1} (LSOA {args.vintage}, lacgeo n_starts={DEFAULT_STARTS}, "
-          f"{os.cpu_count()} CPUs)\n")
+    print(
+        f"# Patch quality over seeds 0-{args.seeds - 1} (LSOA {args.vintage}, lacgeo n_starts={DEFAULT_STARTS}, "
+        f"{os.cpu_count()} CPUs)\n"
+    )
     print("| LA | tool | need between-share mean (min-max) | Polsby-Popper mean (min-max) | in band (min) |")
     print("|---|---|---|---|---|")
     for la in results:
         for tool, m in la["tools"].items():
             b, p, band = m["between_share"], m["polsby_popper"], m["share_in_band"]
-            print(f"| {la['lad_name']} | {tool} | {b['mean']:.3f} ({b['min']:.3f}-{b['max']:.3f}) | "
-                  f"{p['mean']:.3f} ({p['min']:.3f}-{p['max']:.3f}) | {band['min']:.0%} |")
+            print(
+                f"| {la['lad_name']} | {tool} | {b['mean']:.3f} ({b['min']:.3f}-{b['max']:.3f}) | "
+                f"{p['mean']:.3f} ({p['min']:.3f}-{p['max']:.3f}) | {band['min']:.0%} |"
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"vintage": args.vintage, "seeds": args.seeds, "n_starts": DEFAULT_STARTS,
-                                    "results": results}, indent=2) + "\n")
+    args.out.write_text(
+        json.dumps(
+            {"vintage": args.vintage, "seeds": args.seeds, "n_starts": DEFAULT_STARTS, "results": results}, indent=2
+        )
+        + "\n"
+    )
     print(f"\nresults written to {args.out}")
     return 0
 

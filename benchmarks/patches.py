@@ -72,9 +72,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from lacgeo import datasets
+from lacgeo import load
 from lacgeo.config import PatchConfig
-from lacgeo.patches import AreaGraph, IslandWarning, build_area_graph, build_patches, partition_areas
+from lacgeo.errors import IslandWarning
+from lacgeo.patches import AreaGraph, build_area_graph, build_patches, partition_areas
 
 TARGET = 10_000
 BAND = 0.2
@@ -83,8 +84,7 @@ NEED = "imd_score"
 POPULATION = "population"
 DEFAULT_LAS = ("E06000054", "E08000029", "E06000015")  # Wiltshire, Solihull, Derby
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "patches.json"
-PACKAGES = ("lacgeo", "spopt", "pygeoda", "libpysal", "geopandas", "shapely", "numpy", "pandas",
-            "scipy", "Cython")
+PACKAGES = ("lacgeo", "spopt", "pygeoda", "libpysal", "geopandas", "shapely", "numpy", "pandas", "scipy", "Cython")
 TOOLS = ("lacgeo", "lacgeo n_starts=1", "spopt", "pygeoda")
 DEFAULT_STARTS = PatchConfig().n_starts
 
@@ -94,8 +94,8 @@ DEFAULT_STARTS = PatchConfig().n_starts
 
 def load_la(code: str, vintage: str) -> tuple[gpd.GeoDataFrame, pd.Series]:
     """LSOAs of one LA (EPSG:27700, indexed by code) with the IMD score as ``imd_score``."""
-    areas = datasets.read_areas(code, vintage=vintage)
-    need = datasets.read_deprivation(areas.index, vintage=vintage)[NEED].astype(float)
+    areas = load.read_areas(code, vintage=vintage)
+    need = load.read_deprivation(areas.index, vintage=vintage)[NEED].astype(float)
     return areas.assign(**{NEED: need}), need
 
 
@@ -143,8 +143,7 @@ def between_share(labels: np.ndarray, pop: np.ndarray, need: np.ndarray) -> floa
 
 def polsby_popper(areas: gpd.GeoDataFrame, labels: np.ndarray) -> float:
     """Mean ``4 pi A / P^2`` of the patches' dissolved polygons."""
-    patches = gpd.GeoDataFrame({"patch": labels}, geometry=areas.geometry.to_numpy(),
-                               crs=areas.crs).dissolve("patch")
+    patches = gpd.GeoDataFrame({"patch": labels}, geometry=areas.geometry.to_numpy(), crs=areas.crs).dissolve("patch")
     pp = 4 * math.pi * patches.area / patches.length**2
     return float(pp.mean())
 
@@ -162,8 +161,9 @@ class Quality:
     unassigned_areas: int = 0
 
 
-def patch_quality(labels: np.ndarray, areas: gpd.GeoDataFrame, graph: AreaGraph,
-                  *, shape_metrics: bool = True) -> Quality:
+def patch_quality(
+    labels: np.ndarray, areas: gpd.GeoDataFrame, graph: AreaGraph, *, shape_metrics: bool = True
+) -> Quality:
     """Band, contiguity and (optionally) homogeneity and compactness of one partition."""
     pop = areas[POPULATION].to_numpy(dtype=float)
     patch_pop = pd.Series(pop).groupby(labels).sum()
@@ -235,8 +235,7 @@ def _interleave(fns: dict, seed: int, repeats: int) -> dict[str, tuple[np.ndarra
             times[name].append(seconds)
             firsts.setdefault(name, labels)
         r += 1
-    return {name: (firsts[name], times[name], bool(np.array_equal(firsts[name], fns[name](seed)[0])))
-            for name in names}
+    return {name: (firsts[name], times[name], bool(np.array_equal(firsts[name], fns[name](seed)[0]))) for name in names}
 
 
 def run_lacgeo(areas, need, graph, xy, seed: int, n_starts: int) -> tuple[np.ndarray, float]:
@@ -261,8 +260,7 @@ def _spopt_child(conn, gdf, w, seeds: list[int]) -> None:
     conn.send("ready")
     for seed in seeds:
         np.random.seed(seed)
-        model = MaxPHeuristic(gdf, w, attrs_name=[NEED], threshold_name=POPULATION,
-                              threshold=TARGET, top_n=2)
+        model = MaxPHeuristic(gdf, w, attrs_name=[NEED], threshold_name=POPULATION, threshold=TARGET, top_n=2)
         start = time.perf_counter()
         model.solve()
         seconds = time.perf_counter() - start
@@ -279,8 +277,9 @@ def spopt_weights(areas: gpd.GeoDataFrame):
         return libpysal.weights.Queen.from_dataframe(areas, use_index=False)
 
 
-def run_spopt(areas: gpd.GeoDataFrame, w, seeds: list[int],
-              timeout: float) -> tuple[str, list[np.ndarray], list[float]]:
+def run_spopt(
+    areas: gpd.GeoDataFrame, w, seeds: list[int], timeout: float
+) -> tuple[str, list[np.ndarray], list[float]]:
     """MaxPHeuristic in one child process, once per seed; each solve may take at most
     ``timeout`` seconds. Returns the status, the labels and the seconds of each solve."""
     ctx = mp.get_context("spawn")
@@ -315,8 +314,7 @@ def run_pygeoda(gda_w, areas: gpd.GeoDataFrame, seed: int) -> tuple[np.ndarray, 
     data = areas[[NEED]].reset_index(drop=True)
     bound = areas[POPULATION].astype(float).reset_index(drop=True)
     start = time.perf_counter()
-    result = pygeoda.maxp_greedy(gda_w, data, bound, TARGET, random_seed=seed,
-                                 cpu_threads=os.cpu_count() or 1)
+    result = pygeoda.maxp_greedy(gda_w, data, bound, TARGET, random_seed=seed, cpu_threads=os.cpu_count() or 1)
     seconds = time.perf_counter() - start
     return np.asarray(result["Clusters"], dtype=np.int64), seconds
 
@@ -332,7 +330,7 @@ def installed(package: str) -> bool:
 def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: float) -> dict:
     """All three tools on one LA; returns a JSON-ready dict."""
     areas, need = load_la(code, vintage)
-    name = str(datasets.read_lads().at[code, "lad_name"])
+    name = str(load.read_lads().at[code, "lad_name"])
     start = time.perf_counter()
     graph = lacgeo_graph(areas)
     graph_seconds = time.perf_counter() - start
@@ -352,8 +350,11 @@ def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: 
     timed = _interleave(in_process, seed, repeats)
     for tool in ("lacgeo", "lacgeo n_starts=1"):
         labels, times, same = timed[tool]
-        runs.append(ToolRun(tool, "ok", statistics.median(times), times, same, graph_seconds,
-                            patch_quality(labels, areas, graph)))
+        runs.append(
+            ToolRun(
+                tool, "ok", statistics.median(times), times, same, graph_seconds, patch_quality(labels, areas, graph)
+            )
+        )
 
     if installed("spopt"):
         start = time.perf_counter()
@@ -361,8 +362,7 @@ def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: 
         setup = time.perf_counter() - start
         status, solved, times = run_spopt(areas, w, [seed] * repeats, spopt_timeout)
         same = all(np.array_equal(solved[0], other) for other in solved[1:]) if status == "ok" else None
-        run = ToolRun("spopt", status, statistics.median(times) if status == "ok" else None, times,
-                      same, setup)
+        run = ToolRun("spopt", status, statistics.median(times) if status == "ok" else None, times, same, setup)
         if status == "timed out":
             run.note = f"no solution within {spopt_timeout:g} s"
         if status == "ok":
@@ -376,8 +376,9 @@ def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: 
     if "pygeoda" in timed:
         labels, times, same = timed["pygeoda"]
         labels, unassigned = with_unassigned_as_singletons(labels)
-        run = ToolRun("pygeoda", "ok", statistics.median(times), times, same, geoda_setup,
-                      patch_quality(labels, areas, graph))
+        run = ToolRun(
+            "pygeoda", "ok", statistics.median(times), times, same, geoda_setup, patch_quality(labels, areas, graph)
+        )
         run.quality.unassigned_areas = unassigned
         run.note = f"cpu_threads={os.cpu_count()}"
         runs.append(run)
@@ -426,7 +427,7 @@ def batch_la(code: str, vintage: str, seed: int) -> dict:
 
 def run_batch(vintage: str, seed: int) -> dict:
     """lacgeo on every English LA; a failure is recorded for its LA, not raised."""
-    lads = datasets.read_lads()
+    lads = load.read_lads()
     rows, failures = [], {}
     wall = time.perf_counter()
     for code in lads.index:
@@ -451,8 +452,7 @@ def run_batch(vintage: str, seed: int) -> dict:
         "share_contiguous": sum(r["n_contiguous"] for r in rows) / n_patches if n_patches else None,
         "median_la_seconds": statistics.median(r["seconds"] for r in rows) if rows else None,
         "worst": {k: worst[k] for k in ("lad_code", "lad_name", "seconds", "n_areas")} if worst else None,
-        "flagged": {r["lad_code"]: {"lad_name": r["lad_name"], "flags": r["flags"]}
-                    for r in rows if r["flags"]},
+        "flagged": {r["lad_code"]: {"lad_name": r["lad_name"], "flags": r["flags"]} for r in rows if r["flags"]},
         "per_la": rows,
     }
 
@@ -465,14 +465,16 @@ def _num(value, fmt: str) -> str:
 
 
 def comparison_table(results: list[dict]) -> str:
-    head = ("| LA | tool | seconds | vs lacgeo | vs lacgeo n_starts=1 | patches | pop min / median / max | in band "
-            "| contiguous | need between-share | Polsby-Popper |")
+    head = (
+        "| LA | tool | seconds | vs lacgeo | vs lacgeo n_starts=1 | patches | pop min / median / max | in band "
+        "| contiguous | need between-share | Polsby-Popper |"
+    )
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for la in results:
         for run in la["runs"]:
             q = run["quality"] or {}
             seconds = _num(run["seconds"], ".4f") if run["status"] == "ok" else run["status"]
-            pops = (f"{q['pop_min']:,.0f} / {q['pop_median']:,.0f} / {q['pop_max']:,.0f}" if q else "-")
+            pops = f"{q['pop_min']:,.0f} / {q['pop_median']:,.0f} / {q['pop_max']:,.0f}" if q else "-"
             lines.append(
                 f"| {la['lad_name']} ({la['n_areas']} LSOAs) | {run['tool']} | {seconds} "
                 f"| {_num(run['speed_ratio'], '.1f') + 'x' if run['speed_ratio'] else '-'} "
@@ -491,8 +493,13 @@ def batch_table(batch: dict) -> str:
         ("total seconds (sum per LA, end to end)", f"{batch['total_seconds']:.1f}"),
         ("wall seconds (whole loop)", f"{batch['wall_seconds']:.1f}"),
         ("median seconds per LA", _num(batch["median_la_seconds"], ".2f")),
-        ("worst LA", f"{worst.get('lad_name')} ({worst.get('lad_code')}, {worst.get('n_areas')} LSOAs): "
-                     f"{_num(worst.get('seconds'), '.2f')} s" if worst else "-"),
+        (
+            "worst LA",
+            f"{worst.get('lad_name')} ({worst.get('lad_code')}, {worst.get('n_areas')} LSOAs): "
+            f"{_num(worst.get('seconds'), '.2f')} s"
+            if worst
+            else "-",
+        ),
         ("total patches", f"{batch['total_patches']:,}"),
         ("patches in band (8,000-12,000)", _num(batch["share_in_band"], ".2%")),
         ("patches contiguous", _num(batch["share_contiguous"], ".2%")),
@@ -523,17 +530,33 @@ def machine_info() -> dict:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--las", default=",".join(DEFAULT_LAS),
-                        help="comma-separated LA codes for the head-to-head (default: %(default)s)")
-    parser.add_argument("--vintage", choices=("2011", "2021"), default="2011",
-                        help="LSOA vintage (default: %(default)s, to compare with published LSOA 2011 runs)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--las",
+        default=",".join(DEFAULT_LAS),
+        help="comma-separated LA codes for the head-to-head (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--vintage",
+        choices=("2011", "2021"),
+        default="2011",
+        help="LSOA vintage (default: %(default)s, to compare with published LSOA 2011 runs)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for every tool (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="timed runs per tool and LA; the median is reported (default: %(default)s)")
-    parser.add_argument("--spopt-timeout", type=float, default=120.0,
-                        help="seconds one spopt solve may take before it is stopped (default: %(default)s)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="timed runs per tool and LA; the median is reported (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--spopt-timeout",
+        type=float,
+        default=120.0,
+        help="seconds one spopt solve may take before it is stopped (default: %(default)s)",
+    )
     parser.add_argument("--skip-batch", action="store_true", help="skip lacgeo on every English LA")
     parser.add_argument("--skip-compare", action="store_true", help="skip the head-to-head")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output (default: %(default)s)")
@@ -548,25 +571,34 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     codes = [c.strip().upper() for c in args.las.split(",") if c.strip()]
     report: dict = {
-        "settings": {"vintage": args.vintage, "seed": args.seed, "repeats": args.repeats,
-                     "target": TARGET, "band": [LOW, HIGH], "need": NEED,
-                     "spopt_timeout": args.spopt_timeout},
+        "settings": {
+            "vintage": args.vintage,
+            "seed": args.seed,
+            "repeats": args.repeats,
+            "target": TARGET,
+            "band": [LOW, HIGH],
+            "need": NEED,
+            "spopt_timeout": args.spopt_timeout,
+        },
         "machine": machine_info(),
     }
-    print(f"# Patch benchmark (LSOA {args.vintage}, seed {args.seed}, {os.cpu_count()} CPUs, "
-          f"Python {report['machine']['python']})\n")
+    print(
+        f"# Patch benchmark (LSOA {args.vintage}, seed {args.seed}, {os.cpu_count()} CPUs, "
+        f"Python {report['machine']['python']})\n"
+    )
     for tool in ("spopt", "pygeoda"):
         if not installed(tool):
             print(f"note: {tool} is not installed; it is skipped\n")
 
     if not args.skip_compare:
-        results = [compare_la(code, args.vintage, args.seed, args.repeats, args.spopt_timeout)
-                   for code in codes]
+        results = [compare_la(code, args.vintage, args.seed, args.repeats, args.spopt_timeout) for code in codes]
         report["comparison"] = results
         print("## Head to head (partitioning step only; contiguity structures built beforehand)\n")
         print(comparison_table(results))
-        print("\n'vs lacgeo' = tool seconds / lacgeo seconds. 'need between-share' = 1 - within/total "
-              "population-weighted sum of squares of IMD score (higher = more homogeneous patches).\n")
+        print(
+            "\n'vs lacgeo' = tool seconds / lacgeo seconds. 'need between-share' = 1 - within/total "
+            "population-weighted sum of squares of IMD score (higher = more homogeneous patches).\n"
+        )
 
     if not args.skip_batch:
         batch = run_batch(args.vintage, args.seed)

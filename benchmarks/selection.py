@@ -70,8 +70,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from lacgeo import datasets
-from lacgeo.patches import AreaGraph, IslandWarning, build_area_graph, build_patches
+from lacgeo import load
+from lacgeo.errors import IslandWarning
+from lacgeo.patches import AreaGraph, build_area_graph, build_patches
 from lacgeo.select import select_patches
 
 TARGET = 10_000
@@ -90,8 +91,8 @@ PACKAGES = ("lacgeo", "ortools", "numpy", "pandas", "scipy", "geopandas", "shape
 
 
 def load_la(code: str, vintage: str) -> tuple:
-    areas = datasets.read_areas(code, vintage=vintage)
-    need = datasets.read_deprivation(areas.index, vintage=vintage)[NEED].astype(float)
+    areas = load.read_areas(code, vintage=vintage)
+    need = load.read_deprivation(areas.index, vintage=vintage)[NEED].astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IslandWarning)
         graph = build_area_graph(areas, islands="link_nearest")
@@ -463,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for code in args.las:
         areas, need, graph = load_la(code, args.vintage)
-        name = str(datasets.read_lads().at[code, "lad_name"])
+        name = str(load.read_lads().at[code, "lad_name"])
         print(f"{name} ({code}): {len(areas)} areas ...", file=sys.stderr, flush=True)
         lac = run_lacgeo(areas, need, graph, args.seed, args.repeats)
         part = run_partition(areas, need, graph, args.seed)

@@ -1,4 +1,4 @@
-"""The ``lacgeo`` command: a thin layer over :mod:`lacgeo.pipeline` and :mod:`lacgeo.config`.
+"""The ``lacgeo`` command: argparse, exit codes and printing over :mod:`lacgeo.pipeline` and :mod:`lacgeo.config`.
 
 Exit codes: 0 success; 1 data or other lacgeo error; 2 bad config or usage (unknown
 LA included); 3 invalid input data (or a warning under --strict); 4 patching failed;
@@ -14,25 +14,18 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import __version__
-from .config import load_config, make_config, replace, starter_config
-from .datasets import read_lads, resolve_la
+from . import load, outputs, pipeline
+from ._version import __version__
+from .compare import compare_runs
+from .config import load_config, make_config, override, starter_config
 from .errors import ConfigError, LacgeoError
 
 log = logging.getLogger("lacgeo")
 
 
-def _slug(text: str) -> str:
-    return "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-").replace("--", "-")
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import run
-
     if args.check_manifest:
-        from .report import check_manifest
-
-        differences = check_manifest(args.check_manifest)
+        differences = pipeline.check_manifest(args.check_manifest)
         if differences:
             sys.stdout.write(f"{args.check_manifest}: the re-run differs:\n")
             for d in differences:
@@ -42,54 +35,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 0
     if args.config is None and args.la is None:
         raise ConfigError("give a config file (lacgeo run CONFIG) or a local authority (lacgeo run --la NAME)")
-    if args.config is not None:
-        config = load_config(args.config)
-        if args.la is not None:
-            config = replace(config, area={"la": args.la})
-    else:
-        config = make_config(la=args.la)
-    if args.vintage is not None:
-        config = replace(config, area={"vintage": args.vintage})
-    if args.seed is not None:
-        config = replace(config, seed=args.seed)
-    if args.budget is not None:
-        config = replace(config, recommend={"budget": args.budget})
-    _, lad_name = resolve_la(config.area.la)
-    out = Path(args.out) if args.out else Path("lacgeo-output") / _slug(lad_name)
-    result = run(config, out=out, overwrite=args.overwrite, strict=args.strict)
-    rec = result.recommended
-    if result.synthetic:
-        sys.stdout.write(
-            "SYNTHETIC: this run uses made-up service-demand data; its outputs are for trying lacgeo out.\n"
-        )
-    sys.stdout.write(
-        f"{result.lad_name}: {len(result.areas)} LSOAs, {len(result.patches)} patches "
-        f"(population {result.patches['population'].min():,}-{result.patches['population'].max():,})\n"
-    )
-    sys.stdout.write("Phase 1:\n")
-    for pid, row in rec.iterrows():
-        robust = f", in the top {config.recommend.n} in {row['p_top_n']:.0%} of draws" if "p_top_n" in row else ""
-        sys.stdout.write(
-            f"  {row['rank']}. {pid} {row['patch_name']} - {row['population']:,} people, "
-            f"need index {row['need_index']:.2f}{robust}\n"
-        )
-        if row.get("robustness"):
-            sys.stdout.write(f"     ! {row['robustness']}\n")
-    r = config.recommend
-    if r.budget > 0:
-        paid = result.affordable
-        sys.stdout.write(
-            f"A budget of £{r.budget:,.0f} a year pays for {len(paid)} coordinators at £{r.cost_per_coordinator:,.0f}: "
-            + (", ".join(f"{pid} {name}" for pid, name in paid["patch_name"].items()) or "none")
-            + "\n"
-        )
-    sys.stdout.write(f"Outputs: {out}\n")
+    config = load_config(args.config) if args.config is not None else make_config(la=args.la)
+    config = override(config, la=args.la, vintage=args.vintage, seed=args.seed, budget=args.budget)
+    out = Path(args.out) if args.out else outputs.default_output_folder(load.resolve_la(config.area.la)[1])
+    result = pipeline.run(config, out=out, overwrite=args.overwrite, strict=args.strict)
+    sys.stdout.write(result.summary() + f"\nOutputs: {out}\n")
     return 0
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare_runs
-
     comparison = compare_runs(args.old, args.new)
     sys.stdout.write(f"Comparing {args.old} (old) with {args.new} (new)\n")
     sys.stdout.write("\n".join(comparison.lines()) + "\n")
@@ -98,13 +52,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    code, name = resolve_la(config.area.la)
+    code, name = load.resolve_la(config.area.la)
     sys.stdout.write(f"{args.config}: valid ({name}, {code}, LSOA {config.area.vintage})\n")
     return 0
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    _, name = resolve_la(args.la)
+    _, name = load.resolve_la(args.la)
     path = Path(args.path)
     if path.exists() and not args.overwrite:
         raise ConfigError(f"{path} already exists; pass --overwrite or choose another path with --path")
@@ -114,7 +68,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_las(args: argparse.Namespace) -> int:
-    lads = read_lads()
+    lads = load.read_lads()
     if args.region:
         lads = lads[lads["region_name"].str.casefold() == args.region.casefold()]
     for code, row in lads.iterrows():

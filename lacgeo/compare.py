@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import datasets
+from . import load
 from .errors import OutputError
 
 
@@ -83,7 +83,7 @@ def _to_new_codes(old_areas: pd.DataFrame, old_vintage: str, new_vintage: str) -
     """Old area -> patch rows re-expressed on the new run's LSOA codes."""
     if old_vintage == new_vintage:
         return old_areas[["area_code", "patch_id"]]
-    lookup = datasets.read_lsoa_lookup()
+    lookup = load.read_lsoa_lookup()
     src, dst = ("lsoa11_code", "lsoa21_code") if old_vintage == "2011" else ("lsoa21_code", "lsoa11_code")
     mapped = old_areas.merge(lookup[[src, dst]], left_on="area_code", right_on=src)
     return mapped[[dst, "patch_id"]].rename(columns={dst: "area_code"}).drop_duplicates("area_code")

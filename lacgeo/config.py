@@ -169,6 +169,10 @@ class Config:
         return dataclasses.asdict(self)
 
 
+DEFAULTS = Config()
+"""Every default, in one place: stage functions take their keyword defaults from here."""
+
+
 def _type_name(tp: Any) -> str:
     origin = get_origin(tp)
     if origin is Literal:
@@ -382,16 +386,44 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path}: config file not found; create one with `lacgeo init --la NAME`") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: config is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return config_from_dict(data, source=str(path), base_dir=path.parent)
+    return load_config_text(text, source=str(path), base_dir=path.parent)
 
 
-def make_config(*, la: str, vintage: str = "2021", seed: int = 42) -> Config:
-    """The default configuration for one local authority."""
-    return config_from_dict({"area": {"la": la, "vintage": vintage}, "seed": seed}, source="defaults")
+def make_config(*, la: str, vintage: str | None = None, seed: int | None = None) -> Config:
+    """The default configuration for one local authority (:data:`DEFAULTS` with ``area.la`` set).
+
+    >>> make_config(la="Derby", vintage="2011").area
+    AreaConfig(la='Derby', vintage='2011')
+    """
+    return override(config_from_dict({"area": {"la": la}}, source="defaults"), vintage=vintage, seed=seed)
+
+
+def override(
+    config: Config,
+    *,
+    la: str | None = None,
+    vintage: str | None = None,
+    seed: int | None = None,
+    budget: float | None = None,
+) -> Config:
+    """``config`` with the options a user most often changes for one run; ``None`` keeps a value.
+
+    The CLI's ``--la``, ``--vintage``, ``--seed`` and ``--budget`` go through here, and
+    the result is checked like a config file.
+
+    >>> config = override(make_config(la="Wiltshire"), la="Derby", budget=250_000)
+    >>> config.area.la, config.recommend.budget, config.seed
+    ('Derby', 250000.0, 42)
+    """
+    sections: dict[str, Any] = {}
+    area = {k: v for k, v in {"la": la, "vintage": vintage}.items() if v is not None}
+    if area:
+        sections["area"] = area
+    if seed is not None:
+        sections["seed"] = seed
+    if budget is not None:
+        sections["recommend"] = {"budget": budget}
+    return replace(config, **sections) if sections else config
 
 
 def replace(config: Config, **sections: Any) -> Config:
@@ -413,35 +445,23 @@ STARTER_TEMPLATE = """# lacgeo configuration: where should Local Area Coordinati
 # Run it with:  lacgeo run {filename}
 # Every key is optional except area.la; the values below are the defaults.
 
-seed = 42                    # every random choice in the run comes from this seed
+seed = {seed}  # every random choice in the run comes from this seed
 
 [area]
 la = "{la}"                  # local authority name or code (list them with `lacgeo las`)
-vintage = "2021"             # "2021": LSOA 2021 + IoD2025;  "2011": LSOA 2011 + IoD2019
+vintage = {vintage}  # "2021": LSOA 2021 + IoD2025;  "2011": LSOA 2011 + IoD2019
 
 [need]
-standardise = "zscore"       # "zscore", "rank" or "exponential" (the IoD transform)
-missing = "error"            # an area with no value: "error", "la_mean" or "reweight" (both warn)
-n_profiles = 5               # need profiles: up to this many groups of areas with similar need
+standardise = {standardise}  # "zscore", "rank" or "exponential" (the IoD transform)
+missing = {missing}  # an area with no value: "error", "la_mean" or "reweight" (both warn)
+n_profiles = {n_profiles}  # need profiles: up to this many groups of areas with similar need
 
 # One table per indicator. Shipped indicators: imd_score and the domain scores
 # (income_score, employment_score, education_score, health_score, crime_score,
 # housing_score, environment_score; vintage 2011 has only income/employment scores),
 # preventable_mortality_smr (Local Health, under-75 preventable deaths SMR), or the
 # name of one of your [[sources]] below.
-[[need.indicators]]
-name = "imd_score"
-label = "IMD score"
-weight = 2.0
-direction = "higher_is_worse"  # or "higher_is_better"
-
-[[need.indicators]]
-name = "preventable_mortality_smr"
-label = "Preventable mortality (SMR)"
-weight = 1.0
-direction = "higher_is_worse"
-
-# Your own service-demand data (kept private: point records never reach any output).
+{indicators}# Your own service-demand data (kept private: point records never reach any output).
 # Counts per area code (CSV or XLSX; geography lsoa21, lsoa11, msoa11 or ward):
 # [[sources]]
 # name = "asc_referrals"
@@ -472,43 +492,94 @@ direction = "higher_is_worse"
 # lookup_code_col = "lsoa21cd"
 
 [patches]
-target_population = 10000    # people per Local Area Coordinator
-band = 0.2                   # patches hold target x (1 +/- band) people
-nest_within = "none"         # boundaries patches must not cross: "none", "ward", "msoa", "lad",
+target_population = {target_population}  # people per Local Area Coordinator
+band = {band}  # patches hold target x (1 +/- band) people
+nest_within = {nest_within}  # boundaries patches must not cross: "none", "ward", "msoa", "lad",
                              # or a polygon file such as community areas (then set nest_code_col)
-nest_code_col = ""           # with a polygon file: the column naming each unit
-islands = "link_nearest"     # detached areas: "link_nearest" (warns), "separate" or "error"
-n_starts = 4                 # search rounds: one grown partition, then regrowth kicks; the best is kept
-need_weight = 5.0            # 0 ignores need when shaping patches; higher groups similar need
-land_weight = 0.5            # compactness by people (0) or land (1): land keeps rural patches round
+nest_code_col = {nest_code_col}  # with a polygon file: the column naming each unit
+islands = {islands}  # detached areas: "link_nearest" (warns), "separate" or "error"
+n_starts = {n_starts}  # search rounds: one grown partition, then regrowth kicks; the best is kept
+need_weight = {need_weight}  # 0 ignores need when shaping patches; higher groups similar need
+land_weight = {land_weight}  # compactness by people (0) or land (1): land keeps rural patches round
 
 [recommend]
-n = 3                        # coordinators in phase 1
-method = "select"            # "select": best n patches beyond one partition; "rank": top n partition cells
-spread = "none"              # at most one pick per "ward", "msoa" or "nest" unit (patches.nest_within)
-min_distance_km = 0.0        # least distance between picks (0 = no rule)
-lock_in = []                 # LSOA codes that must be in phase 1, e.g. ["E01031841"]
-lock_out = []                # LSOA codes that must not be in phase 1
-phase_size = 6               # coordinators in each later phase
-cost_per_coordinator = 50000.0  # GBP a year with on-costs (assumption; councils report ~45-55k)
-budget = 0.0                 # GBP a year: how many coordinators can we afford, which patches? (0 = off)
-robustness_draws = 1000      # Monte Carlo draws over weights and council-count uncertainty (0 = skip)
-weight_concentration = 50.0  # how far weights wander in those draws (higher = less)
-min_probability = 0.5        # flag a phase-1 patch in the top n in fewer draws than this
+n = {n}  # coordinators in phase 1
+method = {method}  # "select": best n patches beyond one partition; "rank": top n partition cells
+spread = {spread}  # at most one pick per "ward", "msoa" or "nest" unit (patches.nest_within)
+min_distance_km = {min_distance_km}  # least distance between picks (0 = no rule)
+lock_in = {lock_in}  # LSOA codes that must be in phase 1, e.g. ["E01031841"]
+lock_out = {lock_out}  # LSOA codes that must not be in phase 1
+phase_size = {phase_size}  # coordinators in each later phase
+cost_per_coordinator = {cost_per_coordinator}  # GBP a year with on-costs (assumption; councils report ~45-55k)
+budget = {budget}  # GBP a year: how many coordinators can we afford, which patches? (0 = off)
+robustness_draws = {robustness_draws}  # Monte Carlo draws over weights and council-count uncertainty (0 = skip)
+weight_concentration = {weight_concentration}  # how far weights wander in those draws (higher = less)
+min_probability = {min_probability}  # flag a phase-1 patch in the top n in fewer draws than this
 
 [disclosure]
-small_count_max = 7          # council counts of 1 to this are withheld from every output
+small_count_max = {small_count_max}  # council counts of 1 to this are withheld from every output
 """
 
 
+def _toml(value: Any) -> str:
+    """A default value as TOML: text quoted, lists bracketed, floats with their point."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return repr(value)
+
+
+COMMENT_COLUMN = 29
+"""Where the starter config's comments start, when the value leaves room."""
+
+
+def _aligned(line: str) -> str:
+    code, sep, comment = line.partition("  #")
+    if not sep or not code.strip() or code.startswith("#"):
+        return line
+    code = code.rstrip()
+    return code + " " * max(2, COMMENT_COLUMN - len(code)) + "# " + comment.lstrip()
+
+
 def starter_config(la: str, *, filename: str = "lacgeo.toml") -> str:
-    """The commented starter config ``lacgeo init`` writes."""
-    text = STARTER_TEMPLATE.format(la=la.replace('"', '\\"'), filename=filename)
-    config_from_dict(tomllib.loads(text), source="starter config")  # the template must stay valid
+    """The commented starter config ``lacgeo init`` writes, every value the default from :data:`DEFAULTS`.
+
+    >>> text = starter_config("Derby")
+    >>> 'la = "Derby"' in text, load_config_text(text).patches == DEFAULTS.patches
+    (True, True)
+    """
+    values = {"seed": _toml(DEFAULTS.seed)}
+    for section in ("area", "need", "patches", "recommend", "disclosure"):  # area.la is the given one
+        for key, value in dataclasses.asdict(getattr(DEFAULTS, section)).items():
+            if key != "la" and not (isinstance(value, tuple) and value and isinstance(value[0], dict)):
+                values[key] = _toml(value)  # every key is unique across the sections
+    indicators = ""
+    for k, spec in enumerate(DEFAULTS.need.indicators):
+        direction = _toml(spec.direction) + ('  # or "higher_is_better"' if k == 0 else "")
+        indicators += (
+            f"[[need.indicators]]\nname = {_toml(spec.name)}\nlabel = {_toml(spec.label)}\n"
+            f"weight = {_toml(spec.weight)}\ndirection = {direction}\n\n"
+        )
+    text = STARTER_TEMPLATE.format(la=la.replace('"', '\\"'), filename=filename, indicators=indicators, **values)
+    text = "\n".join(_aligned(line) for line in text.split("\n"))
+    load_config_text(text, source="starter config")  # the template must stay valid
     return text
 
 
+def load_config_text(text: str, *, source: str = "config", base_dir: Path | None = None) -> Config:
+    """Check a config given as TOML text (see :func:`load_config`)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    return config_from_dict(data, source=source, base_dir=base_dir)
+
+
 __all__ = [
+    "DEFAULTS",
     "AreaConfig",
     "Config",
     "IndicatorConfig",
@@ -517,7 +588,9 @@ __all__ = [
     "RecommendConfig",
     "config_from_dict",
     "load_config",
+    "load_config_text",
     "make_config",
+    "override",
     "replace",
     "starter_config",
 ]

@@ -1,10 +1,38 @@
-"""The lacgeo error hierarchy.
+"""Every error and warning lacgeo raises, in one place.
 
 Every error a user can cause is a :class:`LacgeoError`; the CLI prints its message
-as one line and exits non-zero. Anything else is a bug and keeps its traceback.
+as one line and exits with the class's ``exit_code``. Each error also subclasses the
+matching builtin (a :class:`ConfigError` is a :class:`ValueError`, a
+:class:`PatchingError` a :class:`RuntimeError`, an :class:`OutputError` an
+:class:`OSError`), so code that already catches those keeps working. Anything else
+is a bug and keeps its traceback.
+
+Every warning is a :class:`LacgeoWarning`: recoverable oddities (an island linked,
+codes repaired, values filled by the missing policy) that a run records in
+``run.json`` and that ``--strict`` turns into one error.
+
+>>> issubclass(ConfigError, ValueError), ConfigError.exit_code
+(True, 2)
+>>> str(ValidationError(["a.csv: 2 codes unknown", "b.csv: empty"]))
+'2 problems: a.csv: 2 codes unknown; b.csv: empty'
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def first_few(items: Iterable[object], n: int = 5) -> str:
+    """The first ``n`` items for an error message, with "..." when there are more.
+
+    >>> first_few(["E01000001", "E01000002"], n=1)
+    'E01000001, ...'
+    """
+    items = list(items)
+    return ", ".join(map(str, items[:n])) + (", ..." if len(items) > n else "")
+
+
+# --- errors ---------------------------------------------------------------------------------
 
 
 class LacgeoError(Exception):
@@ -13,7 +41,7 @@ class LacgeoError(Exception):
     exit_code = 1
 
 
-class ConfigError(LacgeoError):
+class ConfigError(LacgeoError, ValueError):
     """The configuration file or options are invalid."""
 
     exit_code = 2
@@ -23,7 +51,7 @@ class UnknownAreaError(ConfigError):
     """A local authority name or code is not in the shipped data."""
 
 
-class ValidationError(LacgeoError):
+class ValidationError(LacgeoError, ValueError):
     """Input data failed validation. The message lists every problem found."""
 
     exit_code = 3
@@ -39,13 +67,83 @@ class JoinError(ValidationError):
     """Codes in two inputs do not match."""
 
 
-class PatchingError(LacgeoError):
+class PatchingError(LacgeoError, RuntimeError):
     """Patches could not be built, or failed the feasibility check."""
 
     exit_code = 4
 
 
-class OutputError(LacgeoError):
-    """The output folder could not be written."""
+class OutputError(LacgeoError, OSError):
+    """The output folder could not be written (or a recorded run could not be read)."""
 
     exit_code = 5
+
+
+# --- warnings -------------------------------------------------------------------------------
+
+
+class LacgeoWarning(UserWarning):
+    """Base class for every warning lacgeo gives; ``--strict`` turns them into an error."""
+
+
+class TextEncodingWarning(LacgeoWarning):
+    """A text file was not UTF-8 and was read as Windows-1252."""
+
+
+class CodeRepairWarning(LacgeoWarning):
+    """Area codes with spaces or lower case were repaired."""
+
+
+class GeometryRepairWarning(LacgeoWarning):
+    """Invalid geometries in a user file were repaired."""
+
+
+class ImplausibleValueWarning(LacgeoWarning):
+    """Values that are possible but unlikely (e.g. more events than residents)."""
+
+
+class OutsideAreaWarning(LacgeoWarning):
+    """Rows of a source file belong to other local authorities and were ignored."""
+
+
+class PointsOutsideWarning(LacgeoWarning):
+    """Some point records fall outside the local authority."""
+
+
+class MissingValueWarning(LacgeoWarning):
+    """An indicator had no value for some areas and the configured policy filled the gap."""
+
+
+class IslandWarning(LacgeoWarning):
+    """A detached area was linked to its nearest neighbour."""
+
+
+class SelectionWarning(LacgeoWarning):
+    """Fewer phase-1 picks than asked for could be placed."""
+
+
+class RobustnessWarning(LacgeoWarning):
+    """A phase-1 pick stays in the top n in too few Monte Carlo draws."""
+
+
+__all__ = [
+    "CodeRepairWarning",
+    "ConfigError",
+    "GeometryRepairWarning",
+    "ImplausibleValueWarning",
+    "IslandWarning",
+    "JoinError",
+    "LacgeoError",
+    "LacgeoWarning",
+    "MissingValueWarning",
+    "OutputError",
+    "OutsideAreaWarning",
+    "PatchingError",
+    "PointsOutsideWarning",
+    "RobustnessWarning",
+    "SelectionWarning",
+    "TextEncodingWarning",
+    "UnknownAreaError",
+    "ValidationError",
+    "first_few",
+]

@@ -20,9 +20,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import datasets, load
+from . import load
 from .config import SourceConfig
-from .errors import ValidationError
+from .errors import (
+    ImplausibleValueWarning,
+    OutsideAreaWarning,
+    PointsOutsideWarning,
+    ValidationError,
+    first_few,
+)
 from .schema import AREA_CODE, BNG, MSOA_CODE, POPULATION, WARD_CODE
 
 MORTALITY_COLUMN = "Deaths from causes considered preventable, under 75 years, SMR"
@@ -30,17 +36,17 @@ MORTALITY_COLUMN = "Deaths from causes considered preventable, under 75 years, S
 
 def mortality_to_lsoa(codes: pd.Index, *, vintage: str, column: str = MORTALITY_COLUMN) -> pd.Series:
     """A Local Health MSOA 2011 ratio brought to LSOAs of ``vintage``."""
-    mort = datasets.read_mortality()[column]
+    mort = load.read_mortality()[column]
     if vintage == "2011":
         lsoa11 = pd.read_parquet(
-            datasets.data_file("lsoa11.parquet"), columns=[MSOA_CODE], filters=[(AREA_CODE, "in", list(codes))]
+            load.data_file("lsoa11.parquet"), columns=[MSOA_CODE], filters=[(AREA_CODE, "in", list(codes))]
         )
         values = lsoa11[MSOA_CODE].map(mort).reindex(codes)
     else:
-        lookup = datasets.read_lsoa_lookup()
+        lookup = load.read_lsoa_lookup()
         lookup = lookup[lookup["lsoa21_code"].isin(codes)]
         lsoa11 = pd.read_parquet(
-            datasets.data_file("lsoa11.parquet"),
+            load.data_file("lsoa11.parquet"),
             columns=[MSOA_CODE, POPULATION],
             filters=[(AREA_CODE, "in", list(lookup["lsoa11_code"].unique()))],
         )
@@ -116,7 +122,7 @@ def _national_codes(geography: str) -> pd.DataFrame:
     """Every code of a geography with the LSOAs (of both vintages) it covers."""
     if geography in ("lsoa21", "lsoa11"):
         return pd.read_parquet(
-            datasets.data_file(f"{geography[:4]}{geography[4:]}.parquet"), columns=[POPULATION, "lad_code"]
+            load.data_file(f"{geography[:4]}{geography[4:]}.parquet"), columns=[POPULATION, "lad_code"]
         )
     raise ValueError(geography)
 
@@ -135,7 +141,7 @@ def _mapping(geography: str, areas: pd.DataFrame, vintage: str) -> pd.DataFrame:
         return pd.DataFrame(
             {"source": areas[col].to_numpy(), "target": areas.index, "weight": areas[POPULATION].to_numpy(dtype=float)}
         )
-    lookup = datasets.read_lsoa_lookup()
+    lookup = load.read_lsoa_lookup()
     src_col, dst_col = ("lsoa11_code", "lsoa21_code") if geography == "lsoa11" else ("lsoa21_code", "lsoa11_code")
     rows = lookup[lookup[dst_col].isin(areas.index)]
     rows = lookup[lookup[src_col].isin(rows[src_col])]
@@ -234,7 +240,7 @@ def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> 
         if len(outside):
             warnings.warn(
                 f"{source}: {len(outside)} of {len(count)} {GEOGRAPHY_LABEL[src.geography]} codes are "
-                f"outside the local authority and are ignored ({load._first(outside)})",
+                f"outside the local authority and are ignored ({first_few(outside)})",
                 OutsideAreaWarning,
                 stacklevel=2,
             )
@@ -266,7 +272,7 @@ def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> 
     high = per_resident.index[per_resident > 1000.0]
     if not src.denominator_col and len(high):
         warnings.warn(
-            f"{source}: {len(high)} areas have more events than residents ({load._first(high)}); check the counts "
+            f"{source}: {len(high)} areas have more events than residents ({first_few(high)}); check the counts "
             "are for this geography and period",
             ImplausibleValueWarning,
             stacklevel=2,
@@ -281,14 +287,6 @@ def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> 
     )
 
 
-class ImplausibleValueWarning(UserWarning):
-    """Values that are possible but unlikely (e.g. more events than residents)."""
-
-
-class OutsideAreaWarning(UserWarning):
-    """Rows of a source file belong to other local authorities and were ignored."""
-
-
 def _check_denominator(
     count: pd.Series, denominator: pd.Series, why: pd.Series, *, source: str, column: str, rows: pd.Index
 ) -> None:
@@ -297,13 +295,13 @@ def _check_denominator(
     if blank.any():
         problems.append(
             f"{source}, column {column!r}: {int(blank.sum())} rows have no denominator "
-            f"(rows {load._first(rows[blank])}); a rate needs the people at risk"
+            f"(rows {first_few(rows[blank])}); a rate needs the people at risk"
         )
     over = count.to_numpy() > denominator.to_numpy()
     if over.any():
         problems.append(
             f"{source}: {int(over.sum())} rows count more people than the denominator {column!r} "
-            f"(rows {load._first(rows[over])}); if events repeat per person, drop denominator_col "
+            f"(rows {first_few(rows[over])}); if events repeat per person, drop denominator_col "
             "and lacgeo uses residents"
         )
     if problems:
@@ -355,10 +353,6 @@ def points_to_areas(
     return counts.reindex(areas.index, fill_value=0).astype(float)
 
 
-class PointsOutsideWarning(UserWarning):
-    """Some point records fall outside the local authority."""
-
-
 def postcodes_to_areas(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> pd.Series:
     """Count records per LSOA through the user's own postcode lookup (never an online service)."""
     source = Path(src.path).name
@@ -375,7 +369,7 @@ def postcodes_to_areas(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: s
     if unmatched.mean() > 0.05:
         raise ValidationError(
             f"{source}, column {src.postcode_col!r}: {int(unmatched.sum())} of {len(codes)} "
-            f"postcodes are not in {Path(src.lookup).name} (rows {load._first(codes.index[unmatched])}); "
+            f"postcodes are not in {Path(src.lookup).name} (rows {first_few(codes.index[unmatched])}); "
             "check the lookup covers the area and the postcode column"
         )
     if unmatched.any():

@@ -1,78 +1,60 @@
 """``run(config)``: the single code path behind the CLI, the API and the notebooks.
 
-load -> validate -> need index -> patches -> rank and recommend -> (outputs)
+One call per stage, in the order the code runs:
+
+1. **load** the LA's areas and deprivation (:mod:`lacgeo.load`) and the council's
+   sources, brought onto the areas (:mod:`lacgeo.harmonise`);
+2. **validate** the areas and indicators (:mod:`lacgeo.validate`);
+3. **need**: the need index, profiles and needs assessment (:mod:`lacgeo.need`);
+4. **graph**: the contiguity graph with the island policy (:mod:`lacgeo.patches.graph`);
+5. **select** the phase-1 picks beyond one partition (:mod:`lacgeo.select`);
+6. **patches**: partition the rest around the picks, check, name (:mod:`lacgeo.patches`);
+7. **rank**: summaries, ranking, phases, robustness, rollout (:mod:`lacgeo.rank`);
+8. **outputs**, when ``out`` is given (:mod:`lacgeo.outputs`).
+
+The output folder is checked before any work is done, so a run that could not be
+written fails at once. :func:`check_manifest` re-runs a recorded run.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import datasets, harmonise, load, need, rank, robustness, validate
-from .config import NEST_CHOICES, Config
-from .errors import ValidationError
-from .patches import build_area_graph, build_patches
-from .schema import IOD_RELEASE, NEED_INDEX, NEST_LEVELS, PATCH_ID, PATCH_NAME, PHASE, RANK
+from . import harmonise, load, need, outputs, rank, validate
+from .config import NEST_CHOICES, Config, config_from_dict
+from .errors import OutputError, RobustnessWarning, SelectionWarning, ValidationError
+from .patches import AreaGraph, PatchAssignment, build_area_graph, build_patches
+from .result import RunResult
+from .schema import IOD_RELEASE, NEED_INDEX, NEST_LEVELS, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 from .select import Selection, select_patches
 
 log = logging.getLogger(__name__)
 
 
-class RobustnessWarning(UserWarning):
-    """A phase-1 pick stays in the top n in too few Monte Carlo draws."""
-
-
 @dataclass
-class RunResult:
-    """Everything a run produced, before it is written to disk."""
+class _Inputs:
+    """What the load stage read: the LA's areas, deprivation, council sources and indicators."""
 
-    config: Config
     lad_code: str
     lad_name: str
     areas: gpd.GeoDataFrame
-    patches: gpd.GeoDataFrame
+    deprivation: pd.DataFrame
+    sources: list[harmonise.SourceCounts]
     indicators: pd.DataFrame
-    inputs: list[str]
-    """Every file the run read: shipped data first, then the user's files."""
-    warnings: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    rollout: pd.DataFrame | None = None
-    """One row per phase: patches, population, need and yearly cost."""
-    needs_assessment: pd.DataFrame | None = None
-    """Each indicator by local deprivation quintile with 95% confidence intervals."""
-    sources: dict[str, harmonise.SourceCounts] = field(default_factory=dict)
-    """Council service-demand sources on the areas (counts are never written per area)."""
-
-    @property
-    def synthetic(self) -> bool:
-        """Whether any input is made-up (SYNTHETIC) data; every output then says so."""
-        return any(s.synthetic for s in self.sources.values())
-
-    @property
-    def recommended(self) -> gpd.GeoDataFrame:
-        """Phase-1 patches, best first."""
-        return self.patches[self.patches[PHASE] == 1].sort_values(RANK)
-
-    @property
-    def affordable(self) -> pd.DataFrame:
-        """The patches ``recommend.budget`` pays a coordinator for (empty if no budget is set)."""
-        r = self.config.recommend
-        return rank.affordable_patches(self.patches, budget=r.budget, cost_per_coordinator=r.cost_per_coordinator)
-
-    def write(self, out: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the output folder atomically (see :func:`lacgeo.report.write_outputs`)."""
-        from .report import write_outputs
-
-        return write_outputs(self, out, overwrite=overwrite)
+    files: list[str]
+    """Every file read: the shipped data first, then the user's files."""
 
 
 @contextmanager
@@ -80,11 +62,77 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
     log.info("%s ...", name)
     start = time.perf_counter()
     yield
-    timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - start, 4)  # a stage may run in parts
+    timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
-def _select_phase1(config: Config, areas: gpd.GeoDataFrame, graph) -> Selection | None:
-    """Phase-1 picks beyond one partition (``recommend.method = "select"``), or None."""
+def _load(config: Config, lad_code: str, lad_name: str) -> _Inputs:
+    """Stage 1: the LA's areas and deprivation, the council's sources and every indicator."""
+    vintage = config.area.vintage
+    areas = load.read_areas(lad_code, vintage=vintage)
+    deprivation = load.read_deprivation(areas.index, vintage=vintage)
+    sources = [harmonise.read_source(src, areas, vintage=vintage) for src in config.sources]
+    names = [i.name for i in config.need.indicators]
+    indicators = need.read_indicators(
+        areas.index,
+        names,
+        vintage=vintage,
+        deprivation=deprivation,
+        sources={s.name: s.count / s.denominator * 1000.0 for s in sources},
+    )
+    shipped = [f"lsoa{vintage[2:]}.parquet", f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet", "lads.csv"]
+    if "preventable_mortality_smr" in names:
+        shipped += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
+    files = [str(load.data_file(name)) for name in shipped]
+    for src in config.sources:
+        files += [src.path] + ([src.lookup] if src.kind == "postcodes" else [])
+    if config.patches.nest_within not in NEST_CHOICES:  # a polygon file of units, e.g. community areas
+        files.append(config.patches.nest_within)
+    return _Inputs(lad_code, lad_name, areas, deprivation, sources, indicators, list(dict.fromkeys(files)))
+
+
+def _validate(inputs: _Inputs, vintage: str) -> None:
+    """Stage 2: every problem with the areas and indicators, reported at once."""
+    validate.validate_areas(inputs.areas, source=f"lsoa{vintage[2:]}.parquet")
+    validate.validate_indicators(inputs.indicators, source=f"indicators for {inputs.lad_name}")
+
+
+def _need(config: Config, inputs: _Inputs) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Stage 3: need index, deprivation quintiles and need profiles on the areas; the needs assessment."""
+    specs, areas = config.need.indicators, inputs.areas
+    reasons = pd.DataFrame({s.name: s.reason for s in inputs.sources}, index=areas.index)
+    index = need.compute_need_index(
+        inputs.indicators, specs, method=config.need.standardise, missing=config.need.missing, reasons=reasons
+    )
+    areas = areas.join(need.deprivation_columns(inputs.deprivation, areas[POPULATION])).join(index)
+    profiles = need.need_profiles(
+        inputs.indicators, specs, population=areas[POPULATION], n_profiles=config.need.n_profiles, seed=config.seed
+    )
+    areas = areas.join(profiles)
+    assessment = need.needs_assessment(
+        areas,
+        inputs.indicators,
+        specs,
+        counts=_counts(inputs),
+        proportions=[s.name for s in inputs.sources if s.proportion],
+    )
+    return areas, assessment
+
+
+def _counts(inputs: _Inputs) -> dict[str, tuple[pd.Series, pd.Series]]:
+    return {s.name: (s.count, s.denominator) for s in inputs.sources}
+
+
+def _nest_units(config: Config, areas: gpd.GeoDataFrame) -> str | pd.Series:
+    """``patches.nest_within``: a level name, or each area's unit of a user polygon file."""
+    p = config.patches
+    if p.nest_within in NEST_CHOICES:
+        return p.nest_within
+    units = load.read_polygons(p.nest_within, code_col=p.nest_code_col)
+    return harmonise.assign_to_units(areas, units, source=p.nest_within).rename(p.nest_code_col)
+
+
+def _select(config: Config, areas: gpd.GeoDataFrame, graph: AreaGraph) -> Selection | None:
+    """Stage 5: phase-1 picks beyond one partition (``recommend.method = "select"``), or None."""
     r = config.recommend
     if r.method != "select":
         return None
@@ -111,164 +159,177 @@ def _select_phase1(config: Config, areas: gpd.GeoDataFrame, graph) -> Selection 
     return selection
 
 
-class SelectionWarning(UserWarning):
-    """Fewer phase-1 picks than asked for could be placed."""
+def _patches(
+    config: Config,
+    areas: gpd.GeoDataFrame,
+    graph: AreaGraph,
+    nest: str | pd.Series,
+    selection: Selection | None,
+) -> PatchAssignment:
+    """Stage 6: partition the LA around the phase-1 picks."""
+    p = config.patches
+    return build_patches(
+        areas,
+        areas[NEED_INDEX],
+        target_population=p.target_population,
+        band=p.band,
+        nest_within=nest,
+        islands=p.islands,
+        n_starts=p.n_starts,
+        need_weight=p.need_weight,
+        land_weight=p.land_weight,
+        seed=config.seed,
+        graph=graph,
+        fixed=[pick.area_codes for pick in selection.picks] if selection else (),
+    )
+
+
+def _rank(
+    config: Config,
+    areas: gpd.GeoDataFrame,
+    inputs: _Inputs,
+    assignment: PatchAssignment,
+    selection: Selection | None,
+) -> pd.DataFrame:
+    """Stage 7: the patch table: summaries, profiles, indicator values, rank and phase."""
+    patch_id, r = assignment.patch_id, config.recommend
+    table = rank.summarise_patches(areas, patch_id, names=assignment.names, flags=assignment.flags)
+    table = table.join(rank.patch_profiles(areas, patch_id, areas["need_profile"]))
+    table = table.join(rank.patch_indicators(areas, patch_id, inputs.indicators, counts=_counts(inputs)))
+    picks = [patch_id[pick.area_codes[0]] for pick in selection.picks] if selection else []
+    table[RANK] = rank.rank_patches(table, first=picks)
+    n_phase1 = len(picks) if selection else r.n
+    table[PHASE] = rank.assign_phases(table[RANK], n=n_phase1, phase_size=r.phase_size)
+    return table
+
+
+def _robustness(config: Config, areas: gpd.GeoDataFrame, inputs: _Inputs, table: pd.DataFrame) -> pd.DataFrame:
+    """Stage 7, continued: how often each patch stays in the top n as weights and counts vary."""
+    r = config.recommend
+    if r.robustness_draws == 0:
+        return table
+    robust = rank.rank_robustness(
+        areas,
+        areas[PATCH_ID],
+        inputs.indicators,
+        config.need.indicators,
+        n=r.n,
+        method=config.need.standardise,
+        missing=config.need.missing,
+        counts=_counts(inputs),
+        n_draws=r.robustness_draws,
+        concentration=r.weight_concentration,
+        seed=config.seed,
+    )
+    table = table.join(robust)
+    weak = (table[PHASE] == 1) & (table["p_top_n"] < r.min_probability)
+    table["robustness"] = np.where(
+        weak,
+        [f"not robust: in the top {r.n} in {p:.0%} of {r.robustness_draws} draws" for p in table["p_top_n"]],
+        "",
+    )
+    for pid in table.index[weak]:
+        warnings.warn(
+            f"phase-1 patch {pid} ({table.at[pid, PATCH_NAME]}) is {table.at[pid, 'robustness']}",
+            RobustnessWarning,
+            stacklevel=2,
+        )
+    return table
+
+
+def _patch_geometry(areas: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The patch table with each patch's outline (the union of its areas), best rank first."""
+    geometry = areas.geometry.groupby(areas[PATCH_ID]).apply(lambda g: g.union_all(method="coverage"))
+    patches = gpd.GeoDataFrame(table, geometry=geometry.reindex(table.index), crs=areas.crs)
+    return patches.sort_values(RANK)
 
 
 def run(config: Config, *, out: str | Path | None = None, overwrite: bool = False, strict: bool = False) -> RunResult:
-    """Run the whole analysis for ``config``; write ``out`` if given.
+    """Run the whole analysis for ``config``; write the output folder ``out`` if given.
 
-    Warnings (an island linked, codes repaired, values filled by the missing policy...)
-    are logged and recorded in ``run.json``; with ``strict=True`` any warning stops the
-    run with a :class:`ValidationError` listing them, before anything is written.
+    Parameters
+    ----------
+    config
+        The run's configuration (:func:`lacgeo.make_config` or :func:`lacgeo.load_config`).
+    out
+        Output folder, written atomically after the analysis. It is checked first:
+        an existing folder without ``overwrite`` stops the run before any work.
+    overwrite
+        Replace an existing ``out``.
+    strict
+        Any warning (an island linked, codes repaired, values filled by the missing
+        policy...) stops the run with a :class:`ValidationError` listing them all,
+        before anything is written. Otherwise warnings are logged and recorded in
+        ``run.json``.
 
-    Returns the :class:`RunResult`; its ``areas`` (one row per LSOA) and ``patches``
-    (one row per patch) are GeoDataFrames in EPSG:27700 indexed by code.
+    Returns
+    -------
+    RunResult
+        Its ``areas`` (one row per LSOA) and ``patches`` (one row per patch) are
+        GeoDataFrames in EPSG:27700 indexed by code; ``summary()`` describes phase 1.
+
+    Examples
+    --------
+    >>> import lacgeo
+    >>> result = lacgeo.run(lacgeo.make_config(la="Rutland"))
+    >>> result.areas.crs.to_string(), bool(result.patches["population"].between(8000, 12000).all())
+    ('EPSG:27700', True)
+    >>> print(result.summary().splitlines()[0])
+    Rutland: 24 LSOAs, 4 patches (population ...)
     """
+    lad_code, lad_name = load.resolve_la(config.area.la)  # a misspelt name stops the run before any work
+    if out is not None:
+        outputs.check_output_folder(out, overwrite=overwrite)
     timings: dict[str, float] = {}
-    inputs: list[str] = []
     vintage = config.area.vintage
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with _stage(timings, "load"):
-            lad_code, lad_name = datasets.resolve_la(config.area.la)
-            areas = datasets.read_areas(lad_code, vintage=vintage)
-            deprivation = datasets.read_deprivation(areas.index, vintage=vintage)
-            sources = [harmonise.read_source(src, areas, vintage=vintage) for src in config.sources]
-            for src in config.sources:
-                inputs += [src.path] + ([src.lookup] if src.kind == "postcodes" else [])
-            rates = {s.name: s.count / s.denominator * 1000.0 for s in sources}
-            reasons = pd.DataFrame({s.name: s.reason for s in sources}, index=areas.index)
-            names = [i.name for i in config.need.indicators]
-            indicators = need.read_indicators(
-                areas.index, names, vintage=vintage, deprivation=deprivation, sources=rates
-            )
+            inputs = _load(config, lad_code, lad_name)
         with _stage(timings, "validate"):
-            validate.validate_areas(areas, source=f"lsoa{vintage[2:]}.parquet")
-            validate.validate_indicators(indicators, source=f"indicators for {lad_name}")
+            _validate(inputs, vintage)
         with _stage(timings, "need"):
-            index = need.compute_need_index(
-                indicators,
-                config.need.indicators,
-                method=config.need.standardise,
-                missing=config.need.missing,
-                reasons=reasons,
-            )
-            areas = areas.join(need.deprivation_columns(deprivation, areas["population"])).join(index)
-            profiles = need.need_profiles(
-                indicators,
-                config.need.indicators,
-                population=areas["population"],
-                n_profiles=config.need.n_profiles,
-                seed=config.seed,
-            )
-            areas = areas.join(profiles)
-            counts = {s.name: (s.count, s.denominator) for s in sources}
-            assessment = need.needs_assessment(
-                areas,
-                indicators,
-                config.need.indicators,
-                counts=counts,
-                proportions=[s.name for s in sources if s.proportion],
-            )
-        with _stage(timings, "patches"):
-            p = config.patches
-            nest = p.nest_within
-            if nest not in NEST_CHOICES:  # a polygon file of units, e.g. community areas
-                units = load.read_polygons(nest, code_col=p.nest_code_col)
-                nest = harmonise.assign_to_units(areas, units, source=nest).rename(p.nest_code_col)
+            areas, assessment = _need(config, inputs)
+        with _stage(timings, "graph"):
+            nest = _nest_units(config, areas)
+            if isinstance(nest, pd.Series):
                 areas["nest_unit"] = nest
-                inputs.append(p.nest_within)
-            graph = build_area_graph(areas, islands=p.islands)
+            graph = build_area_graph(areas, islands=config.patches.islands)
         with _stage(timings, "select"):
-            selection = _select_phase1(config, areas, graph)
+            selection = _select(config, areas, graph)
         with _stage(timings, "patches"):
-            assignment = build_patches(
-                areas,
-                areas[NEED_INDEX],
-                target_population=p.target_population,
-                band=p.band,
-                nest_within=nest,
-                islands=p.islands,
-                n_starts=p.n_starts,
-                need_weight=p.need_weight,
-                land_weight=p.land_weight,
-                seed=config.seed,
-                graph=graph,
-                fixed=[pick.area_codes for pick in selection.picks] if selection else (),
-            )
+            assignment = _patches(config, areas, graph, nest, selection)
             areas[PATCH_ID] = assignment.patch_id
         with _stage(timings, "rank"):
-            table = rank.summarise_patches(areas, assignment.patch_id, names=assignment.names, flags=assignment.flags)
-            table = table.join(rank.patch_profiles(areas, assignment.patch_id, areas["need_profile"]))
-            table = table.join(rank.patch_indicators(areas, assignment.patch_id, indicators, counts=counts))
-            picks = [assignment.patch_id[pick.area_codes[0]] for pick in selection.picks] if selection else []
-            table[RANK] = rank.rank_patches(table, first=picks)
-            n_phase1 = len(picks) if selection else config.recommend.n
-            table[PHASE] = rank.assign_phases(table[RANK], n=n_phase1, phase_size=config.recommend.phase_size)
+            table = _rank(config, areas, inputs, assignment, selection)
         with _stage(timings, "robustness"):
-            r = config.recommend
-            if r.robustness_draws > 0:
-                robust = robustness.rank_robustness(
-                    areas,
-                    areas[PATCH_ID],
-                    indicators,
-                    config.need.indicators,
-                    n=r.n,
-                    method=config.need.standardise,
-                    missing=config.need.missing,
-                    counts=counts,
-                    n_draws=r.robustness_draws,
-                    concentration=r.weight_concentration,
-                    seed=config.seed,
-                )
-                table = table.join(robust)
-                weak = (table[PHASE] == 1) & (table["p_top_n"] < r.min_probability)
-                table["robustness"] = np.where(
-                    weak,
-                    [
-                        f"not robust: in the top {r.n} in {p:.0%} of {r.robustness_draws} draws"
-                        for p in table["p_top_n"]
-                    ],
-                    "",
-                )
-                for pid in table.index[weak]:
-                    warnings.warn(
-                        f"phase-1 patch {pid} ({table.at[pid, PATCH_NAME]}) is {table.at[pid, 'robustness']}",
-                        RobustnessWarning,
-                        stacklevel=2,
-                    )
-            rollout = rank.rollout_plan(table, cost_per_coordinator=r.cost_per_coordinator)
+            table = _robustness(config, areas, inputs, table)
+            rollout = rank.rollout_plan(table, cost_per_coordinator=config.recommend.cost_per_coordinator)
         with _stage(timings, "geometry"):
-            geometry = areas.geometry.groupby(areas[PATCH_ID]).apply(lambda g: g.union_all(method="coverage"))
-            patches = gpd.GeoDataFrame(table, geometry=geometry.reindex(table.index), crs=areas.crs)
-            patches = patches.sort_values(RANK)
+            patches = _patch_geometry(areas, table)
     messages = [str(w.message) for w in caught]
     if strict and messages:
         raise ValidationError([f"--strict: {m}" for m in messages])
     for message in messages:
         log.warning(message)
-    shipped = [f"lsoa{vintage[2:]}.parquet", f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet", "lads.csv"]
-    if "preventable_mortality_smr" in names:
-        shipped += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
-    inputs = [str(datasets.data_file(name)) for name in shipped] + inputs
     result = RunResult(
         config,
-        lad_code,
-        lad_name,
+        inputs.lad_code,
+        inputs.lad_name,
         areas,
         patches,
-        indicators,
-        list(dict.fromkeys(inputs)),
+        inputs.indicators,
+        inputs.files,
         messages,
         timings,
-        sources={s.name: s for s in sources},
+        sources={s.name: s for s in inputs.sources},
         needs_assessment=assessment,
         rollout=rollout,
+        writer=outputs.write_outputs,
     )
     log.info(
         "%s: %d areas, %d patches; phase 1: %s",
-        lad_name,
+        inputs.lad_name,
         len(areas),
         len(patches),
         ", ".join(result.recommended[PATCH_NAME]),
@@ -278,4 +339,39 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
     return result
 
 
-__all__ = ["RunResult", "run"]
+def check_manifest(path: str | Path) -> list[str]:
+    """Re-run the run recorded in ``run.json`` and list every difference from it.
+
+    An empty list means the inputs still hash the same and the re-run produced
+    byte-identical tables. The re-run's output goes to a temporary folder that is
+    removed afterwards.
+    """
+    path = Path(path)
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        config = config_from_dict(recorded["config"], source=str(path))
+        expected = recorded["outputs"]
+    except FileNotFoundError:
+        raise OutputError(f"{path}: manifest not found") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise OutputError(f"{path}: not a lacgeo run.json ({exc})") from None
+    differences = []
+    shipped = load.data_dir()
+    for item in recorded.get("inputs", []):
+        file = shipped / Path(item["path"]).name if item["path"].startswith("data/") else Path(item["path"])
+        if not file.exists():
+            differences.append(f"input {item['path']} is missing")
+        elif outputs.sha256(file) != item["sha256"]:
+            differences.append(f"input {item['path']} has changed since the recorded run")
+    with tempfile.TemporaryDirectory(prefix="lacgeo-check-") as tmp:
+        run(config, out=Path(tmp) / "rerun")
+        for name, digest in sorted(expected.items()):
+            now = Path(tmp) / "rerun" / name
+            if not now.exists():
+                differences.append(f"{name} was not produced by the re-run")
+            elif outputs.sha256(now) != digest:
+                differences.append(f"{name} differs from the recorded run")
+    return differences
+
+
+__all__ = ["check_manifest", "run"]

@@ -39,7 +39,8 @@ PATCH_NAME = "patch_name"
 RANK = "rank"
 N_AREAS = "n_areas"
 PHASE = "phase"
-BAND_STATUS = "band_status"  # "in band" or the reason it cannot be
+BAND_STATUS = "band_status"  # IN_BAND or the reason it cannot be
+IN_BAND = "in band"
 EXCESS_NEED = "excess_need"  # sum of population x (need - LA mean need)
 
 NEST_LEVELS: dict[str, str] = {"ward": WARD_CODE, "msoa": MSOA_CODE, "lad": LAD_CODE}

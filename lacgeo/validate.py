@@ -11,14 +11,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import ValidationError
+from .errors import ValidationError, first_few
 from .schema import BNG, POPULATION
-
-
-def _first(codes: pd.Index | list, n: int = 5) -> str:
-    codes = list(codes)
-    more = ", ..." if len(codes) > n else ""
-    return ", ".join(map(str, codes[:n])) + more
 
 
 def validate_areas(areas: gpd.GeoDataFrame, *, source: str = "areas") -> None:
@@ -28,7 +22,9 @@ def validate_areas(areas: gpd.GeoDataFrame, *, source: str = "areas") -> None:
         raise ValidationError(f"{source}: no areas")
     if areas.index.has_duplicates:
         dup = areas.index[areas.index.duplicated()].unique()
-        problems.append(f"{source}: {len(dup)} area codes appear more than once ({_first(dup)}); keep one row per code")
+        problems.append(
+            f"{source}: {len(dup)} area codes appear more than once ({first_few(dup)}); keep one row per code"
+        )
     if areas.crs is None or areas.crs.to_string() != BNG:
         problems.append(
             f"{source}: geometry CRS is {areas.crs}, expected {BNG} (British National Grid); "
@@ -42,16 +38,17 @@ def validate_areas(areas: gpd.GeoDataFrame, *, source: str = "areas") -> None:
         if len(bad):
             problems.append(
                 f"{source}, column {POPULATION!r}: {len(bad)} areas have a missing or negative "
-                f"population ({_first(bad)})"
+                f"population ({first_few(bad)})"
             )
     geoms = areas.geometry.to_numpy()
     empty = areas.index[shapely.is_empty(geoms) | pd.isna(geoms)]
     if len(empty):
-        problems.append(f"{source}: {len(empty)} areas have no geometry ({_first(empty)})")
+        problems.append(f"{source}: {len(empty)} areas have no geometry ({first_few(empty)})")
     invalid = areas.index[~shapely.is_valid(geoms) & ~pd.isna(geoms)]
     if len(invalid):
         problems.append(
-            f"{source}: {len(invalid)} geometries are invalid ({_first(invalid)}); repair them with shapely.make_valid"
+            f"{source}: {len(invalid)} geometries are invalid ({first_few(invalid)}); "
+            "repair them with shapely.make_valid"
         )
     if problems:
         raise ValidationError(problems)
@@ -65,11 +62,12 @@ def validate_indicators(indicators: pd.DataFrame, *, source: str = "indicators")
         values = pd.to_numeric(indicators[col], errors="coerce")
         text = indicators.index[values.isna() & indicators[col].notna()]
         if len(text):
-            problems.append(f"{source}, column {col!r}: {len(text)} values are not numbers ({_first(text)})")
+            problems.append(f"{source}, column {col!r}: {len(text)} values are not numbers ({first_few(text)})")
         inf = indicators.index[np.isinf(values.fillna(0))]
         if len(inf):
             problems.append(
-                f"{source}, column {col!r}: {len(inf)} infinite values ({_first(inf)}); a rate with a zero denominator?"
+                f"{source}, column {col!r}: {len(inf)} infinite values ({first_few(inf)}); "
+                "a rate with a zero denominator?"
             )
     if problems:
         raise ValidationError(problems)

@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from lacgeo import datasets
+from lacgeo import load
 from lacgeo.errors import UnknownAreaError
 
 ENGLAND_MID2020 = 56_550_138
 
 
 def test_lads_cover_every_english_local_authority():
-    lads = datasets.read_lads()
+    lads = load.read_lads()
     assert len(lads) == 296
     assert lads.index.str.match(r"^E0[6-9]\d{6}$").all()
     assert (lads["n_lsoa21"] > 0).all() and (lads["n_lsoa11"] > 0).all()
@@ -23,7 +23,7 @@ def test_lads_cover_every_english_local_authority():
 
 @pytest.mark.parametrize("vintage, n_areas", [("2021", 33_755), ("2011", 32_844)])
 def test_national_population_matches_mid2020_estimate(vintage, n_areas):
-    table = pd.read_parquet(datasets.data_file(f"lsoa{vintage[2:]}.parquet"), columns=["population", "lad_code"])
+    table = pd.read_parquet(load.data_file(f"lsoa{vintage[2:]}.parquet"), columns=["population", "lad_code"])
     assert len(table) == n_areas
     assert table.index.is_unique
     assert int(table["population"].sum()) == ENGLAND_MID2020
@@ -32,34 +32,34 @@ def test_national_population_matches_mid2020_estimate(vintage, n_areas):
 
 @pytest.mark.parametrize("vintage, n_areas, population", [("2021", 307, 504_070), ("2011", 285, 504_070)])
 def test_wiltshire_areas_join_deprivation(vintage, n_areas, population):
-    areas = datasets.read_areas("E06000054", vintage=vintage)
+    areas = load.read_areas("E06000054", vintage=vintage)
     assert len(areas) == n_areas
     assert int(areas["population"].sum()) == population
     assert areas.crs.to_epsg() == 27700
     assert areas.index.name == "area_code"
-    iod = datasets.read_deprivation(areas.index, vintage=vintage)
+    iod = load.read_deprivation(areas.index, vintage=vintage)
     assert iod.index.equals(areas.index)
     assert iod[["imd_score", "imd_rank", "imd_decile"]].notna().all().all()
     assert areas[["msoa_name", "ward_name"]].notna().all().all()
 
 
 def test_iod2019_uses_2011_codes_and_iod2025_uses_2021_codes():
-    a11 = datasets.read_areas("E06000054", vintage="2011")
-    a21 = datasets.read_areas("E06000054", vintage="2021")
+    a11 = load.read_areas("E06000054", vintage="2011")
+    a21 = load.read_areas("E06000054", vintage="2021")
     only21 = a21.index.difference(a11.index)
     assert len(only21) > 0  # Wiltshire had LSOA splits in 2021
     with pytest.raises(Exception, match="no deprivation data"):
-        datasets.read_deprivation(only21, vintage="2011")
+        load.read_deprivation(only21, vintage="2011")
 
 
 def test_shipped_boundaries_are_a_valid_coverage():
-    areas = datasets.read_areas("E08000029", vintage="2021")
+    areas = load.read_areas("E08000029", vintage="2021")
     assert shapely.is_valid(areas.geometry.values).all()
     assert shapely.coverage_is_valid(areas.geometry.values)
 
 
 def test_mortality_loads_on_msoa_2011():
-    mort = datasets.read_mortality()
+    mort = load.read_mortality()
     assert len(mort) == 6_791
     col = "Deaths from causes considered preventable, under 75 years, SMR"
     assert mort[col].between(10, 400).all()
@@ -67,7 +67,7 @@ def test_mortality_loads_on_msoa_2011():
 
 
 def test_lsoa_lookup_change_codes():
-    lookup = datasets.read_lsoa_lookup()
+    lookup = load.read_lsoa_lookup()
     assert set(lookup["change_code"]) == {"U", "S", "M", "X"}
 
 
@@ -83,19 +83,19 @@ def test_lsoa_lookup_change_codes():
     ],
 )
 def test_resolve_la_by_name_or_code(text, code):
-    assert datasets.resolve_la(text)[0] == code
+    assert load.resolve_la(text)[0] == code
 
 
 def test_unknown_la_suggests_close_matches():
     with pytest.raises(UnknownAreaError, match='did you mean "Wiltshire"'):
-        datasets.resolve_la("Wiltshre")
+        load.resolve_la("Wiltshre")
     with pytest.raises(UnknownAreaError, match="English local authorities only"):
-        datasets.resolve_la("W06000011")
+        load.resolve_la("W06000011")
     with pytest.raises(UnknownAreaError, match="lacgeo las"):
-        datasets.resolve_la("Atlantis")
+        load.resolve_la("Atlantis")
 
 
 def test_read_areas_is_a_geodataframe_in_bng():
-    areas = datasets.read_areas("E06000002", vintage="2011")
+    areas = load.read_areas("E06000002", vintage="2011")
     assert isinstance(areas, gpd.GeoDataFrame)
     assert len(areas) == 86

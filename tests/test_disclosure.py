@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lacgeo
-from lacgeo import datasets
+from lacgeo import load
 from lacgeo.config import config_from_dict
-from lacgeo.disclosure import suppress_cells, suppress_totals
+from lacgeo.outputs.disclosure import suppress_cells, suppress_totals
 
 
 @settings(max_examples=80, deadline=None)
@@ -36,7 +36,7 @@ def test_secondary_suppression_picks_the_smallest_open_cell():
 
 
 def test_a_small_area_count_cannot_be_recovered_from_the_outputs(tmp_path):
-    areas = datasets.read_areas("E08000029")
+    areas = load.read_areas("E08000029")
     counts = pd.Series(40, index=areas.index)
     small = areas.index[10]
     counts[small] = 3

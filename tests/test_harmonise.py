@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lacgeo
-from lacgeo import datasets, harmonise
+from lacgeo import harmonise, load
 from lacgeo.config import SourceConfig, config_from_dict
-from lacgeo.errors import ValidationError
-from lacgeo.load import CodeRepairWarning, EncodingWarning, parse_numbers, read_table
+from lacgeo.errors import CodeRepairWarning, TextEncodingWarning, ValidationError
+from lacgeo.load import parse_numbers, read_table
 
 SYNTHETIC = Path(__file__).resolve().parent.parent / "data" / "synthetic"
 WILTS = "E06000054"
@@ -24,12 +24,12 @@ WILTS = "E06000054"
 
 @pytest.fixture(scope="module")
 def wilts21():
-    return datasets.read_areas(WILTS, vintage="2021")
+    return load.read_areas(WILTS, vintage="2021")
 
 
 @pytest.fixture(scope="module")
 def wilts11():
-    return datasets.read_areas(WILTS, vintage="2011")
+    return load.read_areas(WILTS, vintage="2011")
 
 
 def counts_source(path, **kw) -> SourceConfig:
@@ -66,7 +66,7 @@ def test_lsoa11_counts_reach_lsoa21_with_the_total_kept(tmp_path, wilts11, wilts
     out = harmonise.read_source(src, wilts21, vintage="2021")
     assert out.count.sum() == counts.sum()
     assert out.count.index.equals(wilts21.index) and out.reason.eq("").all()
-    lookup = datasets.read_lsoa_lookup()
+    lookup = load.read_lsoa_lookup()
     merged = lookup[(lookup["change_code"] == "M") & lookup["lsoa21_code"].isin(wilts21.index)]
     for code, parts in merged.groupby("lsoa21_code")["lsoa11_code"]:
         assert out.count[code] == pd.Series(counts, index=wilts11.index)[list(parts)].sum()
@@ -148,7 +148,7 @@ def test_negative_counts_and_zero_denominators_are_errors(tmp_path, wilts21):
 def test_cp1252_bom_thousands_and_xlsx_header_offset(tmp_path):
     cp = tmp_path / "cp1252.csv"
     cp.write_bytes('code,n,note\nE01031841,"1,204",£5 voucher\n'.encode("cp1252"))
-    with pytest.warns(EncodingWarning, match="not UTF-8; read as Windows-1252"):
+    with pytest.warns(TextEncodingWarning, match="not UTF-8; read as Windows-1252"):
         table = read_table(cp, columns=["code", "n"])
     assert table["note"].iloc[0] == "£5 voucher"
     bom = tmp_path / "bom.csv"

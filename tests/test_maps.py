@@ -21,9 +21,13 @@ from branca.element import JavascriptLink
 from playwright.sync_api import expect
 
 import lacgeo
-from lacgeo import datasets, map_widgets, maps
+from lacgeo import load
 from lacgeo.config import config_from_dict
-from lacgeo.report import area_table
+from lacgeo.outputs import area_table
+from lacgeo.outputs import map as maps
+from lacgeo.outputs.escape import escape_text
+from lacgeo.outputs.map import widgets as map_widgets
+from lacgeo.outputs.map.page import LEAFLET_VERSION
 from lacgeo.schema import AREA_NAME, MSOA_NAME, PATCH_ID, PATCH_NAME, PHASE, RANK, WARD_NAME, WGS84
 
 from .conftest import serious_axe_violations
@@ -41,7 +45,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE + ["Smith's Wood & Fordbridge", "naïve – café"])
 def test_escape_text_neutralises_html_js_templates_and_jinja(text):
-    safe = maps.escape_text(text)
+    safe = escape_text(text)
     assert not set(safe) & set("<>\"'`{}$")
     assert html.unescape(safe) == text
 
@@ -57,7 +61,7 @@ def test_map_html_is_self_contained(which, request):
     assert not re.search(r"\bsrc\s*=\s*[\"']?(https?:)?//", page, re.I)
     styles = "".join(re.findall(r"<style>(.*?)</style>", page, re.S))
     assert not re.search(r"@import|url\((?!data:|#default#VML)", styles, re.I)
-    assert f"Leaflet {maps.LEAFLET_VERSION}" in page
+    assert f"Leaflet {LEAFLET_VERSION}" in page
     for library in ("jquery", "bootstrap", "awesome-markers", "d3.min"):
         assert library not in text.lower()
     for script in re.findall(r"<script>(.*?)</script>", page, re.S):
@@ -79,7 +83,7 @@ def test_map_html_has_a_table_of_every_patch(solihull_run, solihull_out):
     table = page[page.index('<details class="lacgeo-table">') : page.index("</details>")]
     assert table.count("<tr") == len(solihull_run.patches) + 1
     for pid, row in solihull_run.patches.iterrows():
-        assert f"<td>{pid}</td><td>{maps.escape_text(row[PATCH_NAME])}</td>" in table
+        assert f"<td>{pid}</td><td>{escape_text(row[PATCH_NAME])}</td>" in table
 
 
 def test_map_refuses_to_load_anything_from_the_network(solihull_run):
@@ -123,7 +127,7 @@ COUNCIL_LABEL = "Council <i>demand</i> {{ 7*7 }}"
 def council(tmp_path_factory):
     """Solihull with a council source of counts (40 per LSOA, 3 in one): the map and the run."""
     folder = tmp_path_factory.mktemp("council")
-    areas = datasets.read_areas("E08000029")
+    areas = load.read_areas("E08000029")
     counts = pd.Series(40, index=areas.index)
     small = areas.index[10]
     counts[small] = 3
@@ -159,9 +163,9 @@ def test_every_indicator_and_the_profiles_get_a_layer_and_a_legend(solihull_run,
     assert [int(k) for k, _, _ in sections] == list(range(len(names)))
     assert [h for _, h, _ in sections] == [""] + [" hidden"] * (len(names) - 1)  # the need index shows first
     for spec in specs:
-        assert any(title == maps.escape_text(spec.label or spec.name) for _, _, title in sections)
+        assert any(title == escape_text(spec.label or spec.name) for _, _, title in sections)
     for profile in solihull_run.areas["need_profile"].unique():
-        assert maps.escape_text(profile) in legend
+        assert escape_text(profile) in legend
     data = _embedded(page, "data")
     assert len(data["features"]) == len(solihull_run.areas)  # the area shapes, once for every shading
     assert all(len(f["properties"]["fill"]) == len(names) for f in data["features"])
@@ -181,7 +185,7 @@ def test_withheld_council_values_never_reach_the_page(council):
     assert small in withheld and len(withheld) >= 2  # primary and secondary suppression
     data = _embedded(page, "data")
     shadings = _embedded(page, "shadings")
-    k = [row[0] for rows in shadings for row in rows[2:3]].index(maps.escape_text(COUNCIL_LABEL))
+    k = [row[0] for rows in shadings for row in rows[2:3]].index(escape_text(COUNCIL_LABEL))
     col = [row[1] for row in shadings[k] if isinstance(row[1], int)][0]
     for feature in data["features"]:
         props = feature["properties"]
@@ -234,12 +238,12 @@ def test_hostile_names_never_reach_the_page_raw(hostile):
     page = path.read_text(encoding="utf-8")
     for text in HOSTILE:
         assert text not in page
-        assert maps.escape_text(text) in page  # there, as entities, not evaluated away by a template engine
+        assert escape_text(text) in page  # there, as entities, not evaluated away by a template engine
     assert "{{" not in page and "{%" not in page
     assert len(re.findall(r"</script", page, re.I)) == 3  # no name closes a script early
     places = _embedded(page, "places")
     for text in HOSTILE:
-        assert {p["k"] for p in places if p["n"] == maps.escape_text(text)} >= {
+        assert {p["k"] for p in places if p["n"] == escape_text(text)} >= {
             map_widgets.KIND_PATCH,
             map_widgets.KIND_WARD,
             map_widgets.KIND_MSOA,
@@ -615,7 +619,7 @@ def test_axe_finds_no_serious_or_critical_violations(open_map, which, request):
 
 
 def test_patch_tooltips_carry_profile_and_robustness(solihull_run):
-    from lacgeo.maps import make_result_map
+    from lacgeo.outputs.map import make_result_map
 
     html = make_result_map(solihull_run, title="t").get_root().render()
     assert "When weights and data vary" in html and "Need profile of most residents" in html

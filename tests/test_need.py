@@ -99,10 +99,10 @@ def test_quintiles():
 
 
 def test_mortality_reaches_both_vintages():
-    from lacgeo import datasets
+    from lacgeo import load
 
     for vintage in ("2011", "2021"):
-        areas = datasets.read_areas("E06000054", vintage=vintage)
+        areas = load.read_areas("E06000054", vintage=vintage)
         smr = read_indicators(areas.index, ["preventable_mortality_smr"], vintage=vintage)
         assert smr.index.equals(areas.index) and smr.notna().all().all()
         assert 30 < smr.iloc[:, 0].mean() < 150
@@ -129,10 +129,10 @@ def test_needs_assessment_rates_and_means_with_intervals():
 
 
 def test_need_profiles_are_seeded_labelled_and_bounded():
-    from lacgeo import datasets
+    from lacgeo import load
     from lacgeo.need import need_profiles
 
-    areas = datasets.read_areas("E06000054")
+    areas = load.read_areas("E06000054")
     ind = read_indicators(areas.index, ["imd_score", "preventable_mortality_smr"], vintage="2021")
     specs = [
         IndicatorConfig("imd_score", label="IMD score"),

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 import lacgeo
-from lacgeo import datasets
+from lacgeo import load
 from lacgeo.config import config_from_dict
 from lacgeo.errors import ConfigError, ValidationError
 from lacgeo.harmonise import assign_to_units
@@ -19,7 +19,7 @@ from lacgeo.load import read_polygons
 @pytest.fixture(scope="module")
 def community_areas(tmp_path_factory):
     """Made-up 'community areas' for Solihull: its LSOAs grouped into 3 bands west to east."""
-    areas = datasets.read_areas("E08000029")
+    areas = load.read_areas("E08000029")
     x = areas.geometry.representative_point().x
     band = (x.rank(pct=True) * 3).clip(upper=2.999).astype(int)
     units = areas.dissolve(by=band.map({0: "West", 1: "Central", 2: "East"}).rename("community"))
@@ -72,7 +72,7 @@ def test_unit_file_errors_name_the_problem(tmp_path, community_areas):
 
 
 def test_units_that_miss_part_of_the_la_are_an_error(community_areas):
-    areas = datasets.read_areas("E08000029")
+    areas = load.read_areas("E08000029")
     units = read_polygons(community_areas, code_col="community").drop(index="East")
     with pytest.raises(ValidationError, match=r"LSOAs are less than 50% inside any unit \(E01"):
         assign_to_units(areas, units, source="community_areas.gpkg")

@@ -90,7 +90,7 @@ def test_failed_write_leaves_nothing_and_keeps_old_output(tmp_path, solihull_run
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("lacgeo.report.make_result_map", boom)
+    monkeypatch.setattr("lacgeo.outputs.folder.make_result_map", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         solihull_run.write(out, overwrite=True)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]

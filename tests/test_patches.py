@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lacgeo import datasets
-from lacgeo.errors import PatchingError
-from lacgeo.patches import Band, IslandWarning, build_area_graph, build_patches, check_patches, partition_areas
+from lacgeo import load
+from lacgeo.errors import IslandWarning, PatchingError
+from lacgeo.patches import Band, build_area_graph, build_patches, check_patches, partition_areas
 from lacgeo.patches.graph import is_connected
 
 from .conftest import make_grid
@@ -160,8 +160,8 @@ def test_land_weight_wiring_and_bad_areas(grid):
 @pytest.mark.parametrize("la", ["E06000054", "E08000029", "E06000015", "E06000052"])
 @pytest.mark.parametrize("vintage", ["2021", "2011"])
 def test_real_local_authorities(la, vintage):
-    areas = datasets.read_areas(la, vintage=vintage)
-    need = datasets.read_deprivation(areas.index, vintage=vintage)["imd_score"]
+    areas = load.read_areas(la, vintage=vintage)
+    need = load.read_deprivation(areas.index, vintage=vintage)["imd_score"]
     result = build_patches(areas, need, seed=0, n_starts=4)
     assert_invariants(areas, result)
     pops = areas["population"].groupby(result.patch_id).sum()
@@ -169,8 +169,8 @@ def test_real_local_authorities(la, vintage):
 
 
 def test_real_la_nested_within_msoa():
-    areas = datasets.read_areas("E08000029", vintage="2011")
-    need = datasets.read_deprivation(areas.index, vintage="2011")["imd_score"]
+    areas = load.read_areas("E08000029", vintage="2011")
+    need = load.read_deprivation(areas.index, vintage="2011")["imd_score"]
     result = build_patches(areas, need, nest_within="msoa", seed=0, n_starts=2)
     assert_invariants(areas, result, nest_col="msoa_code")
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.stats import poisson
 
 from lacgeo.errors import JoinError, ValidationError
-from lacgeo.rates import mean_ci, poisson_ci, proportion_ci, rate_ci, wilson_ci
+from lacgeo.need.rates import mean_ci, poisson_ci, proportion_ci, rate_ci, wilson_ci
 
 Z95 = 1.959963984540054  # standard normal 97.5th percentile
 

@@ -18,9 +18,10 @@ import pandas as pd
 import pytest
 
 import lacgeo
-from lacgeo import datasets
-from lacgeo.maps import escape_text
-from lacgeo.report_html import england_reference, read_aloud, render_report, rollout_table
+from lacgeo import load
+from lacgeo.outputs.escape import escape_text
+from lacgeo.outputs.report import england_reference, read_aloud, render_report
+from lacgeo.outputs.tables import rollout_table
 from lacgeo.schema import AREA_NAME, BAND_STATUS, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 
 from .conftest import serious_axe_violations, with_small_patch_count
@@ -169,8 +170,8 @@ def test_drivers_add_up_to_the_patch_need_above_the_la_average(solihull_run, sol
 
 
 def test_england_reference_is_the_population_weighted_mean_over_england():
-    lsoa = pd.read_parquet(datasets.data_file("lsoa21.parquet"), columns=[POPULATION])
-    iod = pd.read_parquet(datasets.data_file("iod2025_lsoa21.parquet"), columns=["imd_score", "imd_decile"])
+    lsoa = pd.read_parquet(load.data_file("lsoa21.parquet"), columns=[POPULATION])
+    iod = pd.read_parquet(load.data_file("iod2025_lsoa21.parquet"), columns=["imd_score", "imd_decile"])
     pop = lsoa[POPULATION].reindex(iod.index)
     ref = england_reference("2021")
     assert ref["means"]["imd_score"] == pytest.approx(np.average(iod["imd_score"], weights=pop))
@@ -213,7 +214,7 @@ def test_method_caveats_and_attribution(solihull_run, solihull_html):
     assert "deaths in 2015–19" in page
     assert "The need index is relative" in page
     assert "Every patch holds 8,000 to 12,000 people." in page
-    assert escape_text(datasets.ATTRIBUTION) in page
+    assert escape_text(load.ATTRIBUTION) in page
     assert "Open Government Licence v3.0" in page and "House of Commons Library" in page
     assert f"seed {solihull_run.config.seed}" in page and "SYNTHETIC" not in page
 
@@ -254,9 +255,9 @@ def test_hostile_names_never_reach_the_page_raw(hostile_run, hostile_html):
 
 
 def test_read_aloud_paragraph_is_plain_words(hostile_run):
-    from lacgeo.report_html import _Report
+    from lacgeo.outputs.report.context import ReportContext
 
-    report = _Report(hostile_run)
+    report = ReportContext(hostile_run)
     text = read_aloud(report, HOSTILE_ID)
     assert text.startswith(escape_text(HOSTILE[0]) + " is home to about ")
     assert not set(text) & set("<>`{}$")  # words and entities only, no markup

@@ -10,7 +10,7 @@ import lacgeo
 from lacgeo import rank
 from lacgeo.config import IndicatorConfig, replace
 from lacgeo.need import compute_need_index
-from lacgeo.robustness import rank_robustness
+from lacgeo.rank import rank_robustness
 
 
 @pytest.fixture(scope="module")

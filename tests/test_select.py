@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from lacgeo import datasets
-from lacgeo.errors import PatchingError
-from lacgeo.patches import IslandWarning, build_area_graph, build_patches
+from lacgeo import load
+from lacgeo.errors import IslandWarning, PatchingError
+from lacgeo.patches import build_area_graph, build_patches
 from lacgeo.patches.graph import is_connected
 from lacgeo.select import Selection, select_patches
 
@@ -91,8 +91,8 @@ def grid_case():
 
 @pytest.fixture(scope="module")
 def middlesbrough():
-    areas = datasets.read_areas("E06000002")
-    need = datasets.read_deprivation(areas.index)["imd_score"].astype(float)
+    areas = load.read_areas("E06000002")
+    need = load.read_deprivation(areas.index)["imd_score"].astype(float)
     return areas, need, build_area_graph(areas)
 
 
@@ -309,11 +309,11 @@ def test_a_broken_selection_is_never_returned(grid_case, monkeypatch):
     import lacgeo.select as select_module
 
     def merge_first_two(p, picks, rules, blocked, rng):
-        merged = select_module._cand(p, picks[0].members | picks[1].members)
+        merged = select_module.make_candidate(p, picks[0].members | picks[1].members)
         return [merged, *picks[1:]]
 
-    monkeypatch.setattr(select_module, "_improve_jointly", merge_first_two)
-    monkeypatch.setattr(select_module, "_anneal", lambda p, picks, *args, **kw: picks)
+    monkeypatch.setattr(select_module, "improve_jointly", merge_first_two)
+    monkeypatch.setattr(select_module, "anneal", lambda p, picks, *args, **kw: picks)
     areas, need, graph = grid_case
     with pytest.raises(
         PatchingError, match=r"selection check failed: pick 1 holds .* outside 8,000-12,000.*share areas"
@@ -351,8 +351,8 @@ def test_real_la_with_every_rule(middlesbrough):
 
 
 def test_real_la_2011_vintage_beats_the_partition():
-    areas = datasets.read_areas("E08000029", vintage="2011")
-    need = datasets.read_deprivation(areas.index, vintage="2011")["imd_score"].astype(float)
+    areas = load.read_areas("E08000029", vintage="2011")
+    need = load.read_deprivation(areas.index, vintage="2011")["imd_score"].astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IslandWarning)
         graph = build_area_graph(areas)

@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 
 import lacgeo
-from lacgeo import datasets, harmonise
+from lacgeo import harmonise, load
 from lacgeo.cli import main
 from lacgeo.config import SourceConfig, replace
-from lacgeo.errors import PatchingError, ValidationError
-from lacgeo.harmonise import OutsideAreaWarning
-from lacgeo.report import check_manifest
+from lacgeo.errors import OutsideAreaWarning, PatchingError, ValidationError
+from lacgeo.pipeline import check_manifest
 
 SYNTHETIC = Path(__file__).resolve().parent.parent / "data" / "synthetic"
 
@@ -53,7 +52,7 @@ def test_interrupted_write_leaves_nothing_behind(tmp_path, solihull_run, monkeyp
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("lacgeo.report.make_result_map", interrupt)
+    monkeypatch.setattr("lacgeo.outputs.folder.make_result_map", interrupt)
     with pytest.raises(KeyboardInterrupt):
         solihull_run.write(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
@@ -66,8 +65,8 @@ def test_a_band_no_patch_can_meet_is_an_error():
 
 
 def test_rows_for_other_local_authorities_are_ignored_with_a_warning(tmp_path):
-    wilts = datasets.read_areas("E06000054")
-    derby = datasets.read_areas("E06000015")
+    wilts = load.read_areas("E06000054")
+    derby = load.read_areas("E06000015")
     path = tmp_path / "county.csv"
     pd.DataFrame({"code": list(wilts.index) + list(derby.index[:4]), "n": 5}).to_csv(path, index=False)
     src = SourceConfig(name="d", path=str(path), code_col="code", value_col="n")
@@ -77,7 +76,7 @@ def test_rows_for_other_local_authorities_are_ignored_with_a_warning(tmp_path):
 
 
 def test_missing_denominators_and_more_events_than_people_are_errors(tmp_path):
-    wilts = datasets.read_areas("E06000054")
+    wilts = load.read_areas("E06000054")
     path = tmp_path / "den.csv"
     pd.DataFrame({"code": wilts.index[:3], "n": [5, 50, 1], "den": ["100", "20", ""]}).to_csv(path, index=False)
     src = SourceConfig(name="d", path=str(path), code_col="code", value_col="n", denominator_col="den")
@@ -89,7 +88,7 @@ def test_missing_denominators_and_more_events_than_people_are_errors(tmp_path):
 
 
 def test_formula_like_text_is_written_as_text_in_csv_outputs(tmp_path):
-    from lacgeo.report import write_csv
+    from lacgeo.outputs import write_csv
 
     table = pd.DataFrame(
         {"name": ['=HYPERLINK("x")', "+SUM(A1)", "-2", "@cmd", "Melksham"], "n": [1, -2, 3, 4, 5]},
@@ -102,8 +101,8 @@ def test_formula_like_text_is_written_as_text_in_csv_outputs(tmp_path):
 
 
 def test_missing_rows_and_reverse_vintage_are_named(tmp_path):
-    wilts11 = datasets.read_areas("E06000054", vintage="2011")
-    wilts21 = datasets.read_areas("E06000054", vintage="2021")
+    wilts11 = load.read_areas("E06000054", vintage="2011")
+    wilts21 = load.read_areas("E06000054", vintage="2021")
     only21 = wilts21.index.difference(wilts11.index)
     path = tmp_path / "c.csv"
     pd.DataFrame({"code": only21, "n": 1}).to_csv(path, index=False)
@@ -117,7 +116,7 @@ def test_missing_rows_and_reverse_vintage_are_named(tmp_path):
 
 
 def test_more_events_than_residents_warns(tmp_path):
-    wilts = datasets.read_areas("E06000054")
+    wilts = load.read_areas("E06000054")
     path = tmp_path / "c.csv"
     pd.DataFrame({"code": wilts.index, "n": [5] * (len(wilts) - 1) + [99_999]}).to_csv(path, index=False)
     src = SourceConfig(name="d", path=str(path), code_col="code", value_col="n")
@@ -129,7 +128,8 @@ def test_invalid_unit_polygons_are_repaired_with_a_warning(tmp_path):
     import geopandas as gpd
     import shapely
 
-    from lacgeo.load import GeometryRepairWarning, read_polygons
+    from lacgeo.errors import GeometryRepairWarning
+    from lacgeo.load import read_polygons
 
     bowtie = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10), (0, 0)])
     path = tmp_path / "units.gpkg"
@@ -140,7 +140,7 @@ def test_invalid_unit_polygons_are_repaired_with_a_warning(tmp_path):
 
 
 def test_swapped_lat_lon_is_diagnosed(tmp_path):
-    wilts = datasets.read_areas("E06000054")
+    wilts = load.read_areas("E06000054")
     pts = wilts.geometry.representative_point().to_crs("EPSG:4326")
     path = tmp_path / "p.csv"
     pd.DataFrame({"lon": pts.y, "lat": pts.x}).to_csv(path, index=False)  # columns mixed up

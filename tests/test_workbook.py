@@ -13,9 +13,10 @@ import pytest
 
 import lacgeo
 from lacgeo.config import replace
-from lacgeo.report import SYNTHETIC_NOTE, area_table, assessment_table, patch_table
+from lacgeo.outputs import area_table, assessment_table, patch_table
+from lacgeo.outputs.tables import SYNTHETIC_NOTE
+from lacgeo.outputs.workbook import FALLBACK, FIXED_TIME, write_workbook
 from lacgeo.schema import AREA_NAME, PATCH_NAME, RANK
-from lacgeo.workbook import FALLBACK, FIXED_TIME, write_workbook
 
 from .conftest import with_small_patch_count
 

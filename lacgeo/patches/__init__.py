@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import PatchingError
 from ..schema import NEST_LEVELS, PATCH_ID, POPULATION
 from .check import check_patches
-from .graph import AreaGraph, IslandWarning, build_area_graph
+from .graph import AreaGraph, build_area_graph
 from .names import name_patches
 from .partition import Band, partition_areas
 
@@ -144,7 +144,6 @@ def build_patches(
 __all__ = [
     "AreaGraph",
     "Band",
-    "IslandWarning",
     "PatchAssignment",
     "build_area_graph",
     "build_patches",

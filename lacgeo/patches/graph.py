@@ -19,15 +19,11 @@ import pandas as pd
 import shapely
 from libpysal.graph import Graph
 
-from ..errors import PatchingError
+from ..errors import IslandWarning, PatchingError
 from ..schema import POPULATION
 from . import _arrays
 
 log = logging.getLogger(__name__)
-
-
-class IslandWarning(UserWarning):
-    """A detached area was linked to its nearest neighbour."""
 
 
 @dataclass(frozen=True)

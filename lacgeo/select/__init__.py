@@ -45,26 +45,26 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PatchingError
+from ..need import excess_need
 from ..patches.graph import AreaGraph
 from ..patches.partition import Band
-from ..rank import excess_need
 from ..schema import NEED_INDEX, POPULATION
-from .candidates import _candidates, _drafts, _partition_cells
-from .improve import _anneal, _improve_jointly
-from .packing import _pack, _shortfall
+from .candidates import candidate_pool, drafts, partition_cells
+from .improve import anneal, improve_jointly
+from .packing import pack, shortfall
 from .problem import (
     EPS,
+    Candidate,
     Pick,
+    Problem,
+    Rules,
     Selection,
-    _Cand,
-    _cand,
-    _check,
-    _connect,
-    _lock_groups,
-    _Problem,
-    _rule_text,
-    _Rules,
-    _validate_inputs,
+    check_selection,
+    connect_lock_in,
+    lock_groups,
+    make_candidate,
+    rule_text,
+    validate_inputs,
 )
 
 
@@ -122,10 +122,10 @@ def select_patches(
     PatchingError
         Invalid inputs, impossible lock-ins, or a pick failing the final check.
     """
-    group_codes, single_codes = _lock_groups([lock_in] if isinstance(lock_in, str) else lock_in)
+    group_codes, single_codes = lock_groups([lock_in] if isinstance(lock_in, str) else lock_in)
     out_codes = [lock_out] if isinstance(lock_out, str) else [str(c) for c in lock_out]
     all_locked = [c for g in group_codes for c in g] + single_codes
-    _validate_inputs(areas, need, graph, n, target_population, band, spread, min_distance_m, all_locked + out_codes)
+    validate_inputs(areas, need, graph, n, target_population, band, spread, min_distance_m, all_locked + out_codes)
     both = sorted(set(all_locked) & set(out_codes))
     if both:
         raise PatchingError(f"areas {', '.join(both[:5])} are both locked in and locked out; remove one of the two")
@@ -146,7 +146,7 @@ def select_patches(
         unit, unit_labels = codes_u.tolist(), [str(u) for u in uniques]
     geom_area = areas.geometry.area.to_numpy(dtype=float)
     cent = areas.geometry.centroid
-    p = _Problem(
+    p = Problem(
         [[int(u) for u in nb] for nb in graph.neighbours()],
         pop_arr.tolist(),
         value_arr.tolist(),
@@ -178,7 +178,7 @@ def select_patches(
     groups = []
     for g_codes, g in zip(group_codes, group_pos, strict=True):
         blocked = set(out_pos) | (all_group_pos - set(g))
-        groups.append(_connect(p, g_codes, g, blocked))
+        groups.append(connect_lock_in(p, g_codes, g, blocked))
     for a in range(len(groups)):
         for b in range(a + 1, len(groups)):
             if groups[a] & groups[b]:
@@ -187,39 +187,39 @@ def select_patches(
                     "merge them into one group or remove the shared areas"
                 )
     single_pos = frozenset(int(pos[c]) for c in single_codes)
-    rules = _Rules(groups, single_pos, pockets=True)
+    rules = Rules(groups, single_pos, pockets=True)
 
     # 1. candidates
     order = sorted((i for i in range(p.n) if eligible[i]), key=lambda i: (-p.value[i], i))
     n_seeds = min(len(order), max(24, 10 * n))
     cores = [frozenset([i]) for i in order[:n_seeds]]
     cores += [g for g in groups] + [frozenset([i]) for i in sorted(single_pos)]
-    found = _candidates(p, cores, rng, blocked=out_pos)
+    found = candidate_pool(p, cores, rng, blocked=out_pos)
     if n > 1:
-        found.update(_drafts(p, order[: min(len(order), 12)], n, rng, out_pos))
-    pool = sorted((_cand(p, m) for m in found), key=lambda c: c.key)
+        found.update(drafts(p, order[: min(len(order), 12)], n, rng, out_pos))
+    pool = sorted((make_candidate(p, m) for m in found), key=lambda c: c.key)
     clean = [c for c in pool if not p.strands(c.members)]
 
     # 2. packing: n picks if possible, else as many as possible
     notes: list[str] = []
-    packed, finished = _pack(p, clean, n, rules)
+    packed, finished = pack(p, clean, n, rules)
     if not packed:
         raise PatchingError(
             f"no selection of up to {n} picks holds the locked-in areas {', '.join(all_locked[:8])} "
-            f"within {lo:,.0f}-{hi:,.0f} people{_rule_text(p, spread, min_distance_m)} while leaving the rest "
+            f"within {lo:,.0f}-{hi:,.0f} people{rule_text(p, spread, min_distance_m)} while leaving the rest "
             "partitionable; remove some lock-ins, raise n or widen the band"
         )
     if max(packed) < n:
         # Too few picks fit together: add the in-band cells of a balanced partition. Any set of
         # partition cells leaves whole in-band cells behind, so it never strands a pocket.
-        raw, cells = _partition_cells(p, graph, need_arr, cent, target_population, band, seed, out_pos)
+        raw, cells = partition_cells(p, graph, need_arr, cent, target_population, band, seed, out_pos)
         found.update(cells)
-        pool = sorted((_cand(p, m) for m in found), key=lambda c: c.key)
+        pool = sorted((make_candidate(p, m) for m in found), key=lambda c: c.key)
         clean = [c for c in pool if not p.strands(c.members)]
         start = sorted(raw, key=lambda m: (-sum(p.value[i] for i in m), sorted(m)))[:n]
-        retry, retry_finished = _pack(p, clean, n, rules, incumbent=start)
+        retry, retry_finished = pack(p, clean, n, rules, incumbent=start)
 
-        def rank(result: dict[int, list[_Cand]]) -> tuple[int, float]:
+        def rank(result: dict[int, list[Candidate]]) -> tuple[int, float]:
             size = max(result) if result else -1
             return (size, sum(c.value for c in result[size]) if result else 0.0)
 
@@ -231,16 +231,16 @@ def select_patches(
 
     # 3. improve the picks jointly
     if chosen:
-        chosen = _improve_jointly(p, chosen, rules, out_pos, rng)
+        chosen = improve_jointly(p, chosen, rules, out_pos, rng)
         for _ in range(3):  # annealing restarts, each from the best so far
-            annealed = _anneal(p, chosen, rules, out_pos, rng)
+            annealed = anneal(p, chosen, rules, out_pos, rng)
             if sum(c.value for c in annealed) > sum(c.value for c in chosen) + EPS:
-                chosen = _improve_jointly(p, annealed, rules, out_pos, rng)
+                chosen = improve_jointly(p, annealed, rules, out_pos, rng)
     if len(chosen) < n:
-        notes.insert(0, _shortfall(p, pool, clean, n, len(chosen), spread, min_distance_m, rules))
+        notes.insert(0, shortfall(p, pool, clean, n, len(chosen), spread, min_distance_m, rules))
 
     chosen.sort(key=lambda c: c.key)
-    _check(p, chosen, rules, out_pos, areas.index)
+    check_selection(p, chosen, rules, out_pos, areas.index)
     codes = areas.index
     picks = tuple(
         Pick(

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..patches.graph import AreaGraph, is_connected
 from ..patches.partition import partition_areas
-from .problem import EPS, _Problem
+from .problem import EPS, Problem
 
 # --------------------------------------------------------------------------- growth
 
@@ -18,7 +18,7 @@ from .problem import EPS, _Problem
 Score = Callable[[int, set[int]], float]
 
 
-def _grow(p: _Problem, core: Iterable[int], score: Score, blocked: set[int] | frozenset[int]) -> set[int] | None:
+def grow_region(p: Problem, core: Iterable[int], score: Score, blocked: set[int] | frozenset[int]) -> set[int] | None:
     """Add the best-scoring neighbour until in the band, then while a neighbour adds need and fits."""
     members = set(core)
     people = sum(p.pop[i] for i in members)
@@ -40,7 +40,7 @@ def _grow(p: _Problem, core: Iterable[int], score: Score, blocked: set[int] | fr
     return members if p.lo - EPS <= people <= p.hi + EPS else None
 
 
-def _draft(p: _Problem, seeds: Sequence[int], score: Score, blocked: set[int] | frozenset[int]) -> list[set[int]]:
+def _draft(p: Problem, seeds: Sequence[int], score: Score, blocked: set[int] | frozenset[int]) -> list[set[int]]:
     """Grow one region per seed at once, taking turns (a draft), so the regions fit together.
 
     Each turn a region takes its best free neighbour that fits (only need-adding ones once in
@@ -73,7 +73,7 @@ def _draft(p: _Problem, seeds: Sequence[int], score: Score, blocked: set[int] | 
     return [r for r, n in zip(regions, people, strict=True) if p.lo - EPS <= n <= p.hi + EPS]
 
 
-def _scores(p: _Problem, rng: np.random.Generator, n_random: int) -> list[Score]:
+def _scores(p: Problem, rng: np.random.Generator, n_random: int) -> list[Score]:
     value, rate, nbrs, eligible = p.value, p.rate, p.nbrs, p.eligible
     mean_pop = float(np.mean(p.pop)) if p.pop else 1.0
 
@@ -106,8 +106,8 @@ def _scores(p: _Problem, rng: np.random.Generator, n_random: int) -> list[Score]
 # --------------------------------------------------------------------------- local search
 
 
-def _improve(
-    p: _Problem,
+def improve_region(
+    p: Problem,
     members: set[int],
     blocked: set[int] | frozenset[int],
     accept: Callable[[set[int]], bool],
@@ -159,8 +159,8 @@ def _improve(
     return members
 
 
-def _candidates(
-    p: _Problem,
+def candidate_pool(
+    p: Problem,
     cores: list[frozenset[int]],
     rng: np.random.Generator,
     *,
@@ -173,7 +173,7 @@ def _candidates(
     improved: set[frozenset[int]] = set()
     for core in cores:
         for score in scores:
-            grown = _grow(p, core, score, blocked)
+            grown = grow_region(p, core, score, blocked)
             if grown is None:
                 continue
             key = frozenset(grown)
@@ -182,13 +182,13 @@ def _candidates(
                 continue
             improved.add(key)
             clean = not p.strands(key)
-            better = _improve(p, grown, blocked, (lambda t: not p.strands(t)) if clean else (lambda t: True))
+            better = improve_region(p, grown, blocked, (lambda t: not p.strands(t)) if clean else (lambda t: True))
             found.setdefault(frozenset(better), None)
     return found
 
 
-def _drafts(
-    p: _Problem, seeds: list[int], n: int, rng: np.random.Generator, blocked: frozenset[int]
+def drafts(
+    p: Problem, seeds: list[int], n: int, rng: np.random.Generator, blocked: frozenset[int]
 ) -> dict[frozenset[int], None]:
     """Regions from drafts of 2 to ``min(n, 3)`` seeds, each also polished with its rivals held fixed."""
     scores = _scores(p, rng, 0)[:2]  # by value, by need per person
@@ -204,7 +204,7 @@ def _drafts(
                     rivals = frozenset().union(*(r for j, r in enumerate(regions) if j != k))
                     if p.strands(region):
                         continue
-                    better = _improve(p, region, blocked | rivals, lambda t: not p.strands(t))
+                    better = improve_region(p, region, blocked | rivals, lambda t: not p.strands(t))
                     found.setdefault(frozenset(better), None)
     return found
 
@@ -212,8 +212,8 @@ def _drafts(
 # --------------------------------------------------------------------------- partition cells
 
 
-def _partition_cells(
-    p: _Problem,
+def partition_cells(
+    p: Problem,
     graph: AreaGraph,
     need: np.ndarray,
     centroids: gpd.GeoSeries,
@@ -235,6 +235,6 @@ def _partition_cells(
             continue
         raw.append(cell)
         found[cell] = None
-        better = _improve(p, set(cell), blocked, lambda t: not p.strands(t))
+        better = improve_region(p, set(cell), blocked, lambda t: not p.strands(t))
         found.setdefault(frozenset(better), None)
     return raw, found

@@ -7,29 +7,29 @@ import math
 import numpy as np
 
 from ..patches.graph import is_connected
-from .candidates import _candidates, _grow, _improve
-from .packing import _pack
-from .problem import EPS, _Cand, _cand, _Problem, _Rules, _selection_ok, _union
+from .candidates import candidate_pool, grow_region, improve_region
+from .packing import pack
+from .problem import EPS, Candidate, Problem, Rules, make_candidate, selection_ok, union
 
 
-def _polish(p: _Problem, picks: list[_Cand], k: int, rules: _Rules, blocked: frozenset[int]) -> _Cand:
+def _polish(p: Problem, picks: list[Candidate], k: int, rules: Rules, blocked: frozenset[int]) -> Candidate:
     """Local search on pick ``k`` with the other picks held fixed."""
     others = picks[:k] + picks[k + 1 :]
 
     def accept(trial: set[int]) -> bool:
-        return _selection_ok(p, [*others, _cand(p, trial)], rules)
+        return selection_ok(p, [*others, make_candidate(p, trial)], rules)
 
-    better = _improve(p, set(picks[k].members), blocked | _union(others), accept)
-    return _cand(p, better)
+    better = improve_region(p, set(picks[k].members), blocked | union(others), accept)
+    return make_candidate(p, better)
 
 
 def _transfer(
-    p: _Problem, picks: list[_Cand], a: int, b: int, rules: _Rules, blocked: frozenset[int]
-) -> list[_Cand] | None:
+    p: Problem, picks: list[Candidate], a: int, b: int, rules: Rules, blocked: frozenset[int]
+) -> list[Candidate] | None:
     """Best compound move: one area of pick ``a`` joins the neighbouring pick ``b``; both are regrown."""
     best, best_total = None, sum(c.value for c in picks)
     pa, pb = picks[a], picks[b]
-    rest = _union(c for k, c in enumerate(picks) if k not in (a, b)) | blocked
+    rest = union(c for k, c in enumerate(picks) if k not in (a, b)) | blocked
     for m in sorted(pa.members):
         if m in p.fixed or not any(u in pb.members for u in p.nbrs[m]) or pb.population + p.pop[m] > p.hi + EPS:
             continue
@@ -38,12 +38,12 @@ def _transfer(
             continue
         new_b = set(pb.members) | {m}
         for score in (lambda j, s: p.value[j], lambda j, s: p.rate[j]):
-            grown = _grow(p, left, score, rest | new_b)
+            grown = grow_region(p, left, score, rest | new_b)
             if grown is None:
                 continue
             trial = list(picks)
-            trial[a], trial[b] = _cand(p, grown), _cand(p, new_b)
-            if not _selection_ok(p, trial, rules):
+            trial[a], trial[b] = make_candidate(p, grown), make_candidate(p, new_b)
+            if not selection_ok(p, trial, rules):
                 continue
             trial[a] = _polish(p, trial, a, rules, blocked)
             trial[b] = _polish(p, trial, b, rules, blocked)
@@ -54,24 +54,24 @@ def _transfer(
 
 
 def _rebuild(
-    p: _Problem,
-    picks: list[_Cand],
+    p: Problem,
+    picks: list[Candidate],
     ks: tuple[int, ...],
-    rules: _Rules,
+    rules: Rules,
     blocked: frozenset[int],
     rng: np.random.Generator,
-) -> list[_Cand] | None:
+) -> list[Candidate] | None:
     """Free the picks ``ks``, grow fresh candidates around the rest and re-pack them exactly."""
     fixed = [c for k, c in enumerate(picks) if k not in ks]
-    taken = _union(fixed) | blocked
-    freed = sorted(_union(picks[k] for k in ks), key=lambda i: (-p.value[i], i))
+    taken = union(fixed) | blocked
+    freed = sorted(union(picks[k] for k in ks), key=lambda i: (-p.value[i], i))
     free = sorted((i for i in range(p.n) if p.eligible[i] and i not in taken), key=lambda i: (-p.value[i], i))
     seeds = list(dict.fromkeys(freed[:10] + free[:10]))
     cores = [frozenset([s]) for s in seeds] + [g for g in rules.groups if not (g & taken)]
-    found = _candidates(p, cores, rng, blocked=taken, n_random=2)
+    found = candidate_pool(p, cores, rng, blocked=taken, n_random=2)
     found.update({c.members: None for k, c in enumerate(picks) if k in ks})
-    pool = sorted((_cand(p, m) for m in found), key=lambda c: c.key)
-    chosen = _pack(p, pool, len(ks), rules, fixed)[0].get(len(ks))
+    pool = sorted((make_candidate(p, m) for m in found), key=lambda c: c.key)
+    chosen = pack(p, pool, len(ks), rules, fixed)[0].get(len(ks))
     if chosen is None:
         return None
     trial = list(picks)
@@ -80,15 +80,15 @@ def _rebuild(
     return trial
 
 
-def _anneal(
-    p: _Problem,
-    picks: list[_Cand],
-    rules: _Rules,
+def anneal(
+    p: Problem,
+    picks: list[Candidate],
+    rules: Rules,
     blocked: frozenset[int],
     rng: np.random.Generator,
     *,
     iters: int = 8000,
-) -> list[_Cand]:
+) -> list[Candidate]:
     """Simulated annealing on the joint selection; returns the best selection seen.
 
     A step takes a random pick and a random area next to it, and pulls that area in (from
@@ -161,7 +161,7 @@ def _anneal(
             continue
         if rules.pockets and p.strands(frozenset().union(*new)):
             continue
-        if full_check and not _selection_ok(p, [_cand(p, m) for m in new], rules):
+        if full_check and not selection_ok(p, [make_candidate(p, m) for m in new], rules):
             continue
         for a, src, dst in moves:
             if src >= 0:
@@ -176,12 +176,12 @@ def _anneal(
         total += delta
         if total > best_total + EPS:
             best_total, best = total, [frozenset(m) for m in members]
-    return [_cand(p, m) for m in best]
+    return [make_candidate(p, m) for m in best]
 
 
-def _improve_jointly(
-    p: _Problem, picks: list[_Cand], rules: _Rules, blocked: frozenset[int], rng: np.random.Generator
-) -> list[_Cand]:
+def improve_jointly(
+    p: Problem, picks: list[Candidate], rules: Rules, blocked: frozenset[int], rng: np.random.Generator
+) -> list[Candidate]:
     """Polish each pick around the others; move border areas between neighbouring picks; rebuild pairs."""
     picks = list(picks)
     total = sum(c.value for c in picks)

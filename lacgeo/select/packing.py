@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from .problem import EPS, _Cand, _compatible, _Problem, _rule_text, _Rules, _selection_ok, _union
+from .problem import EPS, Candidate, Problem, Rules, compatible, rule_text, selection_ok, union
 
 _MAX_NODES = 20_000  # branch-and-bound node budget (a few hundred nodes are typical for n <= 6)
 
@@ -20,14 +20,14 @@ def _bits(mask: int) -> Iterable[int]:
         mask ^= low
 
 
-def _pack(
-    p: _Problem,
-    pool: list[_Cand],
+def pack(
+    p: Problem,
+    pool: list[Candidate],
     n: int,
-    rules: _Rules,
-    fixed: Sequence[_Cand] = (),
+    rules: Rules,
+    fixed: Sequence[Candidate] = (),
     incumbent: Sequence[frozenset[int]] = (),
-) -> tuple[dict[int, list[_Cand]], bool]:
+) -> tuple[dict[int, list[Candidate]], bool]:
     """Exact branch-and-bound for the best ``n`` compatible candidates to add to ``fixed``.
 
     ``pool`` must be sorted best first. Candidate sets are bitsets over the pool, so
@@ -38,15 +38,15 @@ def _pack(
     finished within its node budget.
     """
     fixed = list(fixed)
-    pool = [c for c in pool if all(_compatible(p, c, f) for f in fixed)]
+    pool = [c for c in pool if all(compatible(p, c, f) for f in fixed)]
     size = len(pool)
     compat = [0] * size
     for a in range(size):
         for b in range(a + 1, size):
-            if _compatible(p, pool[a], pool[b]):
+            if compatible(p, pool[a], pool[b]):
                 compat[a] |= 1 << b
                 compat[b] |= 1 << a
-    fixed_union = _union(fixed)
+    fixed_union = union(fixed)
     groups = [g for g in rules.groups if not g <= fixed_union]
     others = rules.group_areas
     forced = []
@@ -67,7 +67,7 @@ def _pack(
     where = {c.members: k for k, c in enumerate(pool)}
     if len(incumbent) == n and all(m in where for m in incumbent):
         start = sorted(where[m] for m in incumbent)
-        if _selection_ok(p, [*fixed, *(pool[k] for k in start)], rules):
+        if selection_ok(p, [*fixed, *(pool[k] for k in start)], rules):
             best[n] = (sum(values[k] for k in start), start)  # a known answer to prune against
 
     def top(mask: int, k: int) -> float:
@@ -124,15 +124,15 @@ def _pack(
     return {d: [pool[i] for i in idx] for d, (_, idx) in best.items()}, nodes[0] <= _MAX_NODES
 
 
-def _shortfall(
-    p: _Problem,
-    pool: list[_Cand],
-    clean: list[_Cand],
+def shortfall(
+    p: Problem,
+    pool: list[Candidate],
+    clean: list[Candidate],
     n: int,
     got: int,
     spread: pd.Series | None,
     min_distance_m: float | None,
-    rules: _Rules,
+    rules: Rules,
 ) -> str:
     head = f"only {got} of the {n} requested picks could be placed: "
     people = sum(p.pop[i] for i in range(p.n) if p.eligible[i])
@@ -140,8 +140,8 @@ def _shortfall(
         return head + f"the areas hold {people:,.0f} people, too few for {n} patches of at least {p.lo:,.0f}"
     if not pool:
         return head + f"no contiguous group of areas holds {p.lo:,.0f}-{p.hi:,.0f} people"
-    loose = _Rules(rules.groups, rules.singles, pockets=False)
-    more = _pack(p, pool, got + 1, loose)[0].get(got + 1)
+    loose = Rules(rules.groups, rules.singles, pockets=False)
+    more = pack(p, pool, got + 1, loose)[0].get(got + 1)
     if more is not None:
         return head + (
             f"{got + 1} picks were possible only by cutting off pockets of the remaining areas that cannot "
@@ -149,5 +149,5 @@ def _shortfall(
         )
     return head + (
         f"no {got + 1} disjoint contiguous groups of {p.lo:,.0f}-{p.hi:,.0f} people"
-        f"{_rule_text(p, spread, min_distance_m)} were found among {len(clean)} candidates"
+        f"{rule_text(p, spread, min_distance_m)} were found among {len(clean)} candidates"
     )

@@ -1,9 +1,9 @@
 """The selection problem: results, area data, rules, input checks and the final check.
 
 :class:`Pick` and :class:`Selection` are what :func:`select_patches` returns.
-:class:`_Problem` holds plain-Python arrays for fast set moves; :class:`_Cand` is one
-candidate pick; :class:`_Rules` and :func:`_selection_ok` say which sets of picks are
-allowed; :func:`_check` re-checks the picks from scratch before they are returned.
+:class:`Problem` holds plain-Python arrays for fast set moves; :class:`Candidate` is one
+candidate pick; :class:`Rules` and :func:`selection_ok` say which sets of picks are
+allowed; :func:`check_selection` re-checks the picks from scratch before they are returned.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Selection:
 # --------------------------------------------------------------------------- problem
 
 
-class _Problem:
+class Problem:
     """Plain-Python arrays for fast set moves; positions follow ``graph.codes``."""
 
     def __init__(
@@ -158,7 +158,7 @@ class _Problem:
 
 
 @dataclass(frozen=True)
-class _Cand:
+class Candidate:
     members: frozenset[int]
     mask: int
     population: float
@@ -171,18 +171,18 @@ class _Cand:
         return (-round(self.value, 6), tuple(sorted(self.members)))
 
 
-def _cand(p: _Problem, members: Iterable[int]) -> _Cand:
+def make_candidate(p: Problem, members: Iterable[int]) -> Candidate:
     members = frozenset(members)
     mask = 0
     for i in members:
         mask |= 1 << i
     unit = p.unit_of(members) if p.unit is not None else -1
-    return _Cand(
+    return Candidate(
         members, mask, sum(p.pop[i] for i in members), sum(p.value[i] for i in members), unit, p.centroid(members)
     )
 
 
-def _compatible(p: _Problem, a: _Cand, b: _Cand) -> bool:
+def compatible(p: Problem, a: Candidate, b: Candidate) -> bool:
     if a.mask & b.mask:
         return False
     if p.unit is not None and a.unit == b.unit:
@@ -192,7 +192,7 @@ def _compatible(p: _Problem, a: _Cand, b: _Cand) -> bool:
     return True
 
 
-def _union(picks: Iterable[_Cand]) -> frozenset[int]:
+def union(picks: Iterable[Candidate]) -> frozenset[int]:
     out: frozenset[int] = frozenset()
     for c in picks:
         out |= c.members
@@ -203,7 +203,7 @@ def _union(picks: Iterable[_Cand]) -> frozenset[int]:
 
 
 @dataclass
-class _Rules:
+class Rules:
     groups: list[frozenset[int]]  # each wholly inside its own pick
     singles: frozenset[int]  # each inside some pick
     pockets: bool  # leave no stranded pocket
@@ -213,25 +213,25 @@ class _Rules:
         return frozenset().union(*self.groups) if self.groups else frozenset()
 
 
-def _selection_ok(p: _Problem, picks: Sequence[_Cand], rules: _Rules) -> bool:
+def selection_ok(p: Problem, picks: Sequence[Candidate], rules: Rules) -> bool:
     for a in range(len(picks)):
         for b in range(a + 1, len(picks)):
-            if not _compatible(p, picks[a], picks[b]):
+            if not compatible(p, picks[a], picks[b]):
                 return False
-    union = frozenset().union(*(c.members for c in picks)) if picks else frozenset()
-    if not rules.singles <= union:
+    taken = frozenset().union(*(c.members for c in picks)) if picks else frozenset()
+    if not rules.singles <= taken:
         return False
     for g in rules.groups:
         holders = [c for c in picks if g <= c.members]
         if len(holders) != 1 or any(h.members & (rules.group_areas - g) for h in holders):
             return False
-    return not (rules.pockets and p.strands(union))
+    return not (rules.pockets and p.strands(taken))
 
 
 # --------------------------------------------------------------------------- inputs
 
 
-def _lock_groups(lock_in: Sequence[str | Sequence[str]]) -> tuple[list[tuple[str, ...]], list[str]]:
+def lock_groups(lock_in: Sequence[str | Sequence[str]]) -> tuple[list[tuple[str, ...]], list[str]]:
     groups, singles = [], []
     for item in lock_in:
         if isinstance(item, str):
@@ -241,7 +241,7 @@ def _lock_groups(lock_in: Sequence[str | Sequence[str]]) -> tuple[list[tuple[str
     return groups, singles
 
 
-def _connect(p: _Problem, codes: tuple[str, ...], members: list[int], blocked: set[int]) -> frozenset[int]:
+def connect_lock_in(p: Problem, codes: tuple[str, ...], members: list[int], blocked: set[int]) -> frozenset[int]:
     """Join a lock-in group into one contiguous core through the fewest extra people (Dijkstra)."""
     tree = {members[0]}
     for target in members[1:]:
@@ -282,7 +282,7 @@ def _connect(p: _Problem, codes: tuple[str, ...], members: list[int], blocked: s
     return frozenset(tree)
 
 
-def _validate_inputs(
+def validate_inputs(
     areas: gpd.GeoDataFrame,
     need: pd.Series,
     graph: AreaGraph,
@@ -327,7 +327,7 @@ def _validate_inputs(
         raise PatchingError("cannot select patches: " + "; ".join(problems))
 
 
-def _rule_text(p: _Problem, spread: pd.Series | None, min_distance_m: float | None) -> str:
+def rule_text(p: Problem, spread: pd.Series | None, min_distance_m: float | None) -> str:
     parts = []
     if spread is not None:
         parts.append(f"one per {spread.name or 'spread unit'}")
@@ -339,7 +339,7 @@ def _rule_text(p: _Problem, spread: pd.Series | None, min_distance_m: float | No
 # --------------------------------------------------------------------------- final check
 
 
-def _check(p: _Problem, picks: list[_Cand], rules: _Rules, blocked: frozenset[int], codes: pd.Index) -> None:
+def check_selection(p: Problem, picks: list[Candidate], rules: Rules, blocked: frozenset[int], codes: pd.Index) -> None:
     """Raise :class:`PatchingError` listing every broken rule; bad picks are never returned.
 
     Everything is recomputed from the picks' areas; nothing the search cached is trusted.
@@ -366,14 +366,14 @@ def _check(p: _Problem, picks: list[_Cand], rules: _Rules, blocked: frozenset[in
                 gap = math.dist(p.centroid(c.members), p.centroid(d.members))
                 if gap < p.min_distance - EPS:
                     problems.append(f"picks {k} and {j} are {gap:,.0f} m apart, under {p.min_distance:,.0f} m")
-    union = _union(picks)
-    if rules.singles - union:
-        problems.append(f"locked-in areas {names(rules.singles - union)} are in no pick")
+    taken = union(picks)
+    if rules.singles - taken:
+        problems.append(f"locked-in areas {names(rules.singles - taken)} are in no pick")
     for g in rules.groups:
         holders = [c for c in picks if g <= c.members]
         if len(holders) != 1 or holders[0].members & (rules.group_areas - g):
             problems.append(f"locked-in group {names(g)} is not in a pick of its own")
-    for piece in p.pockets(union) if rules.pockets else []:
+    for piece in p.pockets(taken) if rules.pockets else []:
         people = sum(p.pop[i] for i in piece)
         problems.append(f"the picks cut off {names(piece)} ({people:,.0f} people), which cannot form patches")
     if problems:

@@ -3,7 +3,7 @@
 Geometry stays in EPSG:27700 and is projected straight into each drawing's viewBox
 (y flipped, whole units), simplified to about one unit first. Nothing is fetched or
 scripted: plain ``<svg>`` with a title and description for screen readers. Every text
-value from data passes through :func:`lacgeo.maps.escape_text`.
+value from data passes through :func:`~lacgeo.outputs.escape.escape_text`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .maps import escape_text as E
-from .schema import PATCH_ID, PATCH_NAME
+from ...schema import PATCH_ID, PATCH_NAME
+from ..escape import escape_text as E
 
 if TYPE_CHECKING:
     import geopandas as gpd

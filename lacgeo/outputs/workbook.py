@@ -1,4 +1,4 @@
-"""Stage 7d: ``lacgeo.xlsx``, the run's tables for colleagues who do not use GIS.
+"""``lacgeo.xlsx``, the run's tables for colleagues who do not use GIS.
 
 One sheet per table (the same tables as the CSVs, with the same disclosure control),
 a *Rollout* sheet, a *Columns* sheet that explains every column in plain English and
@@ -17,7 +17,6 @@ import io
 import math
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,18 +26,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
-from . import __version__, datasets
-from . import report as _report  # used lazily: lacgeo.report may import this module
-from .need import SHIPPED_INDICATORS
-from .report_html import DATA_SOURCES, rollout_table
-from .schema import IOD_RELEASE
-
-if TYPE_CHECKING:
-    from .pipeline import RunResult
+from .. import load
+from .._version import __version__
+from ..need import SHIPPED_INDICATORS
+from ..result import RunResult
+from ..schema import IOD_RELEASE
+from .manifest import manifest
+from .tables import FORMULA_START, SYNTHETIC_NOTE, area_table, assessment_table, patch_table, rollout_table
 
 FIXED_TIME = datetime.datetime(2000, 1, 1)  # no run date: the same inputs give the same file
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_TEXT = 32_767  # Excel's limit for one cell
 WARNING_FILL = PatternFill("solid", fgColor="FFF3CD")
 HEADER_FILL = PatternFill("solid", fgColor="E8E8E8")
@@ -228,11 +225,11 @@ def _write_table(ws, frame: pd.DataFrame) -> None:
 
 def workbook_tables(result: RunResult) -> dict[str, pd.DataFrame]:
     """The data sheets, by name: the CSVs' tables (no geometry) and the rollout plan."""
-    patches = pd.DataFrame(_report.patch_table(result).drop(columns="geometry")).reset_index()
-    areas = pd.DataFrame(_report.area_table(result).drop(columns="geometry")).reset_index()
+    patches = pd.DataFrame(patch_table(result).drop(columns="geometry")).reset_index()
+    areas = pd.DataFrame(area_table(result).drop(columns="geometry")).reset_index()
     tables = {"Patches": patches, "Areas": areas}
     if result.needs_assessment is not None:
-        tables["Needs assessment"] = _report.assessment_table(result).reset_index(drop=True)
+        tables["Needs assessment"] = assessment_table(result).reset_index(drop=True)
     tables["Rollout"] = rollout_table(result)
     return tables
 
@@ -244,7 +241,7 @@ def about_rows(result: RunResult) -> list[tuple[str, str]]:
     p = cfg.patches
     rows: list[tuple[str, str]] = []
     if result.synthetic:
-        rows.append(("WARNING", _report.SYNTHETIC_NOTE))
+        rows.append(("WARNING", SYNTHETIC_NOTE))
     title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
     rows += [
         ("Title", title + (" (SYNTHETIC data)" if result.synthetic else "")),
@@ -273,10 +270,10 @@ def about_rows(result: RunResult) -> list[tuple[str, str]]:
     ]
     for source in cfg.sources:
         rows.append(("Council data", f"{source.label or source.name}{' (SYNTHETIC)' if source.synthetic else ''}"))
-    for item in _report.manifest(result)["inputs"]:
+    for item in manifest(result)["inputs"]:
         rows.append(("Input file", f"{item['path']} ({item['bytes']:,} bytes, SHA-256 {item['sha256']})"))
-    rows.append(("Attribution", datasets.ATTRIBUTION))
-    rows += [("Data source", line) for line in DATA_SOURCES]
+    rows.append(("Attribution", load.ATTRIBUTION))
+    rows += [("Data source", line) for line in load.DATA_SOURCES]
     rows += [(f"Sheet: {name}", note) for name, note in SHEET_NOTES.items()]
     return rows
 

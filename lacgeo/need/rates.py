@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import JoinError, ValidationError
+from ..errors import JoinError, ValidationError
 
 __all__ = ["mean_ci", "poisson_ci", "proportion_ci", "rate_ci", "wilson_ci"]
 

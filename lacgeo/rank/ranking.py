@@ -1,4 +1,4 @@
-"""Stage 6: summarise patches, rank them by need and recommend phases.
+"""Stage 7a: summarise patches, rank them by need and put them in phases.
 
 Patch values follow the variable's declared kind (``schema.EXTENSIVE`` are summed,
 ``schema.INTENSIVE`` are population-weighted). Rank 1 is the most captured need:
@@ -12,11 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .schema import (
+from ..need import excess_need
+from ..schema import (
     BAND_STATUS,
     EXCESS_NEED,
     IMD_QUINTILE,
     IMD_SCORE,
+    IN_BAND,
     N_AREAS,
     NEED_INDEX,
     PATCH_ID,
@@ -25,15 +27,6 @@ from .schema import (
     POPULATION,
     RANK,
 )
-
-IN_BAND = "in band"
-
-
-def excess_need(areas: pd.DataFrame) -> pd.Series:
-    """Population x (need index - the area's population-weighted mean need)."""
-    pop = areas[POPULATION].astype(float)
-    mean = float((areas[NEED_INDEX] * pop).sum() / pop.sum())
-    return (pop * (areas[NEED_INDEX] - mean)).rename(EXCESS_NEED)
 
 
 def summarise_patches(
@@ -120,38 +113,3 @@ def patch_profiles(areas: pd.DataFrame, patch_id: pd.Series, profile: pd.Series)
         {"need_profile": top["profile"].to_numpy(), "need_profile_share": top["share"].to_numpy()},
         index=pd.Index(top["pid"], name=PATCH_ID),
     )
-
-
-def rollout_plan(patches: pd.DataFrame, *, cost_per_coordinator: float) -> pd.DataFrame:
-    """One row per phase: patches, people covered, need and the yearly cost of its coordinators.
-
-    One coordinator per patch. ``cost_per_coordinator`` is a yearly figure including
-    on-costs and a share of management (an assumption the analyst sets).
-    """
-    frame = patches.sort_values(RANK)
-    pop = frame[POPULATION].astype(float)
-    rows = []
-    for phase, grp in frame.groupby(PHASE, sort=True):
-        p = pop[grp.index]
-        rows.append(
-            {
-                PHASE: int(phase),
-                "n_patches": len(grp),
-                "patch_ids": ", ".join(grp.index),
-                "patch_names": "; ".join(grp[PATCH_NAME]),
-                POPULATION: int(p.sum()),
-                NEED_INDEX: float((grp[NEED_INDEX] * p).sum() / p.sum()),
-                "annual_cost": float(len(grp) * cost_per_coordinator),
-            }
-        )
-    plan = pd.DataFrame(rows)
-    plan["coordinators_to_date"] = plan["n_patches"].cumsum()
-    plan["annual_cost_to_date"] = plan["annual_cost"].cumsum()
-    plan["population_share_to_date"] = plan[POPULATION].cumsum() / pop.sum()
-    return plan
-
-
-def affordable_patches(patches: pd.DataFrame, *, budget: float, cost_per_coordinator: float) -> pd.DataFrame:
-    """The patches a yearly ``budget`` pays coordinators for, in rank order (phase 1 first)."""
-    n = int(budget // cost_per_coordinator) if cost_per_coordinator > 0 else 0
-    return patches.sort_values([PHASE, RANK]).head(n)

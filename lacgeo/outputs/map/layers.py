@@ -4,8 +4,8 @@ colourings of the small areas, their legends, and the shared area data the page 
 Each shading is a :class:`_Shading`: a fill per area, a legend section and, for an indicator,
 the value shown in the tooltip. Indicator values are taken as given (already
 disclosure-controlled, see :func:`lacgeo.maps.make_result_map`); a withheld value is hatched
-and never written out. :func:`_area_data` puts every shading's fill on one shared copy of the
-area shapes. Text from data passes through :func:`lacgeo.map_widgets.escape_text`.
+and never written out. :func:`area_data` puts every shading's fill on one shared copy of the
+area shapes. Text from data passes through :func:`lacgeo.outputs.escape.escape_text`.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .config import IndicatorConfig
-from .map_widgets import (
+from ...config import IndicatorConfig
+from ...schema import AREA_NAME, IMD_QUINTILE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
+from ..escape import escape_text
+from .widgets import (
     NO_DATA_FILL,
     NO_DATA_TEXT,
     WITHHELD_FILL,
     WITHHELD_TEXT,
     LegendSection,
-    escape_text,
 )
-from .schema import AREA_NAME, IMD_QUINTILE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 
 QUINTILE_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#fddbc7", 4: "#d1e5f0", 5: "#67a9cf"}
 QUINTILE_LABELS = {
@@ -162,7 +162,7 @@ def _profile_shading(areas: pd.DataFrame) -> _Shading:
     return _Shading(LAYER_PROFILES, profile.map(colour), legend, label="Need profile", field="profile")
 
 
-def _indicator_specs(areas: pd.DataFrame, indicators: Sequence[IndicatorConfig] | None) -> list[IndicatorConfig]:
+def indicator_specs(areas: pd.DataFrame, indicators: Sequence[IndicatorConfig] | None) -> list[IndicatorConfig]:
     if indicators is None:
         return [IndicatorConfig(name=c.removeprefix("value_")) for c in areas.columns if c.startswith("value_")]
     missing = [i.name for i in indicators if f"value_{i.name}" not in areas]
@@ -174,7 +174,7 @@ def _indicator_specs(areas: pd.DataFrame, indicators: Sequence[IndicatorConfig] 
     return list(indicators)
 
 
-def _shadings(
+def make_shadings(
     areas: pd.DataFrame, indicators: list[IndicatorConfig], withheld: Mapping[str, Collection[str]]
 ) -> list[_Shading]:
     shadings = [_need_shading(areas), _quintile_shading(areas)]
@@ -204,7 +204,7 @@ def _py(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _area_data(areas: gpd.GeoDataFrame, patches: pd.DataFrame, shadings: list[_Shading]) -> dict:
+def area_data(areas: gpd.GeoDataFrame, patches: pd.DataFrame, shadings: list[_Shading]) -> dict:
     """The shared area FeatureCollection: positional ids, escaped text, a fill per shading, shading values."""
     patch_label = (
         patches.index.map(escape_text).to_series(index=patches.index) + " " + patches[PATCH_NAME].map(escape_text)
@@ -237,7 +237,7 @@ def _area_data(areas: gpd.GeoDataFrame, patches: pd.DataFrame, shadings: list[_S
     return {"type": "FeatureCollection", "features": features}
 
 
-def _tooltip_rows(shadings: list[_Shading]) -> list[list[tuple[str, str | int]]]:
+def tooltip_rows(shadings: list[_Shading]) -> list[list[tuple[str, str | int]]]:
     base = [(escape_text(label), key) for label, key in AREA_ROWS]
     rows, k = [], 0
     for s in shadings:

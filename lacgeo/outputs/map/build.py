@@ -1,14 +1,12 @@
-"""Stage 7a: the interactive map (folium). The only module that reprojects for display.
+"""``map.html``: the interactive map (folium). The only module that reprojects for display.
 
-``map.html`` is one self-contained page: Leaflet's script and stylesheet are inlined from
-the copies vendored in ``lacgeo/vendor/`` (pinned versions, with their licences), there
-are no background tiles, and nothing is fetched from the network to draw it. The map is
+The map sits in one self-contained page that draws offline (:mod:`.page`). The map is
 oriented by the local authority outline and the patch outlines with permanent labels, and
 a table of the patches below the map is its text alternative.
 
 The small areas can be shaded by the need index, the national IMD quintile, each indicator
 in the need index and the need profiles (one base layer each, with its own legend). The
-area shapes are written once and shared by every shading (built in :mod:`lacgeo.map_layers`).
+area shapes are written once and shared by every shading (built in :mod:`.layers`).
 Indicator values are the disclosure-controlled ones (:func:`make_result_map`): a withheld
 council value is hatched and never written to the page. A search box finds patches, wards, neighbourhoods (MSOAs)
 and LSOAs by name or code and zooms to them.
@@ -19,74 +17,42 @@ reaches the page.
 
 from __future__ import annotations
 
-import base64
-import functools
-import itertools
-import re
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from importlib import resources
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Mapping, Sequence
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, Figure, Link
 from folium.template import Template
 from folium.utilities import JsCode
 
-from .config import IndicatorConfig
-from .datasets import ATTRIBUTION
-from .map_layers import (
+from ...config import IndicatorConfig
+from ...result import RunResult
+from ...schema import BAND_STATUS, NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK, WGS84
+from ..escape import escape_text
+from ..tables import area_table
+from .layers import (
     LAYER_LABELS,
-    LAYER_NEED,
     LAYER_OUTLINE,
     LAYER_PATCHES,
-    LAYER_PROFILES,
-    LAYER_QUINTILE,
     LAYER_RECOMMENDED,
-    PROFILE_COLOURS,
-    QUINTILE_COLOURS,
-    _area_data,
-    _indicator_specs,
-    _shadings,
-    _tooltip_rows,
-    format_value,
+    area_data,
+    indicator_specs,
+    make_shadings,
+    tooltip_rows,
 )
-from .map_widgets import (
+from .page import NARROW, OfflineMap, Page, stable_ids
+from .widgets import (
     DECLUTTER_JS,
-    PAGE_CSS,
     SEARCH_HTML,
-    WIDGET_CSS,
     areas_and_search_js,
-    escape_text,
     intro_html,
     latlng_bounds,
     legend_html,
     search_index,
     table_html,
 )
-from .schema import BAND_STATUS, NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK, WGS84
-
-if TYPE_CHECKING:
-    from .pipeline import RunResult
-
-# The shading colours, layer names and format_value live in map_layers.py; they stay importable from here.
-__all__ = [
-    "LAYER_NEED",
-    "LAYER_PROFILES",
-    "LAYER_QUINTILE",
-    "PROFILE_COLOURS",
-    "QUINTILE_COLOURS",
-    "escape_text",
-    "format_value",
-    "make_map",
-    "make_result_map",
-]
-
-LEAFLET_VERSION = "1.9.4"  # lacgeo/vendor/leaflet/, from the npm registry; see lacgeo/vendor/README.md
 
 PATCH_COLOUR = "#222222"
 RECOMMENDED_COLOUR = "#2166ac"
@@ -101,152 +67,6 @@ CLASS_RECOMMENDED = "lacgeo-recommended"
 CLASS_LABEL = "lacgeo-label"
 
 MAP_ATTRIBUTION = "Contains OS data &copy; Crown copyright and database right; ONS, MHCLG, OHID data (OGL v3.0)"
-
-NARROW = "(max-width: 640px)"  # the page's phone layout (map_widgets.PAGE_CSS) starts here
-_VIEWPORT = re.compile(r"<meta\s+name=\"viewport\"[^>]*>", re.IGNORECASE)
-
-
-# --- vendored assets -------------------------------------------------------------------------
-
-
-def _vendor_bytes(*parts: str) -> bytes:
-    return resources.files("lacgeo").joinpath("vendor", *parts).read_bytes()
-
-
-def _inline_safe(text: str, *, tag: str, source: str) -> str:
-    """Refuse vendored text that would end its inline <script>/<style> element early."""
-    if re.search(rf"</{tag}|<!--", text, re.IGNORECASE):
-        raise ValueError(f"{source} contains '</{tag}' or '<!--' and cannot be inlined in map.html")
-    return text
-
-
-@functools.cache
-def _leaflet_assets() -> tuple[str, str]:
-    """Leaflet's script and stylesheet, the stylesheet's images made data: URIs."""
-    js = _vendor_bytes("leaflet", "leaflet.js").decode("utf-8")
-    css = _vendor_bytes("leaflet", "leaflet.css").decode("utf-8")
-
-    def data_uri(match: re.Match) -> str:
-        name = match.group(1)
-        payload = base64.b64encode(_vendor_bytes("leaflet", "images", name)).decode("ascii")
-        return f"url(data:image/png;base64,{payload})"
-
-    css = re.sub(r"url\(images/([\w.-]+\.png)\)", data_uri, css)
-    if "url(images/" in css:  # pragma: no cover - a new Leaflet image not vendored yet
-        raise ValueError("leaflet.css refers to an image that is not vendored in lacgeo/vendor/leaflet/images/")
-    return (
-        _inline_safe(js, tag="script", source="vendor/leaflet/leaflet.js"),
-        _inline_safe(css, tag="style", source="vendor/leaflet/leaflet.css"),
-    )
-
-
-class _Raw(Element):
-    """Markup put in the page exactly as given: never compiled as a Jinja template."""
-
-    def __init__(self, markup: str):
-        super().__init__()
-        self._markup = markup
-
-    def render(self, **kwargs) -> str:
-        return self._markup
-
-
-class _Page(Figure):
-    """The whole ``map.html``: an accessible page around the folium map.
-
-    ``lang``, a title, a zoomable viewport, the inlined Leaflet assets, a heading and a
-    table of the patches, and the place search above the map. Rendering refuses any script or stylesheet that would be
-    loaded from the network.
-    """
-
-    _template = Template(
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n'
-        "<head>\n"
-        '<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<title>{{ this.page_title }}</title>\n"
-        '<link rel="icon" href="data:,">\n'
-        "{{ this.header.render(**kwargs) }}\n"
-        "<style>{{ this.page_css }}</style>\n"
-        "</head>\n"
-        "<body>\n"
-        '<header class="lacgeo-header">{{ this.intro }}</header>\n'
-        "<main>\n"
-        '<div class="lacgeo-map-wrap" role="region" aria-label="Map of the patches">\n'
-        "{{ this.search }}\n"
-        "{{ this.html.render(**kwargs) }}\n"
-        "{{ this.legend }}\n"
-        "</div>\n"
-        "{{ this.table }}\n"
-        "</main>\n"
-        '<footer class="lacgeo-credits"><p>{{ this.credits }}</p></footer>\n'
-        "<script>\n"
-        "{{ this.script.render(**kwargs) }}\n"
-        "{{ this.after_script }}\n"
-        "</script>\n"
-        "</body>\n"
-        "</html>\n"
-    )
-
-    def __init__(self, *, title: str, intro: str, legend: str, table: str, search: str = ""):
-        super().__init__()
-        self._name = "Page"
-        self.header._children.clear()  # Figure's http-equiv charset; the template sets charset itself
-        js, css = _leaflet_assets()
-        license_note = f"<!-- Leaflet {LEAFLET_VERSION} (BSD-2-Clause), inlined from lacgeo/vendor/leaflet -->"
-        self.header.add_child(_Raw(f"{license_note}\n<style>\n{css}\n</style>"), name="leaflet_css")
-        self.header.add_child(_Raw(f"<script>\n{js}\n</script>"), name="leaflet_js")
-        self.page_title = escape_text(title)
-        self.page_css = PAGE_CSS + WIDGET_CSS
-        self.intro = intro
-        self.legend = legend
-        self.table = table
-        self.search = search
-        self.credits = escape_text(ATTRIBUTION)
-        self.after_script = ""
-
-    def render(self, **kwargs) -> str:
-        for child in self._children.values():
-            child.render(**kwargs)
-        remote = [f"{name} ({child.url})" for name, child in self.header._children.items() if isinstance(child, Link)]
-        if remote:
-            raise ValueError(f"map.html must draw offline, but would load {', '.join(remote)} from the network")
-        page = self._template.render(this=self, kwargs=kwargs)
-        # folium's map header disables pinch zoom (user-scalable=no, maximum-scale); keep only ours.
-        first = _VIEWPORT.search(page)
-        return page[: first.end()] + _VIEWPORT.sub("", page[first.end() :])
-
-
-class _SequentialIds:
-    """Element ids from a counter instead of folium's random ones, so the same run writes a
-    byte-identical map.html. Active only while a map is built or saved (single-threaded)."""
-
-    def __init__(self) -> None:
-        self._counter = itertools.count()
-
-    @contextmanager
-    def active(self) -> Iterator[None]:
-        original = Element.__dict__["_generate_id"]
-        Element._generate_id = classmethod(lambda cls: f"{next(self._counter):032x}")
-        try:
-            yield
-        finally:
-            Element._generate_id = original
-
-
-class _OfflineMap(folium.Map):
-    """A folium map that adds no CDN links: the page inlines what it needs."""
-
-    default_js: list[tuple[str, str]] = []
-    default_css: list[tuple[str, str]] = []
-    ids: _SequentialIds | None = None
-
-    def save(self, outfile, close_file: bool = True, **kwargs) -> None:  # noqa: ANN001 - folium's signature
-        if self.ids is None:
-            return super().save(outfile, close_file=close_file, **kwargs)
-        with self.ids.active():
-            return super().save(outfile, close_file=close_file, **kwargs)
 
 
 # --- page content ---------------------------------------------------------------------------
@@ -272,7 +92,7 @@ class _AreaLayer(folium.map.Layer):
     """One shading of the small areas, as a base layer in the layer control.
 
     The layer starts empty: the page script fills every shading from one shared copy of
-    the area shapes (see :func:`lacgeo.map_widgets.areas_and_search_js`), so adding a
+    the area shapes (see :func:`.widgets.areas_and_search_js`), so adding a
     shading adds a colour per area to the page, not another copy of the map.
     """
 
@@ -291,21 +111,7 @@ class _AreaLayer(folium.map.Layer):
 # --- the map --------------------------------------------------------------------------------
 
 
-def _stable_ids(build: Callable[..., _OfflineMap]) -> Callable[..., _OfflineMap]:
-    """Build (and later save) the map with counter ids: same inputs, byte-identical page."""
-
-    @functools.wraps(build)
-    def wrapper(*args, **kwargs) -> _OfflineMap:
-        ids = _SequentialIds()
-        with ids.active():
-            fmap = build(*args, **kwargs)
-        fmap.ids = ids
-        return fmap
-
-    return wrapper
-
-
-@_stable_ids
+@stable_ids
 def make_map(
     areas: gpd.GeoDataFrame,
     patches: gpd.GeoDataFrame,
@@ -320,7 +126,7 @@ def make_map(
 
     ``areas`` is one row per small area (EPSG:27700, indexed by code). Each indicator's
     layer shows the column ``value_<name>``: pass values that are already
-    disclosure-controlled, as :func:`lacgeo.report.area_table` makes them (or call
+    disclosure-controlled, as :func:`lacgeo.outputs.tables.area_table` makes them (or call
     :func:`make_result_map`). ``indicators`` chooses and labels those layers (default:
     every ``value_`` column, named as it is); ``withheld`` names, per indicator, the areas
     whose value is withheld for small numbers: they are hatched and say so, and their
@@ -334,21 +140,21 @@ def make_map(
     patches_d = _display(patches)
     outline = _display(gpd.GeoDataFrame(geometry=[areas.geometry.union_all()], crs=areas.crs))
     west, south, east, north = areas_d.total_bounds
-    shadings = _shadings(areas_d, _indicator_specs(areas_d, indicators), withheld or {})
+    shadings = make_shadings(areas_d, indicator_specs(areas_d, indicators), withheld or {})
 
     lines = [
         (f"3px solid {OUTLINE_COLOUR}", LAYER_OUTLINE),
         (f"2px solid {PATCH_COLOUR}", "Patch boundary"),
         (f"4px solid {RECOMMENDED_COLOUR}", LAYER_RECOMMENDED),
     ]
-    page = _Page(
+    page = Page(
         title=title,
         intro=intro_html(title, patches, synthetic=synthetic),
         legend=legend_html([s.legend for s in shadings], lines),
         table=table_html(patches),
         search=SEARCH_HTML,
     )
-    fmap = _OfflineMap(
+    fmap = OfflineMap(
         location=[(south + north) / 2, (west + east) / 2],
         tiles=None,
         zoom_start=10,
@@ -456,8 +262,8 @@ def make_map(
         f"{fmap.get_name()}.fitBounds({latlng_bounds(areas_d.geometry)}, {{animate: false}});\n"
         + areas_and_search_js(
             map_name=fmap.get_name(),
-            data=_area_data(areas_d, patches_d, shadings),
-            shadings=_tooltip_rows(shadings),
+            data=area_data(areas_d, patches_d, shadings),
+            shadings=tooltip_rows(shadings),
             layer_names=[layer.get_name() for layer in area_layers],
             patch_layer_names=[all_patches.get_name(), recommended.get_name()],
             places=search_index(areas_d, patches_d),
@@ -470,13 +276,11 @@ def make_map(
 def make_result_map(result: RunResult, *, title: str) -> folium.Map:
     """:func:`make_map` for a run, with the run's disclosure control applied.
 
-    Indicator values come from :func:`lacgeo.report.area_table`, where a council rate
+    Indicator values come from :func:`lacgeo.outputs.tables.area_table`, where a council rate
     built from a small count (and any rate that would let one be recovered) is withheld;
     those areas are hatched and say "withheld (small number)". Layers are labelled from
     the config's indicator labels.
     """
-    from .report import area_table  # report imports this module
-
     table = area_table(result)
     extra = [c for c in ("need_profile", "need_profile_id") if c in result.areas and c not in table]
     areas = table.join(result.areas[extra]) if extra else table

@@ -16,8 +16,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .errors import LacgeoError, UnknownAreaError
-from .schema import AREA_CODE, BNG, IOD_RELEASE, LAD_CODE, LAD_NAME, VINTAGES
+from ..errors import LacgeoError, UnknownAreaError
+from ..schema import AREA_CODE, BNG, IOD_RELEASE, LAD_CODE, LAD_NAME, VINTAGES
 
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0: "
@@ -26,10 +26,24 @@ ATTRIBUTION = (
     "Contains OS data (c) Crown copyright and database right. MSOA names (c) House of Commons Library (OGL)."
 )
 
+# The licence section of data/README.md, kept here so the report never reads a file to write it.
+DATA_SOURCES = (
+    "Contains public sector information licensed under the Open Government Licence v3.0 "
+    "(nationalarchives.gov.uk/doc/open-government-licence/version/3/).",
+    "English Indices of Deprivation 2025 and 2019, Ministry of Housing, Communities and Local Government.",
+    "Source: Office for National Statistics licensed under the Open Government Licence v3.0 (boundaries, lookups, "
+    "population estimates). Contains OS data © Crown copyright and database right 2021.",
+    "Local Health, Office for Health Improvement and Disparities (formerly Public Health England), OGL v3.0.",
+    "MSOA Names © House of Commons Library, OGL v3.0. Contains ONS data © Crown copyright.",
+    "Republished by: martinjc/UK-GeoJSON (CC BY 4.0, “UK-GeoJSON by Martin Chorley”), mysociety/composite_uk_imd "
+    "(CC BY 4.0, mySociety), humaniverse/IMD and humaniverse/geographr (data OGL), rcpch/rcpch-census-platform, "
+    "anetobradley/energy_flex, psychty/local_estimates_of_mortality, ukparliament/visual.parliament.uk-msoanames.",
+)
+
 
 def data_dir() -> Path:
     """The folder holding the shipped data (``$LACGEO_DATA`` overrides it)."""
-    path = Path(os.environ.get("LACGEO_DATA", Path(__file__).resolve().parent.parent / "data"))
+    path = Path(os.environ.get("LACGEO_DATA", Path(__file__).resolve().parents[2] / "data"))
     if not (path / "lads.csv").is_file():
         raise LacgeoError(
             f"shipped data not found in {path}: install lacgeo from its repository with "

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from .config import IndicatorConfig
-from .schema import POPULATION
+from ..config import IndicatorConfig
+from ..schema import POPULATION
 
 
 def _standardise_draws(x: np.ndarray, method: str) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Stage 1: readers for user-supplied files (files -> frames). No analysis happens here.
 
-The shipped national data is read by :mod:`lacgeo.datasets`.
+The shipped national data is read by :mod:`lacgeo.load.shipped`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from .errors import ValidationError
-from .schema import BNG
-
-
-class GeometryRepairWarning(UserWarning):
-    """Invalid geometries in a user file were repaired."""
+from ..errors import CodeRepairWarning, GeometryRepairWarning, TextEncodingWarning, ValidationError, first_few
+from ..schema import BNG
 
 
 def read_polygons(path: str | Path, *, code_col: str) -> gpd.GeoDataFrame:
@@ -67,22 +63,9 @@ def read_polygons(path: str | Path, *, code_col: str) -> gpd.GeoDataFrame:
     return frame[[frame.geometry.name]]
 
 
-class EncodingWarning(UserWarning):
-    """A text file was not UTF-8 and was read as Windows-1252."""
-
-
-class CodeRepairWarning(UserWarning):
-    """Area codes with spaces or lower case were repaired."""
-
-
 # Markers statistical publishers use for suppressed or unavailable cells. A cell with
 # one of these is missing with that reason, never zero.
 SUPPRESSION_MARKERS = frozenset({"*", "c", ":", "..", "x", "~", "-", "[c]", "[x]", "[z]", "[low]", "n/a", "na"})
-
-
-def _first(items, n: int = 5) -> str:
-    items = list(items)
-    return ", ".join(map(str, items[:n])) + (", ..." if len(items) > n else "")
 
 
 def _read_text(path: Path) -> str:
@@ -92,7 +75,7 @@ def _read_text(path: Path) -> str:
     except UnicodeDecodeError:
         warnings.warn(
             f"{path}: not UTF-8; read as Windows-1252 (cp1252). Save it as UTF-8 CSV to silence this",
-            EncodingWarning,
+            TextEncodingWarning,
             stacklevel=3,
         )
         return raw.decode("cp1252", errors="replace")
@@ -159,7 +142,7 @@ def read_table(path: str | Path, *, columns: list[str], sheet: str = "") -> pd.D
         for col in missing:
             close = difflib.get_close_matches(col, header, n=1, cutoff=0.5)
             tips.append(f"{col!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ValidationError(f"{path}: no column {', '.join(tips)}; the header has {_first(header, 8)}")
+        raise ValidationError(f"{path}: no column {', '.join(tips)}; the header has {first_few(header, 8)}")
     if table.empty:
         raise ValidationError(f"{path}: the table has a header but no data rows")
     return table
@@ -183,7 +166,7 @@ def parse_numbers(values: pd.Series, *, source: str, column: str) -> tuple[pd.Se
     if bad.any():
         rows = [f"row {r}: {v!r}" for r, v in text[bad].items()]
         raise ValidationError(
-            f"{source}, column {column!r}: {int(bad.sum())} cells are not numbers ({_first(rows)}); "
+            f"{source}, column {column!r}: {int(bad.sum())} cells are not numbers ({first_few(rows)}); "
             "use numbers, or a suppression marker such as * or c"
         )
     return numbers.astype(float), reason
@@ -197,7 +180,7 @@ def normalise_codes(codes: pd.Series, *, source: str) -> pd.Series:
     if changed.any():
         warnings.warn(
             f"{source}: repaired {int(changed.sum())} codes with spaces or lower case "
-            f"({_first(text[changed].map(repr))})",
+            f"({first_few(text[changed].map(repr))})",
             CodeRepairWarning,
             stacklevel=2,
         )
@@ -215,7 +198,7 @@ def read_points(path: str | Path, *, x_col: str, y_col: str, crs: str, sheet: st
         if bad.any():
             problems.append(
                 f"{path}, column {col!r}: {int(bad.sum())} records have no usable coordinate "
-                f"(rows {_first(table.index[bad])})"
+                f"(rows {first_few(table.index[bad])})"
             )
         coords[col] = numbers
     if problems:

@@ -1,0 +1,36 @@
+"""Stage 1, load: the shipped national data (:mod:`.shipped`) and the user's own files (:mod:`.files`).
+
+Readers only: files become frames indexed by area code, and nothing is analysed here.
+"""
+
+from .files import normalise_codes, parse_numbers, read_points, read_polygons, read_table
+from .shipped import (
+    ATTRIBUTION,
+    DATA_SOURCES,
+    data_dir,
+    data_file,
+    read_areas,
+    read_deprivation,
+    read_lads,
+    read_lsoa_lookup,
+    read_mortality,
+    resolve_la,
+)
+
+__all__ = [
+    "ATTRIBUTION",
+    "DATA_SOURCES",
+    "data_dir",
+    "data_file",
+    "normalise_codes",
+    "parse_numbers",
+    "read_areas",
+    "read_deprivation",
+    "read_lads",
+    "read_lsoa_lookup",
+    "read_mortality",
+    "read_points",
+    "read_polygons",
+    "read_table",
+    "resolve_la",
+]

@@ -1,0 +1,34 @@
+"""Stage 4, need: indicators onto the areas, the need index, profiles and the needs assessment.
+
+:mod:`.indicators` reads each indicator onto the areas; :mod:`.index` standardises
+and weights them into the need index (with each indicator's contribution) and adds
+deprivation quintiles; :mod:`.profiles` groups areas by the shape of their need;
+:mod:`.assessment` gives each indicator by local deprivation quintile with 95%
+confidence intervals, computed in :mod:`.rates`.
+"""
+
+from .assessment import needs_assessment
+from .index import (
+    compute_need_index,
+    deprivation_columns,
+    excess_need,
+    local_quintile,
+    national_quintile,
+    standardise,
+)
+from .indicators import SHIPPED_INDICATORS, read_indicators
+from .profiles import in_sentence, need_profiles
+
+__all__ = [
+    "SHIPPED_INDICATORS",
+    "compute_need_index",
+    "deprivation_columns",
+    "excess_need",
+    "in_sentence",
+    "local_quintile",
+    "national_quintile",
+    "need_profiles",
+    "needs_assessment",
+    "read_indicators",
+    "standardise",
+]

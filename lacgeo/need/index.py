@@ -1,0 +1,148 @@
+"""Stage 4b: standardise indicators, weight them into a need index, and add quintiles.
+
+Every function returns a Series or DataFrame on the input's index and never
+modifies its inputs. The index is a weighted mean of standardised indicators, each
+oriented so that higher means more need; the contribution of each indicator is
+reported next to it, so every number can be explained.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..config import IndicatorConfig
+from ..errors import ConfigError, MissingValueWarning, ValidationError
+from ..schema import EXCESS_NEED, IMD_DECILE, IMD_QUINTILE, IMD_SCORE, LOCAL_QUINTILE, NEED_INDEX, POPULATION
+
+STANDARDISE_METHODS = ("zscore", "rank", "exponential")
+MISSING_POLICIES = ("error", "la_mean", "reweight")
+
+
+def standardise(values: pd.Series, *, method: str = "zscore", higher_is_worse: bool = True) -> pd.Series:
+    """Put one indicator on a common scale where higher always means more need.
+
+    ``zscore``: (x - mean) / sd within the area. ``rank``: rank scaled to (0, 1].
+    ``exponential``: the Indices of Deprivation transform of the rank,
+    ``-23 ln(1 - R (1 - exp(-100/23)))``, which runs from 0 to 100 and stretches the
+    most deprived end so high need in one indicator is not cancelled by another.
+    Ties share their mean rank, so the result does not depend on row order.
+    """
+    if method not in STANDARDISE_METHODS:
+        raise ConfigError(f"need.standardise = {method!r}; use one of {', '.join(STANDARDISE_METHODS)}")
+    if values.isna().any():
+        bad = values.index[values.isna()]
+        raise ValidationError(
+            f"indicator {values.name!r} is missing for {len(bad)} areas "
+            f"({', '.join(map(str, bad[:5]))}); lacgeo never fills missing values silently"
+        )
+    x = values.astype(float) if higher_is_worse else -values.astype(float)
+    if method == "zscore":
+        sd = x.std(ddof=0)
+        out = (x - x.mean()) / sd if sd > 0 else x * 0.0
+    else:
+        r = x.rank(method="average") / len(x)
+        out = r if method == "rank" else -23 * np.log(1 - r * (1 - np.exp(-100 / 23)))
+    return out.rename(values.name)
+
+
+def compute_need_index(
+    indicators: pd.DataFrame,
+    specs: Sequence[IndicatorConfig],
+    *,
+    method: str = "zscore",
+    missing: str = "error",
+    reasons: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Need index and each indicator's contribution.
+
+    Returns a frame on ``indicators.index`` with ``need_index`` and one
+    ``contrib_<name>`` column per indicator; the contributions sum to the index.
+
+    ``missing`` decides what an area with no value gets: ``"error"`` stops and lists
+    the areas (with ``reasons`` such as "suppressed ('*')" when given); ``"la_mean"``
+    gives it the local authority mean of that indicator; ``"reweight"`` leaves the
+    indicator out of that area's index and shares its weight among the others. Both
+    fills warn, naming the areas.
+    """
+    if missing not in MISSING_POLICIES:
+        raise ConfigError(f"need.missing = {missing!r}; use one of {', '.join(MISSING_POLICIES)}")
+    total = sum(s.weight for s in specs)
+    if total <= 0:
+        raise ConfigError("need.indicators: weights must add up to more than zero")
+    problems = []
+    z = pd.DataFrame(index=indicators.index)
+    for spec in specs:
+        values = indicators[spec.name].astype(float)
+        gap = values.index[values.isna()]
+        if len(gap):
+            why = reasons[spec.name].reindex(gap).fillna("") if reasons is not None and spec.name in reasons else None
+            listed = ", ".join(f"{c} ({why[c]})" if why is not None and why[c] else str(c) for c in gap[:5])
+            if missing == "error":
+                problems.append(
+                    f"indicator {spec.name!r} has no value for {len(gap)} areas ({listed}); lacgeo never fills "
+                    'missing values silently: set need.missing = "la_mean" or "reweight", or fix the source'
+                )
+                continue
+            fill = "the local authority mean" if missing == "la_mean" else "the other indicators (reweighted)"
+            warnings.warn(
+                f"indicator {spec.name!r} has no value for {len(gap)} areas ({listed}); using {fill}",
+                MissingValueWarning,
+                stacklevel=2,
+            )
+            if missing == "la_mean":
+                values = values.fillna(values.mean())
+        present = values.dropna()
+        z[spec.name] = standardise(present, method=method, higher_is_worse=spec.direction == "higher_is_worse")
+    if problems:
+        raise ValidationError(problems)
+    weights = pd.DataFrame({s.name: float(s.weight) for s in specs}, index=indicators.index).where(z.notna(), 0.0)
+    share = weights.div(weights.sum(axis=1), axis=0)
+    out = pd.DataFrame(index=indicators.index)
+    for spec in specs:
+        out[f"contrib_{spec.name}"] = (share[spec.name] * z[spec.name]).fillna(0.0)
+    out.insert(0, NEED_INDEX, out.sum(axis=1))
+    return out
+
+
+def national_quintile(decile: pd.Series) -> pd.Series:
+    """National IMD quintile (1 = most deprived 20% of England) from the official decile."""
+    return np.ceil(decile.astype(float) / 2).astype("int64").rename(IMD_QUINTILE)
+
+
+def local_quintile(score: pd.Series, population: pd.Series) -> pd.Series:
+    """Population-weighted quintile within the area (1 = most deprived fifth of residents).
+
+    Areas are ordered from most to least deprived; each takes the quintile holding the
+    midpoint of its population in the cumulative share. Ties are broken by code.
+    """
+    frame = pd.DataFrame({"s": score.astype(float), "p": population.astype(float)})
+    frame = frame.assign(code=frame.index).sort_values(["s", "code"], ascending=[False, True])
+    cum = frame["p"].cumsum() - frame["p"] / 2
+    q = np.clip(np.floor(cum / frame["p"].sum() * 5).astype("int64") + 1, 1, 5)
+    return q.reindex(score.index).rename(LOCAL_QUINTILE)
+
+
+def deprivation_columns(deprivation: pd.DataFrame, population: pd.Series) -> pd.DataFrame:
+    """IMD score, national and local quintiles for the area table."""
+    return pd.DataFrame(
+        {
+            IMD_SCORE: deprivation[IMD_SCORE],
+            IMD_QUINTILE: national_quintile(deprivation[IMD_DECILE]),
+            LOCAL_QUINTILE: local_quintile(deprivation[IMD_SCORE], population),
+        }
+    )
+
+
+def excess_need(areas: pd.DataFrame) -> pd.Series:
+    """Population x (need index - the area's population-weighted mean need).
+
+    The need a patch *captures*: phase-1 selection maximises its sum over the picks,
+    and patches are ranked by it.
+    """
+    pop = areas[POPULATION].astype(float)
+    mean = float((areas[NEED_INDEX] * pop).sum() / pop.sum())
+    return (pop * (areas[NEED_INDEX] - mean)).rename(EXCESS_NEED)

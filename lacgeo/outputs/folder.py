@@ -1,0 +1,123 @@
+"""Stage 8, the output folder: every file of a run, written atomically.
+
+The folder is built in a temporary sibling folder and renamed into place only when
+everything succeeded, so a failed or interrupted run leaves no half folder and never
+damages the previous output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import OutputError
+from ..result import RunResult
+from ..schema import PHASE
+from .manifest import TABLES, manifest, sha256
+from .map import make_result_map
+from .report import render_report
+from .tables import area_table, assessment_table, patch_table, write_csv
+from .workbook import write_workbook
+
+
+def _write_all(result: RunResult, folder: Path) -> None:
+    areas = area_table(result)
+    patches = patch_table(result)
+    recommended = patches[patches[PHASE] == 1]
+    gpkg = folder / "lacgeo.gpkg"
+    areas.reset_index().to_file(gpkg, layer="areas", driver="GPKG", engine="pyogrio")
+    patches.reset_index().to_file(gpkg, layer="patches", driver="GPKG", engine="pyogrio")
+    recommended.reset_index().to_file(gpkg, layer="recommended", driver="GPKG", engine="pyogrio")
+    write_csv(pd.DataFrame(patches.drop(columns="geometry")), folder / "patches.csv")
+    write_csv(pd.DataFrame(areas.drop(columns="geometry")), folder / "areas.csv")
+    if result.rollout is not None:
+        write_csv(result.rollout, folder / "rollout.csv", index=False)
+    if result.needs_assessment is not None:
+        write_csv(assessment_table(result), folder / "needs_assessment.csv", index=False)
+    title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
+    if result.synthetic:
+        title += " (SYNTHETIC data)"
+    make_result_map(result, title=title).save(str(folder / "map.html"))
+    (folder / "report.html").write_text(render_report(result), encoding="utf-8")
+    write_workbook(result, folder / "lacgeo.xlsx")
+    outputs = {name: sha256(folder / name) for name in TABLES if (folder / name).exists()}
+    (folder / "run.json").write_text(
+        json.dumps(manifest(result, outputs=outputs), indent=2, sort_keys=True, default=str) + "\n",
+        encoding="utf-8",
+    )
+
+
+def default_output_folder(la_name: str) -> Path:
+    """Where a run goes when no folder is given: ``lacgeo-output/<la>`` in the working folder.
+
+    >>> default_output_folder("King's Lynn and West Norfolk").as_posix()
+    'lacgeo-output/king-s-lynn-and-west-norfolk'
+    """
+    slug = "".join(c.lower() if c.isalnum() else "-" for c in la_name).strip("-").replace("--", "-")
+    return Path("lacgeo-output") / slug
+
+
+def check_output_folder(out: str | Path, *, overwrite: bool = False) -> Path:
+    """Raise :class:`OutputError` now if ``out`` could not be written after the analysis.
+
+    ``out`` may not exist yet, or be an existing folder with ``overwrite=True``; the
+    nearest existing folder above it must be writable. Returns ``out`` resolved.
+    """
+    out = Path(out).resolve()
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a folder; choose another --out")
+    if out.exists() and not overwrite:
+        raise OutputError(f"{out} already exists; choose another --out or pass --overwrite to replace it")
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot create the output folder {out}: {parent} is not a writable folder")
+    return out
+
+
+def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the output folder ``out`` atomically: build a temporary sibling folder, then rename it.
+
+    Parameters
+    ----------
+    result
+        A run's result (:func:`lacgeo.run`).
+    out
+        The folder to write; its parent folders are created.
+    overwrite
+        Replace an existing ``out``. Without it an existing folder is an :class:`OutputError`.
+
+    Returns
+    -------
+    Path
+        ``out``, resolved. On any error the temporary folder is removed and ``out`` is
+        left as it was; input files are never modified.
+    """
+    out = check_output_folder(out, overwrite=overwrite)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder next to {out}: {exc.strerror}") from None
+    try:
+        _write_all(result, tmp)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

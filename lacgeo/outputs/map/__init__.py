@@ -1,0 +1,50 @@
+"""``map.html``: the interactive, self-contained map of a run.
+
+:func:`make_result_map` draws a run with its disclosure control applied;
+:func:`make_map` draws any areas and patches. The page around the map is
+:mod:`.page`, the area shadings :mod:`.layers`, the legend, search and patch table
+:mod:`.widgets`; the page's CSS and scripts are the files in ``assets/``. The layer
+names and the CSS classes of the drawn shapes are public, for pages that embed a map.
+"""
+
+from .build import (
+    CLASS_AREA,
+    CLASS_LABEL,
+    CLASS_OUTLINE,
+    CLASS_PATCH,
+    CLASS_RECOMMENDED,
+    make_map,
+    make_result_map,
+)
+from .layers import (
+    LAYER_LABELS,
+    LAYER_NEED,
+    LAYER_OUTLINE,
+    LAYER_PATCHES,
+    LAYER_PROFILES,
+    LAYER_QUINTILE,
+    LAYER_RECOMMENDED,
+    PROFILE_COLOURS,
+    QUINTILE_COLOURS,
+    format_value,
+)
+
+__all__ = [
+    "CLASS_AREA",
+    "CLASS_LABEL",
+    "CLASS_OUTLINE",
+    "CLASS_PATCH",
+    "CLASS_RECOMMENDED",
+    "LAYER_LABELS",
+    "LAYER_NEED",
+    "LAYER_OUTLINE",
+    "LAYER_PATCHES",
+    "LAYER_PROFILES",
+    "LAYER_QUINTILE",
+    "LAYER_RECOMMENDED",
+    "PROFILE_COLOURS",
+    "QUINTILE_COLOURS",
+    "format_value",
+    "make_map",
+    "make_result_map",
+]

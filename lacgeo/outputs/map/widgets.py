@@ -1,0 +1,280 @@
+"""The parts of ``map.html`` around the folium map: the page CSS, the heading and patch table, the
+legend, and the script that fills the area shadings and runs the place search (the CSS and
+scripts are the package files in ``assets/``).
+
+Everything here writes page markup or inline script. Text from data passes through
+:func:`~lacgeo.outputs.escape.escape_text`; data embedded in the page script passes through
+:func:`~lacgeo.outputs.escape.script_json`,
+so no name can end the script element or be run as code. The scripts do not use a
+template engine and are never compiled as one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from ...schema import AREA_NAME, MSOA_NAME, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK, WARD_NAME
+from ..assets import asset_text
+from ..escape import escape_text, script_json
+
+WITHHELD_FILL = "url(#lacgeo-withheld)"
+"""The fill of an area whose council value is withheld: a grey hatch (see :data:`HATCH_SVG`)."""
+NO_DATA_FILL = "#cccccc"
+WITHHELD_TEXT = "withheld (small number)"
+NO_DATA_TEXT = "no data"
+MAX_RESULTS = 12
+"""Places listed at once by the search box; typing more narrows the list."""
+
+# Searchable places, in the order results of equal quality are listed.
+KIND_PATCH = "Patch"
+KIND_WARD = "Ward"
+KIND_MSOA = "Neighbourhood (MSOA)"
+KIND_AREA = "LSOA"
+
+HATCH_SVG = (
+    '<svg class="lacgeo-defs" width="0" height="0" aria-hidden="true" focusable="false"><defs>'
+    '<pattern id="lacgeo-withheld" patternUnits="userSpaceOnUse" width="6" height="6" '
+    'patternTransform="rotate(45)"><rect width="6" height="6" fill="#d9d9d9"></rect>'
+    '<line x1="1" y1="0" x2="1" y2="6" stroke="#5a5a5a" stroke-width="1.5"></line></pattern></defs></svg>'
+)
+HATCH_CSS_BOX = "background: repeating-linear-gradient(45deg, #5a5a5a 0 1.5px, #d9d9d9 1.5px 5px)"
+
+# --- the page around the map ---------------------------------------------------------------------
+
+PAGE_CSS = asset_text(__package__, "page.css")
+
+
+# Patch names are permanent labels; where two would overlap, the higher-need patch keeps its
+# label and the other is hidden until zooming in makes room.
+DECLUTTER_JS = asset_text(__package__, "declutter.js")
+
+
+WIDGET_CSS = asset_text(__package__, "widgets.css")
+
+
+@dataclass(frozen=True)
+class LegendSection:
+    """The legend of one area shading, shown while that shading is the chosen base layer.
+
+    ``title`` and item labels are plain text (escaped here). Either a colour ramp
+    (``colours`` from ``low`` to ``high``) or ``items`` of (fill, label) swatches, or both.
+    """
+
+    title: str
+    colours: tuple[str, ...] = ()
+    low: str = ""
+    high: str = ""
+    note: str = ""
+    items: tuple[tuple[str, str], ...] = ()
+
+
+def _swatch(fill: str) -> str:
+    style = HATCH_CSS_BOX if fill == WITHHELD_FILL else f"background:{fill}"
+    return f'<span class="box" style="{style}"></span>'
+
+
+def legend_html(sections: Sequence[LegendSection], lines: Sequence[tuple[str, str]]) -> str:
+    """The map legend: one section per area shading (all but the first ``hidden`` until the
+    page script shows the chosen one), then the outlines, always shown.
+
+    ``lines`` are (CSS border-top, label) pairs for the outline layers.
+    """
+    parts = []
+    for k, s in enumerate(sections):
+        body = f"<h2>{escape_text(s.title)}</h2>"
+        if s.note:
+            body += f'<p class="note">{escape_text(s.note)}</p>'
+        if s.colours:
+            ramp = f"linear-gradient(to right, {', '.join(s.colours)})"
+            body += (
+                f'<div class="ramp" style="background:{ramp}"></div>'
+                f'<div class="ends"><span>{escape_text(s.low)}</span><span>{escape_text(s.high)}</span></div>'
+            )
+        if s.items:
+            items = "".join(f"<li>{_swatch(fill)}{escape_text(label)}</li>" for fill, label in s.items)
+            body += f'<ul class="{"missing" if s.colours else "swatches"}">{items}</ul>'
+        hidden = "" if k == 0 else " hidden"
+        parts.append(f'<div class="shading" data-shading="{k}"{hidden}>{body}</div>')
+    outlines = "".join(
+        f'<li><span class="line" style="border-top:{border}"></span>{escape_text(label)}</li>'
+        for border, label in lines
+    )
+    return (
+        f'<div class="lacgeo-legend" role="group" aria-label="Legend">{"".join(parts)}<ul>{outlines}</ul></div>'
+        + HATCH_SVG
+    )
+
+
+# --- the place search -----------------------------------------------------------------------
+
+SEARCH_HTML = (
+    '<div class="lacgeo-search" role="search" aria-label="Place search">'
+    '<label for="lacgeo-search-input">Find a place</label>'
+    '<input id="lacgeo-search-input" type="search" autocomplete="off" spellcheck="false" '
+    'placeholder="Patch, ward, neighbourhood or LSOA" aria-controls="lacgeo-search-results" '
+    'aria-describedby="lacgeo-search-status">'
+    '<p id="lacgeo-search-status" class="status" role="status" aria-live="polite"></p>'
+    '<ul id="lacgeo-search-results" aria-label="Matching places"></ul>'
+    "</div>"
+)
+
+
+def latlng_bounds(geometry: gpd.GeoSeries) -> list[list[float]]:
+    west, south, east, north = geometry.total_bounds
+    return [[round(float(south), 5), round(float(west), 5)], [round(float(north), 5), round(float(east), 5)]]
+
+
+def _point(geometry: gpd.GeoSeries) -> list[float]:
+    point = geometry.union_all().representative_point()
+    return [round(point.y, 5), round(point.x, 5)]
+
+
+def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dict]:
+    """Every searchable place, as embedded in the page (all text through :func:`escape_text`).
+
+    ``areas`` and ``patches`` are in WGS84; ``areas`` is in the order of the map's area
+    features. Each entry: ``n`` name, ``c`` code, ``k`` kind, ``d`` a line of detail,
+    ``b`` bounds ``[[south, west], [north, east]]``, ``p`` a point inside it, and the map
+    feature it opens: ``a`` the area's position, or ``t`` the patch id (as shown); ``l`` the
+    label its search result shows.
+    """
+    entries = []
+    for pid, row in patches.sort_values(RANK).iterrows():
+        geom = patches.geometry.loc[[pid]]
+        entries.append(
+            {
+                "n": escape_text(row[PATCH_NAME]),
+                "c": escape_text(pid),
+                "l": escape_text(f"{pid} {row[PATCH_NAME]}"),
+                "k": KIND_PATCH,
+                "d": escape_text(f"Patch {pid}, need rank {int(row[RANK])}"),
+                "b": latlng_bounds(geom),
+                "p": _point(geom),
+                "a": -1,
+                "t": escape_text(pid),
+            }
+        )
+    patch_names = patches[PATCH_NAME]
+    for col, kind in ((WARD_NAME, KIND_WARD), (MSOA_NAME, KIND_MSOA)):
+        if col not in areas:
+            continue
+        for name, members in areas.groupby(col, sort=True):
+            in_patches = []
+            if PATCH_ID in members:
+                for pid in pd.unique(members[PATCH_ID]):
+                    in_patches.append(f"{pid} {patch_names.get(pid, '')}".strip())
+            n = len(members)
+            detail = f"{kind}: {n} small area{'s' if n != 1 else ''}"
+            if in_patches:
+                detail += f"; patch{'es' if len(in_patches) != 1 else ''} " + ", ".join(in_patches)
+            entries.append(
+                {
+                    "n": escape_text(name),
+                    "c": "",
+                    "l": escape_text(name),
+                    "k": kind,
+                    "d": escape_text(detail),
+                    "b": latlng_bounds(members.geometry),
+                    "p": _point(members.geometry),
+                    "a": -1,
+                    "t": "",
+                }
+            )
+    order = sorted(range(len(areas)), key=lambda i: (str(areas[AREA_NAME].iloc[i]), str(areas.index[i])))
+    for i in order:
+        code = areas.index[i]
+        geom = areas.geometry.iloc[[i]]
+        entries.append(
+            {
+                "n": escape_text(areas[AREA_NAME].iloc[i]),
+                "c": escape_text(code),
+                "l": escape_text(f"{areas[AREA_NAME].iloc[i]} ({code})"),
+                "k": KIND_AREA,
+                "d": escape_text(f"LSOA {code}"),
+                "b": latlng_bounds(geom),
+                "p": _point(geom),
+                "a": i,
+                "t": "",
+            }
+        )
+    return entries
+
+
+# The page script that fills the area shadings from one shared copy of the area data,
+# switches the legend with the chosen shading, and runs the place search. Placeholders
+# (__NAME__) are replaced with script_json() literals or folium variable names.
+AREAS_AND_SEARCH_JS = asset_text(__package__, "areas_and_search.js")
+
+
+def areas_and_search_js(
+    *,
+    map_name: str,
+    data: dict,
+    shadings: Sequence[Sequence[tuple[str, str | int]]],
+    layer_names: Sequence[str],
+    patch_layer_names: Sequence[str],
+    places: list[dict],
+) -> str:
+    """The page script (see :data:`AREAS_AND_SEARCH_JS`) with its data filled in.
+
+    ``shadings`` gives each area layer's tooltip rows: (escaped label, property name or
+    index into the feature's ``v`` values).
+    """
+    values = {
+        "__MAP__": map_name,
+        "__LAYERS__": ", ".join(layer_names),
+        "__PATCH_LAYERS__": ", ".join(patch_layer_names),
+        "__SHADINGS__": script_json([[list(row) for row in rows] for rows in shadings]),
+        "__PLACES__": script_json(places),
+        "__MAX_RESULTS__": str(MAX_RESULTS),
+        "__DATA__": script_json(data),
+    }
+    # one pass over the template only: text from data is never searched for placeholders
+    return re.sub(r"__[A-Z_]+__", lambda m: values[m.group(0)], AREAS_AND_SEARCH_JS)
+
+
+# --- page text ------------------------------------------------------------------------------
+
+
+def intro_html(title: str, patches: pd.DataFrame, *, synthetic: bool) -> str:
+    recommended = patches[patches[PHASE] == 1].sort_values(RANK)
+    picks = "; ".join(f"{escape_text(pid)} {escape_text(row[PATCH_NAME])}" for pid, row in recommended.iterrows())
+    parts = [
+        f"<h1>{escape_text(title)}</h1>",
+        f"<p>{len(patches)} patches ranked by need (need rank 1 = highest need). "
+        f"Recommended for phase 1 (blue outline): {picks or 'none'}.</p>",
+        "<p>Hover over (or tap) an area or a patch for its details; switch layers in the list at the top right, "
+        "or find a patch, ward, neighbourhood or small area (LSOA) with the search box. "
+        "A table of all patches follows the map.</p>",
+    ]
+    if synthetic:
+        parts.append('<p class="lacgeo-warning">SYNTHETIC service-demand data: not for decisions</p>')
+    return "\n".join(parts)
+
+
+def table_html(patches: pd.DataFrame) -> str:
+    """The text alternative to the map: every patch, highest need first."""
+    rows = []
+    for pid, row in patches.sort_values(RANK).iterrows():
+        phase = int(row[PHASE])
+        rows.append(
+            ('<tr class="rec">' if phase == 1 else "<tr>")
+            + f"<td>{escape_text(pid)}</td><td>{escape_text(row[PATCH_NAME])}</td>"
+            f'<td class="num">{int(row[POPULATION]):,}</td><td class="num">{float(row[NEED_INDEX]):.2f}</td>'
+            f'<td class="num">{int(row[RANK])}</td><td class="num">{phase}</td></tr>'
+        )
+    head = "".join(
+        f'<th scope="col">{h}</th>' for h in ("Patch", "Name", "Population", "Need index", "Need rank", "Phase")
+    )
+    return (
+        '<details class="lacgeo-table"><summary>'
+        f"Table of the {len(patches)} patches (text alternative to the map)</summary>"
+        '<div class="lacgeo-scroll" tabindex="0" role="region" aria-label="Table of patches">'
+        '<table class="lacgeo-patches"><caption>Patches, highest need first. Phase 1 = recommended to start.</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div></details>"
+    )

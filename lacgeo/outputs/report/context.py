@@ -1,0 +1,92 @@
+"""What the sections of ``report.html`` share: the run's disclosure-controlled tables and values
+computed once per report, and the HTML table every section uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ...result import RunResult
+from ...schema import IMD_QUINTILE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION
+from ..escape import escape_text as E
+from ..tables import assessment_table, patch_table
+from .svg import PatchMaps
+from .words import england_reference, indicator_label, weighted_mean
+
+
+class ReportContext:
+    """What the sections share, computed once per report."""
+
+    def __init__(self, result: RunResult):
+        self.result = result
+        self.la = E(result.lad_name)
+        self.patches = patch_table(result)  # disclosure control as in patches.csv
+        self.assessment = assessment_table(result) if result.needs_assessment is not None else None
+        self.england = england_reference(result.config.area.vintage)
+        self.n = len(self.patches)
+        self.recommended = list(self.patches.index[self.patches[PHASE] == 1])
+        areas, pop = result.areas, result.areas[POPULATION].astype(float)
+        self.la_need = weighted_mean(areas[NEED_INDEX], pop)
+        by_q = pop.groupby(areas[IMD_QUINTILE]).sum()
+        self.la_shares = {q: float(by_q.get(q, 0.0) / pop.sum()) for q in range(1, 6)}
+        weighted = areas.filter(like="contrib_").mul(pop, axis=0)
+        self.contrib = weighted.groupby(areas[PATCH_ID]).sum().div(pop.groupby(areas[PATCH_ID]).sum(), axis=0)
+        self.la_contrib = weighted.sum() / pop.sum()
+        self.values = self._indicator_values()
+        self.maps = PatchMaps(result.patches, areas, la_name=result.lad_name)
+        self._ids = 0
+
+    def _indicator_values(self) -> pd.DataFrame:
+        """Per indicator: label, LA value (the needs assessment's 'All' row) and England value."""
+        res, england = self.result, self.england["means"]
+        rows = []
+        for spec in res.config.need.indicators:
+            if self.assessment is not None:
+                hit = self.assessment[
+                    (self.assessment["indicator"] == spec.name) & (self.assessment["quintile"] == "All")
+                ]
+                la = float(hit["value"].iloc[0]) if len(hit) and not pd.isna(hit["value"].iloc[0]) else np.nan
+            else:
+                la = (
+                    np.nan
+                    if spec.name in res.sources
+                    else weighted_mean(res.indicators[spec.name], res.areas[POPULATION])
+                )
+            eng = np.nan if spec.name in res.sources else england.get(spec.name, np.nan)
+            rows.append({"name": spec.name, "label": indicator_label(res, spec.name), "la": la, "eng": eng})
+        return pd.DataFrame(rows).set_index("name")
+
+    def svg_id(self, stem: str) -> str:
+        self._ids += 1
+        return f"{stem}-{self._ids}"
+
+    def drivers(self, pid: str) -> pd.Series:
+        """Each indicator's contribution to the patch's need index above the LA average, largest first."""
+        diff = (self.contrib.loc[pid] - self.la_contrib).rename(lambda c: c.removeprefix("contrib_"))
+        return diff.sort_values(ascending=False, kind="stable")
+
+    def band(self) -> tuple[int, int]:
+        p = self.result.config.patches
+        return round(p.target_population * (1 - p.band)), round(p.target_population * (1 + p.band))
+
+    def name(self, pid: str) -> str:
+        return f"{E(pid)} {E(self.patches.at[pid, PATCH_NAME])}"
+
+
+def html_table(headers: list[str], rows: list[list[str]], *, caption: str, numeric: Iterable[int] = ()) -> str:
+    """An HTML table; cells are HTML already (escaped by the caller), the first column heads each row."""
+    numeric = set(numeric)
+
+    def cls(i: int) -> str:
+        return ' class="num"' if i in numeric else ""
+
+    head = "".join(f'<th scope="col"{cls(i)}>{h}</th>' for i, h in enumerate(headers))
+    body = "".join(
+        f'<tr><th scope="row">{row[0]}</th>'
+        + "".join(f"<td{cls(i)}>{c}</td>" for i, c in enumerate(row[1:], 1))
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -1,0 +1,177 @@
+"""The plain-English text of ``report.html``: the paragraph read aloud for each patch, the method and
+the caveats. Every text value that comes from data or config passes through
+:func:`~lacgeo.outputs.escape.escape_text`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..._version import __version__
+from ...need import in_sentence
+from ...schema import BAND_STATUS, IN_BAND, IOD_RELEASE, N_AREAS, PATCH_NAME, POPULATION, RANK
+from ..escape import escape_text as E
+from .context import ReportContext
+from .words import (
+    FIFTHS,
+    SMR,
+    STANDARDISE_WORDS,
+    about,
+    compare_word,
+    count_of,
+    indicator_label,
+    ordinal,
+    pct,
+    value_text,
+)
+
+
+def read_aloud(r: ReportContext, pid: str) -> str:
+    """A paragraph about one patch, in plain words, from its numbers."""
+    row, res = r.patches.loc[pid], r.result
+    people = f"about {about(row[POPULATION])} people in {count_of(int(row[N_AREAS]), 'neighbourhood')}"
+    out = [f"{E(row[PATCH_NAME])} is home to {people}."]
+    shares = {q: float(row[f"share_imd_q{q}"]) for q in range(1, 6)}
+    if shares[1] >= 0.005:
+        out.append(
+            f"{pct(shares[1])} of them live in the most deprived fifth of neighbourhoods in England "
+            f"({pct(r.la_shares[1])} across {r.la})."
+        )
+    else:
+        q = next(q for q in range(2, 6) if shares[q] >= 0.005)
+        out.append(
+            "None of them live in the most deprived fifth of neighbourhoods in England; "
+            f"{pct(shares[q])} live in the {FIFTHS[q]} fifth."
+        )
+    for name, ind in r.values.iterrows():
+        v = row.get(f"value_{name}", np.nan)
+        label = E(in_sentence(ind["label"]))
+        if pd.isna(v):
+            out.append(f"Its {label} is not shown because the numbers are small.")
+        elif name == SMR:
+            gap = abs(v - 100)
+            than = "about the same as" if gap < 2.5 else f"{gap:.0f}% {'higher' if v > 100 else 'lower'} than"
+            out.append(
+                f"Preventable deaths under 75 are {than} for England as a whole once age is allowed for "
+                f"(SMR {v:.0f}; {r.la} {value_text(SMR, ind['la'])}; England 100)."
+            )
+        elif name in res.sources:
+            out.append(
+                f"{E(ind['label'])}: {value_text(name, v)} per 1,000 residents, {compare_word(v, ind['la'])} the "
+                f"{value_text(name, ind['la'])} across {r.la}."
+            )
+        else:
+            eng = (
+                ""
+                if pd.isna(ind["eng"])
+                else f" and {compare_word(v, ind['eng'])} England's {value_text(name, ind['eng'])}"
+            )
+            out.append(
+                f"Its {label} is {value_text(name, v)}, {compare_word(v, ind['la'])} the {r.la} average of "
+                f"{value_text(name, ind['la'])}{eng}."
+            )
+    rank = int(row[RANK])
+    up = [E(in_sentence(indicator_label(res, n))) for n, d in r.drivers(pid).items() if d > 0.05][:2]
+    because = f", mainly because of its {' and '.join(up)}" if up else ""
+    out.append(
+        f"Taking everything together it has the {'' if rank == 1 else ordinal(rank) + ' '}highest need of "
+        f"{r.la}'s {count_of(r.n, 'patch', 'patches')}{because}."
+    )
+    return " ".join(out)
+
+
+def method_section(r: ReportContext) -> str:
+    res, cfg = r.result, r.result.config
+    vintage, (lo, hi), nest = cfg.area.vintage, r.band(), cfg.patches.nest_within
+    nest_words = {"none": "", "ward": ", each within one ward", "msoa": ", each within one MSOA", "lad": ""}
+    weights = ", ".join(
+        f"{E(indicator_label(res, s.name))} × {s.weight:g}"
+        f"{' (higher is better)' if s.direction == 'higher_is_better' else ''}"
+        for s in cfg.need.indicators
+    )
+    steps = [
+        f"<strong>Load.</strong> The {count_of(len(res.areas), 'neighbourhood')} (Lower-layer Super Output Areas, "
+        f"LSOA {vintage}) of {r.la}, their population and the English Indices of Deprivation ({IOD_RELEASE[vintage]})"
+        + (", with the council service-demand data listed under Data sources." if res.sources else "."),
+        "<strong>Validate.</strong> Codes, populations, geometry and values are checked; any problem stops the run.",
+        "<strong>Need index.</strong> Each indicator is put on one scale "
+        f"({STANDARDISE_WORDS[cfg.need.standardise]}) so that higher means more need, then combined as a "
+        f"weighted average: {weights}.",
+        f"<strong>Patches.</strong> Neighbouring LSOAs are grouped into "
+        f"{count_of(r.n, 'contiguous, compact patch', 'contiguous, compact patches')} of {lo:,} "
+        f"to {hi:,} people{nest_words.get(nest, ', each within one of the given boundary areas')}, keeping together "
+        f"neighbourhoods of similar need. The best of {cfg.patches.n_starts} seeded search rounds is kept, and "
+        "every patch is checked.",
+        f"<strong>Rank and recommend.</strong> Patches are ranked by need index (population-weighted); the top "
+        f"{cfg.recommend.n} form phase 1, then phases of {cfg.recommend.phase_size}.",
+    ]
+    if "p_top_n" in r.patches:
+        steps.append(
+            "<strong>Robustness.</strong> The ranking is repeated "
+            f"{getattr(cfg.recommend, 'robustness_draws', 0):,} times with the indicator weights drawn at random "
+            "around the chosen ones"
+            + (" and council counts redrawn within their sampling error" if res.sources else "")
+            + f"; each patch gets the share of draws in which it is in the top {cfg.recommend.n} and its 95% "
+            "range of ranks."
+        )
+    provenance = (
+        f"Made with lacgeo {E(__version__)}, seed {int(cfg.seed)}, LSOA {vintage} with {IOD_RELEASE[vintage]}. "
+        "The same inputs and settings give the same results; run.json lists every input file with its checksum."
+    )
+    items = "".join(f"<li>{s}</li>" for s in steps)
+    return (
+        f'<section class="break" id="method"><h2>Method</h2><ol>{items}</ol><p class="note">{provenance}</p></section>'
+    )
+
+
+def caveats_section(r: ReportContext) -> str:
+    res, cfg = r.result, r.result.config
+    items = []
+    if res.synthetic:
+        items.append(
+            "<strong>SYNTHETIC data.</strong> Some service-demand data in this run is made up: use this report to "
+            "try lacgeo out, never for decisions."
+        )
+    if cfg.area.vintage == "2021":
+        items += [
+            "LSOA 2021 boundaries are generalised to 200 m, so maps of small urban neighbourhoods look blocky and a "
+            "few neighbour relations may differ from the full-resolution boundaries.",
+            "Population per LSOA 2021 is derived by lacgeo from the ONS mid-2020 LSOA 2011 estimates: unchanged LSOAs "
+            "keep their value, merged ones are summed and split ones are shared out using the IoD2025 income-domain "
+            "denominator. The England total matches the published mid-2020 figure.",
+        ]
+    else:
+        items.append("LSOA 2011 boundaries are generalised to 20 m; populations are ONS mid-2020 small area estimates.")
+    if any(s.name == SMR for s in cfg.need.indicators):
+        items.append(
+            "Preventable mortality is the Local Health under-75 standardised mortality ratio for deaths in 2015–19 "
+            "(England = 100), published for MSOAs 2011 and shared out to LSOAs; it is several years old and the "
+            "source gives no confidence interval."
+        )
+    items += [
+        f"The need index is relative: it compares places within {r.la}. A patch with high need here is not "
+        "necessarily among the most deprived in England; the profiles give the England picture.",
+        "The ranking depends on the chosen indicators and weights: patches with similar need indices could swap "
+        "places if these change.",
+    ]
+    if res.sources:
+        items.append(
+            f"Council service-demand rates are per 1,000 residents. Rates built from 1 to "
+            f"{cfg.disclosure.small_count_max} events are not shown anywhere, nor any rate that would let them be "
+            "worked out."
+        )
+    flagged = r.patches[r.patches[BAND_STATUS] != IN_BAND]
+    lo, hi = r.band()
+    if len(flagged):
+        listed = "".join(f"<li>{r.name(p)}: {E(row[BAND_STATUS])}</li>" for p, row in flagged.iterrows())
+        items.append(
+            f"{len(flagged)} of the {count_of(r.n, 'patch', 'patches')} {'is' if len(flagged) == 1 else 'are'} outside "
+            f"the band of {lo:,} to {hi:,} people:<ul>{listed}</ul>"
+        )
+    else:
+        items.append(f"Every patch holds {lo:,} to {hi:,} people.")
+    if res.warnings:
+        items.append("Warnings from the run:<ul>" + "".join(f"<li>{E(w)}</li>" for w in res.warnings) + "</ul>")
+    listed = "".join(f"<li>{i}</li>" for i in items)
+    return f'<section id="caveats"><h2>Assumptions and caveats</h2><ul>{listed}</ul></section>'

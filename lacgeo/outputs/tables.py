@@ -1,0 +1,146 @@
+"""The output tables (``areas``, ``patches``, the needs assessment) with disclosure control, and the CSV writer.
+
+Every table a user sees is made here, so disclosure control is applied in one place:
+a council rate built from a small count, and any value that would let one be
+recovered by differencing, is withheld (see :mod:`lacgeo.outputs.disclosure`).
+Counts themselves and point records never appear in any output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from ..rank import rollout_plan
+from ..result import RunResult
+from ..schema import (
+    AREA_CODE,
+    AREA_NAME,
+    BAND_STATUS,
+    EXCESS_NEED,
+    IMD_QUINTILE,
+    IMD_SCORE,
+    LOCAL_QUINTILE,
+    MSOA_NAME,
+    N_AREAS,
+    NEED_INDEX,
+    PATCH_ID,
+    PATCH_NAME,
+    PHASE,
+    POPULATION,
+    RANK,
+    WARD_NAME,
+)
+from . import disclosure
+
+AREA_COLUMNS = [
+    AREA_NAME,
+    POPULATION,
+    NEED_INDEX,
+    IMD_QUINTILE,
+    PATCH_ID,
+    LOCAL_QUINTILE,
+    IMD_SCORE,
+    MSOA_NAME,
+    WARD_NAME,
+]
+PATCH_COLUMNS = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCESS_NEED, IMD_SCORE, BAND_STATUS] + [
+    f"share_imd_q{q}" for q in range(1, 6)
+]
+FLOAT_FORMAT = "%.6f"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Text starting with one of these would run as a formula in a spreadsheet."""
+SYNTHETIC_NOTE = "SYNTHETIC: built from made-up service-demand data, not for decisions"
+
+
+def area_table(result: RunResult) -> gpd.GeoDataFrame:
+    """The ``areas`` layer: one row per small area.
+
+    Indicator values appear as ``value_<name>``. For council service-demand sources
+    the value (a rate) is withheld where the area's count is small, and where that
+    is needed so no small count can be recovered by subtracting from a published
+    total (see :mod:`lacgeo.disclosure`).
+    Counts themselves and point records never appear in any output.
+    """
+    contrib = [c for c in result.areas.columns if c.startswith("contrib_")]
+    table = result.areas[AREA_COLUMNS + contrib + ["geometry"]].copy()
+    values = result.indicators.add_prefix("value_")
+    for name, hidden in _hidden_areas(result).items():
+        col = f"value_{name}"
+        if col in values:
+            values.loc[hidden, col] = float("nan")
+            # the index and this source's contribution would give the rate back
+            table.loc[hidden, [NEED_INDEX, f"contrib_{name}"]] = float("nan")
+    table = table.join(values)
+    if result.synthetic:
+        table["data_status"] = SYNTHETIC_NOTE
+    table.index.name = AREA_CODE
+    return table.sort_index()
+
+
+def _hidden_areas(result: RunResult) -> dict[str, pd.Index]:
+    """Per council source, the areas whose rate must not be published (see ``disclosure``)."""
+    groups = [result.areas[PATCH_ID], result.areas[LOCAL_QUINTILE], pd.Series(0, index=result.areas.index)]
+    limit = result.config.disclosure.small_count_max
+    return {name: disclosure.suppress_cells(src.count, groups, max_count=limit) for name, src in result.sources.items()}
+
+
+def assessment_table(result: RunResult) -> pd.DataFrame:
+    """The needs-assessment table with small council counts (and their rates) withheld."""
+    table = result.needs_assessment.copy()
+    limit = result.config.disclosure.small_count_max
+    for name in result.sources:
+        rows = table.index[(table["indicator"] == name) & (table["quintile"] != "All")]
+        hidden = disclosure.suppress_totals(table.loc[rows, "count"].astype(float), max_count=limit)
+        everyone = table.index[(table["indicator"] == name) & (table["quintile"] == "All")]
+        hidden = hidden.union(everyone[table.loc[everyone, "count"].astype(float).between(1, limit)])
+        table.loc[hidden, ["value", "lower", "upper", "count"]] = pd.NA
+    if result.synthetic:
+        table["data_status"] = SYNTHETIC_NOTE
+    return table
+
+
+def patch_table(result: RunResult) -> gpd.GeoDataFrame:
+    """The ``patches`` layer: one row per patch, best rank first."""
+    values = [c for c in result.patches.columns if c.startswith("value_")]
+    robust = [c for c in ("p_top_n", "rank_low", "rank_high", "robustness") if c in result.patches.columns]
+    table = result.patches[PATCH_COLUMNS + robust + ["need_profile", "need_profile_share"] + values + ["geometry"]]
+    table = table.sort_values(RANK).copy()
+    for name, src in result.sources.items():
+        col = f"value_{name}"
+        if col in table:
+            patch_count = src.count.groupby(result.areas[PATCH_ID]).sum().reindex(table.index)
+            limit = result.config.disclosure.small_count_max
+            table.loc[disclosure.suppress_totals(patch_count, max_count=limit), col] = float("nan")
+    if result.synthetic:
+        table["data_status"] = SYNTHETIC_NOTE
+    table.index.name = PATCH_ID
+    return table
+
+
+def rollout_table(result: RunResult) -> pd.DataFrame:
+    """One row per phase: the run's rollout plan, as in ``rollout.csv``."""
+    if result.rollout is not None:
+        return result.rollout.reset_index(drop=True)
+    return rollout_plan(result.patches, cost_per_coordinator=result.config.recommend.cost_per_coordinator)
+
+
+def spreadsheet_safe(values: pd.Series) -> pd.Series:
+    """Text that a spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``)
+    gets a leading apostrophe, so it opens as text. Numbers are left alone."""
+    if values.dtype.kind in "biufc":
+        return values
+    text = values.astype("string")
+    risky = text.str.startswith(FORMULA_START).fillna(False) & pd.to_numeric(text, errors="coerce").isna()
+    return values.where(~risky, "'" + text)
+
+
+def write_csv(table: pd.DataFrame, path: Path, *, index: bool = True) -> None:
+    """A CSV output: fixed float format and line endings (byte-stable), formula-safe text."""
+    safe = table.apply(spreadsheet_safe)
+    if index and not pd.api.types.is_numeric_dtype(table.index):
+        safe.index = spreadsheet_safe(pd.Series(table.index, index=table.index)).to_numpy()
+        safe.index.name = table.index.name
+    safe.to_csv(path, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")

@@ -1,0 +1,22 @@
+"""Stage 7, rank: patch summaries, ranking by captured need, phases, the rollout plan and budget,
+and how robust the ranking is when weights and data vary.
+
+:mod:`.ranking` summarises and ranks the patches and assigns phases; :mod:`.rollout`
+costs each phase and answers "what does this budget pay for"; :mod:`.robustness`
+redraws weights and council counts to give each patch its chance of a top-n place.
+"""
+
+from .ranking import assign_phases, patch_indicators, patch_profiles, rank_patches, summarise_patches
+from .robustness import rank_robustness
+from .rollout import affordable_patches, rollout_plan
+
+__all__ = [
+    "affordable_patches",
+    "assign_phases",
+    "patch_indicators",
+    "patch_profiles",
+    "rank_patches",
+    "rank_robustness",
+    "rollout_plan",
+    "summarise_patches",
+]

@@ -1,0 +1,110 @@
+"""``RunResult``: everything a run produced, before it is written to disk.
+
+:func:`lacgeo.run` makes one; the writers in :mod:`lacgeo.outputs` read it. It knows
+how to summarise itself (:meth:`RunResult.summary`, the text the CLI prints) and,
+through the writer the pipeline hands it, how to write its output folder
+(:meth:`RunResult.write`), so a notebook gets both without the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .config import Config
+from .errors import OutputError
+from .harmonise import SourceCounts
+from .rank import affordable_patches
+from .schema import NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK
+
+SYNTHETIC_BANNER = "SYNTHETIC: this run uses made-up service-demand data; its outputs are for trying lacgeo out."
+
+Writer = Callable[..., Path]
+"""``writer(result, out, *, overwrite)``: writes the output folder and returns its path."""
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced, before it is written to disk.
+
+    ``areas`` (one row per LSOA) and ``patches`` (one row per patch) are
+    GeoDataFrames in EPSG:27700 indexed by code.
+    """
+
+    config: Config
+    lad_code: str
+    lad_name: str
+    areas: gpd.GeoDataFrame
+    patches: gpd.GeoDataFrame
+    indicators: pd.DataFrame
+    inputs: list[str]
+    """Every file the run read: shipped data first, then the user's files."""
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    rollout: pd.DataFrame | None = None
+    """One row per phase: patches, population, need and yearly cost."""
+    needs_assessment: pd.DataFrame | None = None
+    """Each indicator by local deprivation quintile with 95% confidence intervals."""
+    sources: dict[str, SourceCounts] = field(default_factory=dict)
+    """Council service-demand sources on the areas (counts are never written per area)."""
+    writer: Writer | None = field(default=None, repr=False, compare=False)
+    """What :meth:`write` calls; :func:`lacgeo.run` sets :func:`lacgeo.outputs.write_outputs`."""
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether any input is made-up (SYNTHETIC) data; every output then says so."""
+        return any(s.synthetic for s in self.sources.values())
+
+    @property
+    def recommended(self) -> gpd.GeoDataFrame:
+        """Phase-1 patches, best first."""
+        return self.patches[self.patches[PHASE] == 1].sort_values(RANK)
+
+    @property
+    def affordable(self) -> pd.DataFrame:
+        """The patches ``recommend.budget`` pays a coordinator for (empty if no budget is set)."""
+        r = self.config.recommend
+        return affordable_patches(self.patches, budget=r.budget, cost_per_coordinator=r.cost_per_coordinator)
+
+    def summary(self) -> str:
+        """The phase-1 picks in a few lines of text: what ``lacgeo run`` prints.
+
+        One line for the area, one per pick (population, need index, robustness and
+        any flag), and, when ``recommend.budget`` is set, what that budget pays for.
+        """
+        patches, r = self.patches, self.config.recommend
+        lines = [SYNTHETIC_BANNER] if self.synthetic else []
+        lines.append(
+            f"{self.lad_name}: {len(self.areas)} LSOAs, {len(patches)} patches "
+            f"(population {patches[POPULATION].min():,}-{patches[POPULATION].max():,})"
+        )
+        lines.append("Phase 1:" if len(self.recommended) else "Phase 1: no patch could be recommended")
+        for pid, row in self.recommended.iterrows():
+            robust = f", in the top {r.n} in {row['p_top_n']:.0%} of draws" if "p_top_n" in row else ""
+            lines.append(
+                f"  {row[RANK]}. {pid} {row[PATCH_NAME]} - {row[POPULATION]:,} people, "
+                f"need index {row[NEED_INDEX]:.2f}{robust}"
+            )
+            if row.get("robustness"):
+                lines.append(f"     ! {row['robustness']}")
+        if r.budget > 0:
+            paid = self.affordable
+            names = ", ".join(f"{pid} {name}" for pid, name in paid[PATCH_NAME].items()) or "none"
+            lines.append(
+                f"A budget of £{r.budget:,.0f} a year pays for {len(paid)} coordinators "
+                f"at £{r.cost_per_coordinator:,.0f}: {names}"
+            )
+        return "\n".join(lines)
+
+    def write(self, out: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the output folder atomically (see :func:`lacgeo.outputs.write_outputs`)."""
+        if self.writer is None:
+            raise OutputError("this result has no writer; write it with lacgeo.write_outputs(result, out)")
+        return self.writer(self, out, overwrite=overwrite)
+
+
+__all__ = ["RunResult"]
