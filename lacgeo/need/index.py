@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
-from ..config import IndicatorConfig
+from ..config import DEFAULTS, IndicatorConfig, MissingPolicy, Standardise
 from ..errors import ConfigError, MissingValueWarning, ValidationError
 from ..schema import EXCESS_NEED, IMD_DECILE, IMD_QUINTILE, IMD_SCORE, LOCAL_QUINTILE, NEED_INDEX, POPULATION
 
-STANDARDISE_METHODS = ("zscore", "rank", "exponential")
-MISSING_POLICIES = ("error", "la_mean", "reweight")
+STANDARDISE_METHODS = get_args(Standardise)
+MISSING_POLICIES = get_args(MissingPolicy)
 
 
-def standardise(values: pd.Series, *, method: str = "zscore", higher_is_worse: bool = True) -> pd.Series:
+def standardise(
+    values: pd.Series, *, method: str = DEFAULTS.need.standardise, higher_is_worse: bool = True
+) -> pd.Series:
     """Put one indicator on a common scale where higher always means more need.
 
     ``zscore``: (x - mean) / sd within the area. ``rank``: rank scaled to (0, 1].
@@ -53,8 +56,8 @@ def compute_need_index(
     indicators: pd.DataFrame,
     specs: Sequence[IndicatorConfig],
     *,
-    method: str = "zscore",
-    missing: str = "error",
+    method: str = DEFAULTS.need.standardise,
+    missing: str = DEFAULTS.need.missing,
     reasons: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Need index and each indicator's contribution.

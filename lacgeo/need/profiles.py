@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ..config import IndicatorConfig
+from ..config import DEFAULTS, IndicatorConfig
 from .index import standardise
 
 
@@ -15,8 +15,8 @@ def need_profiles(
     specs: Sequence[IndicatorConfig],
     *,
     population: pd.Series,
-    n_profiles: int = 5,
-    seed: int = 0,
+    n_profiles: int = DEFAULTS.need.n_profiles,
+    seed: int = DEFAULTS.seed,
 ) -> pd.DataFrame:
     """Group areas by the *shape* of their need and label each group in plain words.
 

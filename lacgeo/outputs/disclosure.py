@@ -19,7 +19,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-SMALL_COUNT_MAX = 7
+from ..config import DEFAULTS
+
+SMALL_COUNT_MAX = DEFAULTS.disclosure.small_count_max
 
 
 def suppress_cells(counts: pd.Series, groups: Iterable[pd.Series], *, max_count: int = SMALL_COUNT_MAX) -> pd.Index:

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..config import DEFAULTS
 from ..errors import PatchingError
 from ..schema import NEST_LEVELS, PATCH_ID, POPULATION
 from .check import check_patches
@@ -44,14 +45,14 @@ def build_patches(
     areas: gpd.GeoDataFrame,
     need: pd.Series,
     *,
-    target_population: int = 10_000,
-    band: float = 0.2,
+    target_population: int = DEFAULTS.patches.target_population,
+    band: float = DEFAULTS.patches.band,
     nest_within: str | pd.Series = "none",
-    islands: str = "link_nearest",
-    n_starts: int = 4,
-    need_weight: float = 5.0,
-    land_weight: float = 0.5,
-    seed: int = 0,
+    islands: str = DEFAULTS.patches.islands,
+    n_starts: int = DEFAULTS.patches.n_starts,
+    need_weight: float = DEFAULTS.patches.need_weight,
+    land_weight: float = DEFAULTS.patches.land_weight,
+    seed: int = DEFAULTS.seed,
     graph: AreaGraph | None = None,
     fixed: Sequence[Sequence[str]] = (),
 ) -> PatchAssignment:

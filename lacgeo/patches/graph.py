@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import get_args
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 import shapely
 from libpysal.graph import Graph
 
+from ..config import DEFAULTS, IslandPolicy
 from ..errors import IslandWarning, PatchingError
 from ..schema import POPULATION
 from . import _arrays
@@ -105,7 +107,7 @@ def _queen_edges(areas: gpd.GeoDataFrame) -> np.ndarray:
 def build_area_graph(
     areas: gpd.GeoDataFrame,
     *,
-    islands: str = "link_nearest",
+    islands: str = DEFAULTS.patches.islands,
 ) -> AreaGraph:
     """Queen contiguity graph of ``areas`` with the island policy applied.
 
@@ -119,7 +121,7 @@ def build_area_graph(
         it (warning naming both). ``"separate"``: leave components apart; each is
         partitioned on its own. ``"error"``: raise :class:`PatchingError`.
     """
-    if islands not in {"link_nearest", "separate", "error"}:
+    if islands not in get_args(IslandPolicy):
         raise PatchingError(f"unknown island policy {islands!r}; use link_nearest, separate or error")
     edges = _queen_edges(areas)
     graph = AreaGraph(areas.index, edges, frozenset())

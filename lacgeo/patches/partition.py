@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import DEFAULTS
 from ..errors import PatchingError
 from . import _arrays, _search
 from .graph import AreaGraph
@@ -120,11 +121,11 @@ def partition_areas(
     groups: np.ndarray | None = None,
     group_label: str = "boundary unit",
     target: int = 10_000,
-    band: float = 0.2,
-    n_starts: int = 4,
-    need_weight: float = 5.0,
-    land_weight: float = 0.5,
-    seed: int = 0,
+    band: float = DEFAULTS.patches.band,
+    n_starts: int = DEFAULTS.patches.n_starts,
+    need_weight: float = DEFAULTS.patches.need_weight,
+    land_weight: float = DEFAULTS.patches.land_weight,
+    seed: int = DEFAULTS.seed,
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Assign every area to a patch.
 

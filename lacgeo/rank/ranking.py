@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..config import DEFAULTS
 from ..need import excess_need
 from ..schema import (
     BAND_STATUS,
@@ -70,7 +71,9 @@ def rank_patches(patches: pd.DataFrame, *, first: Sequence[str] = ()) -> pd.Seri
     return pd.Series(np.arange(1, len(order) + 1), index=order, name=RANK).reindex(patches.index)
 
 
-def assign_phases(rank: pd.Series, *, n: int = 3, phase_size: int = 6) -> pd.Series:
+def assign_phases(
+    rank: pd.Series, *, n: int = DEFAULTS.recommend.n, phase_size: int = DEFAULTS.recommend.phase_size
+) -> pd.Series:
     """Phase 1 is the top ``n`` patches by rank; then ``phase_size`` patches per phase."""
     r = rank.to_numpy()
     phase = np.where(r <= n, 1, 2 + (r - n - 1) // phase_size)

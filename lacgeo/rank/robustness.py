@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from ..config import IndicatorConfig
+from ..config import DEFAULTS, IndicatorConfig
 from ..schema import POPULATION
 
 
@@ -50,13 +50,13 @@ def rank_robustness(
     indicators: pd.DataFrame,
     specs: Sequence[IndicatorConfig],
     *,
-    n: int = 3,
-    method: str = "zscore",
-    missing: str = "error",
+    n: int = DEFAULTS.recommend.n,
+    method: str = DEFAULTS.need.standardise,
+    missing: str = DEFAULTS.need.missing,
     counts: Mapping[str, tuple[pd.Series, pd.Series]] | None = None,
-    n_draws: int = 1000,
-    concentration: float = 50.0,
-    seed: int = 0,
+    n_draws: int = DEFAULTS.recommend.robustness_draws,
+    concentration: float = DEFAULTS.recommend.weight_concentration,
+    seed: int = DEFAULTS.seed,
 ) -> pd.DataFrame:
     """Per patch: ``p_top_n`` (share of draws in the top ``n``), ``rank_low`` and
     ``rank_high`` (2.5% and 97.5% quantiles of its rank; 1 = highest need)."""

@@ -44,6 +44,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..config import DEFAULTS
 from ..errors import PatchingError
 from ..need import excess_need
 from ..patches.graph import AreaGraph
@@ -73,14 +74,14 @@ def select_patches(
     need: pd.Series,
     graph: AreaGraph,
     *,
-    n: int = 3,
-    target_population: float = 10_000,
-    band: float = 0.2,
+    n: int = DEFAULTS.recommend.n,
+    target_population: float = DEFAULTS.patches.target_population,
+    band: float = DEFAULTS.patches.band,
     spread: pd.Series | None = None,
     min_distance_m: float | None = None,
     lock_in: Sequence[str | Sequence[str]] = (),
     lock_out: Sequence[str] = (),
-    seed: int = 0,
+    seed: int = DEFAULTS.seed,
 ) -> Selection:
     """Choose ``n`` disjoint contiguous patches in the band that capture the most excess need.
 
