@@ -67,8 +67,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from lacgeo import load
 from lacgeo.errors import IslandWarning
@@ -111,9 +109,7 @@ def pockets(picked: np.ndarray, pop: np.ndarray, graph: AreaGraph) -> list[tuple
     Returns ``(piece, boundary)`` pairs: the piece's areas and the picked areas around it.
     """
     keep = ~picked
-    e = graph.edges[keep[graph.edges[:, 0]] & keep[graph.edges[:, 1]]]
-    m = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(graph.n, graph.n))
-    _, rest = connected_components(m, directed=False)
+    rest = graph.components(keep)  # pieces through edges between two unpicked areas
     nbrs = graph.neighbours()
     out = []
     for c in np.unique(rest[keep]):
@@ -222,7 +218,7 @@ def run_cpsat(
     value = excess_need(areas, need)
     value_int = np.round(value * SCALE).astype(int).tolist()
     n = graph.n
-    nbrs = [nb.tolist() for nb in graph.neighbours()]
+    nbrs = graph.neighbours()
     arcs = [(i, j) for i in range(n) for j in nbrs[i]]
     # at most this many areas fit in one pick
     size = int(np.searchsorted(np.cumsum(np.sort(pop)), HIGH, side="right"))

@@ -9,8 +9,10 @@ warns, ``separate`` keeps the component on its own, ``error`` stops the run.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import get_args
 
@@ -19,21 +21,31 @@ import numpy as np
 import pandas as pd
 import shapely
 from libpysal.graph import Graph
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from ..config import DEFAULTS, IslandPolicy
 from ..errors import IslandWarning, PatchingError
 from ..schema import POPULATION
-from . import _arrays
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class AreaGraph:
-    """Adjacency between areas, by position in ``codes``.
+    """Adjacency between areas, by position in ``codes``: the one graph every stage uses.
 
     ``edges`` holds each undirected pair once (i < j), sorted; ``bridges`` are the
     links added by the island policy, the only non-touching pairs treated as adjacent.
+    Everything else is derived from ``edges`` once and cached: :attr:`adjacency` (a
+    symmetric sparse matrix), :meth:`neighbours` (per-area tuples, for set-based
+    searches) and :meth:`components`.
+
+    >>> graph = AreaGraph(pd.Index(["a", "b", "c", "d"]), np.array([[0, 1], [2, 3]]), frozenset())
+    >>> graph.neighbours()
+    ((1,), (0,), (3,), (2,))
+    >>> graph.components().tolist(), graph.components(np.array(["P1", "P2", "P2", "P2"])).tolist()
+    ([0, 0, 1, 1], [0, 1, 2, 2])
     """
 
     codes: pd.Index
@@ -48,13 +60,19 @@ class AreaGraph:
     def n(self) -> int:
         return len(self.codes)
 
-    def neighbours(self) -> list[np.ndarray]:
-        """Sorted neighbour positions of every area."""
-        both = np.vstack([self.edges, self.edges[:, ::-1]])
-        order = np.lexsort((both[:, 1], both[:, 0]))
-        both = both[order]
-        splits = np.searchsorted(both[:, 0], np.arange(1, self.n))
-        return [np.asarray(a, dtype=np.int64) for a in np.split(both[:, 1], splits)]
+    @functools.cached_property
+    def adjacency(self) -> sparse.csr_array:
+        """The symmetric adjacency matrix (CSR, sorted indices): area ``i``'s neighbours are row ``i``."""
+        return _symmetric(self.edges, self.n)
+
+    @functools.cached_property
+    def _neighbours(self) -> tuple[tuple[int, ...], ...]:
+        indptr, indices = self.adjacency.indptr.tolist(), self.adjacency.indices.tolist()
+        return tuple(tuple(indices[a:b]) for a, b in zip(indptr[:-1], indptr[1:], strict=True))
+
+    def neighbours(self) -> tuple[tuple[int, ...], ...]:
+        """Sorted neighbour positions of every area, as plain ints (fast to walk in Python)."""
+        return self._neighbours
 
     def subgraph(self, keep: np.ndarray) -> AreaGraph:
         """The graph restricted to the areas where ``keep`` is true (positions renumbered)."""
@@ -65,26 +83,47 @@ class AreaGraph:
         bridges = frozenset((int(new_pos[a]), int(new_pos[b])) for a, b in self.bridges if keep[a] and keep[b])
         return AreaGraph(self.codes[keep], edges.astype(np.int64), bridges)
 
-    def components(self) -> np.ndarray:
-        """Connected component label of every area."""
-        return _arrays.components(*_arrays.csr(self.edges, self.n))
+    def components(self, labels: np.ndarray | None = None) -> np.ndarray:
+        """Connected component of every area, numbered in order of each component's first area.
+
+        With ``labels`` (one per area, e.g. patch ids), only edges between areas with
+        the same label count: a patch is contiguous exactly when its areas share one
+        component, so every patch of a partition is checked in one pass.
+        """
+        adjacency = self.adjacency
+        if labels is not None:
+            labels = np.asarray(labels)
+            same = labels[self.edges[:, 0]] == labels[self.edges[:, 1]]
+            adjacency = _symmetric(self.edges[same], self.n)
+        return csgraph.connected_components(adjacency, directed=False)[1].astype(np.int64)
 
 
-def reach(start: int, nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> set[int]:
-    """The members of ``nodes`` connected to ``start`` through ``nodes``."""
+def _symmetric(edges: np.ndarray, n: int) -> sparse.csr_array:
+    both = np.vstack([edges, edges[:, ::-1]])
+    data = np.ones(len(both), dtype=np.int8)
+    matrix = sparse.csr_array((data, (both[:, 0], both[:, 1])), shape=(n, n))
+    matrix.sort_indices()
+    return matrix
+
+
+def reach(start: int, nodes: set[int], nbrs: Sequence[Sequence[int]]) -> set[int]:
+    """The members of ``nodes`` connected to ``start`` through ``nodes`` (``nbrs`` from :meth:`AreaGraph.neighbours`).
+
+    For the small, changing sets of phase-1 selection, where walking Python sets beats
+    building a matrix; whole partitions use :meth:`AreaGraph.components`.
+    """
     seen = {start}
     stack = [start]
     while stack:
         v = stack.pop()
         for u in nbrs[v]:
-            u = int(u)
             if u in nodes and u not in seen:
                 seen.add(u)
                 stack.append(u)
     return seen
 
 
-def is_connected(nodes: set[int], nbrs: list[list[int]] | list[np.ndarray]) -> bool:
+def is_connected(nodes: set[int], nbrs: Sequence[Sequence[int]]) -> bool:
     """Whether ``nodes`` form one connected set in the graph given by ``nbrs``."""
     return len(nodes) <= 1 or len(reach(next(iter(nodes)), nodes, nbrs)) == len(nodes)
 

@@ -148,7 +148,7 @@ def select_patches(
     geom_area = areas.geometry.area.to_numpy(dtype=float)
     cent = areas.geometry.centroid
     p = Problem(
-        [[int(u) for u in nb] for nb in graph.neighbours()],
+        graph.neighbours(),
         pop_arr.tolist(),
         value_arr.tolist(),
         lo,

@@ -70,7 +70,7 @@ class Problem:
 
     def __init__(
         self,
-        nbrs: list[list[int]],
+        nbrs: Sequence[Sequence[int]],
         pop: list[float],
         value: list[float],
         lo: float,
