@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -72,6 +73,34 @@ def solihull_run():
 def solihull_out(tmp_path_factory, solihull_run):
     out = tmp_path_factory.mktemp("runs") / "solihull"
     solihull_run.write(out)
+    return out
+
+
+SYNTHETIC = Path(__file__).resolve().parent.parent / "data" / "synthetic"
+SYNTHETIC_TOML = SYNTHETIC / "wiltshire_synthetic.toml"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def synthetic_inputs_before() -> dict[Path, str]:
+    """The SYNTHETIC example's input files, hashed before any test runs it."""
+    return {f: sha256(f) for f in sorted(SYNTHETIC.glob("wiltshire_*"))}  # the config and both CSVs
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(synthetic_inputs_before):
+    """Wiltshire (307 LSOAs) with made-up council service demand: the shipped example config, run once."""
+    return lacgeo.run(lacgeo.load_config(SYNTHETIC_TOML))
+
+
+@pytest.fixture(scope="session")
+def synthetic_out(tmp_path_factory, synthetic_run):
+    """The SYNTHETIC Wiltshire run's output folder, written once for the suite."""
+    out = tmp_path_factory.mktemp("runs") / "wiltshire-synthetic"
+    synthetic_run.write(out)
     return out
 
 

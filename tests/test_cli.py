@@ -7,16 +7,24 @@ import sys
 
 import pytest
 
+from lacgeo import pipeline
 from lacgeo.cli import main
 
 
-def run_cli(*args, cwd=None):
-    proc = subprocess.run([sys.executable, "-m", "lacgeo.cli", *args], capture_output=True, text=True, cwd=cwd)
-    return proc.returncode, proc.stdout, proc.stderr
+def run_cli(capsys, *args):
+    """``lacgeo ARGS`` in this process: exit code, stdout, stderr."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_unknown_la_is_one_line_with_suggestion_and_exit_2(tmp_path):
-    code, out, err = run_cli("run", "--la", "Wiltshre", "--out", str(tmp_path / "o"))
+def test_the_module_runs_as_a_command():
+    proc = subprocess.run([sys.executable, "-m", "lacgeo.cli", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("lacgeo ")
+
+
+def test_unknown_la_is_one_line_with_suggestion_and_exit_2(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "run", "--la", "Wiltshre", "--out", str(tmp_path / "o"))
     assert code == 2
     expected = "lacgeo: error: unknown local authority 'Wiltshre': did you mean \"Wiltshire\"?"
     assert err.strip().splitlines() == [expected]
@@ -55,17 +63,28 @@ def test_validate_reports_config_errors_with_exit_2(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_run_by_code_writes_outputs_and_refuses_to_overwrite(tmp_path):
+def test_run_by_code_writes_outputs_and_refuses_to_overwrite(tmp_path, capsys, monkeypatch):
     out = tmp_path / "solihull"
-    code, stdout, err = run_cli("run", "--la", "E08000029", "--out", str(out))
+    code, stdout, err = run_cli(capsys, "run", "--la", "E08000029", "--out", str(out), "--seed", "3")
     assert code == 0, err
-    assert "Solihull: 134 LSOAs" in stdout and "Phase 1:" in stdout
+    assert "Solihull: 134 LSOAs" in stdout and "Phase 1:" in stdout and f"Outputs: {out}" in stdout
     assert {p.name for p in out.iterdir()} >= {"lacgeo.gpkg", "patches.csv", "map.html", "run.json"}
-    code, _, err = run_cli("run", "--la", "E08000029", "--out", str(out))
-    assert code == 5 and "already exists" in err and "--overwrite" in err
-    code, _, err = run_cli("run", "--la", "E08000029", "--out", str(out), "--overwrite", "--seed", "3")
+    before = (out / "run.json").read_bytes()
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the analysis ran although the output folder could not be written")
+
+    with monkeypatch.context() as m:  # an existing --out is refused before any work is done
+        m.setattr(pipeline, "_load", no_work)
+        code, _, err = run_cli(capsys, "run", "--la", "E08000029", "--out", str(out))
+        assert code == 5 and "already exists" in err and "--overwrite" in err
+        (tmp_path / "a-file").write_text("not a folder")
+        code, _, err = run_cli(capsys, "run", "--la", "E08000029", "--out", str(tmp_path / "a-file"), "--overwrite")
+        assert code == 5 and "is not a folder" in err
+    assert (out / "run.json").read_bytes() == before
+    code, _, err = run_cli(capsys, "run", "--la", "E08000029", "--out", str(out), "--overwrite", "--seed", "3")
     assert code == 0, err
-    assert list(tmp_path.iterdir()) == [out]  # no temporary folders left behind
+    assert sorted(tmp_path.iterdir()) == [tmp_path / "a-file", out]  # no temporary folders left behind
 
 
 def test_budget_answer_names_the_affordable_patches(tmp_path, capsys):

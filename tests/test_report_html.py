@@ -11,13 +11,11 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import lacgeo
 from lacgeo import load
 from lacgeo.outputs.escape import escape_text
 from lacgeo.outputs.report import england_reference, read_aloud, render_report
@@ -25,8 +23,6 @@ from lacgeo.outputs.tables import rollout_table
 from lacgeo.schema import AREA_NAME, BAND_STATUS, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 
 from .conftest import serious_axe_violations, with_small_patch_count
-
-SYNTHETIC_TOML = Path(__file__).resolve().parent.parent / "data" / "synthetic" / "wiltshire_synthetic.toml"
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -42,12 +38,6 @@ HOSTILE_LABEL = "<b onmouseover=alert(6)>IMD</b> `${x}`"
 @pytest.fixture(scope="module")
 def solihull_html(solihull_run) -> str:
     return render_report(solihull_run)
-
-
-@pytest.fixture(scope="module")
-def synthetic_run():
-    """Wiltshire with made-up council service demand (the shipped example config)."""
-    return lacgeo.run(lacgeo.load_config(SYNTHETIC_TOML))
 
 
 @pytest.fixture(scope="module")

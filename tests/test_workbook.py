@@ -11,8 +11,6 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import lacgeo
-from lacgeo.config import replace
 from lacgeo.outputs import area_table, assessment_table, patch_table
 from lacgeo.outputs.tables import SYNTHETIC_NOTE
 from lacgeo.outputs.workbook import FALLBACK, FIXED_TIME, write_workbook
@@ -20,7 +18,6 @@ from lacgeo.schema import AREA_NAME, PATCH_NAME, RANK
 
 from .conftest import with_small_patch_count
 
-SYNTHETIC_TOML = Path(__file__).resolve().parent.parent / "data" / "synthetic" / "wiltshire_synthetic.toml"
 SHEETS = ["About", "Patches", "Areas", "Needs assessment", "Rollout", "Columns"]
 FORMULAS = [
     "=1+1",
@@ -40,14 +37,8 @@ def solihull_xlsx(solihull_run, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def synthetic_run():
-    """The shipped SYNTHETIC example; one need profile skips k-means, which the workbook does not need."""
-    return lacgeo.run(replace(lacgeo.load_config(SYNTHETIC_TOML), need={"n_profiles": 1}))
-
-
-@pytest.fixture(scope="module")
-def synthetic_xlsx(synthetic_run, tmp_path_factory) -> Path:
-    return write_workbook(synthetic_run, tmp_path_factory.mktemp("xlsx") / "lacgeo.xlsx")
+def synthetic_xlsx(synthetic_out) -> Path:
+    return synthetic_out / "lacgeo.xlsx"
 
 
 def _rows(ws) -> list[list]:
