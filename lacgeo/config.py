@@ -378,7 +378,21 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config", base_dir: 
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and check a TOML config file."""
+    """Read and check a TOML config file (``lacgeo init`` writes a commented one).
+
+    Every problem is reported at once, in one :class:`ConfigError` (a ``ValueError``)
+    naming the key, what was found and, for a misspelt key, the closest valid one.
+    Relative file paths in the config are read from the config file's folder.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "lacgeo.toml"
+    >>> _ = path.write_text('[area]\\nla = "Derby"\\n[patches]\\ntarget_populaton = 9000\\n')
+    >>> load_config(path)
+    Traceback (most recent call last):
+    lacgeo.errors.ConfigError: ...lacgeo.toml: unknown key 'patches.target_populaton'; did you mean 'target_population'?
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -275,7 +275,7 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
     >>> result.areas.crs.to_string(), bool(result.patches["population"].between(8000, 12000).all())
     ('EPSG:27700', True)
     >>> print(result.summary().splitlines()[0])
-    Rutland: 24 LSOAs, 4 patches (population ...)
+    Rutland: 26 LSOAs, 4 patches (population ...)
     """
     lad_code, lad_name = load.resolve_la(config.area.la)  # a misspelt name stops the run before any work
     if out is not None:
@@ -345,6 +345,14 @@ def check_manifest(path: str | Path) -> list[str]:
     An empty list means the inputs still hash the same and the re-run produced
     byte-identical tables. The re-run's output goes to a temporary folder that is
     removed afterwards.
+
+    Examples
+    --------
+    >>> import lacgeo, pathlib, tempfile
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "rutland"
+    >>> _ = lacgeo.run(lacgeo.make_config(la="Rutland"), out=out)
+    >>> check_manifest(out / "run.json")
+    []
     """
     path = Path(path)
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from ..config import DEFAULTS
 from ..errors import LacgeoError, UnknownAreaError
 from ..schema import AREA_CODE, BNG, IOD_RELEASE, LAD_CODE, LAD_NAME, VINTAGES
 
@@ -58,16 +59,49 @@ def data_file(name: str) -> Path:
 
 @functools.cache
 def read_lads() -> pd.DataFrame:
-    """Every English local authority district (2024 codes) with its region and size."""
+    """Every English local authority district (2024 codes) with its region and size.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``lad_code``: ``lad_name``, ``region_name``, ``n_lsoa21`` and ``population``.
+
+    Examples
+    --------
+    >>> lads = read_lads()
+    >>> len(lads), lads.at["E06000054", "lad_name"]
+    (296, 'Wiltshire')
+    """
     lads = pd.read_csv(data_file("lads.csv"), dtype={"lad_code": str, "lad_name": str})
     return lads.set_index(LAD_CODE)
 
 
 def resolve_la(name_or_code: str) -> tuple[str, str]:
-    """Return ``(lad_code, lad_name)`` for a local authority name or code.
+    """The code and name of a local authority given by name or code.
 
-    Names match case-insensitively. An unknown value raises :class:`UnknownAreaError`
-    with the closest matches.
+    Parameters
+    ----------
+    name_or_code
+        An ONS code (``"E06000054"``) or a name, matched case-insensitively;
+        ``"Bristol"`` finds "Bristol, City of".
+
+    Returns
+    -------
+    tuple of str
+        ``(lad_code, lad_name)``.
+
+    Raises
+    ------
+    UnknownAreaError
+        For an unknown name or code, naming the closest matches.
+
+    Examples
+    --------
+    >>> resolve_la("wiltshire"), resolve_la("Bristol")
+    (('E06000054', 'Wiltshire'), ('E06000023', 'Bristol, City of'))
+    >>> resolve_la("Wiltshre")
+    Traceback (most recent call last):
+    lacgeo.errors.UnknownAreaError: unknown local authority 'Wiltshre': did you mean "Wiltshire"?
     """
     lads = read_lads()
     text = " ".join(str(name_or_code).split())
@@ -101,8 +135,30 @@ def _check_vintage(vintage: str) -> None:
         raise LacgeoError(f"unknown geography vintage {vintage!r}; use one of {', '.join(VINTAGES)}")
 
 
-def read_areas(lad_code: str, *, vintage: str = "2021") -> gpd.GeoDataFrame:
-    """LSOAs of one local authority: names, MSOA/ward/LAD codes, population, geometry (EPSG:27700)."""
+def read_areas(lad_code: str, *, vintage: str = DEFAULTS.area.vintage) -> gpd.GeoDataFrame:
+    """The small areas (LSOAs) of one local authority, from the shipped data.
+
+    Only that LA's rows are read from the national GeoParquet (a row filter).
+
+    Parameters
+    ----------
+    lad_code
+        The LA's ONS code (see :func:`resolve_la`).
+    vintage
+        ``"2021"`` (LSOA 2021) or ``"2011"`` (LSOA 2011).
+
+    Returns
+    -------
+    GeoDataFrame
+        Indexed by ``area_code``, sorted, in EPSG:27700: ``area_name``, MSOA, ward and
+        LAD codes and names, ``population`` (ONS mid-2020) and the boundary.
+
+    Examples
+    --------
+    >>> areas = read_areas("E06000017")  # Rutland
+    >>> len(areas), areas.crs.to_string(), int(areas["population"].sum())
+    (26, 'EPSG:27700', 40476)
+    """
     _check_vintage(vintage)
     path = data_file(f"lsoa{vintage[2:]}.parquet")
     areas = gpd.read_parquet(path, filters=[(LAD_CODE, "==", lad_code)])
@@ -113,11 +169,27 @@ def read_areas(lad_code: str, *, vintage: str = "2021") -> gpd.GeoDataFrame:
     return areas.sort_index()
 
 
-def read_deprivation(codes: pd.Index, *, vintage: str = "2021") -> pd.DataFrame:
-    """Indices of Deprivation scores, ranks and deciles for the given LSOA codes.
+def read_deprivation(codes: pd.Index, *, vintage: str = DEFAULTS.area.vintage) -> pd.DataFrame:
+    """English Indices of Deprivation scores, ranks and deciles for the given LSOA codes.
 
-    IoD2025 for LSOA 2021, IoD2019 for LSOA 2011. Columns are ``<domain>_score``,
-    ``<domain>_rank`` and ``<domain>_decile`` (rank 1 = most deprived in England).
+    Parameters
+    ----------
+    codes
+        LSOA codes of ``vintage``.
+    vintage
+        ``"2021"`` gives IoD2025 on LSOA 2021; ``"2011"`` gives IoD2019 on LSOA 2011.
+
+    Returns
+    -------
+    DataFrame
+        On ``codes``: ``<domain>_score``, ``<domain>_rank`` and ``<domain>_decile``
+        (rank 1 and decile 1 = most deprived in England).
+
+    Examples
+    --------
+    >>> iod = read_deprivation(read_areas("E06000017").index)
+    >>> int(iod["imd_decile"].min()) >= 1, "income_score" in iod
+    (True, True)
     """
     _check_vintage(vintage)
     name = f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet"

@@ -33,6 +33,26 @@ def standardise(
     ``-23 ln(1 - R (1 - exp(-100/23)))``, which runs from 0 to 100 and stretches the
     most deprived end so high need in one indicator is not cancelled by another.
     Ties share their mean rank, so the result does not depend on row order.
+
+    Parameters
+    ----------
+    values
+        One indicator for every area, indexed by code; a missing value is an error.
+    method
+        ``"zscore"``, ``"rank"`` or ``"exponential"``.
+    higher_is_worse
+        ``False`` reverses the indicator (for example life expectancy).
+
+    Returns
+    -------
+    Series
+        On ``values.index``, with ``values.name``.
+
+    Examples
+    --------
+    >>> x = pd.Series([10.0, 20.0, 30.0], index=["a", "b", "c"], name="imd_score")
+    >>> standardise(x).round(3).tolist(), standardise(x, method="rank", higher_is_worse=False).round(3).tolist()
+    ([-1.225, 0.0, 1.225], [1.0, 0.667, 0.333])
     """
     if method not in STANDARDISE_METHODS:
         raise ConfigError(f"need.standardise = {method!r}; use one of {', '.join(STANDARDISE_METHODS)}")
@@ -60,16 +80,44 @@ def compute_need_index(
     missing: str = DEFAULTS.need.missing,
     reasons: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Need index and each indicator's contribution.
+    """The need index of every area and each indicator's contribution to it.
 
-    Returns a frame on ``indicators.index`` with ``need_index`` and one
-    ``contrib_<name>`` column per indicator; the contributions sum to the index.
+    Each indicator is standardised (:func:`standardise`) so that higher means more
+    need, then the index is their weighted mean.
 
-    ``missing`` decides what an area with no value gets: ``"error"`` stops and lists
-    the areas (with ``reasons`` such as "suppressed ('*')" when given); ``"la_mean"``
-    gives it the local authority mean of that indicator; ``"reweight"`` leaves the
-    indicator out of that area's index and shares its weight among the others. Both
-    fills warn, naming the areas.
+    Parameters
+    ----------
+    indicators
+        One column per indicator, indexed by area code.
+    specs
+        The indicators to use, with their weights and directions (``need.indicators``).
+    method
+        How each indicator is standardised: ``"zscore"``, ``"rank"`` or ``"exponential"``.
+    missing
+        What an area with no value gets: ``"error"`` stops and lists the areas (with
+        ``reasons`` such as "suppressed ('*')" when given); ``"la_mean"`` gives it the
+        local authority mean of that indicator; ``"reweight"`` leaves the indicator out
+        of that area's index and shares its weight among the others. Both fills warn
+        (:class:`~lacgeo.errors.MissingValueWarning`), naming the areas.
+    reasons
+        Why a value is missing, per indicator and area, for the error message.
+
+    Returns
+    -------
+    DataFrame
+        On ``indicators.index``: ``need_index`` and one ``contrib_<name>`` column per
+        indicator; the contributions sum to the index.
+
+    Examples
+    --------
+    >>> from lacgeo.config import IndicatorConfig
+    >>> indicators = pd.DataFrame({"imd_score": [10.0, 20.0, 30.0], "smr": [90.0, 130.0, 110.0]}, index=["a", "b", "c"])
+    >>> specs = [IndicatorConfig("imd_score", weight=2.0), IndicatorConfig("smr", weight=1.0)]
+    >>> compute_need_index(indicators, specs).round(3)
+       need_index  contrib_imd_score  contrib_smr
+    a      -1.225             -0.816       -0.408
+    b       0.408              0.000        0.408
+    c       0.816              0.816        0.000
     """
     if missing not in MISSING_POLICIES:
         raise ConfigError(f"need.missing = {missing!r}; use one of {', '.join(MISSING_POLICIES)}")
@@ -112,7 +160,13 @@ def compute_need_index(
 
 
 def national_quintile(decile: pd.Series) -> pd.Series:
-    """National IMD quintile (1 = most deprived 20% of England) from the official decile."""
+    """National IMD quintile (1 = most deprived 20% of England) from the official decile.
+
+    Examples
+    --------
+    >>> national_quintile(pd.Series([1, 2, 3, 10], index=list("abcd"))).tolist()
+    [1, 1, 2, 5]
+    """
     return np.ceil(decile.astype(float) / 2).astype("int64").rename(IMD_QUINTILE)
 
 
@@ -121,6 +175,24 @@ def local_quintile(score: pd.Series, population: pd.Series) -> pd.Series:
 
     Areas are ordered from most to least deprived; each takes the quintile holding the
     midpoint of its population in the cumulative share. Ties are broken by code.
+
+    Parameters
+    ----------
+    score
+        A deprivation score per area (higher = more deprived), such as the IMD score.
+    population
+        Residents per area, on the same index.
+
+    Returns
+    -------
+    Series
+        ``local_imd_quintile`` on ``score.index``, 1 to 5.
+
+    Examples
+    --------
+    >>> score = pd.Series([40.0, 30.0, 20.0, 10.0, 5.0], index=list("abcde"))
+    >>> local_quintile(score, pd.Series(1000, index=score.index)).tolist()
+    [1, 2, 3, 4, 5]
     """
     frame = pd.DataFrame({"s": score.astype(float), "p": population.astype(float)})
     frame = frame.assign(code=frame.index).sort_values(["s", "code"], ascending=[False, True])

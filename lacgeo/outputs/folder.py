@@ -98,6 +98,15 @@ def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False
     Path
         ``out``, resolved. On any error the temporary folder is removed and ``out`` is
         left as it was; input files are never modified.
+
+    Examples
+    --------
+    >>> import lacgeo, pathlib, tempfile
+    >>> result = lacgeo.run(lacgeo.make_config(la="Rutland"))
+    >>> out = write_outputs(result, pathlib.Path(tempfile.mkdtemp()) / "rutland")
+    >>> sorted(path.name for path in out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['areas.csv', 'lacgeo.gpkg', 'lacgeo.xlsx', 'map.html', 'needs_assessment.csv', 'patches.csv',
+     'report.html', 'rollout.csv', 'run.json']
     """
     out = check_output_folder(out, overwrite=overwrite)
     try:

@@ -76,6 +76,25 @@ def build_patches(
         Groups of area codes that are patches already (e.g. the phase-1 picks, which must
         be contiguous and in the band); the rest of the area is partitioned around them.
         They become the first patch ids, in the order given.
+
+    Returns
+    -------
+    PatchAssignment
+        ``patch_id`` per area (``P01``, ``P02``... on ``areas.index``), the patch
+        ``names``, ``flags`` giving the reason for every patch that cannot be inside the
+        band, the island ``bridges`` and the ``graph``. The feasibility check
+        (:func:`check_patches`) has passed: every area is in one patch, every patch is
+        contiguous and in the band or flagged.
+
+    Examples
+    --------
+    >>> import lacgeo
+    >>> areas = lacgeo.read_areas("E06000017")  # Rutland: 26 LSOAs, 40,476 people
+    >>> need = pd.Series(0.0, index=areas.index)
+    >>> result = build_patches(areas, need, target_population=10_000, band=0.2)
+    >>> sizes = areas["population"].groupby(result.patch_id).sum()
+    >>> len(sizes), bool(sizes.between(8_000, 12_000).all()), result.flags
+    (4, True, {})
     """
     if isinstance(nest_within, pd.Series):
         if not nest_within.index.equals(areas.index) or nest_within.isna().any():

@@ -23,7 +23,31 @@ def check_patches(
     band: Band,
     flags: dict[str, str],
 ) -> None:
-    """Raise :class:`PatchingError` listing every broken invariant.
+    """Prove a partition: raise :class:`PatchingError` listing every broken invariant.
+
+    Parameters
+    ----------
+    patch_id
+        The patch of every area, indexed like ``graph.codes``.
+    population
+        Residents per area, in the same order.
+    graph
+        The contiguity graph the patches were built on (bridges count as adjacency).
+    band
+        The population band every patch must be in.
+    flags
+        Patches allowed outside the band, each with its reason.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacgeo.patches.graph import AreaGraph
+    >>> graph = AreaGraph(pd.Index(["a", "b", "c"]), np.array([[0, 1], [1, 2]]), frozenset())
+    >>> people = pd.Series([5_000, 5_000, 9_000], index=graph.codes)
+    >>> check_patches(pd.Series(["P1", "P1", "P2"], index=graph.codes), people, graph, band=Band(10_000, 0.2), flags={})
+    >>> check_patches(pd.Series(["P1", "P2", "P1"], index=graph.codes), people, graph, band=Band(10_000, 0.2), flags={})
+    Traceback (most recent call last):
+    lacgeo.errors.PatchingError: patch feasibility check failed: patch P1 is not contiguous; patch P1 holds 14,000 ...
 
     Contiguity is checked for every patch at once, through :meth:`AreaGraph.components`
     restricted to edges inside a patch (scipy, independent of the compiled search that

@@ -159,6 +159,18 @@ def build_area_graph(
         ``"link_nearest"``: join each detached component to the nearest area outside
         it (warning naming both). ``"separate"``: leave components apart; each is
         partitioned on its own. ``"error"``: raise :class:`PatchingError`.
+
+    Returns
+    -------
+    AreaGraph
+        Positions follow ``areas.index``; ``bridges`` lists the links the island policy added.
+
+    Examples
+    --------
+    >>> import lacgeo
+    >>> graph = build_area_graph(lacgeo.read_areas("E06000017"))
+    >>> graph.n, len(graph.edges) > graph.n, int(graph.components().max()) + 1
+    (26, True, 1)
     """
     if islands not in get_args(IslandPolicy):
         raise PatchingError(f"unknown island policy {islands!r}; use link_nearest, separate or error")

@@ -37,7 +37,39 @@ def summarise_patches(
     names: pd.Series,
     flags: dict[str, str],
 ) -> pd.DataFrame:
-    """One row per patch: name, population, need, areas, band status and IMD mix."""
+    """One row per patch: name, population, need, captured need, areas, band status and IMD mix.
+
+    Parameters
+    ----------
+    areas
+        The areas with ``population``, ``need_index``, ``imd_score`` and ``imd_quintile``.
+    patch_id
+        The patch of every area.
+    names
+        The name of every patch (:func:`lacgeo.patches.name_patches`).
+    flags
+        The reason for every patch outside the population band.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``patch_id``: ``patch_name``, ``population`` (summed), ``need_index``
+        and ``imd_score`` (population-weighted), ``excess_need`` (summed: the need the
+        patch captures), ``n_areas``, ``share_imd_q1``-``q5`` and ``band_status``.
+
+    Examples
+    --------
+    >>> areas = pd.DataFrame(
+    ...     {"population": [1000, 3000, 2000], "need_index": [1.0, 0.0, -1.0], "imd_score": [40.0, 20.0, 10.0],
+    ...      "imd_quintile": [1, 3, 5]}, index=["a", "b", "c"])
+    >>> table = summarise_patches(areas, pd.Series(["P1", "P1", "P2"], index=areas.index),
+    ...                           names=pd.Series({"P1": "North", "P2": "South"}), flags={"P2": "an island"})
+    >>> table[["population", "need_index", "excess_need", "band_status"]].round(3)
+              population  need_index  excess_need band_status
+    patch_id
+    P1              4000        0.25     1666.667     in band
+    P2              2000       -1.00    -1666.667   an island
+    """
     frame = areas.assign(**{PATCH_ID: patch_id, EXCESS_NEED: excess_need(areas)})
     pop = frame[POPULATION].astype(float)
     grouped = frame.groupby(PATCH_ID, sort=True)
@@ -63,9 +95,30 @@ def summarise_patches(
 
 
 def rank_patches(patches: pd.DataFrame, *, first: Sequence[str] = ()) -> pd.Series:
-    """Rank by captured need (``excess_need``: population x need above the LA average),
-    highest first; ties by patch id. Patches in ``first`` (the phase-1 picks) take the
-    top ranks, in their own order of captured need."""
+    """Rank patches by the need they capture, highest first (rank 1).
+
+    Captured need is ``excess_need``: population x need above the LA average, summed
+    over the patch. Ties go by patch id.
+
+    Parameters
+    ----------
+    patches
+        One row per patch with ``excess_need``.
+    first
+        Patch ids that take the top ranks whatever their need (the phase-1 picks), in
+        their own order of captured need.
+
+    Returns
+    -------
+    Series
+        ``rank`` on ``patches.index``, 1 to the number of patches.
+
+    Examples
+    --------
+    >>> patches = pd.DataFrame({"excess_need": [5.0, 9.0, -2.0]}, index=["P1", "P2", "P3"])
+    >>> rank_patches(patches).tolist(), rank_patches(patches, first=["P3"]).tolist()
+    ([2, 1, 3], [3, 2, 1])
+    """
     frame = patches.assign(_pid=patches.index, _later=~patches.index.isin(list(first)))
     order = frame.sort_values(["_later", EXCESS_NEED, "_pid"], ascending=[True, False, True]).index
     return pd.Series(np.arange(1, len(order) + 1), index=order, name=RANK).reindex(patches.index)
@@ -74,7 +127,13 @@ def rank_patches(patches: pd.DataFrame, *, first: Sequence[str] = ()) -> pd.Seri
 def assign_phases(
     rank: pd.Series, *, n: int = DEFAULTS.recommend.n, phase_size: int = DEFAULTS.recommend.phase_size
 ) -> pd.Series:
-    """Phase 1 is the top ``n`` patches by rank; then ``phase_size`` patches per phase."""
+    """The phase of every patch: the top ``n`` by rank are phase 1, then ``phase_size`` per phase.
+
+    Examples
+    --------
+    >>> assign_phases(pd.Series(range(1, 9)), n=3, phase_size=2).tolist()
+    [1, 1, 1, 2, 2, 3, 3, 4]
+    """
     r = rank.to_numpy()
     phase = np.where(r <= n, 1, 2 + (r - n - 1) // phase_size)
     return pd.Series(phase.astype("int64"), index=rank.index, name=PHASE)

@@ -58,8 +58,45 @@ def rank_robustness(
     concentration: float = DEFAULTS.recommend.weight_concentration,
     seed: int = DEFAULTS.seed,
 ) -> pd.DataFrame:
-    """Per patch: ``p_top_n`` (share of draws in the top ``n``), ``rank_low`` and
-    ``rank_high`` (2.5% and 97.5% quantiles of its rank; 1 = highest need)."""
+    """How often each patch stays in the top ``n`` when the weights and council counts vary.
+
+    Each of ``n_draws`` seeded draws takes Dirichlet weights around the configured ones
+    (``concentration``: higher moves them less) and, for council counts, Poisson
+    redraws; the need index is recomputed and the patches ranked by captured need.
+
+    Parameters
+    ----------
+    areas
+        The areas with ``population``.
+    patch_id
+        The patch of every area.
+    indicators, specs
+        The indicator values and their configuration, as for :func:`lacgeo.compute_need_index`.
+    n
+        The top places that count (the phase-1 size).
+    method, missing
+        As for :func:`lacgeo.compute_need_index`.
+    counts
+        ``(count, denominator)`` per council indicator, redrawn in each draw.
+    n_draws, concentration, seed
+        The Monte Carlo draws; all randomness comes from ``seed``.
+
+    Returns
+    -------
+    DataFrame
+        Per patch: ``p_top_n`` (share of draws in the top ``n``), ``rank_low`` and
+        ``rank_high`` (2.5% and 97.5% quantiles of its rank; 1 = highest need).
+
+    Examples
+    --------
+    >>> from lacgeo.config import IndicatorConfig
+    >>> areas = pd.DataFrame({"population": [1000] * 4}, index=list("abcd"))
+    >>> indicators = pd.DataFrame({"x": [9.0, 8.0, 1.0, 0.0], "y": [0.0, 9.0, 1.0, 8.0]}, index=areas.index)
+    >>> robust = rank_robustness(areas, pd.Series(["P1", "P1", "P2", "P2"], index=areas.index), indicators,
+    ...                          [IndicatorConfig("x", weight=3.0), IndicatorConfig("y")], n=1, n_draws=200)
+    >>> robust["p_top_n"].round(2).to_dict()
+    {'P1': 1.0, 'P2': 0.0}
+    """
     rng = np.random.default_rng(seed)
     counts = dict(counts or {})
     base_w = np.array([s.weight for s in specs], dtype=float)

@@ -12,6 +12,30 @@ def rollout_plan(patches: pd.DataFrame, *, cost_per_coordinator: float) -> pd.Da
 
     One coordinator per patch. ``cost_per_coordinator`` is a yearly figure including
     on-costs and a share of management (an assumption the analyst sets).
+
+    Parameters
+    ----------
+    patches
+        One row per patch with ``patch_name``, ``population``, ``need_index``, ``rank`` and ``phase``.
+    cost_per_coordinator
+        Yearly cost of one coordinator, in pounds.
+
+    Returns
+    -------
+    DataFrame
+        One row per phase: ``n_patches``, ``patch_ids``, ``patch_names``, ``population``,
+        ``need_index`` (population-weighted), ``annual_cost``, and the running totals
+        ``coordinators_to_date``, ``annual_cost_to_date`` and ``population_share_to_date``.
+
+    Examples
+    --------
+    >>> patches = pd.DataFrame({"patch_name": ["North", "South", "East"], "population": [10_000, 9_000, 11_000],
+    ...                         "need_index": [1.0, 0.5, -0.5], "rank": [1, 2, 3], "phase": [1, 1, 2]},
+    ...                        index=["P1", "P2", "P3"])
+    >>> rollout_plan(patches, cost_per_coordinator=50_000)[["phase", "n_patches", "annual_cost_to_date"]]
+       phase  n_patches  annual_cost_to_date
+    0      1          2             100000.0
+    1      2          1             150000.0
     """
     frame = patches.sort_values(RANK)
     pop = frame[POPULATION].astype(float)

@@ -122,6 +122,15 @@ def select_patches(
     ------
     PatchingError
         Invalid inputs, impossible lock-ins, or a pick failing the final check.
+
+    Examples
+    --------
+    >>> import lacgeo
+    >>> areas = lacgeo.read_areas("E06000017")  # Rutland
+    >>> need = lacgeo.read_deprivation(areas.index)["imd_score"]
+    >>> picks = select_patches(areas, need, lacgeo.build_area_graph(areas), n=2)
+    >>> [8_000 <= pick.population <= 12_000 for pick in picks.picks], picks.warnings
+    ([True, True], ())
     """
     group_codes, single_codes = lock_groups([lock_in] if isinstance(lock_in, str) else lock_in)
     out_codes = [lock_out] if isinstance(lock_out, str) else [str(c) for c in lock_out]
