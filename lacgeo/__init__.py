@@ -15,7 +15,7 @@ stages are sub-packages, in the order :func:`run` calls them: :mod:`lacgeo.load`
 """
 
 from ._version import __version__
-from .config import Config, load_config, make_config, override, starter_config
+from .config import Config, load_config, make_config, override
 from .errors import (
     ConfigError,
     JoinError,
@@ -34,6 +34,7 @@ from .pipeline import check_manifest, run
 from .rank import assign_phases, rank_patches, rank_robustness, rollout_plan, summarise_patches
 from .result import RunResult
 from .select import select_patches
+from .starter import starter_config
 
 __all__ = [
     "Config",

@@ -17,8 +17,9 @@ from pathlib import Path
 from . import load, outputs, pipeline
 from ._version import __version__
 from .compare import compare_runs
-from .config import load_config, make_config, override, starter_config
+from .config import load_config, make_config, override
 from .errors import ConfigError, LacgeoError
+from .starter import starter_config
 
 log = logging.getLogger("lacgeo")
 

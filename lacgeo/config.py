@@ -1,9 +1,11 @@
 """The run configuration: a typed, frozen tree read from one TOML file.
 
 ``load_config(path)`` reads and checks a file; ``make_config(la=...)`` builds the
-defaults in code; ``starter_config(la)`` writes the commented TOML that
-``lacgeo init`` gives a new user. Every problem in a file is reported at once, with
-the key, what was found and, for a misspelt key, the closest valid one.
+defaults in code; ``override`` changes the options a user most often sets for one run.
+:data:`DEFAULTS` is the only home of every default: the stage functions and the
+starter config ``lacgeo init`` writes (:mod:`lacgeo.starter`) take theirs from it.
+Every problem in a file is reported at once, with the key, what was found and, for a
+misspelt key, the closest valid one.
 """
 
 from __future__ import annotations
@@ -455,134 +457,6 @@ def replace(config: Config, **sections: Any) -> Config:
     return config_from_dict(data, source="config")
 
 
-STARTER_TEMPLATE = """# lacgeo configuration: where should Local Area Coordination start?
-# Run it with:  lacgeo run {filename}
-# Every key is optional except area.la; the values below are the defaults.
-
-seed = {seed}  # every random choice in the run comes from this seed
-
-[area]
-la = "{la}"                  # local authority name or code (list them with `lacgeo las`)
-vintage = {vintage}  # "2021": LSOA 2021 + IoD2025;  "2011": LSOA 2011 + IoD2019
-
-[need]
-standardise = {standardise}  # "zscore", "rank" or "exponential" (the IoD transform)
-missing = {missing}  # an area with no value: "error", "la_mean" or "reweight" (both warn)
-n_profiles = {n_profiles}  # need profiles: up to this many groups of areas with similar need
-
-# One table per indicator. Shipped indicators: imd_score and the domain scores
-# (income_score, employment_score, education_score, health_score, crime_score,
-# housing_score, environment_score; vintage 2011 has only income/employment scores),
-# preventable_mortality_smr (Local Health, under-75 preventable deaths SMR), or the
-# name of one of your [[sources]] below.
-{indicators}# Your own service-demand data (kept private: point records never reach any output).
-# Counts per area code (CSV or XLSX; geography lsoa21, lsoa11, msoa11 or ward):
-# [[sources]]
-# name = "asc_referrals"
-# label = "Adult social care referrals"
-# kind = "counts"
-# path = "asc_referrals_2025.xlsx"
-# code_col = "LSOA code"
-# value_col = "Referrals"
-# geography = "lsoa21"
-#
-# Point records with coordinates (crs "EPSG:27700" for easting/northing, "EPSG:4326" for lon/lat):
-# [[sources]]
-# name = "safeguarding"
-# kind = "points"
-# path = "safeguarding_concerns.csv"
-# x_col = "easting"
-# y_col = "northing"
-# crs = "EPSG:27700"
-#
-# Records with postcodes, matched with your own postcode -> LSOA lookup (never online):
-# [[sources]]
-# name = "evictions"
-# kind = "postcodes"
-# path = "evictions.csv"
-# postcode_col = "postcode"
-# lookup = "postcode_to_lsoa21.csv"
-# lookup_postcode_col = "pcds"
-# lookup_code_col = "lsoa21cd"
-
-[patches]
-target_population = {target_population}  # people per Local Area Coordinator
-band = {band}  # patches hold target x (1 +/- band) people
-nest_within = {nest_within}  # boundaries patches must not cross: "none", "ward", "msoa", "lad",
-                             # or a polygon file such as community areas (then set nest_code_col)
-nest_code_col = {nest_code_col}  # with a polygon file: the column naming each unit
-islands = {islands}  # detached areas: "link_nearest" (warns), "separate" or "error"
-n_starts = {n_starts}  # search rounds: one grown partition, then regrowth kicks; the best is kept
-need_weight = {need_weight}  # 0 ignores need when shaping patches; higher groups similar need
-land_weight = {land_weight}  # compactness by people (0) or land (1): land keeps rural patches round
-
-[recommend]
-n = {n}  # coordinators in phase 1
-method = {method}  # "select": best n patches beyond one partition; "rank": top n partition cells
-spread = {spread}  # at most one pick per "ward", "msoa" or "nest" unit (patches.nest_within)
-min_distance_km = {min_distance_km}  # least distance between picks (0 = no rule)
-lock_in = {lock_in}  # LSOA codes that must be in phase 1, e.g. ["E01031841"]
-lock_out = {lock_out}  # LSOA codes that must not be in phase 1
-phase_size = {phase_size}  # coordinators in each later phase
-cost_per_coordinator = {cost_per_coordinator}  # GBP a year with on-costs (assumption; councils report ~45-55k)
-budget = {budget}  # GBP a year: how many coordinators can we afford, which patches? (0 = off)
-robustness_draws = {robustness_draws}  # Monte Carlo draws over weights and council-count uncertainty (0 = skip)
-weight_concentration = {weight_concentration}  # how far weights wander in those draws (higher = less)
-min_probability = {min_probability}  # flag a phase-1 patch in the top n in fewer draws than this
-
-[disclosure]
-small_count_max = {small_count_max}  # council counts of 1 to this are withheld from every output
-"""
-
-
-def _toml(value: Any) -> str:
-    """A default value as TOML: text quoted, lists bracketed, floats with their point."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return repr(value)
-
-
-COMMENT_COLUMN = 29
-"""Where the starter config's comments start, when the value leaves room."""
-
-
-def _aligned(line: str) -> str:
-    code, sep, comment = line.partition("  #")
-    if not sep or not code.strip() or code.startswith("#"):
-        return line
-    code = code.rstrip()
-    return code + " " * max(2, COMMENT_COLUMN - len(code)) + "# " + comment.lstrip()
-
-
-def starter_config(la: str, *, filename: str = "lacgeo.toml") -> str:
-    """The commented starter config ``lacgeo init`` writes, every value the default from :data:`DEFAULTS`.
-
-    >>> text = starter_config("Derby")
-    >>> 'la = "Derby"' in text, load_config_text(text).patches == DEFAULTS.patches
-    (True, True)
-    """
-    values = {"seed": _toml(DEFAULTS.seed)}
-    for section in ("area", "need", "patches", "recommend", "disclosure"):  # area.la is the given one
-        for key, value in dataclasses.asdict(getattr(DEFAULTS, section)).items():
-            if key != "la" and not (isinstance(value, tuple) and value and isinstance(value[0], dict)):
-                values[key] = _toml(value)  # every key is unique across the sections
-    indicators = ""
-    for k, spec in enumerate(DEFAULTS.need.indicators):
-        direction = _toml(spec.direction) + ('  # or "higher_is_better"' if k == 0 else "")
-        indicators += (
-            f"[[need.indicators]]\nname = {_toml(spec.name)}\nlabel = {_toml(spec.label)}\n"
-            f"weight = {_toml(spec.weight)}\ndirection = {direction}\n\n"
-        )
-    text = STARTER_TEMPLATE.format(la=la.replace('"', '\\"'), filename=filename, indicators=indicators, **values)
-    text = "\n".join(_aligned(line) for line in text.split("\n"))
-    load_config_text(text, source="starter config")  # the template must stay valid
-    return text
-
-
 def load_config_text(text: str, *, source: str = "config", base_dir: Path | None = None) -> Config:
     """Check a config given as TOML text (see :func:`load_config`)."""
     try:
@@ -606,5 +480,4 @@ __all__ = [
     "make_config",
     "override",
     "replace",
-    "starter_config",
 ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lacgeo.config import config_from_dict, load_config, make_config, replace, starter_config
+from lacgeo.config import config_from_dict, load_config, make_config, replace
 from lacgeo.errors import ConfigError
+from lacgeo.starter import starter_config
 
 
 def test_starter_config_round_trips(tmp_path):
