@@ -1,4 +1,7 @@
-"""Stage 3: bring every indicator onto the analysis geography.
+"""Stage 1, with load: bring every indicator onto the analysis geography.
+
+The load stage calls :func:`read_source` for each council file, and the need stage's
+:func:`lacgeo.need.read_indicators` calls :func:`mortality_to_lsoa`.
 
 Shipped indicators come from two places:
 

@@ -1,4 +1,6 @@
-"""Stage 4, need: indicators onto the areas, the need index, profiles and the needs assessment.
+"""Stage 3, need: indicators onto the areas, the need index, profiles and the needs assessment.
+
+It runs after load and validate, and before the graph.
 
 :mod:`.indicators` reads each indicator onto the areas; :mod:`.index` standardises
 and weights them into the need index (with each indicator's contribution) and adds

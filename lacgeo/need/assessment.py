@@ -1,4 +1,4 @@
-"""Stage 4d: the needs assessment, each indicator by local deprivation quintile with 95% intervals."""
+"""Stage 3d: the needs assessment, each indicator by local deprivation quintile with 95% intervals."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage 4b: standardise indicators, weight them into a need index, and add quintiles.
+"""Stage 3b: standardise indicators, weight them into a need index, and add quintiles.
 
 Every function returns a Series or DataFrame on the input's index and never
 modifies its inputs. The index is a weighted mean of standardised indicators, each

@@ -1,4 +1,4 @@
-"""Stage 4a: the indicators a need index can use, read onto the analysis areas.
+"""Stage 3a: the indicators a need index can use, read onto the analysis areas.
 
 A name is a shipped indicator (:data:`SHIPPED_INDICATORS`: the Indices of Deprivation
 scores and the Local Health preventable-mortality ratio) or a council source already

@@ -1,4 +1,4 @@
-"""Stage 4c: need profiles, groups of areas with a similar *shape* of need, in plain words."""
+"""Stage 3c: need profiles, groups of areas with a similar *shape* of need, in plain words."""
 
 from __future__ import annotations
 

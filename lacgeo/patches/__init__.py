@@ -1,7 +1,10 @@
-"""Stage 5: contiguous patches of about the target population.
+"""Stages 4 and 6: the contiguity graph, then contiguous patches of about the target population.
 
-``build_patches`` is the entry point: graph (``graph.py``), partition
-(``partition.py``), feasibility check (``check.py``) and names (``names.py``).
+A run builds the graph first (stage 4, :func:`build_area_graph` in ``graph.py``), hands
+it to phase-1 selection (stage 5, :mod:`lacgeo.select`), then partitions the rest of
+the area around the picks (stage 6, :func:`build_patches`): partition
+(``partition.py``, with the compiled search in ``_state.pyx`` and ``_search.pyx``),
+feasibility check (``check.py``) and names (``names.py``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Stage 7, rank: patch summaries, ranking by captured need, phases, the rollout plan and budget,
-and how robust the ranking is when weights and data vary.
+and how robust the ranking is when weights and data vary. It runs after the partition, before
+the outputs.
 
 :mod:`.ranking` summarises and ranks the patches and assigns phases; :mod:`.rollout`
 costs each phase and answers "what does this budget pay for"; :mod:`.robustness`

@@ -1,4 +1,7 @@
-"""Phase-1 selection: the ``n`` patches that capture the most need.
+"""Stage 5, phase-1 selection: the ``n`` patches that capture the most need.
+
+It runs on the contiguity graph (stage 4) before the partition (stage 6), which is
+then built around the picks (``build_patches(fixed=...)``).
 
 :func:`select_patches` looks beyond one partition. It chooses ``n`` disjoint,
 contiguous sets of areas, each inside the population band, that maximise the
