@@ -30,7 +30,27 @@ def need_profiles(
     "Near the local average". An area with a missing value (only possible under a fill
     policy) is placed on the local average for that indicator.
 
-    Returns ``need_profile`` (the label) and ``need_profile_id`` per area.
+    Returns
+    -------
+    DataFrame
+        On ``indicators.index``: ``need_profile`` (the label) and ``need_profile_id``
+        (1 = the group with the most need).
+
+    Examples
+    --------
+    >>> from lacgeo.config import IndicatorConfig
+    >>> indicators = pd.DataFrame(
+    ...     {"imd_score": [50.0, 48.0, 10.0, 12.0, 11.0, 9.0], "smr": [100.0, 102.0, 150.0, 148.0, 70.0, 72.0]},
+    ...     index=list("abcdef"))
+    >>> specs = [IndicatorConfig("imd_score", label="IMD score"), IndicatorConfig("smr", label="Preventable deaths")]
+    >>> need_profiles(indicators, specs, population=pd.Series(1000, index=indicators.index), n_profiles=3)
+                  need_profile  need_profile_id
+    a           High IMD score                1
+    b           High IMD score                1
+    c  High preventable deaths                2
+    d  High preventable deaths                2
+    e               Lower need                3
+    f               Lower need                3
     """
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
