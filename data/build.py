@@ -1,11 +1,11 @@
-"""Rebuild every file in ``data/`` from the national datasets in ``../shared/data``.
+"""Rebuild the shipped data, ``lacgeo/data/``, from the national datasets in ``../shared/data``.
 
 This is the only code in lacgeo that reads ``../shared``. The installed package and
 its tests use the files this script writes. Run it from the repository root::
 
     python data/build.py [--shared ../shared/data]
 
-Each step is described in ``data/README.md``. The script checks its own results
+Each step is described in ``lacgeo/data/README.md``. The script checks its own results
 (coverage validity, unchanged adjacency, population totals, join completeness) and
 stops with an error if any check fails, so a bad rebuild is never committed.
 """
@@ -25,7 +25,7 @@ from libpysal.graph import Graph
 
 log = logging.getLogger("lacgeo.data.build")
 
-OUT = Path(__file__).resolve().parent
+OUT = Path(__file__).resolve().parents[1] / "lacgeo" / "data"  # package data: it travels in the wheel
 BNG = "EPSG:27700"
 # Coverage simplification tolerance (metres) per vintage. LSOA 2011 is the 20 m
 # generalised layer; LSOA 2021 is already super-generalised (200 m), so it is only
@@ -332,7 +332,7 @@ def build(shared: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=OUT.parent.parent / "shared" / "data")
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     summary = build(args.shared)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -99,3 +101,20 @@ def test_read_areas_is_a_geodataframe_in_bng():
     areas = load.read_areas("E06000002", vintage="2011")
     assert isinstance(areas, gpd.GeoDataFrame)
     assert len(areas) == 86
+
+
+def test_the_data_travels_inside_the_package_and_lacgeo_data_overrides_it(tmp_path, monkeypatch):
+    import lacgeo
+    from lacgeo.errors import LacgeoError
+
+    monkeypatch.delenv("LACGEO_DATA", raising=False)
+    assert load.data_dir() == Path(lacgeo.__file__).parent / "data"
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("lads.csv", "lsoa21.parquet"):
+        (copy / name).write_bytes(load.data_file(name).read_bytes())
+    monkeypatch.setenv("LACGEO_DATA", str(copy))
+    assert load.data_file("lads.csv") == copy / "lads.csv"
+    monkeypatch.setenv("LACGEO_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(LacgeoError, match=r"shipped data not found in .*nowhere \(LACGEO_DATA = .*nowhere\): point"):
+        load.data_dir()

@@ -1,7 +1,9 @@
-"""Paths and loaders for the national data shipped in ``data/``.
+"""Paths and loaders for the national data shipped inside the package, ``lacgeo/data/``.
 
-The files are built by ``data/build.py`` from open government data; see
-``data/README.md`` for sources, licences and the derivation. Loaders read only the
+The files are package data, found through :mod:`importlib.resources`, so an installed
+wheel carries them and works offline from any folder; ``$LACGEO_DATA`` points lacgeo
+at another copy. They are built by ``data/build.py`` from open government data; see
+``lacgeo/data/README.md`` for sources, licences and the derivation. Loaders read only the
 rows of one local authority (parquet row filters), so a run stays fast.
 """
 
@@ -11,6 +13,7 @@ import difflib
 import functools
 import os
 import re
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,7 +30,7 @@ ATTRIBUTION = (
     "Contains OS data (c) Crown copyright and database right. MSOA names (c) House of Commons Library (OGL)."
 )
 
-# The licence section of data/README.md, kept here so the report never reads a file to write it.
+# The licence section of lacgeo/data/README.md, kept here so the report never reads a file to write it.
 DATA_SOURCES = (
     "Contains public sector information licensed under the Open Government Licence v3.0 "
     "(nationalarchives.gov.uk/doc/open-government-licence/version/3/).",
@@ -43,13 +46,17 @@ DATA_SOURCES = (
 
 
 def data_dir() -> Path:
-    """The folder holding the shipped data (``$LACGEO_DATA`` overrides it)."""
-    path = Path(os.environ.get("LACGEO_DATA", Path(__file__).resolve().parents[2] / "data"))
+    """The folder holding the shipped data: ``lacgeo/data`` in the installed package, or ``$LACGEO_DATA``."""
+    override = os.environ.get("LACGEO_DATA")
+    path = Path(override) if override else Path(str(resources.files("lacgeo").joinpath("data")))
     if not (path / "lads.csv").is_file():
-        raise LacgeoError(
-            f"shipped data not found in {path}: install lacgeo from its repository with "
-            "`pip install -e .`, or set LACGEO_DATA to the repository's data/ folder"
+        where = f"LACGEO_DATA = {override}" if override else "the installed package"
+        fix = (
+            "point LACGEO_DATA at a folder holding lacgeo's shipped data (lacgeo/data in its repository), or unset it"
+            if override
+            else "reinstall lacgeo (pip install --force-reinstall lacgeo), or rebuild the data with data/build.py"
         )
+        raise LacgeoError(f"shipped data not found in {path} ({where}): {fix}")
     return path
 
 

@@ -147,7 +147,7 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
         ("Areas", "patch_id"): "The patch this area belongs to (see the Patches sheet).",
         ("Patches", "patch_id"): "Patch code, unique within this run.",
         ("Areas", "population"): "Residents of the area: ONS mid-2020 estimate"
-        + (" (derived by lacgeo for LSOA 2021; see data/README.md)." if vintage == "2021" else "."),
+        + (" (derived by lacgeo for LSOA 2021; see lacgeo/data/README.md)." if vintage == "2021" else "."),
         ("Patches", "population"): "Residents of the patch: the sum over its areas.",
         ("Needs assessment", "population"): "Residents in the group.",
         ("Rollout", "population"): "Residents of the phase's patches.",
