@@ -1,8 +1,6 @@
 """Build the compiled core of the patch builder (``lacgeo/patches/_*.pyx``).
 
-Everything else about the package is declared in ``pyproject.toml``. The search's
-second chain runs on a POSIX thread (``lacgeo/patches/_worker.h``); on Windows both
-chains run on the calling thread, with the same result.
+Everything else about the package is declared in ``pyproject.toml``.
 """
 
 import sys
@@ -14,7 +12,7 @@ from setuptools import Extension, setup
 if sys.platform == "win32":  # MSVC: optimise; /fp:precise (its default) never fuses multiply-adds
     compile_args, link_args = ["/O2"], []
 else:  # gcc and clang: no fused multiply-add, so every platform computes the same patches
-    compile_args, link_args = ["-O3", "-ffp-contract=off", "-pthread"], ["-pthread"]
+    compile_args, link_args = ["-O3", "-ffp-contract=off"], []
 
 setup(
     ext_modules=cythonize(
@@ -22,13 +20,12 @@ setup(
             Extension(
                 f"lacgeo.patches.{name}",
                 [f"lacgeo/patches/{name}.pyx"],
-                depends=["lacgeo/patches/_worker.h"] if name == "_search" else [],
                 include_dirs=[np.get_include()],  # the numpy C API (array checks and allocation)
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                 extra_compile_args=compile_args,
                 extra_link_args=link_args,
             )
-            for name in ("_arrays", "_state", "_search")
+            for name in ("_state", "_search")
         ],
         compiler_directives={"language_level": "3"},
     )

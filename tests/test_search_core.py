@@ -8,13 +8,16 @@ same seed; more search rounds never worse; clear errors on impossible requests.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from lacgeo.patches import _arrays, _search
+from lacgeo.errors import PatchingError
+from lacgeo.patches import _search, partition_areas
+from lacgeo.patches.graph import AreaGraph, symmetric_adjacency
 
 
 def grid_graph(nx: int, ny: int, holes: frozenset[int] = frozenset()):
@@ -29,6 +32,12 @@ def grid_graph(nx: int, ny: int, holes: frozenset[int] = frozenset()):
                 edges.append((pos[c], pos[d]))
     xy = np.array([[c % nx, c // nx] for c in cells], dtype=float)
     return np.array(edges, dtype=np.int64).reshape(-1, 2), xy
+
+
+def csr(edges: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The int64 CSR neighbour lists the search reads (scipy builds them, as partition_areas does)."""
+    adjacency = symmetric_adjacency(edges, n)
+    return adjacency.indptr.astype(np.int64), adjacency.indices.astype(np.int64)
 
 
 def patches_are_contiguous(labels: np.ndarray, edges: np.ndarray) -> bool:
@@ -59,7 +68,7 @@ def test_partition_invariants_on_random_grids(nx, ny, seed, k_share, n_starts):
     k = max(2, min(n, round(k_share * n)))
     pop = rng.integers(0, 3_000, size=n).astype(float)
     feats = features(xy, rng)
-    indptr, indices = _arrays.csr(edges, n)
+    indptr, indices = csr(edges, n)
     lo, hi = pop.sum() / k * 0.8, pop.sum() / k * 1.2
 
     labels, pen, cost = _search.partition(indptr, indices, pop, feats, k, lo, hi, n_starts, seed)
@@ -82,7 +91,7 @@ def test_more_rounds_are_never_worse(seed):
     n = len(xy)
     pop = rng.integers(800, 2_500, size=n).astype(float)
     feats = features(xy, rng)
-    indptr, indices = _arrays.csr(edges, n)
+    indptr, indices = csr(edges, n)
     k = round(pop.sum() / 10_000)
     one = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, 1, seed)
     many = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, 6, seed)
@@ -92,7 +101,7 @@ def test_more_rounds_are_never_worse(seed):
 
 def test_impossible_requests_are_refused():
     edges, xy = grid_graph(3, 3)
-    indptr, indices = _arrays.csr(edges, 9)
+    indptr, indices = csr(edges, 9)
     feats = features(xy, np.random.default_rng(0))
     pop = np.full(9, 1_000.0)
     with pytest.raises(ValueError, match="1 < k <= n"):
@@ -117,7 +126,7 @@ def test_reported_cost_is_the_weighted_spread_of_the_patches(weighted):
     pop = rng.integers(500, 2_500, size=n).astype(float)
     feats = features(xy, rng)
     aw = rng.uniform(100, 5_000, size=n) if weighted else None
-    indptr, indices = _arrays.csr(edges, n)
+    indptr, indices = csr(edges, n)
     k = round(pop.sum() / 10_000)
     labels, _, cost = _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, 3, 5, area_weight=aw)
     w_pos = pop if aw is None else aw
@@ -133,24 +142,13 @@ def test_reported_cost_is_the_weighted_spread_of_the_patches(weighted):
         _search.partition(indptr, indices, pop, feats, k, 8_000, 12_000, 1, 5, area_weight=np.ones(n - 1))
 
 
-def test_components_match_scipy():
-    edges, _ = grid_graph(6, 6, holes=frozenset({2, 8, 14, 20, 26, 32}))  # a wall splits the grid
-    n = 30
-    indptr, indices = _arrays.csr(edges, n)
-    ours = _arrays.components(indptr, indices)
-    adj = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
-    count, theirs = connected_components(adj, directed=False)
-    assert count == 2 and ours.max() == 1
-    assert all(len(np.unique(theirs[ours == c])) == 1 for c in range(2))
-
-
 def _grid_search(seed: int, n_starts: int = 4, search_seed: int | None = None):
     """Arguments of a search on a made-up 14 x 11 grid (populations drawn with ``seed``)."""
     rng = np.random.default_rng(seed)
     edges, xy = grid_graph(14, 11)
     n = len(xy)
     pop = rng.integers(800, 2_500, size=n).astype(float)
-    indptr, indices = _arrays.csr(edges, n)
+    indptr, indices = csr(edges, n)
     k = round(pop.sum() / 10_000)
     return (
         indptr,
@@ -181,46 +179,13 @@ def test_read_only_arrays_are_read_not_refused():
         _search.partition(job[0], job[1], job[2].astype(np.float32), *job[3:])
 
 
-@pytest.mark.parametrize("n_starts", [2, 5])
-def test_the_answer_does_not_depend_on_the_number_of_threads(n_starts):
-    """The two search chains run on two threads or one after the other: same partition."""
-    job = _grid_search(7, n_starts, search_seed=3)
-    serial = _search.partition(*job, n_threads=1)
-    threaded = _search.partition(*job, n_threads=2)
-    np.testing.assert_array_equal(serial[0], threaded[0])
-    assert serial[1:] == threaded[1:]
-
-
-def test_csr_and_subgraph_match_scipy():
-    rng = np.random.default_rng(1)
-    edges, _ = grid_graph(7, 5, holes=frozenset({3, 17}))
-    edges = edges[rng.permutation(len(edges))]  # order of the edge list must not matter
-    n = 33
-    indptr, indices = _arrays.csr(edges, n)
-    adj = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
-    ref = (adj + adj.T).tocsr()
-    ref.sort_indices()
-    np.testing.assert_array_equal(indptr, ref.indptr)
-    np.testing.assert_array_equal(indices, ref.indices)
-
-    members = np.array([30, 2, 9, 10, 11, 16, 4], dtype=np.int64)
-    sub_ptr, sub_idx = _arrays.subgraph(indptr, indices, members)
-    sub_ref = ref[members][:, members].tocsr()
-    for t in range(len(members)):
-        ours = sorted(sub_idx[sub_ptr[t] : sub_ptr[t + 1]])
-        assert ours == sorted(sub_ref.indices[sub_ref.indptr[t] : sub_ref.indptr[t + 1]])
-
-    with pytest.raises(ValueError, match=r"edge \(0, 40\) refers to an area outside 0\.\.32"):
-        _arrays.csr(np.array([[0, 40]], dtype=np.int64), n)
-
-
-def test_concurrent_callers_share_the_worker_safely():
-    """Python threads searching at once (the GIL is released) get the serial answers:
-    one takes the worker thread, the others run both chains themselves."""
+def test_concurrent_callers_get_the_serial_answers():
+    """Python threads searching at once (the search releases the GIL) share no state:
+    each gets the answer it gets alone."""
     from concurrent.futures import ThreadPoolExecutor
 
     jobs = [_grid_search(seed) for seed in range(12)]
-    serial = [_search.partition(*job, n_threads=1)[0] for job in jobs]
+    serial = [_search.partition(*job)[0] for job in jobs]
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in range(3):
             threaded = list(pool.map(lambda job: _search.partition(*job)[0], jobs))
@@ -228,48 +193,27 @@ def test_concurrent_callers_share_the_worker_safely():
                 np.testing.assert_array_equal(one, other)
 
 
-def _search_in_child(conn):
-    conn.send(_search.partition(*_grid_search(5))[0])
-    conn.close()
-
-
-def test_a_forked_child_gets_its_own_worker():
-    """After a fork the worker thread exists only in the parent: the child must start
-    its own (or search alone), not wait for the parent's."""
-    import multiprocessing as mp
-    import warnings
-
-    expected = _search.partition(*_grid_search(5))[0]  # the parent's worker is running
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+ warns on fork with threads
-        proc = ctx.Process(target=_search_in_child, args=(child,))
-        proc.start()
-    child.close()
-    assert parent.poll(60), "the forked child's search did not finish within 60 s"
-    np.testing.assert_array_equal(parent.recv(), expected)
-    proc.join(10)
-    assert proc.exitcode == 0
-
-
 @pytest.mark.parametrize(
-    ("column", "value", "expected"),
+    ("column", "value", "message"),
     [
-        ("pop", np.nan, "population"),
-        ("pop", -1.0, "population"),
-        ("pop", np.inf, "population"),
-        ("need", -np.inf, "need"),
-        ("xy", np.nan, "xy"),
-        ("area", np.nan, "area"),
-        ("area", -2.0, "area"),
-        ("need", -5.0, ""),  # need may be negative (it is standardised)
+        ("pop", np.nan, "population must be a finite number of people, 0 or more, in every area"),
+        ("pop", -1.0, "population must be a finite number"),
+        ("pop", np.inf, "population must be a finite number"),
+        ("need", -np.inf, "need must be a finite number for every area"),
+        ("xy", np.nan, "coordinates must be finite numbers for every area"),
+        ("area", np.nan, "area must give a finite land area, 0 or more, for every area"),
+        ("area", -2.0, "area must give a finite land area"),
     ],
 )
-def test_invalid_names_the_first_unusable_input(column, value, expected):
-    arrays = {"pop": np.full(6, 1_500.0), "need": np.zeros(6), "xy": np.zeros((6, 2)), "area": np.ones(6)}
+def test_unusable_inputs_are_named(column, value, message):
+    edges, xy = grid_graph(3, 2)
+    graph = AreaGraph(pd.Index([f"A{i}" for i in range(6)]), edges, frozenset())
+    arrays = {"pop": np.full(6, 1_500.0), "need": np.zeros(6), "xy": xy.copy(), "area": np.ones(6)}
+    partition_areas(graph, arrays["pop"], arrays["need"] - 5.0, arrays["xy"], area=arrays["area"])  # need may be < 0
     arrays[column].flat[3] = value
-    assert _arrays.invalid(arrays["pop"], arrays["need"], arrays["xy"], arrays["area"]) == expected
-    assert _arrays.invalid(arrays["pop"], arrays["need"], arrays["xy"], np.zeros(6)) == (expected or "area")
-    if column != "area":
-        assert _arrays.invalid(arrays["pop"], arrays["need"], arrays["xy"]) == expected
+    with pytest.raises(PatchingError, match=message):
+        partition_areas(graph, arrays["pop"], arrays["need"], arrays["xy"], area=arrays["area"])
+    with pytest.raises(
+        PatchingError, match=r"area must give a finite land area, 0 or more, for every area \(not all 0\)"
+    ):
+        partition_areas(graph, np.full(6, 1_500.0), np.zeros(6), xy, area=np.zeros(6))

@@ -63,7 +63,7 @@ class AreaGraph:
     @functools.cached_property
     def adjacency(self) -> sparse.csr_array:
         """The symmetric adjacency matrix (CSR, sorted indices): area ``i``'s neighbours are row ``i``."""
-        return _symmetric(self.edges, self.n)
+        return symmetric_adjacency(self.edges, self.n)
 
     @functools.cached_property
     def _neighbours(self) -> tuple[tuple[int, ...], ...]:
@@ -90,15 +90,27 @@ class AreaGraph:
         the same label count: a patch is contiguous exactly when its areas share one
         component, so every patch of a partition is checked in one pass.
         """
-        adjacency = self.adjacency
-        if labels is not None:
-            labels = np.asarray(labels)
-            same = labels[self.edges[:, 0]] == labels[self.edges[:, 1]]
-            adjacency = _symmetric(self.edges[same], self.n)
-        return csgraph.connected_components(adjacency, directed=False)[1].astype(np.int64)
+        if labels is None:
+            return self._components
+        labels = np.asarray(labels)
+        same = labels[self.edges[:, 0]] == labels[self.edges[:, 1]]
+        return _components(symmetric_adjacency(self.edges[same], self.n))
+
+    @functools.cached_property
+    def _components(self) -> np.ndarray:
+        """The graph's own components, found once (the island policy, the partition and the
+        benchmarks all ask), and read-only so no caller can change them for the others."""
+        out = _components(self.adjacency)
+        out.flags.writeable = False
+        return out
 
 
-def _symmetric(edges: np.ndarray, n: int) -> sparse.csr_array:
+def _components(adjacency: sparse.csr_array) -> np.ndarray:
+    return csgraph.connected_components(adjacency, directed=False)[1].astype(np.int64)
+
+
+def symmetric_adjacency(edges: np.ndarray, n: int) -> sparse.csr_array:
+    """The ``n x n`` adjacency matrix of undirected ``edges`` (each pair once), indices sorted."""
     both = np.vstack([edges, edges[:, ::-1]])
     data = np.ones(len(both), dtype=np.int8)
     matrix = sparse.csr_array((data, (both[:, 0], both[:, 1])), shape=(n, n))

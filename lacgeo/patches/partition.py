@@ -20,12 +20,12 @@ The method, per connected piece of the area graph (or per nesting unit):
    patch and two of its neighbours are regrown, then refined again (iterated local
    search).
    The rounds are shared between two independent chains, each from its own grown
-   start, which run on two threads when a second core is free (the second thread is
-   woken first thing, so it wakes while the inputs are prepared); the best
-   partition, band first, is kept. The answer is the same on one core or two.
+   start, run one after the other; the best partition, band first, is kept.
 
-Steps 2-4 run in compiled code (``_state.pyx``, ``_search.pyx``); this module prepares the arrays,
-splits the graph into pieces and explains every patch that cannot be in the band.
+Steps 2-4 run in compiled code (``_state.pyx``, ``_search.pyx``); this module prepares the arrays
+(checks, position weights, features; the neighbour lists and connected pieces come from
+the graph's scipy adjacency), splits the graph into pieces and explains every patch
+that cannot be in the band.
 A piece whose population cannot be split into in-band patches (a small island, a
 nesting unit below the band) becomes one flagged patch with the reason.
 """
@@ -36,11 +36,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from ..config import DEFAULTS
 from ..errors import PatchingError
-from . import _arrays, _search
-from .graph import AreaGraph
+from . import _search
+from .graph import AreaGraph, symmetric_adjacency
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,60 @@ _INVALID = {
     "xy": "coordinates must be finite numbers for every area (none missing)",
     "area": "area must give a finite land area, 0 or more, for every area (not all 0)",
 }
+
+
+def _total(values: np.ndarray) -> float:
+    """The sum of ``values`` added in order, one by one (numpy's ``sum`` adds pairwise, whose last bits
+    differ); the search's inputs, and so its patches, depend on these bits."""
+    return float(np.cumsum(values)[-1]) if len(values) else 0.0
+
+
+def _invalid(pop: np.ndarray, need: np.ndarray, xy: np.ndarray, area: np.ndarray | None) -> str:
+    """The first input the search cannot use (a key of ``_INVALID``), or ``""``."""
+    if not (np.isfinite(pop).all() and (pop >= 0).all()):
+        return "population"
+    if not np.isfinite(need).all():
+        return "need"
+    if not np.isfinite(xy).all():
+        return "xy"
+    if area is not None and not (np.isfinite(area).all() and (area >= 0).all() and _total(area) > 0):
+        return "area"
+    return ""
+
+
+def _position_weight(pop: np.ndarray, area: np.ndarray | None, land_weight: float) -> np.ndarray:
+    """Each area's weight in the spread of position: ``(1 - land_weight) x population +
+    land_weight x land``, with land scaled to the population's total so need and position
+    stay balanced (population alone without ``area``)."""
+    if area is None or land_weight == 0:
+        return pop
+    scale = land_weight * _total(pop) / _total(area)
+    return (1 - land_weight) * pop + scale * area
+
+
+def _features(need: np.ndarray, xy: np.ndarray, need_weight: float, n_patches: float) -> np.ndarray:
+    """The ``(n, 3)`` features the search compares: need, centred and scaled to variance
+    ``need_weight`` (0 when need does not vary), and position (metres), centred and in
+    units of a typical patch radius: that of a circle holding one ``n_patches``-th of the
+    bounding box. So homogeneity and compactness weigh alike whatever the LA's size."""
+    n = len(need)
+    centred = need - _total(need) / n
+    ss = _total(centred * centred)
+    scale = math.sqrt(need_weight / (ss / n)) if ss > 0 else 0.0
+    x, y = xy[:, 0], xy[:, 1]
+    box = (float(x.max()) - float(x.min())) * (float(y.max()) - float(y.min()))
+    radius = math.sqrt(max(box, 1.0) / n_patches / math.pi)
+    feats = np.empty((n, 3))
+    feats[:, 0] = centred * scale
+    feats[:, 1] = (x - _total(x) / n) / radius
+    feats[:, 2] = (y - _total(y) / n) / radius
+    return feats
+
+
+def _csr(adjacency: sparse.csr_array) -> tuple[np.ndarray, np.ndarray]:
+    """The neighbour lists the compiled search reads: int64 ``indptr`` and sorted ``indices``."""
+    adjacency.sort_indices()
+    return adjacency.indptr.astype(np.int64), adjacency.indices.astype(np.int64)
 
 
 def _partition_piece(
@@ -151,8 +207,6 @@ def partition_areas(
         Patch number per area (0..k-1) and, for each patch that cannot be inside the
         band, the reason.
     """
-    if n_starts > 1:
-        _search.wake()  # the second chain's thread wakes while the inputs are prepared
     n = graph.n
     if not (len(population) == len(need) == len(xy) == n):
         raise PatchingError("population, need and coordinates must have one value per area")
@@ -169,19 +223,21 @@ def partition_areas(
             raise PatchingError(f"area must give a finite land area for every area: {len(area)} values for {n} areas")
     bands = Band(target, band)
     # Patches stay inside the nesting unit: only edges within one unit count.
-    edges = graph.edges
-    if groups is not None:
+    if groups is None:
+        adjacency, comp = graph.adjacency, graph.components()
+    else:
         groups = np.asarray(groups)
-        edges = edges[groups[edges[:, 0]] == groups[edges[:, 1]]]
-    # Checks, position weights, neighbour lists, connected pieces and the features: the
-    # standardised need (scaled by need_weight) and position in units of a typical patch
-    # radius, so homogeneity and compactness are comparable.
-    bad, aw, full_csr, comp, people, feats = _arrays.prepare(
-        edges, pop, need, xy, area, land_weight, need_weight, target
-    )
+        adjacency = symmetric_adjacency(graph.edges[groups[graph.edges[:, 0]] == groups[graph.edges[:, 1]]], n)
+        comp = csgraph.connected_components(adjacency, directed=False)[1]
+    bad = _invalid(pop, need, xy, area)
     if bad:
         raise PatchingError(_INVALID[bad])
-    n_pieces = len(people)
+    aw = _position_weight(pop, area, land_weight)
+    n_pieces = int(comp.max()) + 1
+    people = np.bincount(comp, weights=pop, minlength=n_pieces).tolist()  # adds in order, like _total
+    # The features: the standardised need (scaled by need_weight) and position in units of a
+    # typical patch radius, so homogeneity and compactness are comparable.
+    feats = _features(need, xy, need_weight, max(1.0, round(_total(pop) / target)))
 
     labels = np.full(n, -1, dtype=np.int64) if n_pieces > 1 else None
     flags: dict[int, str] = {}
@@ -190,9 +246,10 @@ def partition_areas(
         if n_pieces > 1:
             m = np.flatnonzero(comp == c)
             piece_pop, piece_aw, piece_feats = pop[m], aw[m], feats[m]
-            indptr, indices = _arrays.subgraph(*full_csr, m)
-        else:  # one piece: the arrays as they are (each numpy call costs tens of us cold)
-            m, piece_pop, piece_aw, piece_feats, (indptr, indices) = slice(None), pop, aw, feats, full_csr
+            indptr, indices = _csr(adjacency[m][:, m])
+        else:  # one piece: the arrays as they are
+            m, piece_pop, piece_aw, piece_feats = slice(None), pop, aw, feats
+            indptr, indices = _csr(adjacency)
         if groups is not None:
             reason = f"{group_label} {groups[m][0]}"
         else:
@@ -210,7 +267,8 @@ def partition_areas(
         if in_band:  # k patches, nothing to explain
             next_id += k
             continue
-        part_pop, part_size = _arrays.patch_totals(part, piece_pop)
+        part_pop = np.bincount(part, weights=piece_pop).tolist()
+        part_size = np.bincount(part).tolist()
         for p, p_pop in enumerate(part_pop):
             if bands.contains(p_pop):
                 continue
