@@ -94,6 +94,13 @@ def compare_runs(old: str | Path, new: str | Path) -> Comparison:
     old, new = Path(old), Path(new)
     old_m, old_areas, old_patches = _read_run(old)
     new_m, new_areas, new_patches = _read_run(new)
+    old_la, new_la = old_m.get("local_authority", {}), new_m.get("local_authority", {})
+    if old_la.get("code") and new_la.get("code") and old_la["code"] != new_la["code"]:
+        raise OutputError(
+            f"{old} is a run for {old_la.get('name')} ({old_la['code']}) and {new} for {new_la.get('name')} "
+            f"({new_la['code']}): compare matches patches by the residents they share, so compare two runs of "
+            "the same area"
+        )
     result = Comparison()
 
     a, b = _flatten(old_m.get("config", {})), _flatten(new_m.get("config", {}))
@@ -121,6 +128,11 @@ def compare_runs(old: str | Path, new: str | Path) -> Comparison:
     joined = new_areas[["area_code", "patch_id", "population"]].merge(
         old_on_new, on="area_code", how="left", suffixes=("", "_old")
     )
+    if joined["patch_id_old"].isna().all():
+        raise OutputError(
+            f"{old} and {new} share no small area: compare matches patches by the residents they share, "
+            "so compare two runs of the same area"
+        )
     shared = joined.groupby(["patch_id", "patch_id_old"])["population"].sum().reset_index()
     shared["share"] = shared["population"] / shared["patch_id"].map(new_areas.groupby("patch_id")["population"].sum())
     best = shared.sort_values(["patch_id", "share", "patch_id_old"], ascending=[True, False, True])

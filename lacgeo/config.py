@@ -400,6 +400,12 @@ def load_config(path: str | Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found; create one with `lacgeo init --la NAME`") from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{path}: is a folder, not a config file; give the path of the TOML file (`lacgeo init` writes one)"
+        ) from None
+    except PermissionError:
+        raise ConfigError(f"{path}: the config file cannot be read (permission denied)") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: config is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return load_config_text(text, source=str(path), base_dir=path.parent)

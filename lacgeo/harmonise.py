@@ -311,6 +311,11 @@ def _check_denominator(
         raise ValidationError(problems)
 
 
+MAX_COUNT = 1e9
+"""More events than this in one row is not a count (all of England holds 57 million people): a typo or a
+spreadsheet overflow, refused rather than carried into rates and Poisson draws."""
+
+
 def _check_counts(values: pd.Series, *, source: str, column: str, rows: pd.Index) -> None:
     bad = values.notna() & ((values < 0) | (values != np.floor(values)))
     if bad.any():
@@ -318,6 +323,13 @@ def _check_counts(values: pd.Series, *, source: str, column: str, rows: pd.Index
         raise ValidationError(
             f"{source}, column {column!r}: {int(bad.sum())} values are negative or not whole "
             f"numbers ({', '.join(where[:5])}); counts must be 0, 1, 2, ..."
+        )
+    huge = values.notna() & (values > MAX_COUNT)
+    if huge.any():
+        where = [f"row {r}: {v:g}" for r, v in zip(rows[huge.to_numpy()], values[huge], strict=True)]
+        raise ValidationError(
+            f"{source}, column {column!r}: {int(huge.sum())} values are too large to be counts of people or events "
+            f"({', '.join(where[:5])}); more than {MAX_COUNT:,.0f} in one row is a typo or an overflow: fix the row"
         )
 
 

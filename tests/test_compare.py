@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pytest
 
 import lacgeo
@@ -46,3 +49,19 @@ def test_cli_compare_and_bad_folders(two_vintages, tmp_path, capsys):
     assert "Phase 1 entered:" in out and "Largest rank moves" in out
     with pytest.raises(OutputError, match="not a lacgeo run folder \\(run.json is missing\\)"):
         compare_runs(tmp_path, new)
+
+
+def test_runs_of_two_different_areas_are_refused_with_a_reason(two_vintages, solihull_out, tmp_path, capsys):
+    _, derby = two_vintages
+    assert main(["compare", str(solihull_out), str(derby)]) == 5
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{solihull_out} is a run for Solihull (E08000029) and {derby} for Derby (E06000015)" in err
+    # a run.json that does not name its area (an older run) is caught by the areas themselves
+    anonymous = tmp_path / "anonymous"
+    shutil.copytree(solihull_out, anonymous)
+    manifest = json.loads((anonymous / "run.json").read_text())
+    del manifest["local_authority"]
+    (anonymous / "run.json").write_text(json.dumps(manifest))
+    with pytest.raises(OutputError, match="share no small area: compare matches patches by the residents they share"):
+        compare_runs(anonymous, derby)

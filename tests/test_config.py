@@ -71,3 +71,8 @@ def test_replace_checks_the_result():
     assert replace(config, area={"vintage": "2011"}).area.la == "Derby"
     with pytest.raises(ConfigError, match="seed must be a whole number"):
         replace(config, seed="nine")
+
+
+def test_a_folder_given_as_the_config_is_one_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"is a folder, not a config file; give the path of the TOML file"):
+        load_config(tmp_path)

@@ -144,6 +144,17 @@ def test_negative_counts_and_zero_denominators_are_errors(tmp_path, wilts21):
         harmonise.read_source(src, wilts21, vintage="2021")
 
 
+def test_an_absurd_count_is_refused_by_row(tmp_path, wilts21):
+    """1e308 (a spreadsheet overflow) once reached the robustness draws as 'lam value too large'."""
+    src = counts_source(write_counts(tmp_path, wilts21.index[:3], [4, 1e308, 2_000_000_000]), geography="lsoa21")
+    with pytest.raises(
+        ValidationError,
+        match=r"'n': 2 values are too large to be counts of people or events \(row 3: 1e\+308, row 4: 2e\+09\); "
+        r"more than 1,000,000,000 in one row is a typo or an overflow: fix the row",
+    ):
+        harmonise.read_source(src, wilts21, vintage="2021")
+
+
 def test_cp1252_bom_thousands_and_xlsx_header_offset(tmp_path):
     cp = tmp_path / "cp1252.csv"
     cp.write_bytes('code,n,note\nE01031841,"1,204",£5 voucher\n'.encode("cp1252"))

@@ -623,3 +623,20 @@ def test_patch_tooltips_carry_profile_and_robustness(solihull_run):
     assert "When weights and data vary" in html and "Need profile of most residents" in html
     top = solihull_run.recommended.iloc[0]
     assert f"in the top 3 in {top['p_top_n']:.0%} of draws; rank {top['rank_low']}-{top['rank_high']}" in html
+
+
+@pytest.mark.slow
+def test_an_empty_recommendation_is_written_and_drawn(open_map, tmp_path):
+    """The Isles of Scilly (2,226 people) cannot hold one patch in the band: no pick is possible,
+    and every writer still works; the map draws its one patch offline, with no script error."""
+    result = lacgeo.run(lacgeo.make_config(la="E06000053"), out=tmp_path / "scilly")
+    assert result.recommended.empty and len(result.patches) == 1
+    assert result.summary().splitlines()[1] == "Phase 1: no patch could be recommended"
+    out = tmp_path / "scilly"
+    assert {p.name for p in out.iterdir()} >= {"map.html", "report.html", "lacgeo.xlsx", "lacgeo.gpkg", "run.json"}
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "No patch could be recommended for phase 1: only 0 of the 3 requested picks could be placed" in report
+    opened = open_map(out / "map.html")
+    assert opened.page.locator(f"path.{maps.CLASS_PATCH}").count() == 1
+    assert opened.page.locator(f"path.{maps.CLASS_RECOMMENDED}").count() == 0
+    opened.assert_clean()

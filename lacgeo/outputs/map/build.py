@@ -232,7 +232,8 @@ def make_map(
             "weight": 4,
         },
         highlight_function=lambda f: {"fillOpacity": 0.3},
-        tooltip=folium.GeoJsonTooltip(fields=patch_fields, aliases=patch_aliases),
+        # an empty layer (no patch could be recommended) has no fields for a tooltip to show
+        tooltip=folium.GeoJsonTooltip(fields=patch_fields, aliases=patch_aliases) if is_recommended.any() else None,
         pane="lacgeo-recommended",
         class_name=CLASS_RECOMMENDED,
     ).add_to(fmap)

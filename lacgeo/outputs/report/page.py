@@ -59,14 +59,23 @@ def _summary(r: ReportContext) -> str:
     weights = ", ".join(
         f"{E(in_sentence(indicator_label(res, s.name)))} (weight {s.weight:g})" for s in cfg.need.indicators
     )
-    later = int(r.patches[PHASE].max()) - 1
-    text = (
+    later = int(r.patches[PHASE].max()) - (1 if r.recommended else 0)
+    divided = (
         f"lacgeo divided {r.la} ({int(res.areas[POPULATION].sum()):,} residents in "
         f"{count_of(len(res.areas), 'neighbourhood')}) into "
         f"{count_of(r.n, 'contiguous patch', 'contiguous patches')} of about "
-        f"{cfg.patches.target_population:,} people ({lo:,} to {hi:,}), one for each Local Area Coordinator. It "
+        f"{cfg.patches.target_population:,} people ({lo:,} to {hi:,}), one for each Local Area Coordinator."
+    )
+    if not r.recommended:  # an empty recommendation is a result too: say why
+        why = "; ".join(E(w) for w in res.warnings if "pick" in w) or "no patch met the rules for phase 1"
+        return (
+            f'<section id="summary"><h2>Summary</h2><p class="lead">{divided} No patch could be recommended for '
+            f"phase 1: {why}. The rollout plan below still orders every patch by need.</p></section>"
+        )
+    text = (
+        f"{divided} It "
         f"recommends starting in the {count_of(len(r.recommended), 'patch', 'patches')} with the highest need: "
-        f"{picks or 'none'}. Need combines {weights}, and is relative to {r.la}: 0 is about the {r.la} average."
+        f"{picks}. Need combines {weights}, and is relative to {r.la}: 0 is about the {r.la} average."
         + (
             f" The other patches follow in {count_of(later, 'further phase')} of up to "
             f"{cfg.recommend.phase_size}, so the "
