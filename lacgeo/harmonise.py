@@ -15,6 +15,7 @@ Shipped indicators come from two places:
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,6 +167,8 @@ def apportion(values: pd.Series, mapping: pd.DataFrame) -> pd.Series:
     exactly. A missing source value makes its targets missing.
     """
     m = mapping[mapping["source"].isin(values.index)].copy()
+    if m.empty:  # no source unit reaches a target: nothing to share
+        return pd.Series(dtype=float)
     m["value"] = m["source"].map(values)
     total_w = m.groupby("source")["weight"].transform("sum")
     n_targets = m.groupby("source")["weight"].transform("size")
@@ -209,8 +212,37 @@ def _check_codes(codes: pd.Series, src: SourceConfig, geography: str, vintage: s
                 f"{source}, column {src.code_col!r}: {len(unknown)} codes are not "
                 f"{GEOGRAPHY_LABEL[geography]} codes ({', '.join(unknown[:5])}): {tip}"
             )
+    if geography == "ward":
+        ours, other = ("2021", "2011") if vintage == "2021" else ("2011", "2021")
+        unknown = codes[~codes.isin(_ward_codes(ours))]
+        if len(unknown):
+            if unknown.isin(_ward_codes(other)).mean() > 0.5:
+                tip = (
+                    f"they look like the ward codes of an earlier or later boundary review ({WARD_VINTAGE[other]}, "
+                    f"used with LSOA {other}); the analysis LSOAs ({vintage}) sit in {WARD_VINTAGE[ours]} wards: "
+                    f'set area.vintage = "{other}", or key the counts on LSOA codes or on {WARD_VINTAGE[ours]} wards'
+                )
+            elif unknown.str.startswith("W").mean() > 0.5:
+                tip = "these are Welsh codes; lacgeo covers English local authorities"
+            else:
+                tip = f"check the file holds {WARD_VINTAGE[ours]} ward codes (E05...)"
+            problems.append(
+                f"{source}, column {src.code_col!r}: {len(unknown)} codes are not {WARD_VINTAGE[ours]} ward codes "
+                f"({', '.join(unknown[:5])}): {tip}"
+            )
     if problems:
         raise ValidationError(problems)
+
+
+WARD_VINTAGE = {"2021": "2024", "2011": "2019"}
+"""The wards each LSOA vintage is shipped with (ONS best-fit lookups)."""
+
+
+@functools.cache
+def _ward_codes(vintage: str) -> frozenset[str]:
+    """Every English ward code the LSOAs of ``vintage`` sit in."""
+    table = pd.read_parquet(load.data_file(f"lsoa{vintage[2:]}.parquet"), columns=[WARD_CODE])
+    return frozenset(table[WARD_CODE].dropna())
 
 
 def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> SourceCounts:

@@ -144,6 +144,24 @@ def test_negative_counts_and_zero_denominators_are_errors(tmp_path, wilts21):
         harmonise.read_source(src, wilts21, vintage="2021")
 
 
+def test_ward_counts_on_another_boundary_review_are_diagnosed(tmp_path, wilts11, wilts21):
+    """Counts keyed on 2019 wards (the wards LSOA 2011 uses) in an LSOA 2021 run were a pandas TypeError."""
+    old_wards = sorted(set(wilts11["ward_code"]) - set(wilts21["ward_code"]))
+    src = counts_source(write_counts(tmp_path, old_wards, range(len(old_wards))), geography="ward")
+    with pytest.raises(
+        ValidationError,
+        match=rf"{len(old_wards)} codes are not 2024 ward codes \({old_wards[0]}, .*they look like the ward codes "
+        r"of an earlier or later boundary review \(2019, used with LSOA 2011\).*set area.vintage = \"2011\"",
+    ):
+        harmonise.read_source(src, wilts21, vintage="2021")
+    src = counts_source(write_counts(tmp_path, ["E05999999", "X123"], [1, 2], name="typo.csv"), geography="ward")
+    with pytest.raises(ValidationError, match=r"2 codes are not 2024 ward codes \(E05999999, X123\): check the file"):
+        harmonise.read_source(src, wilts21, vintage="2021")
+    current = sorted(set(wilts21["ward_code"]))  # the same counts keyed on 2024 wards are apportioned, total kept
+    src = counts_source(write_counts(tmp_path, current, [10] * len(current), name="now.csv"), geography="ward")
+    assert harmonise.read_source(src, wilts21, vintage="2021").count.sum() == 10 * len(current)
+
+
 def test_an_absurd_count_is_refused_by_row(tmp_path, wilts21):
     """1e308 (a spreadsheet overflow) once reached the robustness draws as 'lam value too large'."""
     src = counts_source(write_counts(tmp_path, wilts21.index[:3], [4, 1e308, 2_000_000_000]), geography="lsoa21")
