@@ -162,6 +162,21 @@ def test_ward_counts_on_another_boundary_review_are_diagnosed(tmp_path, wilts11,
     assert harmonise.read_source(src, wilts21, vintage="2021").count.sum() == 10 * len(current)
 
 
+def test_decimal_commas_are_refused_not_read_as_thousands(tmp_path, wilts21):
+    """European-locale Excel writes 92.3 as "92,3"; read as a thousands separator it became 923, silently."""
+    path = tmp_path / "rates.csv"
+    path.write_text(f'code,n\n{wilts21.index[0]},"1,204"\n{wilts21.index[1]},"92,3"\n{wilts21.index[2]},"1.234,5"\n')
+    src = counts_source(path, geography="lsoa21")
+    with pytest.raises(
+        ValidationError,
+        match=r"rates.csv, column 'n': 2 values use a decimal comma \(row 3: '92,3', row 4: '1.234,5'\), as Excel "
+        r"writes numbers in European locales; .*save the file with decimal points, or as XLSX",
+    ):
+        harmonise.read_source(src, wilts21, vintage="2021")
+    values, _ = parse_numbers(pd.Series(["1,204", "12,345,678", "-3,000.5"]), source="f", column="n")
+    assert values.tolist() == [1204.0, 12345678.0, -3000.5]
+
+
 def test_an_absurd_count_is_refused_by_row(tmp_path, wilts21):
     """1e308 (a spreadsheet overflow) once reached the robustness draws as 'lam value too large'."""
     src = counts_source(write_counts(tmp_path, wilts21.index[:3], [4, 1e308, 2_000_000_000]), geography="lsoa21")

@@ -148,6 +148,10 @@ def read_table(path: str | Path, *, columns: list[str], sheet: str = "") -> pd.D
     return table
 
 
+THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+"""A number written with thousands separators: 1,204 or 12,345,678.9."""
+
+
 def parse_numbers(values: pd.Series, *, source: str, column: str) -> tuple[pd.Series, pd.Series]:
     """Numbers from text cells: thousands separators allowed, suppression markers kept as missing.
 
@@ -156,6 +160,17 @@ def parse_numbers(values: pd.Series, *, source: str, column: str) -> tuple[pd.Se
     nor a known marker is an error listing the rows.
     """
     text = values.fillna("").astype(str).str.strip()
+    # A comma is a thousands separator only in groups of three digits ("1,204"); "92,3" or "1.234,5" is a
+    # decimal comma (European-locale Excel), which read as a separator would silently make 92.3 into 923.
+    with_comma = text.str.contains(",", regex=False)
+    decimal_comma = with_comma & ~text.str.fullmatch(THOUSANDS)
+    if decimal_comma.any():
+        rows = [f"row {r}: {v!r}" for r, v in text[decimal_comma].items()]
+        raise ValidationError(
+            f"{source}, column {column!r}: {int(decimal_comma.sum())} values use a decimal comma ({first_few(rows)}), "
+            "as Excel writes numbers in European locales; lacgeo reads a comma only as a thousands separator "
+            "(1,204): save the file with decimal points, or as XLSX"
+        )
     cleaned = text.str.replace(",", "", regex=False).str.replace("\u00a0", "", regex=False)
     numbers = pd.to_numeric(cleaned, errors="coerce")
     reason = pd.Series("", index=values.index, dtype=object)
