@@ -409,8 +409,18 @@ def postcodes_to_areas(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: s
     def norm(s: pd.Series) -> pd.Series:
         return s.fillna("").astype(str).str.replace(r"\s+", "", regex=True).str.upper()
 
+    lookup_name = Path(src.lookup).name
     table = pd.Series(norm(lookup[src.lookup_code_col]).to_numpy(), index=norm(lookup[src.lookup_postcode_col]))
-    table = table[~table.index.duplicated(keep="first")]
+    per_postcode = table.groupby(level=0).nunique()
+    conflicting = per_postcode.index[per_postcode > 1]
+    if len(conflicting):
+        rows = lookup.index[norm(lookup[src.lookup_postcode_col]).isin(conflicting).to_numpy()]
+        raise ValidationError(
+            f"{lookup_name}, column {src.lookup_postcode_col!r}: {len(conflicting)} postcodes map to more than one "
+            f"{src.lookup_code_col} (rows {first_few(rows)}); lacgeo will not pick one: keep one row per postcode "
+            "(the ONS postcode directory gives one LSOA per postcode)"
+        )
+    table = table[~table.index.duplicated(keep="first")]  # repeats of the same postcode and code
     codes = norm(records[src.postcode_col]).map(table)
     unmatched = codes.isna()
     if unmatched.mean() > 0.05:
@@ -432,4 +442,19 @@ def postcodes_to_areas(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: s
         if per_code.index.isin(areas.index).mean() > 0.5 or per_code.empty
         else ("lsoa11" if analysis == "lsoa21" else "lsoa21")
     )
-    return apportion(per_code.astype(float), _mapping(lookup_geo, areas, vintage)).reindex(areas.index).fillna(0.0)
+    not_lsoa = per_code.index[~per_code.index.isin(_national_codes(lookup_geo).index)]
+    if len(not_lsoa):
+        raise ValidationError(
+            f"{lookup_name}, column {src.lookup_code_col!r}: {len(not_lsoa)} codes are not English "
+            f"{GEOGRAPHY_LABEL[lookup_geo]} codes ({first_few(not_lsoa)}); point lookup_code_col at the LSOA column"
+        )
+    mapping = _mapping(lookup_geo, areas, vintage)
+    away = codes.index[(~unmatched & ~codes.isin(mapping["source"])).to_numpy()]
+    if len(away):
+        warnings.warn(
+            f"{source}: {len(away)} of {len(codes)} records ({len(away) / len(codes):.0%}) have postcodes in LSOAs "
+            f"outside the local authority and are not counted (rows {first_few(away)})",
+            OutsideAreaWarning,
+            stacklevel=2,
+        )
+    return apportion(per_code.astype(float), mapping).reindex(areas.index).fillna(0.0)

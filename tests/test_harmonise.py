@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import lacgeo
 from lacgeo import harmonise, load
 from lacgeo.config import SourceConfig, config_from_dict
-from lacgeo.errors import CodeRepairWarning, TextEncodingWarning, ValidationError
+from lacgeo.errors import CodeRepairWarning, OutsideAreaWarning, TextEncodingWarning, ValidationError
 from lacgeo.load import parse_numbers, read_table
 
 SYNTHETIC = Path(__file__).resolve().parent.parent / "data" / "synthetic"
@@ -264,6 +264,52 @@ def test_postcodes_through_the_users_lookup(tmp_path, wilts21):
     assert out.count[wilts21.index[0]] == 2 and out.count[wilts21.index[1]] == 2 and out.count.sum() == 4
     pd.DataFrame({"postcode": ["ZZ9 9ZZ"] * 3 + ["SN1 1AA"]}).to_csv(records, index=False)
     with pytest.raises(ValidationError, match="3 of 4 postcodes are not in lookup.csv"):
+        harmonise.read_source(src, wilts21, vintage="2021")
+
+
+def test_a_postcode_lookup_that_conflicts_or_leaves_the_area_is_never_silent(tmp_path, wilts21):
+    solihull = load.read_areas("E08000029").index  # LSOAs of another local authority
+    lookup = tmp_path / "lookup.csv"
+    records = tmp_path / "records.csv"
+    src = SourceConfig(
+        name="ev",
+        kind="postcodes",
+        path=str(records),
+        postcode_col="postcode",
+        lookup=str(lookup),
+        lookup_postcode_col="pcds",
+        lookup_code_col="lsoa21cd",
+    )
+    pd.DataFrame({"postcode": ["SN1 1AA", "SN1 1AB", "B37 5AA", "SN1 1AA"]}).to_csv(records, index=False)
+    pd.DataFrame(
+        {
+            "pcds": ["SN1 1AA", "SN1 1AB", "B37 5AA", "SN1 1AB"],
+            "lsoa21cd": [*wilts21.index[:2], solihull[0], solihull[1]],
+        }
+    ).to_csv(lookup, index=False)
+    with pytest.raises(
+        ValidationError,
+        match=r"lookup.csv, column 'pcds': 1 postcodes map to more than one lsoa21cd \(rows 3, 5\); lacgeo will "
+        r"not pick one: keep one row per postcode",
+    ):
+        harmonise.read_source(src, wilts21, vintage="2021")
+    pd.DataFrame(  # the same postcode twice with the same LSOA is only a repeat
+        {
+            "pcds": ["SN1 1AA", "SN1 1AB", "B37 5AA", "SN1 1AB"],
+            "lsoa21cd": [*wilts21.index[:2], solihull[0], wilts21[1:2].index[0]],
+        }
+    ).to_csv(lookup, index=False)
+    with pytest.warns(
+        OutsideAreaWarning,
+        match=r"records.csv: 1 of 4 records \(25%\) have postcodes in LSOAs outside the local authority and are "
+        r"not counted \(rows 4\)",
+    ):
+        out = harmonise.read_source(src, wilts21, vintage="2021")
+    assert out.count.sum() == 3
+    pd.DataFrame({"pcds": ["SN1 1AA", "SN1 1AB", "B37 5AA"], "lsoa21cd": ["Swindon", "X", "Y"]}).to_csv(
+        lookup, index=False
+    )
+    with pytest.raises(ValidationError, match=r"column 'lsoa21cd': 3 codes are not English .* point lookup_code_col"):
         harmonise.read_source(src, wilts21, vintage="2021")
 
 
