@@ -17,7 +17,7 @@ from pathlib import Path
 from . import load, outputs, pipeline
 from ._version import __version__
 from .compare import compare_runs
-from .config import load_config, make_config, override
+from .config import Config, load_config, make_config, override
 from .errors import ConfigError, LacgeoError
 from .starter import starter_config
 
@@ -38,6 +38,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("give a config file (lacgeo run CONFIG) or a local authority (lacgeo run --la NAME)")
     config = load_config(args.config) if args.config is not None else make_config(la=args.la)
     config = override(config, la=args.la, vintage=args.vintage, seed=args.seed, budget=args.budget)
+    _require_la(config, args.config)
     out = Path(args.out) if args.out else outputs.default_output_folder(load.resolve_la(config.area.la)[1])
     result = pipeline.run(config, out=out, overwrite=args.overwrite, strict=args.strict)
     sys.stdout.write(result.summary() + f"\nOutputs: {out}\n")
@@ -51,8 +52,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_la(config: Config, path: str | None) -> None:
+    if not config.area.la.strip():
+        raise ConfigError(f'{path}: area.la is not set; add it to the file ([area] la = "Wiltshire") or pass --la NAME')
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    _require_la(config, args.config)
     code, name = load.resolve_la(config.area.la)
     sys.stdout.write(f"{args.config}: valid ({name}, {code}, LSOA {config.area.vintage})\n")
     return 0

@@ -93,3 +93,15 @@ def test_budget_answer_names_the_affordable_patches(tmp_path, capsys):
     assert "A budget of £160,000 a year pays for 3 coordinators at £50,000: P" in out
     assert "in the top 3 in" in out
     assert (tmp_path / "o" / "rollout.csv").exists()
+
+
+def test_a_config_without_an_area_names_the_file(tmp_path, capsys):
+    path = tmp_path / "no-area.toml"
+    path.write_text('[need]\nstandardise = "rank"\n')
+    for command in (["run", str(path), "--out", str(tmp_path / "o")], ["validate", str(path)]):
+        code, _, err = run_cli(capsys, *command)
+        assert code == 2
+        expected = f'{path}: area.la is not set; add it to the file ([area] la = "Wiltshire") or pass --la NAME'
+        assert err == f"lacgeo: error: {expected}\n"
+    code, out, err = run_cli(capsys, "validate", str(tmp_path / "missing.toml"))
+    assert code == 2 and "config file not found; create one with `lacgeo init --la NAME`" in err

@@ -113,7 +113,9 @@ def resolve_la(name_or_code: str) -> tuple[str, str]:
     lads = read_lads()
     text = " ".join(str(name_or_code).split())
     if not text:
-        raise UnknownAreaError("no local authority given; pass --la NAME or CODE (see `lacgeo las`)")
+        raise UnknownAreaError(
+            "no local authority given; set area.la in the config, or pass --la NAME or CODE (see `lacgeo las`)"
+        )
     code = text.upper()
     if code in lads.index:
         return code, str(lads.at[code, LAD_NAME])
