@@ -278,8 +278,17 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
     Rutland: 26 LSOAs, 4 patches (population ...)
     """
     lad_code, lad_name = load.resolve_la(config.area.la)  # a misspelt name stops the run before any work
-    if out is not None:
+    if out is None:
+        return _analyse(config, lad_code, lad_name, strict=strict)
+    with outputs.output_lock(out):  # a second run given the same out stops here, before any work
         outputs.check_output_folder(out, overwrite=overwrite)
+        result = _analyse(config, lad_code, lad_name, strict=strict)
+        result.write(out, overwrite=overwrite)
+    return result
+
+
+def _analyse(config: Config, lad_code: str, lad_name: str, *, strict: bool) -> RunResult:
+    """Stages 1-7 of :func:`run`: everything but the outputs."""
     timings: dict[str, float] = {}
     vintage = config.area.vintage
     with warnings.catch_warnings(record=True) as caught:
@@ -334,8 +343,6 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
         len(patches),
         ", ".join(result.recommended[PATCH_NAME]),
     )
-    if out is not None:
-        result.write(out, overwrite=overwrite)
     return result
 
 

@@ -98,3 +98,34 @@ def test_failed_write_leaves_nothing_and_keeps_old_output(tmp_path, solihull_run
     with pytest.raises(RuntimeError, match="disk full"):
         solihull_run.write(tmp_path / "fresh")
     assert not (tmp_path / "fresh").exists()
+
+
+def test_a_second_run_to_the_same_folder_stops_before_any_work(tmp_path, capsys, monkeypatch):
+    """Two runs given one --out used to both exit 0, one silently replacing the other's output."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from lacgeo import outputs, pipeline
+    from lacgeo.cli import main
+
+    out = tmp_path / "rutland"
+    lock = tmp_path / ".rutland.lacgeo-lock"
+    lock.write_text(f"{os.getpid()}\n{socket.gethostname()}\n")  # another run (alive) is writing out
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "_load", lambda *a, **k: pytest.fail("the second run did work"))
+        assert main(["run", "--la", "Rutland", "--out", str(out), "-q"]) == 5
+        err = capsys.readouterr().err
+        assert f"{out} is being written by another lacgeo run (lock file {lock})" in err and "another --out" in err
+        with pytest.raises(OutputError, match="is being written by another lacgeo run"):
+            lacgeo.run(lacgeo.make_config(la="Rutland"), out=out)
+    lock.unlink()
+    with outputs.output_lock(out):  # held by this thread: writing inside the same run takes it again
+        assert lock.exists()
+    assert not out.exists() and list(tmp_path.iterdir()) == []  # the lock goes with the run that held it
+    # a lock left by a lacgeo process that died is taken over
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / ".rutland.lacgeo-lock").write_text(f"{dead.stdout.strip()}\n{socket.gethostname()}\n")
+    assert main(["run", "--la", "Rutland", "--out", str(out), "-q"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rutland"]

@@ -7,7 +7,7 @@
 from data or config is escaped by :mod:`.escape` before it reaches a page.
 """
 
-from .folder import check_output_folder, default_output_folder, write_outputs
+from .folder import check_output_folder, default_output_folder, output_lock, write_outputs
 from .manifest import TABLES, manifest, sha256
 from .tables import area_table, assessment_table, patch_table, write_csv
 
@@ -18,6 +18,7 @@ __all__ = [
     "check_output_folder",
     "default_output_folder",
     "manifest",
+    "output_lock",
     "patch_table",
     "sha256",
     "write_csv",

@@ -10,7 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -81,6 +86,73 @@ def check_output_folder(out: str | Path, *, overwrite: bool = False) -> Path:
     return out
 
 
+_HELD: set[tuple[Path, int]] = set()
+"""(folder, thread) pairs holding a lock: a run holds it while it computes, and writing takes it again."""
+
+
+def _lock_path(out: Path) -> Path:
+    return out.parent / f".{out.name}.lacgeo-lock"
+
+
+def _stale(lock: Path) -> bool:
+    """Whether ``lock`` was left by a lacgeo process on this machine that is no longer running."""
+    try:
+        pid_text, host = lock.read_text(encoding="utf-8").split("\n")[:2]
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return False
+    if host != socket.gethostname() or sys.platform == "win32":  # on Windows, signal 0 is not a probe
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, but another user's
+        return False
+    return False
+
+
+@contextmanager
+def output_lock(out: str | Path) -> Iterator[Path]:
+    """Hold the lock of the output folder ``out`` (a ``.<name>.lacgeo-lock`` file beside it) while a run
+    computes and writes it, so two runs given the same ``--out`` cannot replace each other's output: the
+    second stops at once with :class:`OutputError`. A lock left by a lacgeo process that has died on this
+    machine is taken over; the error names the file for any other case.
+    """
+    out = Path(out).resolve()
+    me = (out, threading.get_ident())
+    if me in _HELD:
+        yield out
+        return
+    lock = _lock_path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                if attempt == 0 and _stale(lock):
+                    lock.unlink(missing_ok=True)
+                    continue
+                raise OutputError(
+                    f"{out} is being written by another lacgeo run (lock file {lock}); wait for it to finish or "
+                    "choose another --out (if no run is active, delete the lock file)"
+                ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n{socket.gethostname()}\n")
+    except OSError as exc:
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"cannot create the output folder next to {out}: {exc.strerror}") from None
+    _HELD.add(me)
+    try:
+        yield out
+    finally:
+        _HELD.discard(me)
+        lock.unlink(missing_ok=True)
+
+
 def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False) -> Path:
     """Write the output folder ``out`` atomically: build a temporary sibling folder, then rename it.
 
@@ -109,6 +181,11 @@ def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False
      'report.html', 'rollout.csv', 'run.json']
     """
     out = check_output_folder(out, overwrite=overwrite)
+    with output_lock(out):
+        return _write_atomically(result, out, overwrite=overwrite)
+
+
+def _write_atomically(result: RunResult, out: Path, *, overwrite: bool) -> Path:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
@@ -119,6 +196,8 @@ def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False
         raise OutputError(f"cannot create the output folder next to {out}: {exc.strerror}") from None
     try:
         _write_all(result, tmp)
+        if out.exists() and not overwrite:  # it appeared while this run wrote (a run not using lacgeo's lock)
+            raise OutputError(f"{out} appeared while this run was writing; nothing was written: choose another --out")
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, old / out.name)
