@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,3 +65,79 @@ def test_a_small_area_count_cannot_be_recovered_from_the_outputs(tmp_path):
     row = assessment[(assessment["indicator"] == "demand") & (assessment["quintile"] == str(q))]
     assert row["count"].isna().all() or in_q["value_demand"].isna().sum() >= 2
     assert table["value_demand"].notna().mean() >= 0.9  # suppression stays proportionate
+
+
+def _recoverable_ranges(out) -> dict[str, tuple[float, float]]:
+    """An attacker's best bounds on every withheld area count, from the published files alone.
+
+    Disclosed area rates give their counts (rate x population / 1,000: the denominator is
+    the population), patch rates give patch counts, and the needs assessment gives each
+    local quintile's count and the whole area's. Linear programming then bounds each
+    withheld count, which can be no less than 0.
+    """
+    from scipy.optimize import linprog
+
+    areas = pd.read_csv(out / "areas.csv", index_col="area_code")
+    patches = pd.read_csv(out / "patches.csv", index_col="patch_id")
+    assessment = pd.read_csv(out / "needs_assessment.csv")
+    assessment = assessment[assessment["indicator"] == "demand"].set_index("quintile")
+    known = (areas["value_demand"] * areas["population"] / 1000).round()
+    hidden = list(areas.index[areas["value_demand"].isna()])
+    position = {c: i for i, c in enumerate(hidden)}
+    rows, rhs = [], []
+
+    def publish(members, total):
+        if pd.isna(total):
+            return
+        row = np.zeros(len(hidden))
+        row[[position[c] for c in members if c in position]] = 1.0
+        rows.append(row)
+        rhs.append(round(total) - known.reindex(members).sum())
+
+    for pid, rate in patches["value_demand"].items():
+        members = areas.index[areas["patch_id"] == pid]
+        publish(members, rate * areas.loc[members, "population"].sum() / 1000)
+    for q in range(1, 6):
+        publish(areas.index[areas["local_imd_quintile"] == q], assessment.loc[str(q), "count"])
+    publish(areas.index, assessment.loc["All", "count"])
+    a_eq, b_eq = np.vstack(rows), np.array(rhs)
+    ranges = {}
+    for cell in hidden:
+        objective = np.zeros(len(hidden))
+        objective[position[cell]] = 1.0
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        assert low.status == 0, low.message
+        ranges[cell] = (low.fun, np.inf if high.status == 3 else -high.fun)
+    return ranges
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_no_small_count_can_be_solved_from_all_the_published_totals(tmp_path, seed):
+    """The attack: solve every published total (patch rates, quintile and area counts) for the withheld
+    cells. Before the audit, a count of 3 was pinned exactly by a patch total minus a quintile total."""
+    areas = load.read_areas("E08000029")
+    rng = np.random.default_rng(seed)
+    counts = pd.Series(rng.integers(15, 60, len(areas)), index=areas.index)
+    small = rng.choice(len(areas), 12, replace=False)
+    counts.iloc[small] = rng.integers(1, 8, 12)
+    path = tmp_path / "demand.csv"
+    pd.DataFrame({"code": counts.index, "n": counts.to_numpy()}).to_csv(path, index=False)
+    config = config_from_dict(
+        {
+            "area": {"la": "Solihull"},
+            "sources": [{"name": "demand", "path": str(path), "code_col": "code", "value_col": "n"}],
+            "need": {"indicators": [{"name": "imd_score", "weight": 2}, {"name": "demand"}]},
+            "recommend": {"robustness_draws": 0},
+        }
+    )
+    lacgeo.run(config, out=tmp_path / "out")
+    ranges = _recoverable_ranges(tmp_path / "out")
+    small_codes = counts.index[counts.between(1, 7)]
+    assert set(small_codes) <= set(ranges)
+    for code in small_codes:
+        low, high = ranges[code]
+        assert low <= counts[code] <= high + 1e-6  # the attack is sound: the truth is inside its bounds
+        assert high - low >= 7 - 1e-6, f"{code} ({counts[code]}) confined to {low:.1f}-{high:.1f}"
+    assert len(ranges) <= 0.35 * len(areas)  # suppression stays proportionate

@@ -8,6 +8,7 @@ Counts themselves and point records never appear in any output.
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import geopandas as gpd
@@ -67,7 +68,8 @@ def area_table(result: RunResult) -> gpd.GeoDataFrame:
     contrib = [c for c in result.areas.columns if c.startswith("contrib_")]
     table = result.areas[AREA_COLUMNS + contrib + ["geometry"]].copy()
     values = result.indicators.add_prefix("value_")
-    for name, hidden in _hidden_areas(result).items():
+    for name, protection in protections(result).items():
+        hidden = protection.cells
         col = f"value_{name}"
         if col in values:
             values.loc[hidden, col] = float("nan")
@@ -80,22 +82,36 @@ def area_table(result: RunResult) -> gpd.GeoDataFrame:
     return table.sort_index()
 
 
-def _hidden_areas(result: RunResult) -> dict[str, pd.Index]:
-    """Per council source, the areas whose rate must not be published (see ``disclosure``)."""
-    groups = [result.areas[PATCH_ID], result.areas[LOCAL_QUINTILE], pd.Series(0, index=result.areas.index)]
+def protections(result: RunResult) -> dict[str, disclosure.Protection]:
+    """Per council source, the areas and totals every output withholds (see :mod:`.disclosure`).
+
+    The published levels are the patches (their rates), the local deprivation quintiles and
+    the whole area (the needs assessment's counts). Worked out once per result: every
+    table, the map, the report and the workbook read the same answer.
+    """
+    hit = _PROTECTIONS.get(id(result))
+    if hit is not None and hit[0]() is result:
+        return hit[1]
+    areas = result.areas
+    levels = {"patch": areas[PATCH_ID], "quintile": areas[LOCAL_QUINTILE], "all": pd.Series(0, index=areas.index)}
     limit = result.config.disclosure.small_count_max
-    return {name: disclosure.suppress_cells(src.count, groups, max_count=limit) for name, src in result.sources.items()}
+    value = {name: disclosure.protect(src.count, levels, max_count=limit) for name, src in result.sources.items()}
+    key = id(result)
+    _PROTECTIONS[key] = (weakref.ref(result, lambda _: _PROTECTIONS.pop(key, None)), value)
+    return value
+
+
+_PROTECTIONS: dict[int, tuple[weakref.ref, dict[str, disclosure.Protection]]] = {}
 
 
 def assessment_table(result: RunResult) -> pd.DataFrame:
     """The needs-assessment table with small council counts (and their rates) withheld."""
     table = result.needs_assessment.copy()
-    limit = result.config.disclosure.small_count_max
-    for name in result.sources:
-        rows = table.index[(table["indicator"] == name) & (table["quintile"] != "All")]
-        hidden = disclosure.suppress_totals(table.loc[rows, "count"].astype(float), max_count=limit)
-        everyone = table.index[(table["indicator"] == name) & (table["quintile"] == "All")]
-        hidden = hidden.union(everyone[table.loc[everyone, "count"].astype(float).between(1, limit)])
+    for name, protection in protections(result).items():
+        quintiles = {str(q) for q in protection.totals["quintile"]}
+        if len(protection.totals["all"]):
+            quintiles.add("All")
+        hidden = table.index[(table["indicator"] == name) & table["quintile"].isin(quintiles)]
         table.loc[hidden, ["value", "lower", "upper", "count"]] = pd.NA
     if result.synthetic:
         table["data_status"] = SYNTHETIC_NOTE
@@ -108,12 +124,10 @@ def patch_table(result: RunResult) -> gpd.GeoDataFrame:
     robust = [c for c in ("p_top_n", "rank_low", "rank_high", "robustness") if c in result.patches.columns]
     table = result.patches[PATCH_COLUMNS + robust + ["need_profile", "need_profile_share"] + values + ["geometry"]]
     table = table.sort_values(RANK).copy()
-    for name, src in result.sources.items():
+    for name, protection in protections(result).items():
         col = f"value_{name}"
         if col in table:
-            patch_count = src.count.groupby(result.areas[PATCH_ID]).sum().reindex(table.index)
-            limit = result.config.disclosure.small_count_max
-            table.loc[disclosure.suppress_totals(patch_count, max_count=limit), col] = float("nan")
+            table.loc[table.index.intersection(protection.totals["patch"]), col] = float("nan")
     if result.synthetic:
         table["data_status"] = SYNTHETIC_NOTE
     table.index.name = PATCH_ID
