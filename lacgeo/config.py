@@ -108,6 +108,8 @@ class PatchConfig:
     (GeoPackage, GeoJSON, Shapefile...) such as community areas."""
     nest_code_col: str = ""
     """With a polygon file: the column naming each unit."""
+    nest_layer: str = ""
+    """With a polygon file of several layers (a GeoPackage): the layer to use."""
     islands: IslandPolicy = "link_nearest"
     """Detached areas: link to the nearest area (with a warning), keep separate, or stop."""
     n_starts: int = 4

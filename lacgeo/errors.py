@@ -90,12 +90,20 @@ class TextEncodingWarning(LacgeoWarning):
     """A text file was not UTF-8 and was read as Windows-1252."""
 
 
+class TotalRowWarning(LacgeoWarning):
+    """A summary row ('Total') at the end of a counts file was left out."""
+
+
 class CodeRepairWarning(LacgeoWarning):
     """Area codes with spaces or lower case were repaired."""
 
 
 class GeometryRepairWarning(LacgeoWarning):
     """Invalid geometries in a user file were repaired."""
+
+
+class OverlappingUnitsWarning(LacgeoWarning):
+    """Polygons of a boundary file (patches.nest_within) overlap."""
 
 
 class ImplausibleValueWarning(LacgeoWarning):
@@ -137,12 +145,14 @@ __all__ = [
     "LacgeoWarning",
     "MissingValueWarning",
     "OutputError",
+    "OverlappingUnitsWarning",
     "OutsideAreaWarning",
     "PatchingError",
     "PointsOutsideWarning",
     "RobustnessWarning",
     "SelectionWarning",
     "TextEncodingWarning",
+    "TotalRowWarning",
     "UnknownAreaError",
     "ValidationError",
     "first_few",

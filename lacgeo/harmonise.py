@@ -30,6 +30,7 @@ from .errors import (
     ImplausibleValueWarning,
     OutsideAreaWarning,
     PointsOutsideWarning,
+    TotalRowWarning,
     ValidationError,
     first_few,
 )
@@ -245,12 +246,33 @@ def _ward_codes(vintage: str) -> frozenset[str]:
     return frozenset(table[WARD_CODE].dropna())
 
 
+TOTAL_LABELS = frozenset({"total", "totals", "grand total", "all", "all areas", "sum", "overall", "england"})
+"""Code cells that mark a summary row rather than an area."""
+
+
+def _without_total_rows(table: pd.DataFrame, code_col: str, source: str) -> pd.DataFrame:
+    """The table less the summary rows at its end ('Total', 'Grand total'...), each named in a warning."""
+    label = table[code_col].fillna("").astype(str).str.strip().str.rstrip(":").str.casefold()
+    is_total = label.isin(TOTAL_LABELS).to_numpy()
+    trailing = is_total & (np.cumsum(~is_total[::-1])[::-1] == 0)  # only the rows after the last area
+    if not trailing.any():
+        return table
+    rows = table.index[trailing]
+    warnings.warn(
+        f"{source}: row {', '.join(map(str, rows))} ({', '.join(repr(v) for v in table.loc[rows, code_col])}) "
+        "is a total row, not an area; it is not counted",
+        TotalRowWarning,
+        stacklevel=3,
+    )
+    return table[~trailing]
+
+
 def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> SourceCounts:
     """Load one service-demand source and bring its counts onto the analysis LSOAs."""
     source = Path(src.path).name
     if src.kind == "counts":
         cols = [src.code_col, src.value_col] + ([src.denominator_col] if src.denominator_col else [])
-        table = load.read_table(src.path, columns=cols, sheet=src.sheet)
+        table = _without_total_rows(load.read_table(src.path, columns=cols, sheet=src.sheet), src.code_col, source)
         codes = load.normalise_codes(table[src.code_col], source=source)
         _check_codes(codes, src, src.geography, vintage, source)
         count, why = load.parse_numbers(table[src.value_col], source=source, column=src.value_col)

@@ -127,7 +127,7 @@ def _nest_units(config: Config, areas: gpd.GeoDataFrame) -> str | pd.Series:
     p = config.patches
     if p.nest_within in NEST_CHOICES:
         return p.nest_within
-    units = load.read_polygons(p.nest_within, code_col=p.nest_code_col)
+    units = load.read_polygons(p.nest_within, code_col=p.nest_code_col, layer=p.nest_layer)
     return harmonise.assign_to_units(areas, units, source=p.nest_within).rename(p.nest_code_col)
 
 

@@ -67,6 +67,7 @@ band = {band}  # patches hold target x (1 +/- band) people
 nest_within = {nest_within}  # boundaries patches must not cross: "none", "ward", "msoa", "lad",
                              # or a polygon file such as community areas (then set nest_code_col)
 nest_code_col = {nest_code_col}  # with a polygon file: the column naming each unit
+nest_layer = {nest_layer}  # with a GeoPackage of several layers: the layer to use
 islands = {islands}  # detached areas: "link_nearest" (warns), "separate" or "error"
 n_starts = {n_starts}  # search rounds: one grown partition, then regrowth kicks; the best is kept
 need_weight = {need_weight}  # 0 ignores need when shaping patches; higher groups similar need

@@ -6,12 +6,13 @@ from __future__ import annotations
 import tomllib
 import warnings
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lacgeo.config import config_from_dict, load_config
-from lacgeo.errors import LacgeoError
+from lacgeo.errors import LacgeoError, ValidationError
 from lacgeo.load import parse_numbers, read_points, read_polygons, read_table
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -100,3 +101,45 @@ def test_random_config_text(tmp_path, text):
         pass
     except tomllib.TOMLDecodeError:  # pragma: no cover - must be wrapped
         pytest.fail("TOML errors must become ConfigError")
+
+
+# --- files as spreadsheets and other tools write them -------------------------------------------
+
+
+def test_excel_unicode_text_and_semicolon_files_are_read(tmp_path):
+    utf16 = tmp_path / "export.txt"  # Excel "Unicode Text": UTF-16 with a byte-order mark, tab-separated
+    utf16.write_bytes("code\tn\nE01000001\t3\nE01000002\t5\n".encode("utf-16"))
+    assert read_table(utf16, columns=["code", "n"])["n"].tolist() == ["3", "5"]
+    semi = tmp_path / "semicolons.csv"  # European-locale Excel
+    semi.write_text("code;n\nE01000001;3\n", encoding="utf-8")
+    assert read_table(semi, columns=["code", "n"])["code"].tolist() == ["E01000001"]
+    with pytest.raises(
+        ValidationError, match=r"no column 'code'.*'count'.*\(one column: is the file semicolon-separated\?\)"
+    ):
+        read_table(semi, columns=["code", "count"])
+
+
+def test_infinite_cells_are_named_by_row_both_signs():
+    values = pd.Series(["inf", "3", "-inf", "#DIV/0!"], index=[2, 3, 4, 5])
+    with pytest.raises(
+        ValidationError,
+        match=r"2 problems: .*1 cells are not numbers \(row 5: '#DIV/0!'\).*"
+        r"f.csv, column 'n': 2 cells are infinite \(row 2: 'inf', row 4: '-inf'\)",
+    ):
+        parse_numbers(values, source="f.csv", column="n")
+
+
+def test_formulas_saved_without_values_are_named(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in (["code", "n"], ["E01000001", 3], ["E01000002", "=B2*2"], ["E01000003", "=B2+1"]):
+        sheet.append(row)
+    book.save(tmp_path / "script.xlsx")  # openpyxl, like any script, stores formulas without their values
+    with pytest.raises(
+        ValidationError,
+        match=r"script.xlsx, column 'n': 2 cells are formulas with no calculated "
+        r"value \(rows 3, 4\).*open it in Excel and save it, or paste the values",
+    ):
+        read_table(tmp_path / "script.xlsx", columns=["code", "n"])

@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 import lacgeo
 from lacgeo import harmonise, load
 from lacgeo.config import SourceConfig, config_from_dict
-from lacgeo.errors import CodeRepairWarning, OutsideAreaWarning, TextEncodingWarning, ValidationError
+from lacgeo.errors import (
+    CodeRepairWarning,
+    OutsideAreaWarning,
+    TextEncodingWarning,
+    TotalRowWarning,
+    ValidationError,
+)
 from lacgeo.load import parse_numbers, read_table
 
 SYNTHETIC = Path(__file__).resolve().parent.parent / "data" / "synthetic"
@@ -175,6 +181,17 @@ def test_decimal_commas_are_refused_not_read_as_thousands(tmp_path, wilts21):
         harmonise.read_source(src, wilts21, vintage="2021")
     values, _ = parse_numbers(pd.Series(["1,204", "12,345,678", "-3,000.5"]), source="f", column="n")
     assert values.tolist() == [1204.0, 12345678.0, -3000.5]
+
+
+def test_a_trailing_total_row_is_left_out_with_a_warning(tmp_path, wilts21):
+    """A 'Total' row under the areas was reported as an unknown LSOA code."""
+    path = write_counts(tmp_path, [*wilts21.index[:3], "Total", "Grand total:"], [4, 10, 20, 34, 34])
+    with pytest.warns(TotalRowWarning, match=r"counts.csv: row 5, 6 \('Total', 'Grand total:'\) is a total row"):
+        out = harmonise.read_source(counts_source(path, geography="lsoa21"), wilts21, vintage="2021")
+    assert out.count.sum() == 34
+    inside = write_counts(tmp_path, [wilts21.index[0], "TOTAL", wilts21.index[1]], [4, 4, 5], name="middle.csv")
+    with pytest.raises(ValidationError, match=r"1 codes are not LSOA 2021 codes \(TOTAL\)"):  # not at the end
+        harmonise.read_source(counts_source(inside, geography="lsoa21"), wilts21, vintage="2021")
 
 
 def test_an_absurd_count_is_refused_by_row(tmp_path, wilts21):

@@ -76,3 +76,34 @@ def test_units_that_miss_part_of_the_la_are_an_error(community_areas):
     units = read_polygons(community_areas, code_col="community").drop(index="East")
     with pytest.raises(ValidationError, match=r"LSOAs are less than 50% inside any unit \(E01"):
         assign_to_units(areas, units, source="community_areas.gpkg")
+
+
+def test_a_geopackage_of_several_layers_needs_its_layer_named(tmp_path, community_areas):
+    path = tmp_path / "two_layers.gpkg"
+    units = gpd.read_file(community_areas, layer="units")
+    units.to_file(path, layer="communities")
+    units.assign(community=units["community"] + " old").to_file(path, layer="communities_2019")
+    with pytest.raises(ValidationError, match=r"has 2 layers \(communities, communities_2019\); name the one to use"):
+        read_polygons(path, code_col="community")
+    with pytest.raises(ValidationError, match=r"no layer 'communitys'; its layers are communities, communities_2019"):
+        read_polygons(path, code_col="community", layer="communitys")
+    assert sorted(read_polygons(path, code_col="community", layer="communities_2019").index) == [
+        "Central old",
+        "East old",
+        "West old",
+    ]
+
+
+def test_overlapping_units_are_named_in_a_warning(tmp_path, community_areas):
+    from lacgeo.errors import OverlappingUnitsWarning
+
+    units = gpd.read_file(community_areas, layer="units").to_crs("EPSG:27700")
+    west = units["community"] == "West"
+    units.loc[west, "geometry"] = units.loc[west].buffer(300)  # West now spills 300 m into Central
+    path = tmp_path / "overlapping.gpkg"
+    units.to_file(path, layer="units")
+    with pytest.warns(OverlappingUnitsWarning, match=r"1 pairs of units overlap \(Central & West: [\d,]+ m²\)"):
+        read_polygons(path, code_col="community")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_polygons(community_areas, code_col="community")  # touching units do not overlap

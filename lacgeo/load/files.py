@@ -12,23 +12,41 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 
-from ..errors import CodeRepairWarning, GeometryRepairWarning, TextEncodingWarning, ValidationError, first_few
+from ..errors import (
+    CodeRepairWarning,
+    GeometryRepairWarning,
+    OverlappingUnitsWarning,
+    TextEncodingWarning,
+    ValidationError,
+    first_few,
+)
 from ..schema import BNG
 
 
-def read_polygons(path: str | Path, *, code_col: str) -> gpd.GeoDataFrame:
+def read_polygons(path: str | Path, *, code_col: str, layer: str = "") -> gpd.GeoDataFrame:
     """Read a polygon layer (any format GDAL reads) indexed by ``code_col``, in EPSG:27700.
 
-    Invalid geometries are repaired with a warning; a missing CRS, a missing column,
-    duplicate or empty codes, or non-polygon features are errors.
+    A file with several layers (a GeoPackage) needs ``layer``. Invalid geometries are
+    repaired with a warning, and so are overlapping units (named, with the area they
+    share); a missing CRS, a missing column, duplicate or empty codes, or non-polygon
+    features are errors.
     """
     path = Path(path)
     try:
-        frame = gpd.read_file(path, engine="pyogrio")
+        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        if layer and layer not in layers:
+            raise ValidationError(f"{path}: no layer {layer!r}; its layers are {', '.join(layers)}")
+        if not layer and len(layers) > 1:
+            raise ValidationError(
+                f"{path}: has {len(layers)} layers ({first_few(layers, 8)}); name the one to use with "
+                "patches.nest_layer"
+            )
+        frame = gpd.read_file(path, engine="pyogrio", layer=layer or None)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise ValidationError(f"{path}: cannot read it as a vector file ({exc})") from None
     problems = []
@@ -60,7 +78,33 @@ def read_polygons(path: str | Path, *, code_col: str) -> gpd.GeoDataFrame:
         )
         frame = frame.set_geometry(shapely.make_valid(frame.geometry.values))
     frame.index.name = code_col
+    _warn_overlaps(frame, path)
     return frame[[frame.geometry.name]]
+
+
+OVERLAP_M2 = 100.0
+"""Shared area (square metres) above which two units count as overlapping, not as digitising noise."""
+
+
+def _warn_overlaps(units: gpd.GeoDataFrame, path: Path) -> None:
+    """Warn, naming the pairs, when units overlap: an area in an overlap could belong to either."""
+    geoms = units.geometry.values
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    big = shared > OVERLAP_M2
+    if big.any():
+        pairs = [
+            f"{units.index[a]} & {units.index[b]}: {m2:,.0f} m²"
+            for a, b, m2 in zip(left[big], right[big], shared[big], strict=True)
+        ]
+        warnings.warn(
+            f"{path}: {len(pairs)} pairs of units overlap ({first_few(pairs, 3)}); an area in an overlap is given "
+            "to the unit that holds most of it: fix the boundaries in GIS if that is not what you mean",
+            OverlappingUnitsWarning,
+            stacklevel=3,
+        )
 
 
 # Markers statistical publishers use for suppressed or unavailable cells. A cell with
@@ -70,6 +114,14 @@ SUPPRESSION_MARKERS = frozenset({"*", "c", ":", "..", "x", "~", "-", "[c]", "[x]
 
 def _read_text(path: Path) -> str:
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 3 and raw[1:2] == b"\x00" and raw[3:4] == b"\x00"):
+        try:  # Excel's "Unicode Text": UTF-16, usually tab-separated
+            return raw.decode("utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-le").lstrip("\ufeff")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                f"{path}: looks like UTF-16 text (Excel's 'Unicode Text') but cannot be read as it; "
+                "save it from Excel as 'CSV UTF-8 (Comma delimited)'"
+            ) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -79,6 +131,44 @@ def _read_text(path: Path) -> str:
             stacklevel=3,
         )
         return raw.decode("cp1252", errors="replace")
+
+
+def _uncalculated_formulas(path: Path, sheet: str) -> set[tuple[int, int]]:
+    """(row number, column position) of every formula cell that has no cached value."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        formulas = (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)
+        cached = (values[sheet] if sheet else values.worksheets[0]).iter_rows(values_only=True)
+        return {
+            (n, j)
+            for n, (f_row, v_row) in enumerate(zip(formulas, cached, strict=False), start=1)
+            for j, (f, v) in enumerate(zip(f_row, v_row, strict=False))
+            if v is None and isinstance(f, str) and f.startswith("=")
+        }
+    finally:
+        book.close()
+        values.close()
+
+
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+
+def _delimited_rows(text: str, columns: list[str], *, first: str) -> list[list[str]]:
+    """The rows of a delimited text table: split on ``first`` or, if that finds no header holding every
+    wanted column, on the delimiter that does (Excel writes semicolons in many European locales and
+    tabs for 'Unicode Text')."""
+    wanted = {c.strip().casefold() for c in columns}
+    tried = {}
+    for sep in dict.fromkeys([first, *DELIMITERS]):
+        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+        head = [r for r in rows[:30] if wanted <= {c.strip().casefold() for c in r}]
+        if head:
+            return rows
+        tried[sep] = rows
+    return tried[first]
 
 
 def _find_header(rows: list[list[object]], columns: list[str]) -> int:
@@ -105,6 +195,7 @@ def read_table(path: str | Path, *, columns: list[str], sheet: str = "") -> pd.D
     if path.stat().st_size == 0:
         raise ValidationError(f"{path}: the file is empty")
     suffix = path.suffix.lower()
+    uncalculated: set[tuple[int, int]] = set()
     try:
         if suffix in {".xlsx", ".xlsm"}:
             import openpyxl
@@ -114,10 +205,10 @@ def read_table(path: str | Path, *, columns: list[str], sheet: str = "") -> pd.D
                 raise ValidationError(f"{path}: no sheet {sheet!r}; sheets are {', '.join(book.sheetnames)}")
             rows = [list(r) for r in (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)]
             book.close()
+            if any(c is None for r in rows for c in r):
+                uncalculated = _uncalculated_formulas(path, sheet)
         elif suffix in {".csv", ".txt", ".tsv"}:
-            text = _read_text(path)
-            sep = "\t" if suffix == ".tsv" else ","
-            rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+            rows = _delimited_rows(_read_text(path), columns, first="\t" if suffix == ".tsv" else ",")
         else:
             raise ValidationError(f"{path}: unsupported table format {suffix!r}; use CSV or XLSX")
     except ValidationError:
@@ -136,13 +227,27 @@ def read_table(path: str | Path, *, columns: list[str], sheet: str = "") -> pd.D
     ]
     table = pd.DataFrame(body, columns=header, dtype="string")
     table.index = pd.Index([n for n, _ in numbered[head + 1 :]], name="row")  # spreadsheet/file row numbers
+    for col in columns:
+        if col not in header:
+            continue
+        cells = [n for n in table.index if (n, header.index(col)) in uncalculated]
+        if cells:
+            raise ValidationError(
+                f"{path}, column {col!r}: {len(cells)} cells are formulas with no calculated value (rows "
+                f"{first_few(cells)}): the file was saved without calculating them, as scripts write XLSX; open it "
+                "in Excel and save it, or paste the values"
+            )
     missing = [c for c in columns if c not in table.columns]
     if missing:
         tips = []
         for col in missing:
             close = difflib.get_close_matches(col, header, n=1, cutoff=0.5)
             tips.append(f"{col!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ValidationError(f"{path}: no column {', '.join(tips)}; the header has {first_few(header, 8)}")
+        hint = ""
+        if len(header) == 1:
+            seps = [name for sep, name in DELIMITERS.items() if sep in header[0]]
+            hint = f" (one column: is the file {seps[0]}-separated?)" if seps else ""
+        raise ValidationError(f"{path}: no column {', '.join(tips)}; the header has {first_few(header, 8)}{hint}")
     if table.empty:
         raise ValidationError(f"{path}: the table has a header but no data rows")
     return table
@@ -177,13 +282,23 @@ def parse_numbers(values: pd.Series, *, source: str, column: str) -> tuple[pd.Se
     marker = text.str.casefold().isin(SUPPRESSION_MARKERS)
     reason[marker] = "suppressed (" + text[marker].map(repr) + ")"
     reason[text == ""] = "blank"
+    problems = []
     bad = numbers.isna() & (reason == "")
     if bad.any():
         rows = [f"row {r}: {v!r}" for r, v in text[bad].items()]
-        raise ValidationError(
+        problems.append(
             f"{source}, column {column!r}: {int(bad.sum())} cells are not numbers ({first_few(rows)}); "
             "use numbers, or a suppression marker such as * or c"
         )
+    infinite = numbers.notna() & ~np.isfinite(numbers.astype(float))
+    if infinite.any():
+        rows = [f"row {r}: {v!r}" for r, v in text[infinite].items()]
+        problems.append(
+            f"{source}, column {column!r}: {int(infinite.sum())} cells are infinite ({first_few(rows)}); "
+            "a spreadsheet writes inf for a division by zero: give the number, or a suppression marker"
+        )
+    if problems:
+        raise ValidationError(problems)
     return numbers.astype(float), reason
 
 
