@@ -129,3 +129,34 @@ def test_a_second_run_to_the_same_folder_stops_before_any_work(tmp_path, capsys,
     (tmp_path / ".rutland.lacgeo-lock").write_text(f"{dead.stdout.strip()}\n{socket.gethostname()}\n")
     assert main(["run", "--la", "Rutland", "--out", str(out), "-q"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rutland"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("la", "settings", "n_patches"),
+    [
+        ("Rutland", {"patches": {"target_population": 100_000}}, 1),  # the whole LA is one patch below the band
+        ("Rutland", {"patches": {"target_population": 40_000}}, 1),  # one patch in the band: the only pick
+        ("Rutland", {"recommend": {"n": 9}}, 4),  # more picks asked for than patches exist
+    ],
+)
+def test_edge_results_go_through_every_writer(tmp_path, la, settings, n_patches):
+    config = lacgeo.config.replace(lacgeo.make_config(la=la), **settings)
+    result = lacgeo.run(config, out=tmp_path / "out")
+    assert len(result.patches) == n_patches
+    written = {p.name: p.stat().st_size for p in (tmp_path / "out").iterdir()}
+    assert set(written) == {
+        "areas.csv",
+        "patches.csv",
+        "needs_assessment.csv",
+        "rollout.csv",
+        "report.html",
+        "lacgeo.xlsx",
+        "map.html",
+        "lacgeo.gpkg",
+        "run.json",
+    }
+    assert all(written.values())
+    assert len(pyogrio.list_layers(tmp_path / "out" / "lacgeo.gpkg")) == 3
+    summary = result.summary()
+    assert summary.splitlines()[1] in ("Phase 1:", "Phase 1: no patch could be recommended")
