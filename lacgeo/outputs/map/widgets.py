@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from ...schema import AREA_NAME, MSOA_NAME, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK, WARD_NAME
 from ..assets import asset_text
@@ -134,6 +135,19 @@ def _point(geometry: gpd.GeoSeries) -> list[float]:
     return [round(point.y, 5), round(point.x, 5)]
 
 
+def _each(geometry: gpd.GeoSeries) -> tuple[list[list[list[float]]], list[list[float]]]:
+    """:func:`latlng_bounds` and :func:`_point` of every geometry on its own, in one pass each
+    (shapely's array functions, not a GeoSeries per row)."""
+    geoms = geometry.to_numpy()
+    bounds = shapely.bounds(geoms).tolist()
+    points = shapely.point_on_surface(shapely.union_all(geoms[:, None], axis=1))
+    xs, ys = shapely.get_x(points).tolist(), shapely.get_y(points).tolist()
+    return (
+        [[[round(s, 5), round(w, 5)], [round(n, 5), round(e, 5)]] for w, s, e, n in bounds],
+        [[round(y, 5), round(x, 5)] for x, y in zip(xs, ys, strict=True)],
+    )
+
+
 def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dict]:
     """Every searchable place, as embedded in the page (all text through :func:`escape_text`).
 
@@ -144,17 +158,19 @@ def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dic
     label its search result shows.
     """
     entries = []
-    for pid, row in patches.sort_values(RANK).iterrows():
-        geom = patches.geometry.loc[[pid]]
+    ranked = patches.sort_values(RANK)
+    for (pid, name, rank), box, point in zip(
+        zip(ranked.index, ranked[PATCH_NAME], ranked[RANK], strict=True), *_each(ranked.geometry), strict=True
+    ):
         entries.append(
             {
-                "n": escape_text(row[PATCH_NAME]),
+                "n": escape_text(name),
                 "c": escape_text(pid),
-                "l": escape_text(f"{pid} {row[PATCH_NAME]}"),
+                "l": escape_text(f"{pid} {name}"),
                 "k": KIND_PATCH,
-                "d": escape_text(f"Patch {pid}, need rank {int(row[RANK])}"),
-                "b": latlng_bounds(geom),
-                "p": _point(geom),
+                "d": escape_text(f"Patch {pid}, need rank {int(rank)}"),
+                "b": box,
+                "p": point,
                 "a": -1,
                 "t": escape_text(pid),
             }
@@ -185,19 +201,20 @@ def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dic
                     "t": "",
                 }
             )
-    order = sorted(range(len(areas)), key=lambda i: (str(areas[AREA_NAME].iloc[i]), str(areas.index[i])))
-    for i in order:
-        code = areas.index[i]
-        geom = areas.geometry.iloc[[i]]
+    names = areas[AREA_NAME].astype(str).tolist()
+    codes = areas.index.astype(str).tolist()
+    boxes, points = _each(areas.geometry)
+    for i in sorted(range(len(areas)), key=lambda i: (names[i], codes[i])):
+        code, name = areas.index[i], areas[AREA_NAME].iat[i]
         entries.append(
             {
-                "n": escape_text(areas[AREA_NAME].iloc[i]),
+                "n": escape_text(name),
                 "c": escape_text(code),
-                "l": escape_text(f"{areas[AREA_NAME].iloc[i]} ({code})"),
+                "l": escape_text(f"{name} ({code})"),
                 "k": KIND_AREA,
                 "d": escape_text(f"LSOA {code}"),
-                "b": latlng_bounds(geom),
-                "p": _point(geom),
+                "b": boxes[i],
+                "p": points[i],
                 "a": i,
                 "t": "",
             }
