@@ -36,11 +36,8 @@ def test_secondary_suppression_picks_the_smallest_open_cell():
     assert list(suppress_totals(pd.Series([5, 50, 60], index=["p", "q", "r"], dtype=float))) == ["p", "q"]
 
 
-def test_a_small_area_count_cannot_be_recovered_from_the_outputs(tmp_path):
-    areas = load.read_areas("E08000029")
-    counts = pd.Series(40, index=areas.index)
-    small = areas.index[10]
-    counts[small] = 3
+def run_solihull_with_demand(counts: pd.Series, tmp_path, **sections) -> None:
+    """A Solihull run with council counts ``counts`` as the indicator "demand", written to ``tmp_path/out``."""
     path = tmp_path / "demand.csv"
     pd.DataFrame({"code": counts.index, "n": counts.to_numpy()}).to_csv(path, index=False)
     config = config_from_dict(
@@ -48,9 +45,18 @@ def test_a_small_area_count_cannot_be_recovered_from_the_outputs(tmp_path):
             "area": {"la": "Solihull"},
             "sources": [{"name": "demand", "path": str(path), "code_col": "code", "value_col": "n"}],
             "need": {"indicators": [{"name": "imd_score", "weight": 2}, {"name": "demand"}]},
+            **sections,
         }
     )
     lacgeo.run(config, out=tmp_path / "out")
+
+
+def test_a_small_area_count_cannot_be_recovered_from_the_outputs(tmp_path):
+    areas = load.read_areas("E08000029")
+    counts = pd.Series(40, index=areas.index)
+    small = areas.index[10]
+    counts[small] = 3
+    run_solihull_with_demand(counts, tmp_path)
     table = pd.read_csv(tmp_path / "out" / "areas.csv", index_col="area_code")
     assert np.isnan(table.loc[small, "value_demand"])
     # the need index and the source's contribution would give the rate back
@@ -122,17 +128,7 @@ def test_no_small_count_can_be_solved_from_all_the_published_totals(tmp_path, se
     counts = pd.Series(rng.integers(15, 60, len(areas)), index=areas.index)
     small = rng.choice(len(areas), 12, replace=False)
     counts.iloc[small] = rng.integers(1, 8, 12)
-    path = tmp_path / "demand.csv"
-    pd.DataFrame({"code": counts.index, "n": counts.to_numpy()}).to_csv(path, index=False)
-    config = config_from_dict(
-        {
-            "area": {"la": "Solihull"},
-            "sources": [{"name": "demand", "path": str(path), "code_col": "code", "value_col": "n"}],
-            "need": {"indicators": [{"name": "imd_score", "weight": 2}, {"name": "demand"}]},
-            "recommend": {"robustness_draws": 0},
-        }
-    )
-    lacgeo.run(config, out=tmp_path / "out")
+    run_solihull_with_demand(counts, tmp_path, recommend={"robustness_draws": 0})
     ranges = _recoverable_ranges(tmp_path / "out")
     small_codes = counts.index[counts.between(1, 7)]
     assert set(small_codes) <= set(ranges)

@@ -261,14 +261,8 @@ def test_points_are_counted_and_a_crs_mistake_is_explained(tmp_path, wilts21):
         harmonise.read_source(wrong, wilts21, vintage="2021")
 
 
-def test_postcodes_through_the_users_lookup(tmp_path, wilts21):
-    lookup = tmp_path / "lookup.csv"
-    pd.DataFrame(
-        {"pcds": ["SN1 1AA", "SN1 1AB", "BA14 8AA"], "lsoa21cd": [wilts21.index[0], wilts21.index[1], wilts21.index[1]]}
-    ).to_csv(lookup, index=False)
-    records = tmp_path / "records.csv"
-    pd.DataFrame({"postcode": ["sn11aa", "SN1 1AB", "ba14 8aa", "SN1 1AA"]}).to_csv(records, index=False)
-    src = SourceConfig(
+def postcode_source(records, lookup) -> SourceConfig:
+    return SourceConfig(
         name="ev",
         kind="postcodes",
         path=str(records),
@@ -277,6 +271,16 @@ def test_postcodes_through_the_users_lookup(tmp_path, wilts21):
         lookup_postcode_col="pcds",
         lookup_code_col="lsoa21cd",
     )
+
+
+def test_postcodes_through_the_users_lookup(tmp_path, wilts21):
+    lookup = tmp_path / "lookup.csv"
+    pd.DataFrame(
+        {"pcds": ["SN1 1AA", "SN1 1AB", "BA14 8AA"], "lsoa21cd": [wilts21.index[0], wilts21.index[1], wilts21.index[1]]}
+    ).to_csv(lookup, index=False)
+    records = tmp_path / "records.csv"
+    pd.DataFrame({"postcode": ["sn11aa", "SN1 1AB", "ba14 8aa", "SN1 1AA"]}).to_csv(records, index=False)
+    src = postcode_source(records, lookup)
     out = harmonise.read_source(src, wilts21, vintage="2021")
     assert out.count[wilts21.index[0]] == 2 and out.count[wilts21.index[1]] == 2 and out.count.sum() == 4
     pd.DataFrame({"postcode": ["ZZ9 9ZZ"] * 3 + ["SN1 1AA"]}).to_csv(records, index=False)
@@ -288,15 +292,7 @@ def test_a_postcode_lookup_that_conflicts_or_leaves_the_area_is_never_silent(tmp
     solihull = load.read_areas("E08000029").index  # LSOAs of another local authority
     lookup = tmp_path / "lookup.csv"
     records = tmp_path / "records.csv"
-    src = SourceConfig(
-        name="ev",
-        kind="postcodes",
-        path=str(records),
-        postcode_col="postcode",
-        lookup=str(lookup),
-        lookup_postcode_col="pcds",
-        lookup_code_col="lsoa21cd",
-    )
+    src = postcode_source(records, lookup)
     pd.DataFrame({"postcode": ["SN1 1AA", "SN1 1AB", "B37 5AA", "SN1 1AA"]}).to_csv(records, index=False)
     pd.DataFrame(
         {
