@@ -160,3 +160,10 @@ def test_edge_results_go_through_every_writer(tmp_path, la, settings, n_patches)
     assert len(pyogrio.list_layers(tmp_path / "out" / "lacgeo.gpkg")) == 3
     summary = result.summary()
     assert summary.splitlines()[1] in ("Phase 1:", "Phase 1: no patch could be recommended")
+
+
+def test_a_failed_run_leaves_no_folder_behind(tmp_path):
+    config = lacgeo.config.replace(lacgeo.make_config(la="Rutland"), patches={"target_population": 100})
+    with pytest.raises(lacgeo.PatchingError, match="the median LSOA alone holds"):
+        lacgeo.run(config, out=tmp_path / "runs" / "2026" / "rutland")
+    assert list(tmp_path.iterdir()) == []  # not even the parent folders the run made for its lock

@@ -125,6 +125,7 @@ def output_lock(out: str | Path) -> Iterator[Path]:
         yield out
         return
     lock = _lock_path(out)
+    created = [d for d in reversed(out.parents) if not d.exists()]  # removed again if left empty
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         for attempt in range(2):
@@ -151,6 +152,11 @@ def output_lock(out: str | Path) -> Iterator[Path]:
     finally:
         _HELD.discard(me)
         lock.unlink(missing_ok=True)
+        for folder in reversed(created):  # a run that wrote nothing leaves no empty folders behind
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False) -> Path:
