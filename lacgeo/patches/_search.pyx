@@ -34,7 +34,7 @@ costs O(1) to evaluate; contiguity is checked by a search inside the patch.
 ``partition`` shares ``n_starts`` rounds between two independent *chains* (each with
 its own grown start and its own splitmix64 stream, both drawn from the caller's
 seed), run one after the other, and keeps the better result. (They once ran on two
-threads: about 1.3 ms a call on Wiltshire, under 0.05% of a 3.5 s run, for 200 lines
+threads: about 1 ms a call on Wiltshire, under 0.05% of a 3.5 s run, for 200 lines
 of thread code.) Each chain's answer depends only on its stream, so the result is the
 same on every platform. The module only sees arrays: a CSR neighbour list,
 population and an ``(n, 3)`` feature matrix (need, x, y) built by
