@@ -277,6 +277,7 @@ def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> 
         _check_codes(codes, src, src.geography, vintage, source)
         count, why = load.parse_numbers(table[src.value_col], source=source, column=src.value_col)
         _check_counts(count, source=source, column=src.value_col, rows=table.index)
+        why = why.where(why.eq(""), why + f" in {source}, row " + table.index.astype(str))  # where to look
         count.index = why.index = pd.Index(codes, name="source")
         denominator = dwhy = None
         if src.denominator_col:

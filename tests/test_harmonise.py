@@ -112,7 +112,7 @@ def test_suppressed_source_stops_the_default_run_naming_areas_and_reasons(tmp_pa
     with pytest.raises(
         ValidationError,
         match=rf"'demand' has no value for 1 areas \({wilts21.index[3]} "
-        r"\(suppressed \('\*'\)\)\).*need.missing",
+        r"\(suppressed \('\*'\) in counts.csv, row 5\)\).*need.missing",  # the file and row to look at
     ):
         lacgeo.run(config)
 
