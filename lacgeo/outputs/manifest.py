@@ -19,7 +19,6 @@ PACKAGES = [
     "shapely",
     "pyogrio",
     "pyarrow",
-    "libpysal",
     "folium",
     "scipy",
     "scikit-learn",

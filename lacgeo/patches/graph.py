@@ -1,7 +1,7 @@
 """The contiguity graph of small areas, with an explicit policy for detached parts.
 
-Queen adjacency comes from libpysal on the shipped topology-preserving coverage, so
-two areas are neighbours exactly when their boundaries share a point. Islands (a
+Queen adjacency comes from shapely's spatial index on the shipped topology-preserving
+coverage, so two areas are neighbours exactly when their boundaries share a point. Islands (a
 component not connected to the rest, such as an offshore LSOA) are handled by the
 configured policy: ``link_nearest`` adds a declared *bridge* to the nearest area and
 warns, ``separate`` keeps the component on its own, ``error`` stops the run.
@@ -20,7 +20,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from libpysal.graph import Graph
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -141,15 +140,15 @@ def is_connected(nodes: set[int], nbrs: Sequence[Sequence[int]]) -> bool:
 
 
 def _queen_edges(areas: gpd.GeoDataFrame) -> np.ndarray:
-    positions = pd.Series(np.arange(len(areas)), index=areas.index)
-    with warnings.catch_warnings():
-        # libpysal warns when the graph has islands; the island policy handles them
-        warnings.simplefilter("ignore", UserWarning)
-        graph = Graph.build_contiguity(areas.geometry, rook=False)
-    adj = graph.adjacency.reset_index()
-    adj = adj[adj["focal"] != adj["neighbor"]]
-    i = positions.reindex(adj["focal"]).to_numpy()
-    j = positions.reindex(adj["neighbor"]).to_numpy()
+    """Pairs of areas (i < j, sorted) whose boundaries share at least a point: queen contiguity.
+
+    On the shipped coverage (shared edges identical in both neighbours) this is exactly
+    libpysal's vertex-based queen graph: the two gave the same edges for every English LA in
+    both vintages, and shapely's spatial index takes a fifth of the time and spares every
+    run libpysal's import.
+    """
+    geoms = areas.geometry.to_numpy()
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     keep = i < j
     edges = np.column_stack([i[keep], j[keep]]).astype(np.int64)
     return edges[np.lexsort((edges[:, 1], edges[:, 0]))]
