@@ -153,7 +153,7 @@ def test_one_section_per_phase_1_patch_with_maps_profile_drivers_and_words(solih
 def test_drivers_add_up_to_the_patch_need_above_the_la_average(solihull_run, solihull_html):
     pid = solihull_run.recommended.index[0]
     body = solihull_html.split(f'id="patch-{pid}"')[1].split("</section>")[0]
-    above = float(re.search(r"Its need index is (-?[\d.]+) above", body).group(1))
+    above = float(re.search(r"Its need index, -?[\d.]+, is (-?[\d.]+) above", body).group(1))
     diffs = re.findall(r'<td class="num">([+-][\d.]+)</td></tr>', body.split("What drives its need")[1])
     assert len(diffs) == len(solihull_run.config.need.indicators)
     assert sum(map(float, diffs)) == pytest.approx(above, abs=0.02)
@@ -382,3 +382,16 @@ def test_axe_finds_no_serious_or_critical_violations(open_report, synthetic_html
     serious = serious_axe_violations(page)
     assert serious == [], serious
     assert seen["errors"] == [] and seen["external"] == []
+
+
+def test_the_patch_index_and_its_difference_from_the_average_are_not_confused(solihull_run, solihull_html):
+    """The summary said need index 1.98 and the section '1.99 above the average' (the LA average is not 0)."""
+    import html as html_lib
+    import re
+
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", solihull_html))
+    for _, row in solihull_run.recommended.iterrows():
+        assert f"Its need index, {row['need_index']:.2f}, is " in text
+        if row["rank_low"] == row["rank_high"]:
+            assert f"its need rank is {int(row['rank_low'])} in at least 95% of them" in text
+    assert not re.search(r"between (\d+) and \1 in 95%", text)

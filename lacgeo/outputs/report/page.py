@@ -156,9 +156,10 @@ def _drivers(r: ReportContext, pid: str) -> str:
         for n, d in drivers.items()
         if abs(d) > 0.05
     ]
-    text = f"Its need index is {abs(total):.2f} {'above' if total >= 0 else 'below'} the {r.la} average: " + (
-        "; ".join(words) + "." if words else "no single indicator stands out."
-    )
+    text = (  # the patch's own index first, so the difference is not mistaken for it (1.98 vs 1.99 apart)
+        f"Its need index, {num(r.patches.at[pid, NEED_INDEX], 2)}, is {abs(total):.2f} "
+        f"{'above' if total >= 0 else 'below'} the {r.la} average of {num(r.la_need, 2)}: "
+    ) + ("; ".join(words) + "." if words else "no single indicator stands out.")
     rows = [
         [
             E(indicator_label(res, n)),
@@ -196,8 +197,12 @@ def _robustness(r: ReportContext, pid: str) -> str:
     draws = getattr(rec, "robustness_draws", 0)
     text = (
         f"When the {varied} are varied at random ({draws:,} draws), {E(row[PATCH_NAME])} stays in the top "
-        f"{rec.n} in {pct(row['p_top_n'])} of draws, and its need rank is between {int(row['rank_low'])} and "
-        f"{int(row['rank_high'])} in 95% of them."
+        f"{rec.n} in {pct(row['p_top_n'])} of draws, and its need rank is "
+        + (
+            f"{int(row['rank_low'])} in at least 95% of them."
+            if int(row["rank_low"]) == int(row["rank_high"])
+            else f"between {int(row['rank_low'])} and {int(row['rank_high'])} in 95% of them."
+        )
     )
     flag = row.get("robustness", "")
     if isinstance(flag, str) and flag:
