@@ -133,24 +133,22 @@ def _read_text(path: Path) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def _uncalculated_formulas(path: Path, sheet: str) -> set[tuple[int, int]]:
-    """(row number, column position) of every formula cell that has no cached value."""
+def _uncalculated_formulas(path: Path, sheet: str, values: list[list[object]]) -> set[tuple[int, int]]:
+    """(row number, column position) of every formula cell with no cached value: blank in ``values``
+    (the sheet as already read, cached values only), a formula when the file is read again for them."""
     import openpyxl
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         formulas = (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)
-        cached = (values[sheet] if sheet else values.worksheets[0]).iter_rows(values_only=True)
         return {
             (n, j)
-            for n, (f_row, v_row) in enumerate(zip(formulas, cached, strict=False), start=1)
+            for n, (f_row, v_row) in enumerate(zip(formulas, values, strict=False), start=1)
             for j, (f, v) in enumerate(zip(f_row, v_row, strict=False))
             if v is None and isinstance(f, str) and f.startswith("=")
         }
     finally:
         book.close()
-        values.close()
 
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -206,7 +204,7 @@ def read_table(path: str | Path, *, columns: list[str], sheet: str = "") -> pd.D
             rows = [list(r) for r in (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)]
             book.close()
             if any(c is None for r in rows for c in r):
-                uncalculated = _uncalculated_formulas(path, sheet)
+                uncalculated = _uncalculated_formulas(path, sheet, rows)
         elif suffix in {".csv", ".txt", ".tsv"}:
             rows = _delimited_rows(_read_text(path), columns, first="\t" if suffix == ".tsv" else ",")
         else:

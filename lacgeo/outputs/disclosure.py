@@ -214,6 +214,6 @@ def _first_pinned(
             raise RuntimeError(f"disclosure audit could not bound cell {cell}: {low.message}; {high.message}")
         if -high.fun - low.fun < max_count - 1e-6:
             # the published group that pins it most tightly: the smallest one holding it
-            level, group = min((owners[k] for k in touching), key=lambda o: (a_eq[owners.index(o)].sum(), str(o)))
+            level, group = owners[min(touching, key=lambda k: (a_eq[k].sum(), str(owners[k])))]
             return cell, level, group
     return None
