@@ -22,7 +22,8 @@ The method, per connected piece of the area graph (or per nesting unit):
    The rounds are shared between two independent chains, each from its own grown
    start, run one after the other; the best partition, band first, is kept.
 
-Steps 2-4 run in compiled code (``_state.pyx``, ``_search.pyx``); this module prepares the arrays
+Steps 2-4 run in :mod:`._search`, compiled when lacgeo was built with a C compiler and
+interpreted otherwise (see :func:`search_module`); this module prepares the arrays
 (checks, position weights, features; the neighbour lists and connected pieces come from
 the graph's scipy adjacency), splits the graph into pieces and explains every patch
 that cannot be in the band.
@@ -32,8 +33,13 @@ nesting unit below the band) becomes one flagged patch with the reason.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from scipy import sparse
@@ -41,7 +47,6 @@ from scipy.sparse import csgraph
 
 from ..config import DEFAULTS
 from ..errors import PatchingError
-from . import _search
 from .graph import AreaGraph, symmetric_adjacency
 
 
@@ -127,8 +132,42 @@ def _features(need: np.ndarray, xy: np.ndarray, need_weight: float, n_patches: f
     return feats
 
 
+@cache
+def _interpreted_search() -> ModuleType:
+    """``_search.py`` run by Python, even where a compiled ``_search`` sits beside it."""
+    spec = importlib.util.spec_from_file_location(
+        f"{__package__}._search_interpreted", Path(__file__).with_name("_search.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def search_module(interpreted: bool | None = None) -> ModuleType:
+    """The patch search: compiled if lacgeo was built with a C compiler, else the same
+    source run by Python (same patches, about 100 times slower). ``interpreted=True``, or
+    the environment variable ``LACGEO_INTERPRETED=1``, asks for Python even where the
+    compiled module exists (to compare the two).
+
+    >>> search_module(interpreted=True).__file__.endswith("_search.py")
+    True
+    """
+    if interpreted is None:
+        interpreted = os.environ.get("LACGEO_INTERPRETED", "") not in ("", "0")
+    from . import _search
+
+    if interpreted and not _search.__file__.endswith(".py"):
+        return _interpreted_search()
+    return _search
+
+
+def search_is_compiled() -> bool:
+    """Whether runs use the compiled patch search (see :func:`search_module`)."""
+    return not search_module().__file__.endswith(".py")
+
+
 def _csr(adjacency: sparse.csr_array) -> tuple[np.ndarray, np.ndarray]:
-    """The neighbour lists the compiled search reads: int64 ``indptr`` and sorted ``indices``."""
+    """The neighbour lists the search reads: int64 ``indptr`` and sorted ``indices``."""
     adjacency.sort_indices()
     return adjacency.indptr.astype(np.int64), adjacency.indices.astype(np.int64)
 
@@ -153,13 +192,14 @@ def _partition_piece(
     """
     if k == 1:
         return np.zeros(len(pop), dtype=np.int64), band.contains(float(pop.sum()))
-    labels, pen, cost = _search.partition(
+    search = search_module()
+    labels, pen, cost = search.partition(
         indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed, area_weight=aw
     )
     if round(pen, 6) > 0:
         shape_only = feats.copy()
         shape_only[:, 0] = 0.0
-        alt, alt_pen, alt_cost = _search.partition(
+        alt, alt_pen, alt_cost = search.partition(
             indptr, indices, pop, feats, k, band.lo, band.hi, n_starts, seed, area_weight=aw, search_feats=shape_only
         )
         if (round(alt_pen, 6), alt_cost) < (round(pen, 6), cost):
