@@ -13,6 +13,10 @@ What it measures
      computed before the timer.
      ``build_patches`` (partition, feasibility check and names) is timed end to end in the
      batch below;
+   * lacgeo interpreted  the same default call with ``LACGEO_INTERPRETED=1``: the same
+     search source run as Python, as a machine without a C compiler runs it; timed on its
+     own (``--repeats`` runs, each with the next seed), and its row says whether it drew
+     exactly the compiled search's patches;
    * spopt    ``spopt.region.MaxPHeuristic(gdf, w, ["imd_score"], "population", 10000,
      top_n=2).solve()`` (numpy's global RNG seeded first), run in a spawned child
      process so it can be stopped after ``--spopt-timeout`` seconds; only ``solve()``
@@ -85,7 +89,7 @@ POPULATION = "population"
 DEFAULT_LAS = ("E06000054", "E08000029", "E06000015")  # Wiltshire, Solihull, Derby
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "patches.json"
 PACKAGES = ("lacgeo", "spopt", "pygeoda", "libpysal", "geopandas", "shapely", "numpy", "pandas", "scipy", "Cython")
-TOOLS = ("lacgeo", "lacgeo n_starts=1", "spopt", "pygeoda")
+TOOLS = ("lacgeo", "lacgeo n_starts=1", "lacgeo interpreted", "spopt", "pygeoda")
 DEFAULT_STARTS = PatchConfig().n_starts
 
 
@@ -252,6 +256,30 @@ def run_lacgeo(areas, need, graph, xy, seed: int, n_starts: int) -> tuple[np.nda
     return labels, seconds
 
 
+def run_interpreted(areas, need, graph, xy, seed: int, repeats: int, compiled: np.ndarray, setup: float) -> ToolRun:
+    """lacgeo's default search run as Python (``LACGEO_INTERPRETED=1``: what a machine that
+    installed lacgeo without a C compiler runs), ``repeats`` times from ``seed`` on; its
+    note says whether seed ``seed`` drew the compiled search's patches."""
+    previous = os.environ.get("LACGEO_INTERPRETED")
+    os.environ["LACGEO_INTERPRETED"] = "1"
+    try:
+        runs = [run_lacgeo(areas, need, graph, xy, seed + r, DEFAULT_STARTS) for r in range(max(repeats, 1))]
+        again = run_lacgeo(areas, need, graph, xy, seed, DEFAULT_STARTS)[0]
+    finally:
+        if previous is None:
+            del os.environ["LACGEO_INTERPRETED"]
+        else:
+            os.environ["LACGEO_INTERPRETED"] = previous
+    labels = runs[0][0]
+    times = [seconds for _, seconds in runs]
+    same = bool(np.array_equal(labels, again))
+    run = ToolRun(
+        "lacgeo interpreted", "ok", statistics.median(times), times, same, setup, patch_quality(labels, areas, graph)
+    )
+    run.note = "labels identical to the compiled search" if np.array_equal(labels, compiled) else "labels DIFFER"
+    return run
+
+
 def _spopt_child(conn, gdf, w, seeds: list[int]) -> None:
     """In a spawned process: solve MaxPHeuristic once per seed, sending each result back."""
     warnings.simplefilter("ignore")
@@ -355,6 +383,8 @@ def compare_la(code: str, vintage: str, seed: int, repeats: int, spopt_timeout: 
                 tool, "ok", statistics.median(times), times, same, graph_seconds, patch_quality(labels, areas, graph)
             )
         )
+
+    runs.append(run_interpreted(areas, need, graph, xy, seed, repeats, timed["lacgeo"][0], graph_seconds))
 
     if installed("spopt"):
         start = time.perf_counter()
@@ -475,8 +505,9 @@ def comparison_table(results: list[dict]) -> str:
             q = run["quality"] or {}
             seconds = _num(run["seconds"], ".4f") if run["status"] == "ok" else run["status"]
             pops = f"{q['pop_min']:,.0f} / {q['pop_median']:,.0f} / {q['pop_max']:,.0f}" if q else "-"
+            tool = run["tool"] + (f" ({run['note']})" if run["tool"] == "lacgeo interpreted" else "")
             lines.append(
-                f"| {la['lad_name']} ({la['n_areas']} LSOAs) | {run['tool']} | {seconds} "
+                f"| {la['lad_name']} ({la['n_areas']} LSOAs) | {tool} | {seconds} "
                 f"| {_num(run['speed_ratio'], '.1f') + 'x' if run['speed_ratio'] else '-'} "
                 f"| {_num(run['speed_ratio_fast'], '.1f') + 'x' if run['speed_ratio_fast'] else '-'} "
                 f"| {q.get('n_patches', '-')} | {pops} "

@@ -45,6 +45,11 @@ def exceptval(value=None, *, check=True):
     return _unchanged
 
 
+def typedef(_type, name=None):
+    """``T = cython.typedef(type)``: another name for the type."""
+    return _type
+
+
 def declare(_type, value=None):
     """``x = cython.declare(type, value)``: the value."""
     return value

@@ -4,7 +4,7 @@
 One source, two ways to run. This file is Cython's pure-Python mode: plain Python
 with C types in its annotations. ``setup.py`` compiles it when a C compiler is there
 (the wheels are built so); without one, or with ``LACGEO_INTERPRETED=1``, Python runs
-the same file, about 100 times slower, and finds the same patches: every step is
+the same file, about 30-40 times slower, and finds the same patches: every step is
 integer arithmetic, the same IEEE double operations in the same order (compiled
 without fused multiply-adds), or the splitmix64 stream, kept to 64 bits either way.
 
@@ -58,27 +58,32 @@ try:  # Cython reads this as its own module; without Cython, the stand-in keeps 
 except ModuleNotFoundError:
     from . import _cython as cython
 
-MASK = cython.declare(cython.ulonglong, 0xFFFFFFFFFFFFFFFF)  # 64 bits: a no-op compiled, needed interpreted
-GOLDEN = cython.declare(cython.ulonglong, 0x9E3779B97F4A7C15)
-MIX1 = cython.declare(cython.ulonglong, 0xBF58476D1CE4E5B9)
-MIX2 = cython.declare(cython.ulonglong, 0x94D049BB133111EB)
-EPS = cython.declare(cython.double, 1e-9)
-INFINITY = cython.declare(cython.double, float("inf"))
+# the types the search declares: an area, patch or count; a real number; a 64-bit key
+Index = cython.typedef(cython.Py_ssize_t)
+Real = cython.typedef(cython.double)
+Key = cython.typedef(cython.ulonglong)
 
-PAIR_SWEEPS = cython.declare(cython.Py_ssize_t, 10)  # sweeps of pair regrowth per round (each stops early)
+MASK = cython.declare(Key, 0xFFFFFFFFFFFFFFFF)  # 64 bits: a no-op compiled, needed interpreted
+GOLDEN = cython.declare(Key, 0x9E3779B97F4A7C15)
+MIX1 = cython.declare(Key, 0xBF58476D1CE4E5B9)
+MIX2 = cython.declare(Key, 0x94D049BB133111EB)
+EPS = cython.declare(Real, 1e-9)
+INFINITY = cython.declare(Real, float("inf"))
+
+PAIR_SWEEPS = cython.declare(Index, 10)  # sweeps of pair regrowth per round (each stops early)
 # Patches a kick regrows: a random one and up to this many less one of its neighbours.
 # Regrowing every neighbour (5-6 on average) took 15% longer per call. Over 30 seeds on
 # the 6 benchmark LAs it made the 4 small LAs' patches no better, and Wiltshire's ~0.015
 # more homogeneous (between-share), where lacgeo is already far above spopt.
-KICK_PATCHES = cython.declare(cython.Py_ssize_t, 3)
+KICK_PATCHES = cython.declare(Index, 3)
 # The soft phase's price of one person outside the band, in units of the spread (whose
 # need term is population x squared standardised need), and its sweeps of pair regrowth.
 # Over 40 seeds on the 6 benchmark LAs, prices 5, 8 and 12 gave mean between-shares
 # within 0.003 of each other, about 0.027 above the strict search; 8 kept compactness
 # best. Without the pair sweep the gain was about 0.005 smaller.
-SOFT_PRICE = cython.declare(cython.double, 8.0)
-SOFT_SWEEPS = cython.declare(cython.Py_ssize_t, 1)
-SOFT_KEY = cython.declare(cython.ulonglong, 0x5555555555555555)  # marks a pair key as the soft phase's
+SOFT_PRICE = cython.declare(Real, 8.0)
+SOFT_SWEEPS = cython.declare(Index, 1)
+SOFT_KEY = cython.declare(Key, 0x5555555555555555)  # marks a pair key as the soft phase's
 
 
 # -- small pure functions --------------------------------------------------------------
@@ -87,7 +92,7 @@ SOFT_KEY = cython.declare(cython.ulonglong, 0x5555555555555555)  # marks a pair 
 @cython.cfunc
 @cython.exceptval(check=False)
 @cython.inline
-def _mix(z: cython.ulonglong) -> cython.ulonglong:
+def _mix(z: Key) -> Key:
     """The splitmix64 finaliser: every input bit moves every output bit."""
     z = ((z ^ (z >> 30)) * MIX1) & MASK
     z = ((z ^ (z >> 27)) * MIX2) & MASK
@@ -97,7 +102,7 @@ def _mix(z: cython.ulonglong) -> cython.ulonglong:
 @cython.cfunc
 @cython.exceptval(check=False)
 @cython.inline
-def _penalty(pop: cython.double, lo: cython.double, hi: cython.double) -> cython.double:
+def _penalty(pop: Real, lo: Real, hi: Real) -> Real:
     if pop < lo:
         return lo - pop
     if pop > hi:
@@ -108,9 +113,7 @@ def _penalty(pop: cython.double, lo: cython.double, hi: cython.double) -> cython
 @cython.cfunc
 @cython.exceptval(check=False)
 @cython.inline
-def _spread(
-    s0: cython.double, sa: cython.double, a: cython.double, b: cython.double, c: cython.double, s2: cython.double
-) -> cython.double:
+def _spread(s0: Real, sa: Real, a: Real, b: Real, c: Real, s2: Real) -> Real:
     """Weighted sum of squares of the features about their means, from the patch sums:
     need (``a``) weighted by population (total ``s0``), position (``b``, ``c``) by area
     weight (total ``sa``); ``s2`` is the weighted sum of squares."""
@@ -124,25 +127,18 @@ def _spread(
 @cython.cfunc
 @cython.exceptval(check=False)
 @cython.inline
-def _lower(
-    num: cython.double,
-    den: cython.double,
-    best_num: cython.double,
-    best_den: cython.double,
-    u: cython.Py_ssize_t,
-    best: cython.Py_ssize_t,
-) -> cython.bint:
+def _lower(num: Real, den: Real, best_num: Real, best_den: Real, u: Index, best: Index) -> cython.bint:
     """Whether ``num / den`` is below ``best_num / best_den`` (positive denominators), ties
     going to the lower area number."""
-    lhs: cython.double = num * best_den
-    rhs: cython.double = best_num * den
+    lhs: Real = num * best_den
+    rhs: Real = best_num * den
     return lhs < rhs or (lhs == rhs and u < best)
 
 
 @cython.cfunc
 @cython.exceptval(check=False)
 @cython.inline
-def _better(pen: cython.double, cost: cython.double, best_pen: cython.double, best_cost: cython.double) -> cython.bint:
+def _better(pen: Real, cost: Real, best_pen: Real, best_cost: Real) -> cython.bint:
     """Whether a scored partition beats the best so far: band first, then cost."""
     return pen < best_pen - 1e-6 or (pen <= best_pen + 1e-6 and cost < best_cost)
 
@@ -186,24 +182,24 @@ class _State:
     set of areas (the sum of their random ``key``).
     """
 
-    n: cython.Py_ssize_t
-    k: cython.Py_ssize_t
-    gen: cython.Py_ssize_t
-    ftop: cython.Py_ssize_t
-    lo: cython.double
-    hi: cython.double
-    rng: cython.ulonglong
+    n: Index
+    k: Index
+    gen: Index
+    ftop: Index
+    lo: Real
+    hi: Real
+    rng: Key
     indptr: cython.longlong[::1]
     indices: cython.longlong[::1]
-    pop: cython.double[::1]
-    aw: cython.double[::1]
-    fn: cython.double[::1]
-    fx: cython.double[::1]
-    fy: cython.double[::1]
-    cn: cython.double[::1]
-    cx: cython.double[::1]
-    cy: cython.double[::1]
-    q: cython.double[::1]
+    pop: Real[::1]
+    aw: Real[::1]
+    fn: Real[::1]
+    fx: Real[::1]
+    fy: Real[::1]
+    cn: Real[::1]
+    cx: Real[::1]
+    cy: Real[::1]
+    q: Real[::1]
     label: cython.longlong[::1]
     head: cython.longlong[::1]
     nxt: cython.longlong[::1]
@@ -211,30 +207,30 @@ class _State:
     size: cython.longlong[::1]
     seen: cython.longlong[::1]
     stack: cython.longlong[::1]
-    s0: cython.double[::1]
-    sa: cython.double[::1]
-    sn: cython.double[::1]
-    sx: cython.double[::1]
-    sy: cython.double[::1]
-    s2: cython.double[::1]
-    key: cython.ulonglong[::1]
-    fp: cython.ulonglong[::1]
+    s0: Real[::1]
+    sa: Real[::1]
+    sn: Real[::1]
+    sx: Real[::1]
+    sy: Real[::1]
+    s2: Real[::1]
+    key: Key[::1]
+    fp: Key[::1]
     # scratch shared by growth and the search moves
     fhead: cython.longlong[::1]  # frontier list heads: one per patch, then two for pair regrowth
     fpool: cython.longlong[::1]
     fnext: cython.longlong[::1]
     queue: cython.longlong[::1]
     comp: cython.longlong[::1]
-    dist: cython.double[::1]
+    dist: Real[::1]
     active: cython.char[::1]
     touched: cython.char[::1]
     side: cython.char[::1]
 
     @cython.cfunc
-    def setup_state(self, indptr, indices, pop, aw, feats, k: cython.Py_ssize_t, lo: cython.double, hi: cython.double):
+    def setup_state(self, indptr, indices, pop, aw, feats, k: Index, lo: Real, hi: Real):
         """Take the CSR lists, population, position weights and ``(n, 3)`` features of the
         areas, and allocate the rest for ``k`` patches."""
-        n: cython.Py_ssize_t = len(pop)
+        n: Index = len(pop)
         self.n, self.k, self.lo, self.hi, self.gen, self.ftop, self.rng = n, k, lo, hi, 0, 0, 0
         if cython.compiled:
             self.indptr, self.indices = indptr, indices
@@ -269,7 +265,7 @@ class _State:
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def rand(self) -> cython.ulonglong:
+    def rand(self) -> Key:
         """splitmix64: a small, well-mixed generator that is the same everywhere."""
         self.rng = (self.rng + GOLDEN) & MASK
         return _mix(self.rng)
@@ -277,18 +273,18 @@ class _State:
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def uniform(self) -> cython.double:
-        return cython.cast(cython.double, self.rand() >> 11) * (1.0 / 9007199254740992.0)
+    def uniform(self) -> Real:
+        return cython.cast(Real, self.rand() >> 11) * (1.0 / 9007199254740992.0)
 
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def below(self, n: cython.Py_ssize_t) -> cython.Py_ssize_t:
-        return cython.cast(cython.Py_ssize_t, self.rand() % cython.cast(cython.ulonglong, n))
+    def below(self, n: Index) -> Index:
+        return cython.cast(Index, self.rand() % cython.cast(Key, n))
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def shuffle(self, out: cython.longlong[::1], n: cython.Py_ssize_t) -> cython.void:
+    def shuffle(self, out: cython.longlong[::1], n: Index) -> cython.void:
         """``out[:n]`` = a seeded random permutation of 0..n-1 (Fisher-Yates)."""
         for t in range(n):
             out[t] = t
@@ -321,7 +317,7 @@ class _State:
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def add(self, i: cython.Py_ssize_t, p: cython.Py_ssize_t) -> cython.void:
+    def add(self, i: Index, p: Index) -> cython.void:
         self.s0[p] += self.pop[i]
         self.sa[p] += self.aw[i]
         self.sn[p] += self.cn[i]
@@ -341,7 +337,7 @@ class _State:
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def remove(self, i: cython.Py_ssize_t, p: cython.Py_ssize_t) -> cython.void:
+    def remove(self, i: Index, p: Index) -> cython.void:
         self.s0[p] -= self.pop[i]
         self.sa[p] -= self.aw[i]
         self.sn[p] -= self.cn[i]
@@ -362,20 +358,20 @@ class _State:
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def move(self, i: cython.Py_ssize_t, a: cython.Py_ssize_t, b: cython.Py_ssize_t) -> cython.void:
+    def move(self, i: Index, a: Index, b: Index) -> cython.void:
         self.remove(i, a)
         self.add(i, b)
 
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def patch_cost(self, p: cython.Py_ssize_t) -> cython.double:
+    def patch_cost(self, p: Index) -> Real:
         return _spread(self.s0[p], self.sa[p], self.sn[p], self.sx[p], self.sy[p], self.s2[p])
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def total_penalty(self) -> cython.double:
-        t: cython.double = 0.0
+    def total_penalty(self) -> Real:
+        t: Real = 0.0
         for p in range(self.k):
             t += _penalty(self.s0[p], self.lo, self.hi)
         return t
@@ -384,21 +380,13 @@ class _State:
     @cython.exceptval(check=False)
     @cython.inline
     def pair_after(
-        self,
-        a: cython.Py_ssize_t,
-        b: cython.Py_ssize_t,
-        w: cython.double,
-        wa: cython.double,
-        w0: cython.double,
-        w1: cython.double,
-        w2: cython.double,
-        wq: cython.double,
-    ) -> tuple[cython.double, cython.double]:
+        self, a: Index, b: Index, w: Real, wa: Real, w0: Real, w1: Real, w2: Real, wq: Real
+    ) -> tuple[Real, Real]:
         """(band penalty, cost) of patches ``a`` and ``b`` if areas with population ``w``,
         area weight ``wa``, weighted feature sums ``w0, w1, w2`` and weighted sum of squares
         ``wq`` moved from a to b."""
-        pen: cython.double = _penalty(self.s0[a] - w, self.lo, self.hi) + _penalty(self.s0[b] + w, self.lo, self.hi)
-        cost: cython.double = _spread(
+        pen: Real = _penalty(self.s0[a] - w, self.lo, self.hi) + _penalty(self.s0[b] + w, self.lo, self.hi)
+        cost: Real = _spread(
             self.s0[a] - w, self.sa[a] - wa, self.sn[a] - w0, self.sx[a] - w1, self.sy[a] - w2, self.s2[a] - wq
         ) + _spread(self.s0[b] + w, self.sa[b] + wa, self.sn[b] + w0, self.sx[b] + w1, self.sy[b] + w2, self.s2[b] + wq)
         return pen, cost
@@ -406,29 +394,21 @@ class _State:
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def join_cost(
-        self,
-        u: cython.Py_ssize_t,
-        w: cython.double,
-        wa: cython.double,
-        m0: cython.double,
-        m1: cython.double,
-        m2: cython.double,
-    ) -> tuple[cython.double, cython.double]:
+    def join_cost(self, u: Index, w: Real, wa: Real, m0: Real, m1: Real, m2: Real) -> tuple[Real, Real]:
         """Rise in spread when area ``u`` joins a patch of population ``w`` and area weight
         ``wa`` whose feature means are ``m0, m1, m2``, as a fraction (numerator,
         denominator): growth compares fractions without dividing."""
-        g0: cython.double = self.fn[u] - m0
-        g1: cython.double = self.fx[u] - m1
-        g2: cython.double = self.fy[u] - m2
-        dp: cython.double = w + self.pop[u] + EPS
-        da: cython.double = wa + self.aw[u] + EPS
+        g0: Real = self.fn[u] - m0
+        g1: Real = self.fx[u] - m1
+        g2: Real = self.fy[u] - m2
+        dp: Real = w + self.pop[u] + EPS
+        da: Real = wa + self.aw[u] + EPS
         return g0 * g0 * self.pop[u] * w * da + (g1 * g1 + g2 * g2) * self.aw[u] * wa * dp, dp * da
 
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def leave(self, i: cython.Py_ssize_t, a: cython.Py_ssize_t) -> tuple[cython.double, cython.double]:
+    def leave(self, i: Index, a: Index) -> tuple[Real, Real]:
         """Band penalty and cost of patch ``a`` once area ``i`` has left it (the first half
         of :meth:`pair_after` for one area; the same whichever patch ``i`` joins)."""
         return _penalty(self.s0[a] - self.pop[i], self.lo, self.hi), _spread(
@@ -443,7 +423,7 @@ class _State:
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def join(self, i: cython.Py_ssize_t, b: cython.Py_ssize_t) -> tuple[cython.double, cython.double]:
+    def join(self, i: Index, b: Index) -> tuple[Real, Real]:
         """Band penalty and cost of patch ``b`` once area ``i`` has joined it."""
         return _penalty(self.s0[b] + self.pop[i], self.lo, self.hi), _spread(
             self.s0[b] + self.pop[i],
@@ -456,13 +436,11 @@ class _State:
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def reach(
-        self, start: cython.Py_ssize_t, p: cython.Py_ssize_t, skip: cython.Py_ssize_t, out: cython.Py_ssize_t
-    ) -> cython.Py_ssize_t:
+    def reach(self, start: Index, p: Index, skip: Index, out: Index) -> Index:
         """Mark the areas of patch ``p`` (except ``skip``) connected to ``start`` with the
         current generation; append them to ``comp`` from ``out``. Returns how many."""
-        top: cython.Py_ssize_t = 1
-        count: cython.Py_ssize_t = 0
+        top: Index = 1
+        count: Index = 0
         self.seen[start] = self.gen
         self.stack[0] = start
         while top > 0:
@@ -480,7 +458,7 @@ class _State:
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def can_leave(self, i: cython.Py_ssize_t, a: cython.Py_ssize_t) -> cython.bint:
+    def can_leave(self, i: Index, a: Index) -> cython.bint:
         """Whether patch ``a`` stays contiguous (and non-empty) without area ``i``."""
         if self.size[a] <= 1:
             return False
@@ -505,9 +483,9 @@ class _State:
     @cython.exceptval(check=False)
     def grow(self) -> cython.void:
         """A contiguous start: k-means++ seeds on position, best-fit growth, then balance."""
-        n: cython.Py_ssize_t = self.n
-        k: cython.Py_ssize_t = self.k
-        total: cython.double = 0.0
+        n: Index = self.n
+        k: Index = self.k
+        total: Real = 0.0
         self.clear()
         for i in range(n):
             self.dist[i] = INFINITY
@@ -544,7 +522,7 @@ class _State:
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def push_frontier(self, m: cython.Py_ssize_t, p: cython.Py_ssize_t, restrict: cython.bint) -> cython.void:
+    def push_frontier(self, m: Index, p: Index, restrict: cython.bint) -> cython.void:
         """Add the unassigned neighbours of area ``m`` (only current-generation ones if
         ``restrict``) to the frontier list of patch ``p``."""
         for e in range(self.indptr[m], self.indptr[m + 1]):
@@ -559,29 +537,21 @@ class _State:
     @cython.cfunc
     @cython.exceptval(check=False)
     def best_join(
-        self,
-        h: cython.Py_ssize_t,
-        w: cython.double,
-        wa: cython.double,
-        n1: cython.double,
-        x1: cython.double,
-        y1: cython.double,
-        first: cython.Py_ssize_t,
-        by_side: cython.bint,
-    ) -> cython.Py_ssize_t:
+        self, h: Index, w: Real, wa: Real, n1: Real, x1: Real, y1: Real, first: Index, by_side: cython.bint
+    ) -> Index:
         """The area on frontier list ``h`` that least raises the spread of a growing patch
         with population ``w``, area weight ``wa`` and weighted sums ``n1, x1, y1`` (means
         from area ``first`` while a weight is 0); -1 if none is left. Areas taken since
         they were listed (``label`` set, or ``side`` set if ``by_side``) are unlinked on
         the way."""
-        best: cython.Py_ssize_t = -1
-        prev: cython.Py_ssize_t = -1
-        f: cython.Py_ssize_t = self.fhead[h]
-        best_cost: cython.double = 1.0
-        best_den: cython.double = 1.0
-        m0: cython.double = n1 / w if w > EPS else self.fn[first]
-        m1: cython.double = x1 / wa if wa > EPS else self.fx[first]
-        m2: cython.double = y1 / wa if wa > EPS else self.fy[first]
+        best: Index = -1
+        prev: Index = -1
+        f: Index = self.fhead[h]
+        best_cost: Real = 1.0
+        best_den: Real = 1.0
+        m0: Real = n1 / w if w > EPS else self.fn[first]
+        m1: Real = x1 / wa if wa > EPS else self.fx[first]
+        m2: Real = y1 / wa if wa > EPS else self.fy[first]
         while f >= 0:
             u = self.fpool[f]
             if (self.side[u] & 3) != 0 if by_side else self.label[u] >= 0:  # taken: unlink
@@ -600,7 +570,7 @@ class _State:
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def grow_patches(self, count: cython.Py_ssize_t, restrict: cython.bint) -> cython.void:
+    def grow_patches(self, count: Index, restrict: cython.bint) -> cython.void:
         """Grow the patches listed in ``queue[:count]`` over unassigned areas (only those
         marked with the current generation if ``restrict``): the patch with the fewest
         people takes the neighbouring area that least raises its spread, until no listed
@@ -638,7 +608,7 @@ class _State:
         """Undo growth that got boxed in: while some patch is below the band, merge it into
         its smallest neighbouring patch and split the most populous patch in two, for as
         long as that brings the patches nearer the band."""
-        k: cython.Py_ssize_t = self.k
+        k: Index = self.k
         for _ in range(2 * k):
             small = 0
             for p in range(1, k):
@@ -669,12 +639,12 @@ class _State:
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def split(self, big: cython.Py_ssize_t, new: cython.Py_ssize_t) -> cython.void:
+    def split(self, big: Index, new: Index) -> cython.void:
         """Regrow patch ``big`` (contiguous, two areas or more) as two patches, ``big`` and
         the empty ``new``, from two of its areas far apart."""
-        cnt: cython.Py_ssize_t = 0
-        a: cython.Py_ssize_t = -1
-        b: cython.Py_ssize_t = -1
+        cnt: Index = 0
+        a: Index = -1
+        b: Index = -1
         mx = self.sx[big] / self.sa[big] if self.sa[big] > EPS else self.fx[self.head[big]]
         my = self.sy[big] / self.sa[big] if self.sa[big] > EPS else self.fy[self.head[big]]
         self.gen += 1
@@ -721,17 +691,17 @@ class _Search(_State):
     ``gn, gx, gy`` are the features a result is scored on (``fn, fx, fy`` those the
     moves use)."""
 
-    whead: cython.Py_ssize_t
-    wtail: cython.Py_ssize_t
-    n_failed: cython.Py_ssize_t
-    n_slots: cython.Py_ssize_t
-    max_depth: cython.Py_ssize_t
-    tick: cython.Py_ssize_t
-    best_pen: cython.double
-    best_cost: cython.double
-    price: cython.double
-    failed: cython.ulonglong[::1]
-    fp_before: cython.ulonglong[::1]
+    whead: Index
+    wtail: Index
+    n_failed: Index
+    n_slots: Index
+    max_depth: Index
+    tick: Index
+    best_pen: Real
+    best_cost: Real
+    price: Real
+    failed: Key[::1]
+    fp_before: Key[::1]
     best: cython.longlong[::1]
     perm: cython.longlong[::1]
     work: cython.longlong[::1]
@@ -744,10 +714,10 @@ class _Search(_State):
     comp_start: cython.longlong[::1]
     moves: cython.longlong[::1]
     priced: cython.longlong[::1]  # tick at which improve last priced a move into each patch
-    sums: cython.double[::1]
-    gn: cython.double[::1]
-    gx: cython.double[::1]
-    gy: cython.double[::1]
+    sums: Real[::1]
+    gn: Real[::1]
+    gx: Real[::1]
+    gy: Real[::1]
     padj: cython.char[::1]
     dirty: cython.char[::1]
     dirty_next: cython.char[::1]
@@ -756,23 +726,11 @@ class _Search(_State):
     inq: cython.char[::1]
 
     @cython.cfunc
-    def setup(
-        self,
-        indptr,
-        indices,
-        pop,
-        aw,
-        feats,
-        score_feats,
-        k: cython.Py_ssize_t,
-        lo: cython.double,
-        hi: cython.double,
-        max_depth: cython.Py_ssize_t,
-    ):
+    def setup(self, indptr, indices, pop, aw, feats, score_feats, k: Index, lo: Real, hi: Real, max_depth: Index):
         """:meth:`_State.setup_state`, plus the search's own arrays."""
         self.setup_state(indptr, indices, pop, aw, feats, k, lo, hi)
-        n: cython.Py_ssize_t = self.n
-        slots: cython.Py_ssize_t = 1024  # a power of two, at least 64 per patch
+        n: Index = self.n
+        slots: Index = 1024  # a power of two, at least 64 per patch
         while slots < 64 * k:
             slots *= 2
         self.gn, self.gx, self.gy = _column(score_feats, 0), _column(score_feats, 1), _column(score_feats, 2)
@@ -795,7 +753,7 @@ class _Search(_State):
     @cython.exceptval(check=False)
     def patch_adjacency(self) -> cython.void:
         """``padj[a * k + b]`` = 1 when patches ``a`` and ``b`` (a != b) share a boundary."""
-        k: cython.Py_ssize_t = self.k
+        k: Index = self.k
         for t in range(k * k):
             self.padj[t] = 0
         for i in range(self.n):
@@ -809,7 +767,7 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def queue_area(self, u: cython.Py_ssize_t) -> cython.void:
+    def queue_area(self, u: Index) -> cython.void:
         """Put area ``u`` on the work list, once."""
         if not self.inq[u]:
             self.inq[u] = 1
@@ -818,9 +776,9 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def push_near(self, p: cython.Py_ssize_t) -> cython.void:
+    def push_near(self, p: Index) -> cython.void:
         """Queue (once) every area of patch ``p`` and every neighbour of one."""
-        m: cython.Py_ssize_t = self.head[p]
+        m: Index = self.head[p]
         while m >= 0:
             for e in range(self.indptr[m], self.indptr[m + 1]):
                 self.queue_area(self.indices[e])
@@ -829,15 +787,15 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def improve(self, max_passes: cython.Py_ssize_t) -> cython.void:
+    def improve(self, max_passes: Index) -> cython.void:
         """Greedy single-area moves until none lowers (penalty, cost), or in the soft
         phase ``cost + price x penalty``.
 
         Only areas in or next to a patch changed since the last call (``touched``) are
         tried, in a seeded random order; a move queues the areas of the two patches it
         changed and their neighbours again. At most ``max_passes * n`` tries."""
-        n: cython.Py_ssize_t = self.n
-        tries: cython.Py_ssize_t = 0
+        n: Index = self.n
+        tries: Index = 0
         self.shuffle(self.perm, n)
         self.whead = self.wtail = self.ftop = 0
         for t in range(n):
@@ -899,15 +857,15 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def make_block(self, i: cython.Py_ssize_t, a: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    def make_block(self, i: Index, a: Index) -> Index:
         """Fill ``block`` with the areas that leave ``a`` with ``i``: ``i`` and any parts of
         ``a`` it would cut off (``a`` keeps its most populous part). Returns the count, or 0
         when ``i`` is all of ``a``."""
-        ncomp: cython.Py_ssize_t = 0
-        used: cython.Py_ssize_t = 0
-        keep: cython.Py_ssize_t = 0
-        size: cython.Py_ssize_t = 1
-        keep_pop: cython.double = -1.0
+        ncomp: Index = 0
+        used: Index = 0
+        keep: Index = 0
+        size: Index = 1
+        keep_pop: Real = -1.0
         if self.size[a] <= 1:
             return 0
         self.gen += 1
@@ -935,13 +893,13 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def choose_block(self, a: cython.Py_ssize_t, b: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    def choose_block(self, a: Index, b: Index) -> Index:
         """Into ``best_block``: the move from ``a`` to ``b`` (one area, or one area with the
         parts it would cut off) that best lowers (penalty, cost) of the two patches."""
-        i: cython.Py_ssize_t = self.head[a]
-        best_size: cython.Py_ssize_t = 0
-        best_pen: cython.double = INFINITY
-        best_cost: cython.double = INFINITY
+        i: Index = self.head[a]
+        best_size: Index = 0
+        best_pen: Real = INFINITY
+        best_cost: Real = INFINITY
         while i >= 0:
             touches = False
             for e in range(self.indptr[i], self.indptr[i + 1]):
@@ -974,10 +932,10 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def push(self, length: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    def push(self, length: Index) -> Index:
         """Move one block along each hop of ``path[:length]``; the number of single moves
         logged in ``moves``, or -1 (state restored) if some hop has no legal block."""
-        done: cython.Py_ssize_t = 0
+        done: Index = 0
         for h in range(length - 1):
             a = self.path[h]
             b = self.path[h + 1]
@@ -995,17 +953,17 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def undo(self, done: cython.Py_ssize_t) -> cython.void:
+    def undo(self, done: Index) -> cython.void:
         for t in range(done - 1, -1, -1):
             self.move(self.moves[3 * t], self.moves[3 * t + 2], self.moves[3 * t + 1])
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def chain(self, r: cython.Py_ssize_t, over: cython.bint) -> cython.Py_ssize_t:
+    def chain(self, r: Index, over: cython.bint) -> Index:
         """Write into ``path`` the patches from the BFS root to ``r`` (root first when the
         root is over-full, so areas flow outwards; ``r`` first otherwise). Returns the length."""
-        length: cython.Py_ssize_t = 0
-        x: cython.Py_ssize_t = r
+        length: Index = 0
+        x: Index = r
         while x >= 0:
             self.path[length] = x
             length += 1
@@ -1019,9 +977,9 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def repair_band(self, max_rounds: cython.Py_ssize_t) -> cython.void:
+    def repair_band(self, max_rounds: Index) -> cython.void:
         """Ejection chains from each out-of-band patch until the band penalty stops falling."""
-        k: cython.Py_ssize_t = self.k
+        k: Index = self.k
         for _ in range(max_rounds):
             if self.total_penalty() <= EPS:
                 return
@@ -1078,12 +1036,12 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def push_side(self, v: cython.Py_ssize_t, t: cython.Py_ssize_t) -> cython.void:
+    def push_side(self, v: Index, t: Index) -> cython.void:
         """Add the neighbours of ``v`` inside the pair being regrown (current generation),
         not yet on a side nor listed for side ``t``, to that side's frontier list
         (``fhead[k + t]``). ``side`` holds the side (1 or 2) in its low bits and "listed
         for side t" in bit 2 + t."""
-        h: cython.Py_ssize_t = self.k + t
+        h: Index = self.k + t
         listed: cython.char = 4 << t
         for e in range(self.indptr[v], self.indptr[v + 1]):
             u = self.indices[e]
@@ -1096,25 +1054,23 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def grow_two(
-        self, cnt: cython.Py_ssize_t, s1: cython.Py_ssize_t, s2: cython.Py_ssize_t
-    ) -> tuple[cython.double, cython.double]:
+    def grow_two(self, cnt: Index, s1: Index, s2: Index) -> tuple[Real, Real]:
         """Split the areas marked with the current generation (a connected union of two
         patches) into two, grown from ``s1`` and ``s2`` as in :meth:`grow_patches`, into
         ``side`` (1 or 2) without touching the partition. Returns the split's band
         penalty and cost."""
-        k: cython.Py_ssize_t = self.k
+        k: Index = self.k
         # each side's population, position weight and weighted feature sums
-        p1: cython.double = self.pop[s1]
-        a1: cython.double = self.aw[s1]
-        n1: cython.double = self.cn[s1]
-        x1: cython.double = self.cx[s1]
-        y1: cython.double = self.cy[s1]
-        p2: cython.double = self.pop[s2]
-        a2: cython.double = self.aw[s2]
-        n2: cython.double = self.cn[s2]
-        x2: cython.double = self.cx[s2]
-        y2: cython.double = self.cy[s2]
+        p1: Real = self.pop[s1]
+        a1: Real = self.aw[s1]
+        n1: Real = self.cn[s1]
+        x1: Real = self.cx[s1]
+        y1: Real = self.cy[s1]
+        p2: Real = self.pop[s2]
+        a2: Real = self.aw[s2]
+        n2: Real = self.cn[s2]
+        x2: Real = self.cx[s2]
+        y2: Real = self.cy[s2]
         live1: cython.bint = True
         live2: cython.bint = True
         self.ftop = 0
@@ -1153,21 +1109,21 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def side_cost(self, cnt: cython.Py_ssize_t) -> tuple[cython.double, cython.double]:
+    def side_cost(self, cnt: Index) -> tuple[Real, Real]:
         """Band penalty and cost of the two patches that ``side`` makes of the areas
         ``comp[:cnt]``, summed afresh."""
-        p1: cython.double = 0.0
-        a1: cython.double = 0.0
-        n1: cython.double = 0.0
-        x1: cython.double = 0.0
-        y1: cython.double = 0.0
-        q1: cython.double = 0.0
-        p2: cython.double = 0.0
-        a2: cython.double = 0.0
-        n2: cython.double = 0.0
-        x2: cython.double = 0.0
-        y2: cython.double = 0.0
-        q2: cython.double = 0.0
+        p1: Real = 0.0
+        a1: Real = 0.0
+        n1: Real = 0.0
+        x1: Real = 0.0
+        y1: Real = 0.0
+        q1: Real = 0.0
+        p2: Real = 0.0
+        a2: Real = 0.0
+        n2: Real = 0.0
+        x2: Real = 0.0
+        y2: Real = 0.0
+        q2: Real = 0.0
         for m in range(cnt):
             v = self.comp[m]
             if (self.side[v] & 3) == 1:
@@ -1192,9 +1148,7 @@ class _Search(_State):
     @cython.cfunc
     @cython.exceptval(check=False)
     @cython.inline
-    def lowers(
-        self, pen: cython.double, cost: cython.double, best_pen: cython.double, best_cost: cython.double
-    ) -> cython.bint:
+    def lowers(self, pen: Real, cost: Real, best_pen: Real, best_cost: Real) -> cython.bint:
         """Whether a split beats the best so far: band first, then cost; in the soft phase
         by ``cost + price x penalty``."""
         if self.price > 0.0:
@@ -1203,29 +1157,29 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def pair_key(self, a: cython.Py_ssize_t, b: cython.Py_ssize_t) -> cython.ulonglong:
+    def pair_key(self, a: Index, b: Index) -> Key:
         """A key for the unordered pair of the area sets of patches ``a`` and ``b`` (never 0),
         different in the soft phase, where a split can fail that the strict rule would take."""
-        x: cython.ulonglong = self.fp[a]
-        y: cython.ulonglong = self.fp[b]
-        key: cython.ulonglong = _mix(x) ^ y if x < y else _mix(y) ^ x
+        x: Key = self.fp[a]
+        y: Key = self.fp[b]
+        key: Key = _mix(x) ^ y if x < y else _mix(y) ^ x
         if self.price > 0.0:
             key ^= SOFT_KEY
         return key if key != 0 else 1
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def failed_slot(self, key: cython.ulonglong) -> cython.Py_ssize_t:
+    def failed_slot(self, key: Key) -> Index:
         """The slot of ``key`` in the table of failed pair splits, or the empty slot it would take."""
-        mask: cython.Py_ssize_t = self.n_slots - 1
-        slot: cython.Py_ssize_t = cython.cast(cython.Py_ssize_t, key & cython.cast(cython.ulonglong, mask))
+        mask: Index = self.n_slots - 1
+        slot: Index = cython.cast(Index, key & cython.cast(Key, mask))
         while self.failed[slot] != 0 and self.failed[slot] != key:
             slot = (slot + 1) & mask
         return slot
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def remember_failed(self, key: cython.ulonglong) -> cython.void:
+    def remember_failed(self, key: Key) -> cython.void:
         """Note that regrowing this pair of area sets found nothing better (emptying a full table)."""
         if 2 * (self.n_failed + 1) > self.n_slots:
             for t in range(self.n_slots):
@@ -1236,7 +1190,7 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def regrow_pair(self, a: cython.Py_ssize_t, b: cython.Py_ssize_t) -> cython.bint:
+    def regrow_pair(self, a: Index, b: Index) -> cython.bint:
         """Re-split the union of neighbouring patches ``a`` and ``b`` by growing two patches
         from two seed pairs (farthest apart; lowest and highest need). Keep the best of
         the old and the new splits by (penalty, cost), or by the soft phase's priced
@@ -1247,11 +1201,11 @@ class _Search(_State):
         pair of sets already tried without success (iterated local search revisits many)
         is therefore skipped: the answer would be the same. So is a pair this method
         has just re-split, as regrowing it again would find the same splits."""
-        cnt: cython.Py_ssize_t = 0
-        first: cython.Py_ssize_t = self.n
+        cnt: Index = 0
+        first: Index = self.n
         adjacent: cython.bint = False
-        best_trial: cython.Py_ssize_t = -1
-        key: cython.ulonglong = self.pair_key(a, b)
+        best_trial: Index = -1
+        key: Key = self.pair_key(a, b)
         if self.failed[self.failed_slot(key)] == key:
             return False
         self.gen += 1
@@ -1334,11 +1288,11 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def regrow_pairs(self, max_sweeps: cython.Py_ssize_t, from_dirty: cython.bint) -> cython.void:
+    def regrow_pairs(self, max_sweeps: Index, from_dirty: cython.bint) -> cython.void:
         """Sweeps of :meth:`regrow_pair` over every pair of neighbouring patches (only pairs
         touching a patch marked ``dirty`` if ``from_dirty``), in a seeded random order, until
         a sweep changes nothing."""
-        k: cython.Py_ssize_t = self.k
+        k: Index = self.k
         for sweep in range(max_sweeps):
             self.patch_adjacency()
             self.shuffle(self.bad, k)
@@ -1399,9 +1353,9 @@ class _Search(_State):
     def kick(self) -> cython.void:
         """Perturb: regrow a random patch and up to ``KICK_PATCHES - 1`` random neighbours
         of it from random seeds, marking them ``dirty`` for the pair sweeps that follow."""
-        k: cython.Py_ssize_t = self.k
-        count: cython.Py_ssize_t = 1
-        cnt: cython.Py_ssize_t = 0
+        k: Index = self.k
+        count: Index = 1
+        cnt: Index = 0
         p = self.below(k)
         for t in range(k):
             self.dirty[t] = 0
@@ -1445,10 +1399,10 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def score(self) -> tuple[cython.double, cython.double]:
+    def score(self) -> tuple[Real, Real]:
         """(band penalty, spread cost) of the current partition under the scoring features."""
-        pen: cython.double = 0.0
-        cost: cython.double = 0.0
+        pen: Real = 0.0
+        cost: Real = 0.0
         for p in range(6 * self.k):
             self.sums[p] = 0.0
         for i in range(self.n):
@@ -1471,7 +1425,7 @@ class _Search(_State):
 
     @cython.cfunc
     @cython.exceptval(check=False)
-    def run(self, rounds: cython.Py_ssize_t, seed: cython.ulonglong) -> cython.void:
+    def run(self, rounds: Index, seed: Key) -> cython.void:
         """``rounds`` rounds from the stream ``seed``: grow and refine, then kick from the
         best so far and refine. Keeps the best (penalty, cost) under ``g`` in ``best``."""
         self.rng = seed

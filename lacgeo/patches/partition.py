@@ -145,7 +145,7 @@ def _interpreted_search() -> ModuleType:
 
 def search_module(interpreted: bool | None = None) -> ModuleType:
     """The patch search: compiled if lacgeo was built with a C compiler, else the same
-    source run by Python (same patches, about 100 times slower). ``interpreted=True``, or
+    source run by Python (same patches, about 30-40 times slower). ``interpreted=True``, or
     the environment variable ``LACGEO_INTERPRETED=1``, asks for Python even where the
     compiled module exists (to compare the two).
 
