@@ -27,16 +27,11 @@ if sys.platform == "win32":  # MSVC: optimise; /fp:precise (its default) never f
 else:  # gcc and clang: no fused multiply-add, so every platform computes the same patches
     compile_args = ["-O0" if DEBUG else "-O3", "-ffp-contract=off"]
 
-setup(
-    ext_modules=cythonize(
-        [
-            Extension(
-                "lacgeo.patches._search",
-                ["lacgeo/patches/_search.py"],
-                extra_compile_args=compile_args,
-                optional=not _flag("LACGEO_REQUIRE_COMPILED"),  # no compiler: skip it; the .py runs as Python
-            )
-        ],
-        compiler_directives={"boundscheck": DEBUG, "wraparound": DEBUG},
-    )
+extensions = cythonize(
+    [Extension("lacgeo.patches._search", ["lacgeo/patches/_search.py"], extra_compile_args=compile_args)],
+    compiler_directives={"boundscheck": DEBUG, "wraparound": DEBUG},
 )
+for extension in extensions:  # set here: cythonize drops it from the Extension it is given
+    extension.optional = not _flag("LACGEO_REQUIRE_COMPILED")  # no compiler: skip it; the .py runs as Python
+
+setup(ext_modules=extensions)
