@@ -143,28 +143,14 @@ def _better(pen: Real, cost: Real, best_pen: Real, best_cost: Real) -> cython.bi
     return pen < best_pen - 1e-6 or (pen <= best_pen + 1e-6 and cost < best_cost)
 
 
-def _ints(n, fill=0):
-    """``n`` integers: an int64 array for the compiled search, a list for Python (whose
-    lists index faster than numpy arrays)."""
-    return np.full(n, fill, dtype=np.int64) if cython.compiled else [fill] * n
-
-
-def _floats(n):
-    return np.zeros(n) if cython.compiled else [0.0] * n
-
-
-def _flags(n):
-    return np.zeros(n, dtype=np.int8) if cython.compiled else [0] * n
-
-
-def _keys(n):
-    return np.zeros(n, dtype=np.uint64) if cython.compiled else [0] * n
-
-
-def _column(a, j=None):
-    """Column ``j`` of ``a`` (or ``a``), as the search reads it."""
-    col = np.ascontiguousarray(a if j is None else a[:, j], dtype=np.float64)
-    return col if cython.compiled else col.tolist()
+def _rows(rows, n, dtype):
+    """``rows`` zeroed arrays of ``n`` values in one block: a 2-D numpy array for the
+    compiled search, which takes its rows as views (one allocation, not one per array),
+    or a list of lists for Python (whose lists index faster than numpy arrays)."""
+    if cython.compiled:
+        return np.zeros((rows, n), dtype=dtype)
+    zero = 0.0 if dtype == np.float64 else 0
+    return [[zero] * n for _ in range(rows)]
 
 
 # -- a partition and its growth -----------------------------------------------------
@@ -228,26 +214,37 @@ class _State:
 
     @cython.cfunc
     def setup_state(self, indptr, indices, pop, aw, feats, k: Index, lo: Real, hi: Real):
-        """Take the CSR lists, population, position weights and ``(n, 3)`` features of the
-        areas, and allocate the rest for ``k`` patches."""
+        """Take the CSR lists, population, position weights and features (rows need, x, y)
+        of the areas, and allocate the rest for ``k`` patches."""
         n: Index = len(pop)
         self.n, self.k, self.lo, self.hi, self.gen, self.ftop, self.rng = n, k, lo, hi, 0, 0, 0
-        if cython.compiled:
-            self.indptr, self.indices = indptr, indices
-        else:
-            self.indptr, self.indices = indptr.tolist(), indices.tolist()
-        self.pop, self.aw = _column(pop), _column(aw)
-        self.fn, self.fx, self.fy = _column(feats, 0), _column(feats, 1), _column(feats, 2)
-        self.label, self.nxt, self.prv = _ints(n), _ints(n), _ints(n)
-        self.head, self.size = _ints(k), _ints(k)
-        self.seen, self.stack, self.comp = _ints(n), _ints(n), _ints(n)
-        self.fhead, self.queue = _ints(k + 2), _ints(k)
-        self.fpool, self.fnext = _ints(len(indices) + 1), _ints(len(indices) + 1)
-        self.cn, self.cx, self.cy, self.q, self.dist = _floats(n), _floats(n), _floats(n), _floats(n), _floats(n)
-        self.s0, self.sa, self.s2 = _floats(k), _floats(k), _floats(k)
-        self.sn, self.sx, self.sy = _floats(k), _floats(k), _floats(k)
-        self.key, self.fp = _keys(n), _keys(k)
-        self.active, self.touched, self.side = _flags(k), _flags(k), _flags(n)
+        self.indptr, self.indices, self.pop, self.aw = indptr, indices, pop, aw
+        f: cython.double[:, ::1] = feats
+        self.fn, self.fx, self.fy = f[0], f[1], f[2]
+        per_area: cython.longlong[:, ::1] = _rows(6, n, np.int64)
+        self.label, self.nxt, self.prv = per_area[0], per_area[1], per_area[2]
+        self.seen, self.stack, self.comp = per_area[3], per_area[4], per_area[5]
+        per_patch: cython.longlong[:, ::1] = _rows(4, k + 2, np.int64)  # two more frontier heads: pair regrowth
+        self.head, self.size, self.queue, self.fhead = per_patch[0], per_patch[1], per_patch[2], per_patch[3]
+        per_link: cython.longlong[:, ::1] = _rows(2, len(indices) + 1, np.int64)
+        self.fpool, self.fnext = per_link[0], per_link[1]
+        area_sums: cython.double[:, ::1] = _rows(5, n, np.float64)
+        self.cn, self.cx, self.cy, self.q, self.dist = (
+            area_sums[0],
+            area_sums[1],
+            area_sums[2],
+            area_sums[3],
+            area_sums[4],
+        )
+        patch_sums: cython.double[:, ::1] = _rows(6, k, np.float64)
+        self.s0, self.sa, self.s2 = patch_sums[0], patch_sums[1], patch_sums[2]
+        self.sn, self.sx, self.sy = patch_sums[3], patch_sums[4], patch_sums[5]
+        area_keys: cython.ulonglong[:, ::1] = _rows(1, n, np.uint64)
+        patch_keys: cython.ulonglong[:, ::1] = _rows(1, k, np.uint64)
+        self.key, self.fp = area_keys[0], patch_keys[0]
+        area_flags: cython.char[:, ::1] = _rows(1, n, np.int8)
+        patch_flags: cython.char[:, ::1] = _rows(2, k, np.int8)
+        self.side, self.active, self.touched = area_flags[0], patch_flags[0], patch_flags[1]
         self.clear()  # labels, list links and heads -1; sums 0
         for i in range(n):  # each area's weighted features and weighted sum of squares
             self.cn[i] = self.pop[i] * self.fn[i]
@@ -733,20 +730,41 @@ class _Search(_State):
         slots: Index = 1024  # a power of two, at least 64 per patch
         while slots < 64 * k:
             slots *= 2
-        self.gn, self.gx, self.gy = _column(score_feats, 0), _column(score_feats, 1), _column(score_feats, 2)
+        g: cython.double[:, ::1] = score_feats
+        self.gn, self.gx, self.gy = g[0], g[1], g[2]
         self.max_depth = max_depth
         self.best_pen = self.best_cost = INFINITY
         self.whead = self.wtail = self.tick = self.n_failed = 0
         self.n_slots = slots
         self.price = 0.0
-        self.best, self.perm, self.block, self.best_block = _ints(n), _ints(n), _ints(n), _ints(n)
-        self.work, self.comp_start = _ints(n + 1), _ints(n + 1)
-        self.bad, self.parent, self.depth, self.priced, self.path = _ints(k), _ints(k), _ints(k), _ints(k), _ints(k + 1)
-        self.moves = _ints(3 * (max_depth + 1) * n)
-        self.sums = _floats(6 * k)
-        self.inq, self.padj = _flags(n), _flags(k * k)
-        self.dirty, self.dirty_next, self.dirty_before, self.touched_before = _flags(k), _flags(k), _flags(k), _flags(k)
-        self.failed, self.fp_before = _keys(slots), _keys(k)
+        per_area: cython.longlong[:, ::1] = _rows(6, n + 1, np.int64)
+        # best (the answer) holds exactly n labels; the others may have the one spare slot
+        self.best, self.perm, self.block, self.best_block = per_area[0][:n], per_area[1], per_area[2], per_area[3]
+        self.work, self.comp_start = per_area[4], per_area[5]
+        per_patch: cython.longlong[:, ::1] = _rows(5, k + 1, np.int64)
+        self.bad, self.parent, self.depth, self.priced, self.path = (
+            per_patch[0],
+            per_patch[1],
+            per_patch[2],
+            per_patch[3],
+            per_patch[4],
+        )
+        moves: cython.longlong[:, ::1] = _rows(1, 3 * (max_depth + 1) * n, np.int64)
+        sums: cython.double[:, ::1] = _rows(1, 6 * k, np.float64)
+        self.moves, self.sums = moves[0], sums[0]
+        area_flags: cython.char[:, ::1] = _rows(1, n, np.int8)
+        pair_flags: cython.char[:, ::1] = _rows(1, k * k, np.int8)
+        patch_flags: cython.char[:, ::1] = _rows(4, k, np.int8)
+        self.inq, self.padj = area_flags[0], pair_flags[0]
+        self.dirty, self.dirty_next, self.dirty_before, self.touched_before = (
+            patch_flags[0],
+            patch_flags[1],
+            patch_flags[2],
+            patch_flags[3],
+        )
+        failed: cython.ulonglong[:, ::1] = _rows(1, slots, np.uint64)
+        patch_keys: cython.ulonglong[:, ::1] = _rows(1, k, np.uint64)
+        self.failed, self.fp_before = failed[0], patch_keys[0]
         return 0
 
     @cython.cfunc
@@ -1517,6 +1535,12 @@ def partition(
     search_feats = feats if search_feats is None else _array(search_feats, np.float64, (n, 3), "search_feats")
     aw = pop if area_weight is None else _array(area_weight, np.float64, (n,), "area_weight")
     n_starts = max(int(n_starts), 1)
+    # what both chains read: arrays for the compiled search (features as rows), lists for Python
+    search_rows, score_rows = np.ascontiguousarray(search_feats.T), np.ascontiguousarray(feats.T)
+    if not cython.compiled:
+        indptr, indices, pop, aw, search_rows, score_rows = (
+            a.tolist() for a in (indptr, indices, pop, aw, search_rows, score_rows)
+        )
     # two seeds from the caller's, one per chain; chain c runs rounds c, c + 2, ... of n_starts
     seeds = _Search()
     seeds.rng = int(seed) & MASK
@@ -1526,7 +1550,7 @@ def partition(
         if rounds == 0:
             continue
         chain = _Search()
-        chain.setup(indptr, indices, pop, aw, search_feats, feats, k, lo, hi, max_depth)
+        chain.setup(indptr, indices, pop, aw, search_rows, score_rows, k, lo, hi, max_depth)
         chain.run(rounds, chain_seed)
         if best is None or _better(chain.best_pen, chain.best_cost, best.best_pen, best.best_cost):
             best = chain
