@@ -33,6 +33,7 @@ BNG = "EPSG:27700"
 SIMPLIFY_M = {"2011": 20.0, "2021": 0.0}
 GRID_M = 1.0  # coordinates are rounded to a 1 m grid
 GAP_M = 5.0  # slivers narrower than this between neighbours are closed by coverage_clean
+NATION_PREFIX = {"England": "E", "Wales": "W"}  # first letter of every ONS code in the nation
 
 IOD2025_DOMAINS = {
     "IMD": "imd",
@@ -56,6 +57,21 @@ IOD2019_DOMAINS = {
 }
 
 
+# Columns of lsoa21.parquet and lsoa11.parquet, in order; the extra ones follow, then the geometry.
+AREA_COLUMNS = [
+    "area_name",
+    "msoa_code",
+    "msoa_name",
+    "ward_code",
+    "ward_name",
+    "lad_code",
+    "population",
+    "population_method",
+]
+NHS_COLUMNS = ["sicbl_code", "sicbl_name", "icb_code", "icb_name"]
+EXTRA_COLUMNS = {"2021": ["county_code", "county_name", *NHS_COLUMNS], "2011": ["county_code", "county_name"]}
+
+
 class BuildError(RuntimeError):
     """A check on the rebuilt data failed."""
 
@@ -73,55 +89,113 @@ def _adjacency_pairs(frame: gpd.GeoDataFrame) -> set[tuple[str, str]]:
     return set(zip(adj["focal"], adj["neighbor"], strict=True))
 
 
-def build_boundaries(shared: Path, vintage: str) -> gpd.GeoDataFrame:
-    """Read, clean and coverage-simplify one LSOA vintage for England (EPSG:27700)."""
+def build_boundaries(shared: Path, vintage: str, *, nation: str = "England") -> gpd.GeoDataFrame:
+    """Read, clean and coverage-simplify one LSOA vintage for one nation (EPSG:27700).
+
+    Each nation is cleaned and simplified on its own, so adding Wales leaves every
+    English geometry exactly as it was; the two layers are not edge-matched along the
+    England-Wales border (no area lacgeo runs on crosses it).
+    """
     if vintage == "2011":
         path, code_col, name_col = shared / "boundaries/lsoa11_ew_bgc.gpkg", "LSOA11CD", "LSOA11NM"
     else:
         path, code_col, name_col = shared / "boundaries/lsoa21_ew_bsc.gpkg", "LSOA21CD", "LSOA21NM"
     raw = gpd.read_file(path, engine="pyogrio", columns=[code_col, name_col])
-    raw = raw[raw[code_col].str.startswith("E")].to_crs(BNG)
+    raw = raw[raw[code_col].str.startswith(NATION_PREFIX[nation])].to_crs(BNG)
     raw = raw.rename(columns={code_col: "area_code", name_col: "area_name"})
     raw = raw.sort_values("area_code").set_index("area_code")
     log.info(
-        "LSOA %s: %d English areas, %d vertices",
+        "LSOA %s: %d areas in %s, %d vertices",
         vintage,
         len(raw),
+        nation,
         shapely.get_num_coordinates(raw.geometry.values).sum(),
     )
+    label = f"{vintage} {nation}"
 
     cleaned = shapely.coverage_clean(raw.geometry.values, snapping_distance=1.0, gap_width=GAP_M)
-    _check(not shapely.is_empty(cleaned).any(), f"LSOA {vintage}: coverage_clean kept every area")
+    _check(not shapely.is_empty(cleaned).any(), f"LSOA {label}: coverage_clean kept every area")
     reference = gpd.GeoDataFrame(geometry=cleaned, index=raw.index, crs=BNG)
     before = _adjacency_pairs(reference)
 
     geoms = cleaned
-    if SIMPLIFY_M[vintage] > 0:
-        geoms = shapely.coverage_simplify(geoms, SIMPLIFY_M[vintage])
+    tolerance = SIMPLIFY_M[vintage]
+    if tolerance > 0:
+        geoms = shapely.coverage_simplify(geoms, tolerance)
     geoms = shapely.set_precision(geoms, GRID_M)
     geoms = np.array([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in geoms], dtype=object)
     out = gpd.GeoDataFrame({"area_name": raw["area_name"]}, geometry=geoms, index=raw.index, crs=BNG)
 
-    _check(bool(shapely.is_valid(out.geometry.values).all()), f"LSOA {vintage}: every geometry valid")
+    _check(bool(shapely.is_valid(out.geometry.values).all()), f"LSOA {label}: every geometry valid")
     _check(
         bool(shapely.coverage_is_valid(out.geometry.values)),
-        f"LSOA {vintage}: simplified layer is a valid coverage (shared edges identical)",
+        f"LSOA {label}: simplified layer is a valid coverage (shared edges identical)",
     )
     after = _adjacency_pairs(out)
     _check(
         before == after,
-        f"LSOA {vintage}: queen adjacency unchanged by simplification "
+        f"LSOA {label}: queen adjacency unchanged by simplification "
         f"({len(before) // 2} pairs; lost {len(before - after)}, new {len(after - before)})",
     )
     area_change = np.abs(out.area.values - raw.area.values) / raw.area.values
     log.info(
         "LSOA %s: %d vertices after; median area change %.4f%%, max %.2f%%",
-        vintage,
+        label,
         shapely.get_num_coordinates(out.geometry.values).sum(),
         100 * np.median(area_change),
         100 * area_change.max(),
     )
     return out
+
+
+def read_upper_tier(shared: Path, lads: pd.DataFrame) -> pd.DataFrame:
+    """The upper-tier authority (UTLA 2023) of every LAD in England and Wales, indexed by LAD code.
+
+    A district of a two-tier area belongs to its county council (E10); every unitary,
+    metropolitan borough, London borough and Welsh principal area is its own upper tier.
+    """
+    utla = pd.read_csv(shared / "lookups/ltla23_utla23_ew.csv").set_index("ltla23_code")
+    english = utla.index[utla.index.str.startswith("E")]
+    _check(
+        utla.index.is_unique and set(english) == set(lads["lad_code"]),
+        f"LTLA 2023 codes of England equal the {len(lads)} LAD 2024 codes",
+    )
+    own = utla["utla23_code"] == utla.index
+    county = utla["utla23_code"].str.startswith("E10")
+    _check(
+        bool((own | county).all()) and bool((utla.loc[own, "utla23_name"] == utla.loc[own, "ltla23_name"]).all()),
+        "every UTLA 2023 is an E10 county council or the LTLA itself (same code and name)",
+    )
+    sizes = utla[county].groupby("utla23_code").size()
+    _check(
+        len(sizes) == 21 and sizes.min() >= 2,
+        f"{len(sizes)} county councils (E10) group {sizes.min()} to {sizes.max()} districts each",
+    )
+    return utla
+
+
+def read_nhs(shared: Path, lsoa21: pd.Index) -> pd.DataFrame:
+    """Sub-ICB location and ICB (2024) of every English LSOA 2021, indexed by LSOA code.
+
+    Columns ``sicbl_code``, ``sicbl_name``, ``icb_code``, ``icb_name`` (ONS E38/E54 codes)
+    and ``sicbl_code_nhs``, ``icb_code_nhs`` (NHS ODS codes, for the area registry).
+    """
+    nhs = pd.read_csv(shared / "lookups/lsoa21_sicbl24_icb24_england.csv").set_index("lsoa21_code")
+    nhs = nhs.rename(columns=lambda c: c.replace("sicbl24", "sicbl").replace("icb24", "icb"))
+    _check(
+        nhs.index.is_unique and set(nhs.index) == set(lsoa21) and not nhs.isna().any().any(),
+        f"the sub-ICB lookup has exactly one row for each of the {len(lsoa21)} English LSOAs 2021",
+    )
+    for level in ("sicbl", "icb"):
+        per_code = nhs.groupby(f"{level}_code")[[f"{level}_name", f"{level}_code_nhs"]].nunique()
+        unique = nhs.groupby(f"{level}_name")[f"{level}_code"].nunique()
+        _check(
+            bool((per_code == 1).all().all()) and bool((unique == 1).all()),
+            f"{level}: each of the {len(per_code)} codes has one name and one NHS code, and names are unique",
+        )
+    icbs = nhs.groupby("sicbl_code")["icb_code"].nunique()
+    _check(bool((icbs == 1).all()), f"each of the {len(icbs)} sub-ICB locations lies in one ICB")
+    return nhs
 
 
 def build_population21(shared: Path, pop11: pd.Series, lookup: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -185,6 +259,8 @@ def build(shared: Path) -> dict:
         }
     )
     names = pd.read_csv(shared / "lookups/msoa11_names_hocl_v1.14_ew.csv").set_index("msoa11cd")
+    utla = read_upper_tier(shared, lads)
+    nhs = read_nhs(shared, look21.index)
 
     pop = pd.read_csv(shared / "population/lsoa11_population_mid2020_5yr_bands_ew.csv")
     pop11 = pop.set_index("LSOA11CD").loc[look11.index, "total_population"]
@@ -215,7 +291,17 @@ def build(shared: Path) -> dict:
     areas21["lad_code"] = look21["ltla24_code"]
     areas21["population"] = pop21["population"].reindex(areas21.index)
     areas21["population_method"] = pop21["population_method"].reindex(areas21.index)
+    areas21["county_code"] = areas21["lad_code"].map(utla["utla23_code"])
+    areas21["county_name"] = areas21["lad_code"].map(utla["utla23_name"])
+    areas21 = areas21.join(nhs[NHS_COLUMNS])
     _check(not areas21.isna().any().any(), "LSOA 2021 attribute table has no missing values")
+    n_kinds = {col: areas21[col].nunique() for col in ("county_code", "sicbl_code", "icb_code")}
+    n_e10 = areas21.loc[areas21["county_code"].str.startswith("E10"), "county_code"].nunique()
+    _check(
+        (n_e10, n_kinds["icb_code"], n_kinds["sicbl_code"]) == (21, 42, 106),
+        f"every English LSOA 2021 has one county ({n_e10} E10 county councils, {n_kinds['county_code']} upper-tier "
+        f"authorities in all), one sub-ICB location ({n_kinds['sicbl_code']}) and one ICB ({n_kinds['icb_code']})",
+    )
 
     # --- LSOA 2011 areas -----------------------------------------------------------
     # An LSOA 2011 belongs to the LAD 2024 of the 2021 piece holding most of its people
@@ -237,6 +323,8 @@ def build(shared: Path) -> dict:
     areas11["lad_code"] = lad24_of_11.groupby("lsoa11_code")["lad"].first().reindex(areas11.index)
     areas11["population"] = pop11.reindex(areas11.index).astype("int64")
     areas11["population_method"] = "mid-2020 SAPE"
+    areas11["county_code"] = areas11["lad_code"].map(utla["utla23_code"])
+    areas11["county_name"] = areas11["lad_code"].map(utla["utla23_name"])
     _check(not areas11.isna().any().any(), "LSOA 2011 attribute table has no missing values")
 
     # --- boundaries ----------------------------------------------------------------
@@ -247,19 +335,7 @@ def build(shared: Path) -> dict:
             f"LSOA {vintage}: boundaries and attributes hold the same {len(areas)} codes",
         )
         table = gpd.GeoDataFrame(areas.drop(columns="area_name").join(geo), geometry="geometry", crs=BNG)
-        table = table[
-            [
-                "area_name",
-                "msoa_code",
-                "msoa_name",
-                "ward_code",
-                "ward_name",
-                "lad_code",
-                "population",
-                "population_method",
-                "geometry",
-            ]
-        ]
+        table = table[[*AREA_COLUMNS, *EXTRA_COLUMNS[vintage], "geometry"]]
         # Rows grouped by LA in row groups of 512, so that reading one LA (the
         # ``lad_code`` filter in ``datasets.read_areas``) decompresses one or two
         # groups instead of all of England: 5x faster for LSOA 2011.
