@@ -69,7 +69,10 @@ AREA_COLUMNS = [
     "population_method",
 ]
 NHS_COLUMNS = ["sicbl_code", "sicbl_name", "icb_code", "icb_name"]
-EXTRA_COLUMNS = {"2021": ["county_code", "county_name", *NHS_COLUMNS], "2011": ["county_code", "county_name"]}
+EXTRA_COLUMNS = {
+    "2021": ["county_code", "county_name", *NHS_COLUMNS],
+    "2011": ["county_code", "county_name", "msoa_name_cy"],
+}
 
 
 class BuildError(RuntimeError):
@@ -198,6 +201,75 @@ def read_nhs(shared: Path, lsoa21: pd.Index) -> pd.DataFrame:
     return nhs
 
 
+def welsh_la_names(names: pd.DataFrame, look_wales: pd.DataFrame) -> pd.Series:
+    """The Welsh-language name of each Welsh principal area, indexed by LAD code.
+
+    No source here holds ``LAD..NMW``, but ONS names every MSOA after its local
+    authority ("Swansea 001"), in Welsh too ("Abertawe 001"): the Welsh MSOA names less
+    their number give the authority's Welsh name, e.g. W06000011 "Abertawe".
+    """
+    msoa = names.loc[names.index.str.startswith("W"), ["msoa11nm", "msoa11nmw"]].copy()
+    split_en = msoa["msoa11nm"].str.rsplit(" ", n=1)
+    split_cy = msoa["msoa11nmw"].str.rsplit(" ", n=1)
+    _check(
+        bool((split_en.str[1] == split_cy.str[1]).all()) and bool(split_cy.str[1].str.fullmatch(r"\d{3}").all()),
+        f"each of the {len(msoa)} Welsh MSOA names is an authority name and the same 3-digit number in both languages",
+    )
+    msoa["lad_code"] = look_wales.drop_duplicates("MSOA11CD").set_index("MSOA11CD")["LAD19CD"]
+    per_lad = msoa.assign(name_cy=split_cy.str[0]).groupby("lad_code")["name_cy"]
+    _check(
+        msoa["lad_code"].notna().all() and bool((per_lad.nunique() == 1).all()) and per_lad.first().is_unique,
+        f"the MSOAs of each of the {per_lad.ngroups} Welsh principal areas share one Welsh authority name",
+    )
+    return per_lad.first()
+
+
+def build_wales11(
+    shared: Path, look_wales: pd.DataFrame, names: pd.DataFrame, pop: pd.DataFrame, utla: pd.DataFrame
+) -> pd.DataFrame:
+    """The attribute table of the Welsh LSOAs 2011, with the columns of the English one.
+
+    The LAD is the principal area (W06) of the ONS LSOA 2011 -> ward 2019 -> LAD 2019
+    lookup; Welsh codes did not change between 2017 and 2024 (checked against the LTLA
+    2023 lookup and the LAD 2024 boundaries). The county is the principal area itself.
+    """
+    lad24 = gpd.read_file(shared / "boundaries/lad24_uk_buc.gpkg", engine="pyogrio", ignore_geometry=True)
+    lad24 = lad24[lad24["LAD24CD"].str.startswith("W")].set_index("LAD24CD")["LAD24NM"]
+    wales_utla = utla[utla.index.str.startswith("W")]
+    lad19 = look_wales.groupby("LAD19CD")["LAD19NM"].first()
+    _check(
+        len(look_wales) == 1909
+        and bool((look_wales["LAD19CD"] == look_wales["LAD17CD"]).all())
+        and set(lad19.index) == set(wales_utla.index) == set(lad24.index)
+        and len(lad19) == 22
+        and bool((wales_utla["utla23_code"] == wales_utla.index).all()),
+        f"{len(look_wales)} Welsh LSOAs 2011 in {len(lad19)} principal areas whose codes are the same in 2017, 2019, "
+        "2023 and 2024, each its own upper tier",
+    )
+    renamed = {c: n for c, n in lad19.items() if n != wales_utla.at[c, "ltla23_name"] or n != lad24[c]}
+    _check(not renamed, f"the Welsh principal areas have the same names in 2019, 2023 and 2024 ({renamed or 'all 22'})")
+
+    areas = pd.DataFrame(index=look_wales.index.sort_values())
+    areas.index.name = "area_code"
+    areas["area_name"] = look_wales["LSOA11NM"]
+    areas["msoa_code"] = look_wales["MSOA11CD"]
+    areas["msoa_name"] = look_wales["MSOA11CD"].map(names["msoa11hclnm"])
+    areas["ward_code"] = look_wales["WD19CD"]
+    areas["ward_name"] = look_wales["WD19NM"]
+    areas["lad_code"] = look_wales["LAD19CD"]
+    areas["population"] = pop.set_index("LSOA11CD")["total_population"].reindex(areas.index).astype("Int64")
+    areas["population_method"] = "mid-2020 SAPE"
+    areas["county_code"] = areas["lad_code"]
+    areas["county_name"] = areas["lad_code"].map(wales_utla["utla23_name"])
+    areas["msoa_name_cy"] = look_wales["MSOA11CD"].map(names["msoa11hclnmw"])
+    _check(
+        not areas.isna().any().any() and int(areas["population"].min()) > 0,
+        "Welsh LSOA 2011 attribute table has no missing values (a Welsh MSOA name for each) and no empty LSOA",
+    )
+    areas["population"] = areas["population"].astype("int64")
+    return areas
+
+
 def build_population21(shared: Path, pop11: pd.Series, lookup: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Derive mid-2020 population for LSOA 2021 from the LSOA 2011 estimates.
 
@@ -244,8 +316,9 @@ def build(shared: Path) -> dict:
     summary: dict = {}
 
     # --- lookups -----------------------------------------------------------------
-    look11 = pd.read_csv(shared / "lookups/lsoa11_msoa11_ward19_lad19_region_ew.csv")
-    look11 = look11[look11["CTRY11CD"] == "E92000001"].set_index("LSOA11CD")
+    look11_ew = pd.read_csv(shared / "lookups/lsoa11_msoa11_ward19_lad19_region_ew.csv").set_index("LSOA11CD")
+    look11 = look11_ew[look11_ew["CTRY11CD"] == "E92000001"]
+    look11w = look11_ew[look11_ew["CTRY11CD"] == "W92000004"]
     look21 = pd.read_csv(shared / "lookups/lsoa21_ward24_lad24_ew.csv")
     look21 = look21[look21["lsoa21_code"].str.startswith("E")].set_index("lsoa21_code")
     l11_21 = pd.read_csv(shared / "lookups/lsoa11_lsoa21_lad22_ew.csv")
@@ -266,6 +339,8 @@ def build(shared: Path) -> dict:
     pop11 = pop.set_index("LSOA11CD").loc[look11.index, "total_population"]
     england_total = int(pop11.sum())
     summary["england_population_mid2020"] = england_total
+    areas11w = build_wales11(shared, look11w, names, pop, utla)
+    summary["wales_population_mid2020"] = int(areas11w["population"].sum())
 
     # --- LSOA 2021 areas -----------------------------------------------------------
     pop21, parts = build_population21(shared, pop11, l11_21)
@@ -326,10 +401,15 @@ def build(shared: Path) -> dict:
     areas11["county_code"] = areas11["lad_code"].map(utla["utla23_code"])
     areas11["county_name"] = areas11["lad_code"].map(utla["utla23_name"])
     _check(not areas11.isna().any().any(), "LSOA 2011 attribute table has no missing values")
+    english_cy = names.loc[names.index.str.startswith("E"), "msoa11hclnmw"]
+    _check(english_cy.isna().all(), f"none of the {len(english_cy)} English MSOAs has a Welsh-language name")
+    areas11["msoa_name_cy"] = None
+    areas11 = pd.concat([areas11, areas11w])
 
     # --- boundaries ----------------------------------------------------------------
     for vintage, areas in (("2021", areas21), ("2011", areas11)):
-        geo = build_boundaries(shared, vintage)
+        nations = ("England", "Wales") if vintage == "2011" else ("England",)
+        geo = pd.concat([build_boundaries(shared, vintage, nation=nation) for nation in nations])
         _check(
             set(geo.index) == set(areas.index),
             f"LSOA {vintage}: boundaries and attributes hold the same {len(areas)} codes",
@@ -348,6 +428,12 @@ def build(shared: Path) -> dict:
             row_group_size=512,
         )
         summary[f"lsoa{vintage[2:]}"] = {"areas": len(table), "population": int(table["population"].sum())}
+        for nation in nations:
+            rows = table[table.index.str.startswith(NATION_PREFIX[nation])]
+            summary[f"lsoa{vintage[2:]}"][nation.lower()] = {
+                "areas": len(rows),
+                "population": int(rows["population"].sum()),
+            }
 
     # --- LADs ----------------------------------------------------------------------
     lads["n_lsoa21"] = lads["lad_code"].map(areas21.groupby("lad_code").size()).astype("int64")
@@ -387,7 +473,8 @@ def build(shared: Path) -> dict:
             rename[col] = f"{dst}_exp"
             keep.append(f"{dst}_exp")
     iod19 = iod19.rename(columns=rename)[keep].set_index("area_code").sort_index()
-    _check(set(iod19.index) == set(areas11.index), "IoD2019 covers every English LSOA 2011")
+    english11 = areas11.index[areas11.index.str.startswith("E")]
+    _check(set(iod19.index) == set(english11), "IoD2019 covers every English LSOA 2011")
     iod19.to_parquet(OUT / "iod2019_lsoa11.parquet", compression="zstd")
 
     # --- lookups shipped for vintage conversion --------------------------------------
