@@ -74,6 +74,30 @@ EXTRA_COLUMNS = {
     "2011": ["county_code", "county_name", "msoa_name_cy"],
 }
 
+# WIMD 2019: source column prefix -> short name, with the domain weights (%) by which the
+# Welsh Government combines the domain scores into the index score.
+WIMD2019_DOMAINS = {
+    "IMD": "wimd",
+    "Income": "income",
+    "Employment": "employment",
+    "Health": "health",
+    "Education": "education",
+    "Housing": "housing",
+    "Access": "access",  # Access to Services
+    "Environment": "environment",  # Physical Environment
+    "Crime": "crime",  # Community Safety
+}
+WIMD2019_WEIGHTS = {
+    "income": 22,
+    "employment": 22,
+    "health": 15,
+    "education": 14,
+    "access": 10,
+    "housing": 7,
+    "environment": 5,
+    "crime": 5,
+}
+
 
 class BuildError(RuntimeError):
     """A check on the rebuilt data failed."""
@@ -268,6 +292,53 @@ def build_wales11(
     )
     areas["population"] = areas["population"].astype("int64")
     return areas
+
+
+def build_wimd2019(shared: Path, welsh11: pd.Index) -> pd.DataFrame:
+    """WIMD 2019 for every Welsh LSOA 2011: ``<domain>_score/_rank/_decile``, the index as ``wimd``."""
+    wimd = pd.read_csv(shared / "iod2019/wimd2019_lsoa11_wales_ranks_deciles_scores.csv")
+    rename = {"lsoa11_code": "area_code"}
+    for src, dst in WIMD2019_DOMAINS.items():
+        rename |= {f"{src}_{kind}": f"{dst}_{kind}" for kind in ("score", "rank", "decile")}
+    columns = [f"{dst}_{kind}" for dst in WIMD2019_DOMAINS.values() for kind in ("score", "rank", "decile")]
+    wimd = wimd.rename(columns=rename).set_index("area_code").sort_index()
+    _check(
+        sorted(wimd.columns) == sorted(columns) and not wimd.isna().any().any(),
+        f"WIMD 2019 has a score, rank and decile for the index and its {len(WIMD2019_DOMAINS) - 1} domains, no gaps",
+    )
+    wimd = wimd[columns]
+    n = len(welsh11)
+    _check(
+        len(wimd) == n and wimd.index.is_unique and set(wimd.index) == set(welsh11),
+        f"WIMD 2019 has one row for each of the {n} Welsh LSOAs 2011",
+    )
+    _check(
+        bool((np.sort(wimd["wimd_rank"].to_numpy()) == np.arange(1, n + 1)).all()),
+        f"WIMD 2019 index ranks are a permutation of 1..{n}",
+    )
+    ties = {}
+    for dst in WIMD2019_DOMAINS.values():
+        rank, score = wimd[f"{dst}_rank"], wimd[f"{dst}_score"]
+        by_rank = score.to_numpy()[np.argsort(rank.to_numpy(), kind="stable")]
+        _check(
+            bool(rank.between(1, n).all()) and bool((np.diff(by_rank) <= 0).all()),
+            f"WIMD 2019 {dst}: ranks within 1..{n}, a higher score never ranks less deprived",
+        )
+        # The deciles come from the republisher (Hmisc::cut2 on rank), not the official
+        # file: check that they are exactly bands of 191 ranks (the last one holds 190).
+        _check(
+            bool((wimd[f"{dst}_decile"] == np.ceil(rank / 191)).all()),
+            f"WIMD 2019 {dst}: decile = ceil(rank / 191)",
+        )
+        ties[dst] = int(rank.duplicated().sum())
+    log.info("WIMD 2019 tied ranks (as in the source): %s", ties)
+    combined = sum(wimd[f"{dst}_score"] * weight / 100 for dst, weight in WIMD2019_WEIGHTS.items())
+    gap = float((combined - wimd["wimd_score"]).abs().max())
+    _check(
+        sum(WIMD2019_WEIGHTS.values()) == 100 and gap < 1e-6,
+        f"WIMD 2019 index score is the weighted sum of the domain scores (largest difference {gap:.1e})",
+    )
+    return wimd
 
 
 def build_population21(shared: Path, pop11: pd.Series, lookup: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -476,6 +547,10 @@ def build(shared: Path) -> dict:
     english11 = areas11.index[areas11.index.str.startswith("E")]
     _check(set(iod19.index) == set(english11), "IoD2019 covers every English LSOA 2011")
     iod19.to_parquet(OUT / "iod2019_lsoa11.parquet", compression="zstd")
+
+    wimd = build_wimd2019(shared, areas11.index[areas11.index.str.startswith("W")])
+    wimd.to_parquet(OUT / "wimd2019_lsoa11.parquet", compression="zstd")
+    summary["wimd2019_lsoa11"] = len(wimd)
 
     # --- lookups shipped for vintage conversion --------------------------------------
     conv = l11_21[["lsoa11_code", "lsoa21_code", "change_code"]].sort_values(["lsoa11_code", "lsoa21_code"])
