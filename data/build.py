@@ -98,6 +98,28 @@ WIMD2019_WEIGHTS = {
     "crime": 5,
 }
 
+# areas.csv: every area a user can name. Per kind: its code prefixes, the LSOA vintages
+# it can be run on (the first is the one its population is summed on), and the count.
+AREA_KINDS = {
+    "district": (("E06", "E07", "E08", "E09"), ("2021", "2011"), 296),
+    "county": (("E10",), ("2021", "2011"), 21),
+    "icb": (("E54",), ("2021",), 42),
+    "sub-icb": (("E38",), ("2021",), 106),
+    "wales": (("W06",), ("2011",), 22),
+}
+REGISTRY_COLUMNS = [
+    "code",
+    "name",
+    "name_cy",
+    "kind",
+    "nation",
+    "vintages",
+    "n_lsoa21",
+    "n_lsoa11",
+    "population",
+    "code_nhs",
+]
+
 
 class BuildError(RuntimeError):
     """A check on the rebuilt data failed."""
@@ -341,6 +363,90 @@ def build_wimd2019(shared: Path, welsh11: pd.Index) -> pd.DataFrame:
     return wimd
 
 
+def build_registry(
+    lads: pd.DataFrame,
+    areas21: pd.DataFrame,
+    areas11: pd.DataFrame,
+    nhs: pd.DataFrame,
+    name_cy: pd.Series,
+) -> pd.DataFrame:
+    """One row per area a user can name: English districts and counties, ICBs, sub-ICB locations, Welsh councils.
+
+    ``n_lsoa21``/``n_lsoa11`` count member LSOAs in each vintage the kind can be run on
+    (empty otherwise); ``population`` is the mid-2020 population summed over the members
+    in the first of those vintages (2021 in England, 2011 in Wales).
+    """
+    members = {
+        # kind: (code column, name column, LSOA 2021 members, LSOA 2011 members)
+        "district": ("lad_code", None, areas21, areas11),
+        "county": ("county_code", "county_name", areas21, areas11),
+        "icb": ("icb_code", "icb_name", areas21, None),
+        "sub-icb": ("sicbl_code", "sicbl_name", areas21, None),
+        "wales": ("lad_code", "county_name", None, areas11),
+    }
+    code_nhs = pd.concat([nhs.groupby(f"{level}_code")[f"{level}_code_nhs"].first() for level in ("sicbl", "icb")])
+    parts = []
+    for kind, (code_col, name_col, on21, on11) in members.items():
+        prefixes, vintages, expected = AREA_KINDS[kind]
+        tables = {"2021": on21, "2011": on11}
+        tables = {v: t[t[code_col].str.startswith(prefixes)] for v, t in tables.items() if v in vintages}
+        base = tables[vintages[0]]
+        names = lads.set_index("lad_code")["lad_name"] if name_col is None else base.groupby(code_col)[name_col]
+        if name_col is not None:
+            _check(bool((names.nunique() == 1).all()), f"areas.csv {kind}: one name per code")
+            names = names.first()
+        part = pd.DataFrame(index=pd.Index(sorted(base[code_col].unique()), name="code"))
+        part["name"] = names
+        part["name_cy"] = name_cy if kind == "wales" else ""
+        part["kind"] = kind
+        part["nation"] = "Wales" if kind == "wales" else "England"
+        part["vintages"] = ";".join(sorted(vintages))
+        for vintage in ("2021", "2011"):
+            counts = tables[vintage].groupby(code_col).size() if vintage in tables else pd.Series(dtype="Int64")
+            part[f"n_lsoa{vintage[2:]}"] = counts.reindex(part.index).astype("Int64")
+        part["population"] = base.groupby(code_col)["population"].sum().astype("Int64")
+        part["code_nhs"] = code_nhs.reindex(part.index).fillna("") if kind in ("icb", "sub-icb") else ""
+        lsoa_counts = part[[f"n_lsoa{v[2:]}" for v in vintages]]
+        _check(
+            len(part) == expected
+            and not part[["name", "population"]].isna().any().any()
+            and bool((lsoa_counts > 0).all().all()),
+            f"areas.csv: {len(part)} {kind} areas ({'/'.join(prefixes)}), each named, with LSOAs in "
+            f"{' and '.join(sorted(vintages))} and a population",
+        )
+        parts.append(part)
+    registry = pd.concat(parts)
+    _check(registry.index.is_unique, f"areas.csv: {len(registry)} areas, no code twice")
+
+    # Nesting: a county is the sum of its districts; an ICB the sum of its sub-ICB locations.
+    by_kind = {kind: registry[registry["kind"] == kind] for kind in AREA_KINDS}
+    county_of = areas21.groupby("lad_code")["county_code"].first()
+    icb_of = nhs.groupby("sicbl_code")["icb_code"].first()
+    for whole, part, parent in (("county", "district", county_of), ("icb", "sub-icb", icb_of)):
+        cols = ["n_lsoa21", "n_lsoa11", "population"] if whole == "county" else ["n_lsoa21", "population"]
+        summed = by_kind[part][cols].groupby(parent.reindex(by_kind[part].index)).sum()
+        _check(
+            summed.reindex(by_kind[whole].index).equals(by_kind[whole][cols]),
+            f"areas.csv: every {whole}'s LSOA counts and population equal the sums over its {part} areas",
+        )
+    england = int(areas21["population"].sum())
+    wales = int(areas11.loc[areas11.index.str.startswith("W"), "population"].sum())
+    totals = {kind: int(t["population"].sum()) for kind, t in by_kind.items()}
+    _check(
+        totals["district"] == totals["icb"] == totals["sub-icb"] == england and totals["wales"] == wales,
+        f"areas.csv: districts, ICBs and sub-ICB locations each sum to England's {england:,}; "
+        f"Welsh councils to Wales's {wales:,}",
+    )
+    named_cy = registry["name_cy"] != ""
+    has_nhs = registry["code_nhs"] != ""
+    _check(
+        bool((named_cy == (registry["kind"] == "wales")).all())
+        and bool((has_nhs == registry["kind"].isin(["icb", "sub-icb"])).all()),
+        "areas.csv: a Welsh name for every Welsh council (only), an NHS code for every ICB and sub-ICB (only)",
+    )
+    return registry.reset_index()[REGISTRY_COLUMNS]
+
+
 def build_population21(shared: Path, pop11: pd.Series, lookup: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Derive mid-2020 population for LSOA 2021 from the LSOA 2011 estimates.
 
@@ -512,6 +618,17 @@ def build(shared: Path) -> dict:
     lads["population"] = lads["lad_code"].map(areas21.groupby("lad_code")["population"].sum())
     _check(len(lads) == 296 and not lads.isna().any().any(), "296 English LADs, each with LSOAs in both vintages")
     lads.sort_values("lad_code").to_csv(OUT / "lads.csv", index=False)
+
+    # --- every area a user can name ---------------------------------------------------
+    name_cy = welsh_la_names(names, look11w)
+    registry = build_registry(lads, areas21, areas11, nhs, name_cy)
+    in_lads = registry.set_index("code").loc[lads["lad_code"], ["n_lsoa21", "n_lsoa11", "population"]]
+    _check(
+        in_lads.astype("int64").equals(lads.set_index("lad_code")[["n_lsoa21", "n_lsoa11", "population"]]),
+        "areas.csv: the districts are lads.csv's 296 LADs with the same LSOA counts and populations",
+    )
+    registry.to_csv(OUT / "areas.csv", index=False)
+    summary["areas"] = registry["kind"].value_counts().to_dict()
 
     # --- deprivation ---------------------------------------------------------------
     iod25 = pd.read_csv(shared / "iod2025/iod2025_lsoa21_england_ranks_deciles_scores.csv")
