@@ -13,6 +13,7 @@ from lacgeo import load
 from lacgeo.errors import UnknownAreaError
 
 ENGLAND_MID2020 = 56_550_138
+WALES_MID2020 = 3_169_586
 
 
 def test_lads_cover_every_english_local_authority():
@@ -23,13 +24,15 @@ def test_lads_cover_every_english_local_authority():
     assert lads["population"].sum() == ENGLAND_MID2020
 
 
-@pytest.mark.parametrize("vintage, n_areas", [("2021", 33_755), ("2011", 32_844)])
-def test_national_population_matches_mid2020_estimate(vintage, n_areas):
+@pytest.mark.parametrize("vintage, n_areas, n_wales", [("2021", 33_755, 0), ("2011", 32_844, 1_909)])
+def test_national_population_matches_mid2020_estimate(vintage, n_areas, n_wales):
     table = pd.read_parquet(load.data_file(f"lsoa{vintage[2:]}.parquet"), columns=["population", "lad_code"])
-    assert len(table) == n_areas
     assert table.index.is_unique
-    assert int(table["population"].sum()) == ENGLAND_MID2020
     assert table["population"].min() > 0
+    nation = table.index.str[0]
+    assert (nation == "E").sum() == n_areas and (nation == "W").sum() == n_wales and len(table) == n_areas + n_wales
+    assert int(table.loc[nation == "E", "population"].sum()) == ENGLAND_MID2020
+    assert int(table.loc[nation == "W", "population"].sum()) == (WALES_MID2020 if n_wales else 0)
 
 
 @pytest.mark.parametrize("vintage, n_areas, population", [("2021", 307, 504_070), ("2011", 285, 504_070)])
