@@ -39,7 +39,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config) if args.config is not None else make_config(la=args.la)
     config = override(config, la=args.la, vintage=args.vintage, seed=args.seed, budget=args.budget)
     _require_la(config, args.config)
-    out = Path(args.out) if args.out else outputs.default_output_folder(load.resolve_la(config.area.la)[1])
+    area = load.resolve_area(config.area.la, name=config.area.name)
+    out = Path(args.out) if args.out else outputs.default_output_folder(area.name)
     result = pipeline.run(config, out=out, overwrite=args.overwrite, strict=args.strict)
     sys.stdout.write(result.summary() + f"\nOutputs: {out}\n")
     return 0
@@ -53,35 +54,42 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _require_la(config: Config, path: str | None) -> None:
-    if not config.area.la.strip():
+    la = config.area.la
+    if not (la.strip() if isinstance(la, str) else la):
         raise ConfigError(f'{path}: area.la is not set; add it to the file ([area] la = "Wiltshire") or pass --la NAME')
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     _require_la(config, args.config)
-    code, name = load.resolve_la(config.area.la)
-    sys.stdout.write(f"{args.config}: valid ({name}, {code}, LSOA {config.area.vintage})\n")
+    area = load.resolve_area(config.area.la, name=config.area.name)
+    sys.stdout.write(f"{args.config}: valid ({area.describe()}, LSOA {config.area.vintage})\n")
     return 0
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    _, name = load.resolve_la(args.la)
+    area = load.resolve_area(args.la)
     path = Path(args.path)
     if path.exists() and not args.overwrite:
         raise ConfigError(f"{path} already exists; pass --overwrite or choose another path with --path")
-    path.write_text(starter_config(name, filename=str(path)), encoding="utf-8")
+    la = area.places[0].name if len(area.places) == 1 else [p.name for p in area.places]
+    name = "" if len(area.places) == 1 else area.name
+    path.write_text(starter_config(la, name=name, filename=str(path)), encoding="utf-8")
     sys.stdout.write(f"wrote {path}; edit it, then run: lacgeo run {path}\n")
     return 0
 
 
 def _cmd_las(args: argparse.Namespace) -> int:
-    lads = load.read_lads()
+    places = load.list_places(args.kind)
     if args.region:
-        lads = lads[lads["region_name"].str.casefold() == args.region.casefold()]
-    for code, row in lads.iterrows():
+        lads = load.read_lads()
+        region = lads.index[lads["region_name"].str.casefold() == args.region.casefold()]
+        places = places[places.index.isin(region)]
+    for code, row in places.iterrows():
+        size = row["n_lsoa21"] or row["n_lsoa11"]
+        vintage = "LSOA 2021" if row["n_lsoa21"] else "LSOA 2011"
         sys.stdout.write(
-            f"{code}\t{row['lad_name']}\t{row['region_name']}\t{row['n_lsoa21']} LSOAs\t{row['population']:,}\n"
+            f"{code}\t{row['name']}\t{load.KINDS[row['kind']]}\t{size} LSOAs ({vintage})\t{int(row['population']):,}\n"
         )
     return 0
 
@@ -95,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[common], help="run the analysis and write an output folder")
     p.add_argument("config", nargs="?", help="TOML config (see `lacgeo init`)")
-    p.add_argument("--la", help="local authority name or code (overrides the config)")
+    p.add_argument("--la", help="area name or code, or names separated by commas, run as one (overrides the config)")
     p.add_argument("--out", help="output folder (default lacgeo-output/<la>)")
     p.add_argument("--vintage", choices=["2021", "2011"], help="LSOA vintage (overrides the config)")
     p.add_argument("--seed", type=int, help="random seed (overrides the config)")
@@ -115,13 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("init", parents=[common], help="write a commented starter config")
-    p.add_argument("--la", required=True, help="local authority name or code")
+    p.add_argument("--la", required=True, help="area name or code, or names separated by commas")
     p.add_argument("--path", default="lacgeo.toml", help="where to write it (default lacgeo.toml)")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=_cmd_init)
 
-    p = sub.add_parser("las", parents=[common], help="list the local authorities the shipped data covers")
-    p.add_argument("--region", help="only this region, e.g. 'South West'")
+    p = sub.add_parser("las", parents=[common], help="list every area lacgeo can run on, with its kind")
+    p.add_argument("--kind", choices=list(load.KINDS), help="only this kind of area")
+    p.add_argument("--region", help="only English districts and unitaries of this region, e.g. 'South West'")
     p.set_defaults(func=_cmd_las)
     return parser
 

@@ -78,8 +78,11 @@ class IndicatorConfig:
 
 @dataclass(frozen=True)
 class AreaConfig:
-    la: str = ""
-    """Local authority name or code, e.g. "Wiltshire" or "E06000054"."""
+    la: str | tuple[str, ...] = ""
+    """The area: a name or code ("Wiltshire", "E06000054", "Nottinghamshire", an ICB or
+    sub-ICB location, a Welsh council), or a list of them run as one (see `lacgeo las`)."""
+    name: str = ""
+    """The area's display name in every output; by default its own name, or a list's names joined."""
     vintage: Literal["2021", "2011"] = "2021"
     """Small-area geography: LSOA 2021 with IoD2025, or LSOA 2011 with IoD2019."""
 
@@ -221,6 +224,13 @@ def _convert(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
             problems.append(f"{key} must be true or false, found {type(value).__name__} {value!r}")
             return False
         return value
+    if tp == str | tuple[str, ...]:  # area.la: a name, or a list of names
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        problems.append(f"{key} must be a name or code, or a list of them, found {type(value).__name__} {value!r}")
+        return ""
     if tp is str and not isinstance(value, str):
         problems.append(f"{key} must be text, found {type(value).__name__} {value!r}")
         return str(value)
@@ -414,10 +424,10 @@ def load_config(path: str | Path) -> Config:
 
 
 def make_config(*, la: str, vintage: str | None = None, seed: int | None = None) -> Config:
-    """The default configuration for one local authority (:data:`DEFAULTS` with ``area.la`` set).
+    """The default configuration for one area (:data:`DEFAULTS` with ``area.la`` set).
 
     >>> make_config(la="Derby", vintage="2011").area
-    AreaConfig(la='Derby', vintage='2011')
+    AreaConfig(la='Derby', name='', vintage='2011')
     """
     return override(config_from_dict({"area": {"la": la}}, source="defaults"), vintage=vintage, seed=seed)
 

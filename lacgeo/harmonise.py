@@ -200,13 +200,13 @@ def _check_codes(codes: pd.Series, src: SourceConfig, geography: str, vintage: s
             other = "lsoa11" if geography == "lsoa21" else "lsoa21"
             in_other = unknown.isin(_national_codes(other).index).mean()
             welsh = unknown.str.startswith("W").mean()
-            if in_other > 0.5:
+            if welsh > 0.5:  # Welsh LSOAs 2011 are in the shipped data too, for Welsh councils
+                tip = "these are Welsh codes, and the area is in England"
+            elif in_other > 0.5:
                 tip = (
                     f'the file looks like {GEOGRAPHY_LABEL[other]} codes; set geography = "{other}" in this '
                     "[[sources]] table"
                 )
-            elif welsh > 0.5:
-                tip = "these are Welsh codes; lacgeo covers English local authorities"
             else:
                 tip = f"check the file holds {GEOGRAPHY_LABEL[geography]} codes (E01...)"
             problems.append(
@@ -224,7 +224,7 @@ def _check_codes(codes: pd.Series, src: SourceConfig, geography: str, vintage: s
                     f'set area.vintage = "{other}", or key the counts on LSOA codes or on {WARD_VINTAGE[ours]} wards'
                 )
             elif unknown.str.startswith("W").mean() > 0.5:
-                tip = "these are Welsh codes; lacgeo covers English local authorities"
+                tip = "these are Welsh codes, and the area is in England"
             else:
                 tip = f"check the file holds {WARD_VINTAGE[ours]} ward codes (E05...)"
             problems.append(

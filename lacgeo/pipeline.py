@@ -34,7 +34,7 @@ import pandas as pd
 
 from . import harmonise, load, need, outputs, rank, validate
 from .config import NEST_CHOICES, Config, config_from_dict
-from .errors import OutputError, RobustnessWarning, SelectionWarning, ValidationError
+from .errors import ConfigError, OutputError, RobustnessWarning, SelectionWarning, ValidationError
 from .patches import AreaGraph, PatchAssignment, build_area_graph, build_patches
 from .result import RunResult
 from .schema import IOD_RELEASE, NEED_INDEX, NEST_LEVELS, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
@@ -47,8 +47,7 @@ log = logging.getLogger(__name__)
 class _Inputs:
     """What the load stage read: the LA's areas, deprivation, council sources and indicators."""
 
-    lad_code: str
-    lad_name: str
+    area: load.StudyArea
     areas: gpd.GeoDataFrame
     deprivation: pd.DataFrame
     sources: list[harmonise.SourceCounts]
@@ -65,10 +64,10 @@ def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
     timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
-def _load(config: Config, lad_code: str, lad_name: str) -> _Inputs:
-    """Stage 1: the LA's areas and deprivation, the council's sources and every indicator."""
+def _load(config: Config, area: load.StudyArea) -> _Inputs:
+    """Stage 1: the study area's LSOAs and deprivation, the council's sources and every indicator."""
     vintage = config.area.vintage
-    areas = load.read_areas(lad_code, vintage=vintage)
+    areas = load.read_study_area(area, vintage=vintage)
     deprivation = load.read_deprivation(areas.index, vintage=vintage)
     sources = [harmonise.read_source(src, areas, vintage=vintage) for src in config.sources]
     names = [i.name for i in config.need.indicators]
@@ -79,7 +78,11 @@ def _load(config: Config, lad_code: str, lad_name: str) -> _Inputs:
         deprivation=deprivation,
         sources={s.name: s.count / s.denominator * 1000.0 for s in sources},
     )
-    shipped = [f"lsoa{vintage[2:]}.parquet", f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet", "lads.csv"]
+    shipped = [
+        f"lsoa{vintage[2:]}.parquet",
+        f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet",
+        "areas.csv",
+    ]
     if "preventable_mortality_smr" in names:
         shipped += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
     files = [str(load.data_file(name)) for name in shipped]
@@ -87,13 +90,13 @@ def _load(config: Config, lad_code: str, lad_name: str) -> _Inputs:
         files += [src.path] + ([src.lookup] if src.kind == "postcodes" else [])
     if config.patches.nest_within not in NEST_CHOICES:  # a polygon file of units, e.g. community areas
         files.append(config.patches.nest_within)
-    return _Inputs(lad_code, lad_name, areas, deprivation, sources, indicators, list(dict.fromkeys(files)))
+    return _Inputs(area, areas, deprivation, sources, indicators, list(dict.fromkeys(files)))
 
 
 def _validate(inputs: _Inputs, vintage: str) -> None:
     """Stage 2: every problem with the areas and indicators, reported at once."""
     validate.validate_areas(inputs.areas, source=f"lsoa{vintage[2:]}.parquet")
-    validate.validate_indicators(inputs.indicators, source=f"indicators for {inputs.lad_name}")
+    validate.validate_indicators(inputs.indicators, source=f"indicators for {inputs.area.name}")
 
 
 def _need(config: Config, inputs: _Inputs) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -200,6 +203,9 @@ def _rank(
     table[RANK] = rank.rank_patches(table, first=picks)
     n_phase1 = len(picks) if selection else r.n
     table[PHASE] = rank.assign_phases(table[RANK], n=n_phase1, phase_size=r.phase_size)
+    if rank.is_multi_district(areas):  # a county, ICB or list of councils: which district each patch is in
+        names = load.read_places()["name"]
+        table = table.join(rank.patch_districts(areas.assign(**{PATCH_ID: patch_id}), names))
     return table
 
 
@@ -277,24 +283,30 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
     >>> print(result.summary().splitlines()[0])
     Rutland: 26 LSOAs, 4 patches (population ...)
     """
-    lad_code, lad_name = load.resolve_la(config.area.la)  # a misspelt name stops the run before any work
+    area = load.resolve_area(config.area.la, name=config.area.name)  # a misspelt name stops the run here
+    if area.nation == "Wales":
+        raise ConfigError(
+            f"{area.describe()}: lacgeo ships the Welsh LSOAs and WIMD 2019, but this version cannot run a "
+            "Welsh council yet: its need index, quintiles and outputs are built on the English IMD, which "
+            "cannot be compared with WIMD"
+        )
     if out is None:
-        return _analyse(config, lad_code, lad_name, strict=strict)
+        return _analyse(config, area, strict=strict)
     with outputs.output_lock(out):  # a second run given the same out stops here, before any work
         outputs.check_output_folder(out, overwrite=overwrite)
-        result = _analyse(config, lad_code, lad_name, strict=strict)
+        result = _analyse(config, area, strict=strict)
         result.write(out, overwrite=overwrite)
     return result
 
 
-def _analyse(config: Config, lad_code: str, lad_name: str, *, strict: bool) -> RunResult:
+def _analyse(config: Config, area: load.StudyArea, *, strict: bool) -> RunResult:
     """Stages 1-7 of :func:`run`: everything but the outputs."""
     timings: dict[str, float] = {}
     vintage = config.area.vintage
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with _stage(timings, "load"):
-            inputs = _load(config, lad_code, lad_name)
+            inputs = _load(config, area)
         with _stage(timings, "validate"):
             _validate(inputs, vintage)
         with _stage(timings, "need"):
@@ -314,6 +326,11 @@ def _analyse(config: Config, lad_code: str, lad_name: str, *, strict: bool) -> R
         with _stage(timings, "robustness"):
             table = _robustness(config, areas, inputs, table)
             rollout = rank.rollout_plan(table, cost_per_coordinator=config.recommend.cost_per_coordinator)
+            districts = (
+                rank.district_summary(areas, table, load.read_places()["name"])
+                if rank.is_multi_district(areas)
+                else None
+            )
         with _stage(timings, "geometry"):
             patches = _patch_geometry(areas, table)
     messages = [str(w.message) for w in caught]
@@ -323,8 +340,8 @@ def _analyse(config: Config, lad_code: str, lad_name: str, *, strict: bool) -> R
         log.warning(message)
     result = RunResult(
         config,
-        inputs.lad_code,
-        inputs.lad_name,
+        area.code,
+        area.name,
         areas,
         patches,
         inputs.indicators,
@@ -334,11 +351,13 @@ def _analyse(config: Config, lad_code: str, lad_name: str, *, strict: bool) -> R
         sources={s.name: s for s in inputs.sources},
         needs_assessment=assessment,
         rollout=rollout,
+        districts=districts,
+        area=area,
         writer=outputs.write_outputs,
     )
     log.info(
         "%s: %d areas, %d patches; phase 1: %s",
-        inputs.lad_name,
+        area.name,
         len(areas),
         len(patches),
         ", ".join(result.recommended[PATCH_NAME]),

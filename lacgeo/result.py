@@ -18,6 +18,7 @@ import pandas as pd
 from .config import Config
 from .errors import OutputError
 from .harmonise import SourceCounts
+from .load.places import StudyArea
 from .rank import affordable_patches
 from .schema import NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK
 
@@ -49,6 +50,10 @@ class RunResult:
     """One row per phase: patches, population, need and yearly cost."""
     needs_assessment: pd.DataFrame | None = None
     """Each indicator by local deprivation quintile with 95% confidence intervals."""
+    districts: pd.DataFrame | None = None
+    """For an area of several districts: people, patches, phase-1 coordinators and need by district."""
+    area: StudyArea | None = None
+    """What the run covers: its places (kind and code) and display name."""
     sources: dict[str, SourceCounts] = field(default_factory=dict)
     """Council service-demand sources on the areas (counts are never written per area)."""
     writer: Writer | None = field(default=None, repr=False, compare=False)
@@ -74,7 +79,8 @@ class RunResult:
         """The phase-1 picks in a few lines of text: what ``lacgeo run`` prints.
 
         One line for the area, one per pick (population, need index, robustness and
-        any flag), and, when ``recommend.budget`` is set, what that budget pays for.
+        any flag), one with the patches by district for an area of several, and, when
+        ``recommend.budget`` is set, what that budget pays for.
         """
         patches, r = self.patches, self.config.recommend
         lines = [SYNTHETIC_BANNER] if self.synthetic else []
@@ -91,6 +97,12 @@ class RunResult:
             )
             if row.get("robustness"):
                 lines.append(f"     ! {row['robustness']}")
+        if self.districts is not None:
+            each = self.districts.drop(index="All")
+            lines.append(
+                "By district: "
+                + "; ".join(f"{d.district} {d.patches} patches, {d.phase1} in phase 1" for d in each.itertuples())
+            )
         if r.budget > 0:
             paid = self.affordable
             names = ", ".join(f"{pid} {name}" for pid, name in paid[PATCH_NAME].items()) or "none"

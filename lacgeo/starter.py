@@ -7,6 +7,7 @@ starter config cannot drift from the defaults; the text is checked like a config
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from .config import DEFAULTS, load_config_text
@@ -18,7 +19,8 @@ STARTER_TEMPLATE = """# lacgeo configuration: where should Local Area Coordinati
 seed = {seed}  # every random choice in the run comes from this seed
 
 [area]
-la = "{la}"                  # local authority name or code (list them with `lacgeo las`)
+la = {la}  # a council, county council, ICB or sub-ICB location by name or code, or a list (see `lacgeo las`)
+name = {area_name}  # the name every output uses; "" = the area's own name (set it for a list)
 vintage = {vintage}  # "2021": LSOA 2021 + IoD2025;  "2011": LSOA 2011 + IoD2019
 
 [need]
@@ -115,7 +117,7 @@ def _aligned(line: str) -> str:
     return code + " " * max(2, COMMENT_COLUMN - len(code)) + "# " + comment.lstrip()
 
 
-def starter_config(la: str, *, filename: str = "lacgeo.toml") -> str:
+def starter_config(la: str | Sequence[str], *, name: str = "", filename: str = "lacgeo.toml") -> str:
     """The commented starter config ``lacgeo init`` writes, every value the default from :data:`DEFAULTS`.
 
     >>> text = starter_config("Derby")
@@ -125,7 +127,7 @@ def starter_config(la: str, *, filename: str = "lacgeo.toml") -> str:
     values = {"seed": _toml(DEFAULTS.seed)}
     for section in ("area", "need", "patches", "recommend", "disclosure"):  # area.la is the given one
         for key, value in dataclasses.asdict(getattr(DEFAULTS, section)).items():
-            if key != "la" and not (isinstance(value, tuple) and value and isinstance(value[0], dict)):
+            if key not in ("la", "name") and not (isinstance(value, tuple) and value and isinstance(value[0], dict)):
                 values[key] = _toml(value)  # every key is unique across the sections
     indicators = ""
     for k, spec in enumerate(DEFAULTS.need.indicators):
@@ -134,7 +136,8 @@ def starter_config(la: str, *, filename: str = "lacgeo.toml") -> str:
             f"[[need.indicators]]\nname = {_toml(spec.name)}\nlabel = {_toml(spec.label)}\n"
             f"weight = {_toml(spec.weight)}\ndirection = {direction}\n\n"
         )
-    text = STARTER_TEMPLATE.format(la=la.replace('"', '\\"'), filename=filename, indicators=indicators, **values)
+    area = {"la": _toml(la if isinstance(la, str) else tuple(la)), "area_name": _toml(name)}
+    text = STARTER_TEMPLATE.format(filename=filename, indicators=indicators, **area, **values)
     text = "\n".join(_aligned(line) for line in text.split("\n"))
     load_config_text(text, source="starter config")  # the template must stay valid
     return text

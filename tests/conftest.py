@@ -12,6 +12,7 @@ import shapely
 from hypothesis import settings
 
 import lacgeo
+from lacgeo.config import load_config_text
 
 # Property tests draw the same examples on every run, so CI cannot flake.
 settings.register_profile("lacgeo", derandomize=True, print_blob=True)
@@ -156,3 +157,11 @@ def with_small_patch_count(run, source: str = "asc_referrals"):
     count = src.count.where(~inside, 0.0)
     count[inside[inside].index[0]] = 3.0
     return pid, dataclasses.replace(run, sources={**run.sources, source: dataclasses.replace(src, count=count)})
+
+
+@pytest.fixture(scope="session")
+def two_districts(tmp_path_factory):
+    """Two districts of Nottinghamshire run as one area, with every output written."""
+    out = tmp_path_factory.mktemp("two") / "out"
+    config = load_config_text('[area]\nla = ["Mansfield", "Ashfield"]\n[recommend]\nrobustness_draws = 20\n')
+    return lacgeo.run(config, out=out), out

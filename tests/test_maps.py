@@ -640,3 +640,10 @@ def test_an_empty_recommendation_is_written_and_drawn(open_map, tmp_path):
     assert opened.page.locator(f"path.{maps.CLASS_PATCH}").count() == 1
     assert opened.page.locator(f"path.{maps.CLASS_RECOMMENDED}").count() == 0
     opened.assert_clean()
+
+
+def test_the_map_draws_district_boundaries(two_districts, open_map):
+    _, out = two_districts
+    page = open_map(out / "map.html").page
+    assert page.locator("path.lacgeo-district").count() == 2
+    assert "District boundaries" in page.locator(".leaflet-control-layers").inner_text()

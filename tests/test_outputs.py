@@ -51,7 +51,12 @@ def test_recommended_are_the_top_ranked(solihull_out):
 def test_run_json_records_config_inputs_versions_seed(solihull_out):
     manifest = json.loads((solihull_out / "run.json").read_text())
     assert manifest["seed"] == 42 and manifest["config"]["area"]["la"] == "Solihull"
-    assert manifest["local_authority"] == {"code": "E08000029", "name": "Solihull"}
+    assert manifest["local_authority"] == {
+        "code": "E08000029",
+        "name": "Solihull",
+        "kind": "district",
+        "places": ["Solihull (district or unitary council, E08000029)"],
+    }
     paths = {i["path"] for i in manifest["inputs"]}
     assert "data/lsoa21.parquet" in paths and "data/iod2025_lsoa21.parquet" in paths
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])

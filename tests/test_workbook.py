@@ -118,7 +118,7 @@ def test_formula_like_text_is_written_as_text(solihull_run, tmp_path):
     area_names = [row[1].value for row in wb["Areas"].iter_rows(min_row=2)]
     assert set(FORMULAS) <= set(area_names) and "bad\ufffdname" in area_names
     about = {row[0]: row[1] for row in _rows(wb["About"])[1:]}
-    assert about["Local authority"] == f"{FORMULAS[4]} ({solihull_run.lad_code})"
+    assert about["Area"] == f"{FORMULAS[4]} ({solihull_run.lad_code})"
     with zipfile.ZipFile(path) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
         assert sheets and not any(b"<f>" in archive.read(n) or b"<f " in archive.read(n) for n in sheets)

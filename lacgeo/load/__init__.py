@@ -4,6 +4,16 @@ Readers only: files become frames indexed by area code, and nothing is analysed 
 """
 
 from .files import normalise_codes, parse_numbers, read_points, read_polygons, read_table
+from .places import (
+    KINDS,
+    Place,
+    StudyArea,
+    list_places,
+    read_places,
+    read_study_area,
+    resolve_area,
+    resolve_place,
+)
 from .shipped import (
     ATTRIBUTION,
     DATA_SOURCES,
@@ -18,6 +28,14 @@ from .shipped import (
 )
 
 __all__ = [
+    "KINDS",
+    "Place",
+    "StudyArea",
+    "list_places",
+    "read_places",
+    "read_study_area",
+    "resolve_area",
+    "resolve_place",
     "ATTRIBUTION",
     "DATA_SOURCES",
     "data_dir",

@@ -25,9 +25,10 @@ from ..schema import AREA_CODE, BNG, IOD_RELEASE, LAD_CODE, LAD_NAME, VINTAGES
 
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0: "
-    "English Indices of Deprivation 2025 and 2019 (MHCLG); ONS mid-2020 small area population "
-    "estimates, LSOA/MSOA/ward/LAD lookups and boundaries; Local Health (OHID). "
-    "Contains OS data (c) Crown copyright and database right. MSOA names (c) House of Commons Library (OGL)."
+    "English Indices of Deprivation 2025 and 2019 (MHCLG); Welsh Index of Multiple Deprivation 2019 (Welsh "
+    "Government); ONS mid-2020 small area population estimates, LSOA/MSOA/ward/LAD/county/ICB lookups and "
+    "boundaries; Local Health (OHID). Contains OS data (c) Crown copyright and database right. Contains "
+    "Parliamentary information licensed under the Open Parliament Licence v3.0 (House of Commons Library MSOA Names)."
 )
 
 # The licence section of lacgeo/data/README.md, kept here so the report never reads a file to write it.
@@ -35,10 +36,13 @@ DATA_SOURCES = (
     "Contains public sector information licensed under the Open Government Licence v3.0 "
     "(nationalarchives.gov.uk/doc/open-government-licence/version/3/).",
     "English Indices of Deprivation 2025 and 2019, Ministry of Housing, Communities and Local Government.",
-    "Source: Office for National Statistics licensed under the Open Government Licence v3.0 (boundaries, lookups, "
-    "population estimates). Contains OS data © Crown copyright and database right 2021.",
+    "© Crown copyright, Welsh Government, Welsh Index of Multiple Deprivation 2019 (OGL v3.0).",
+    "Source: Office for National Statistics licensed under the Open Government Licence v3.0 (boundaries, lookups "
+    "including LSOA to sub-ICB location and ICB, and LTLA to UTLA, population estimates). Contains OS data © Crown "
+    "copyright and database right 2021.",
     "Local Health, Office for Health Improvement and Disparities (formerly Public Health England), OGL v3.0.",
-    "MSOA Names © House of Commons Library, OGL v3.0. Contains ONS data © Crown copyright.",
+    "Contains Parliamentary information licensed under the Open Parliament Licence v3.0 (House of Commons Library "
+    "MSOA Names). Contains ONS data © Crown copyright (OGL v3.0).",
     "Republished by: martinjc/UK-GeoJSON (CC BY 4.0, “UK-GeoJSON by Martin Chorley”), mysociety/composite_uk_imd "
     "(CC BY 4.0, mySociety), humaniverse/IMD and humaniverse/geographr (data OGL), rcpch/rcpch-census-platform, "
     "anetobradley/energy_flex, psychty/local_estimates_of_mortality, ukparliament/visual.parliament.uk-msoanames.",
@@ -131,7 +135,7 @@ def resolve_la(name_or_code: str) -> tuple[str, str]:
     close = difflib.get_close_matches(text, names, n=3, cutoff=0.6)
     close += [n for n in names if text.casefold() in n.casefold() and n not in close][: 3 - len(close)]
     if re.fullmatch(r"[WSN]\d{8}", code):
-        tip = "lacgeo ships data for English local authorities only (codes starting E06-E09)"
+        tip = "this lists districts and unitaries only; find any area, Welsh councils included, with resolve_area"
     elif close:
         tip = "did you mean " + ", ".join(f'"{c}"' for c in close) + "?"
     else:

@@ -26,7 +26,7 @@ from ..schema import PHASE
 from .manifest import TABLES, manifest, sha256
 from .map import make_result_map
 from .report import render_report
-from .tables import area_table, assessment_table, patch_table, write_csv
+from .tables import area_table, assessment_table, district_table, patch_table, write_csv
 from .workbook import write_workbook
 
 
@@ -44,6 +44,9 @@ def _write_all(result: RunResult, folder: Path) -> None:
         write_csv(result.rollout, folder / "rollout.csv", index=False)
     if result.needs_assessment is not None:
         write_csv(assessment_table(result), folder / "needs_assessment.csv", index=False)
+    districts = district_table(result)
+    if districts is not None:
+        write_csv(districts, folder / "districts.csv", index=False)
     title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
     if result.synthetic:
         title += " (SYNTHETIC data)"

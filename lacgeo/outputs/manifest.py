@@ -34,7 +34,16 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-TABLES = ("patches.csv", "areas.csv", "needs_assessment.csv", "rollout.csv", "report.html", "lacgeo.xlsx", "map.html")
+TABLES = (
+    "patches.csv",
+    "areas.csv",
+    "needs_assessment.csv",
+    "rollout.csv",
+    "districts.csv",
+    "report.html",
+    "lacgeo.xlsx",
+    "map.html",
+)
 """The tables that must be byte-identical for the same inputs and config."""
 
 
@@ -56,7 +65,12 @@ def manifest(result: RunResult, *, outputs: dict[str, str] | None = None) -> dic
             versions[pkg] = None
     return {
         "lacgeo_version": __version__,
-        "local_authority": {"code": result.lad_code, "name": result.lad_name},
+        "local_authority": {"code": result.lad_code, "name": result.lad_name}
+        | (
+            {"kind": result.area.kind, "places": [p.label for p in result.area.places]}
+            if result.area is not None
+            else {}
+        ),
         "config": result.config.to_dict(),
         "seed": result.config.seed,
         "inputs": inputs,

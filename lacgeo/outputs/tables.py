@@ -67,6 +67,10 @@ def area_table(result: RunResult) -> gpd.GeoDataFrame:
     """
     contrib = [c for c in result.areas.columns if c.startswith("contrib_")]
     table = result.areas[AREA_COLUMNS + contrib + ["geometry"]].copy()
+    if result.districts is not None:  # an area of several districts: each area's district
+        codes = result.areas["lad_code"]
+        table.insert(len(AREA_COLUMNS), "district", codes.map(result.districts["district"]))
+        table.insert(len(AREA_COLUMNS) + 1, "district_code", codes)
     values = result.indicators.add_prefix("value_")
     for name, protection in protections(result).items():
         hidden = protection.cells
@@ -122,7 +126,9 @@ def patch_table(result: RunResult) -> gpd.GeoDataFrame:
     """The ``patches`` layer: one row per patch, best rank first."""
     values = [c for c in result.patches.columns if c.startswith("value_")]
     robust = [c for c in ("p_top_n", "rank_low", "rank_high", "robustness") if c in result.patches.columns]
-    table = result.patches[PATCH_COLUMNS + robust + ["need_profile", "need_profile_share"] + values + ["geometry"]]
+    district = [c for c in ("district", "district_code", "district_share") if c in result.patches.columns]
+    columns = PATCH_COLUMNS + district + robust + ["need_profile", "need_profile_share"] + values + ["geometry"]
+    table = result.patches[columns]
     table = table.sort_values(RANK).copy()
     for name, protection in protections(result).items():
         col = f"value_{name}"
@@ -132,6 +138,17 @@ def patch_table(result: RunResult) -> gpd.GeoDataFrame:
         table["data_status"] = SYNTHETIC_NOTE
     table.index.name = PATCH_ID
     return table
+
+
+def district_table(result: RunResult) -> pd.DataFrame | None:
+    """One row per district and ``All``, as in ``districts.csv`` (an area of several districts only).
+
+    Only populations, counts of patches and the need index (published per area already)
+    are aggregated here, so the table reveals no council count that the others withhold.
+    """
+    if result.districts is None:
+        return None
+    return result.districts.reset_index()
 
 
 def rollout_table(result: RunResult) -> pd.DataFrame:

@@ -28,11 +28,20 @@ from openpyxl.writer.excel import ExcelWriter
 
 from .. import load
 from .._version import __version__
+from ..load import KINDS
 from ..need import SHIPPED_INDICATORS
 from ..result import RunResult
 from ..schema import IOD_RELEASE
 from .manifest import manifest
-from .tables import FORMULA_START, SYNTHETIC_NOTE, area_table, assessment_table, patch_table, rollout_table
+from .tables import (
+    FORMULA_START,
+    SYNTHETIC_NOTE,
+    area_table,
+    assessment_table,
+    district_table,
+    patch_table,
+    rollout_table,
+)
 
 FIXED_TIME = datetime.datetime(2000, 1, 1)  # no run date: the same inputs give the same file
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -47,6 +56,8 @@ SHEET_NOTES = {
     "Needs assessment": "Each indicator by local deprivation quintile with 95% confidence intervals "
     "(the same table as needs_assessment.csv).",
     "Rollout": "One row per phase of the rollout plan.",
+    "Districts": "For an area of several districts: people, patches, phase-1 coordinators and need by district "
+    "(the same table as districts.csv).",
     "Columns": "What every column of every sheet means.",
 }
 
@@ -137,6 +148,17 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
         "robustness": "A warning when a phase-1 patch is in the top n in too few robustness draws; blank otherwise.",
         "patch_ids": "The phase's patches, highest need first.",
         "patch_names": "Names of those patches, in the same order.",
+        "district": "The district (or Welsh principal area) holding most of the patch's residents."
+        if patch
+        else "District (or Welsh principal area); 'All' = the whole study area.",
+        "district_code": "ONS code of that district.",
+        "district_share": "Share of the patch's residents living in that district (below 1: the patch crosses "
+        "a district boundary).",
+        "lsoas": "Number of small areas (LSOAs) in the district.",
+        "patches": "Patches counted in the district (each patch in the district holding most of its residents).",
+        "patches_crossing": "Of those, patches that reach into another district.",
+        "phase1": "Phase-1 coordinators: phase-1 patches counted in the district.",
+        "phase1_population": "The district's residents living inside a phase-1 patch.",
         "Item": "What the row describes.",
         "Value": "Its value.",
         "sheet": "A sheet of this workbook.",
@@ -152,6 +174,9 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
         ("Needs assessment", "population"): "Residents in the group.",
         ("Rollout", "population"): "Residents of the phase's patches.",
         ("Rollout", "need_index"): "Mean need index of the phase's patches, weighted by population.",
+        ("Districts", "need_index"): "Mean need index of the district's areas, weighted by population (the index "
+        "is standardised over the whole study area; compare with the 'All' row).",
+        ("Districts", "population"): "Residents of the district (ONS mid-2020 estimates summed over its LSOAs).",
         ("Areas", "need_index"): "Need index of the area: the weighted average of its standardised indicators, "
         "higher = more need. It is relative within the local authority.",
         ("Patches", "need_index"): "Need index of the patch: the population-weighted mean over its areas; "
@@ -231,6 +256,9 @@ def workbook_tables(result: RunResult) -> dict[str, pd.DataFrame]:
     if result.needs_assessment is not None:
         tables["Needs assessment"] = assessment_table(result).reset_index(drop=True)
     tables["Rollout"] = rollout_table(result)
+    districts = district_table(result)
+    if districts is not None:
+        tables["Districts"] = districts
     return tables
 
 
@@ -245,7 +273,14 @@ def about_rows(result: RunResult) -> list[tuple[str, str]]:
     title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
     rows += [
         ("Title", title + (" (SYNTHETIC data)" if result.synthetic else "")),
-        ("Local authority", f"{result.lad_name} ({result.lad_code})"),
+        ("Area", f"{result.lad_name} ({result.lad_code})"),
+        *(
+            [("Made of", "; ".join(p.label for p in result.area.places))]
+            if result.area is not None and len(result.area.places) > 1
+            else [("Kind", KINDS[result.area.kind])]
+            if result.area is not None
+            else []
+        ),
         ("lacgeo version", __version__),
         ("Seed", str(cfg.seed)),
         ("Geography", f"LSOA {vintage}"),

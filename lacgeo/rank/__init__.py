@@ -2,11 +2,13 @@
 and how robust the ranking is when weights and data vary. It runs after the partition, before
 the outputs.
 
+:mod:`.districts` places each patch in its district and summarises a several-district area;
 :mod:`.ranking` summarises and ranks the patches and assigns phases; :mod:`.rollout`
 costs each phase and answers "what does this budget pay for"; :mod:`.robustness`
 redraws weights and council counts to give each patch its chance of a top-n place.
 """
 
+from .districts import district_summary, is_multi_district, patch_districts
 from .ranking import assign_phases, patch_indicators, patch_profiles, rank_patches, summarise_patches
 from .robustness import rank_robustness
 from .rollout import affordable_patches, rollout_plan
@@ -14,6 +16,9 @@ from .rollout import affordable_patches, rollout_plan
 __all__ = [
     "affordable_patches",
     "assign_phases",
+    "district_summary",
+    "is_multi_district",
+    "patch_districts",
     "patch_indicators",
     "patch_profiles",
     "rank_patches",

@@ -57,11 +57,14 @@ from .widgets import (
 PATCH_COLOUR = "#222222"
 RECOMMENDED_COLOUR = "#2166ac"
 OUTLINE_COLOUR = "#000000"
+DISTRICT_COLOUR = "#7b3294"  # purple: apart from the black patch lines and the blue picks
 
 
 # CSS classes on the drawn SVG paths, one per layer.
 CLASS_AREA = "lacgeo-area"
 CLASS_OUTLINE = "lacgeo-outline"
+CLASS_DISTRICT = "lacgeo-district"
+LAYER_DISTRICTS = "District boundaries"
 CLASS_PATCH = "lacgeo-patch"
 CLASS_RECOMMENDED = "lacgeo-recommended"
 CLASS_LABEL = "lacgeo-label"
@@ -111,6 +114,16 @@ class _AreaLayer(folium.map.Layer):
 # --- the map --------------------------------------------------------------------------------
 
 
+def _districts(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The districts of an area of several (a county, an ICB, a list of councils; the areas'
+    ``district`` column, see :func:`lacgeo.outputs.tables.area_table`), dissolved and named,
+    in WGS84 for the page; None for one district."""
+    if "district" not in areas or areas["district"].nunique() < 2:
+        return None
+    parts = areas.geometry.groupby(areas["district"]).apply(lambda g: g.union_all(method="coverage"))
+    return _display(gpd.GeoDataFrame(geometry=parts, crs=areas.crs))
+
+
 @stable_ids
 def make_map(
     areas: gpd.GeoDataFrame,
@@ -142,8 +155,10 @@ def make_map(
     west, south, east, north = areas_d.total_bounds
     shadings = make_shadings(areas_d, indicator_specs(areas_d, indicators), withheld or {})
 
+    districts = _districts(areas)
     lines = [
         (f"3px solid {OUTLINE_COLOUR}", LAYER_OUTLINE),
+        *([(f"3px dashed {DISTRICT_COLOUR}", LAYER_DISTRICTS)] if districts is not None else []),
         (f"2px solid {PATCH_COLOUR}", "Patch boundary"),
         (f"4px solid {RECOMMENDED_COLOUR}", LAYER_RECOMMENDED),
     ]
@@ -179,6 +194,16 @@ def make_map(
         attribution=MAP_ATTRIBUTION,
     ).add_to(fmap)
 
+    if districts is not None:  # an area of several districts: their boundaries, dashed, under the outline
+        folium.GeoJson(
+            _geojson(pd.DataFrame({"name": districts.index.map(escape_text)}), districts.geometry),
+            name=LAYER_DISTRICTS,
+            style_function=lambda f: {"fill": False, "color": DISTRICT_COLOUR, "weight": 3, "dashArray": "8 5"},
+            interactive=False,
+            pane="lacgeo-outline",
+            class_name=CLASS_DISTRICT,
+        ).add_to(fmap)
+
     patch_props = pd.DataFrame(
         {
             "id": patches_d.index.map(escape_text),
@@ -193,6 +218,14 @@ def make_map(
     )
     patch_fields = ["id", "name", "pop", "need", "rank", "phase", "band"]
     patch_aliases = ["Patch", "Name", "Population", "Need index", "Need rank", "Phase", "Population band"]
+    if "district" in patches_d:
+        share = patches_d["district_share"].astype(float)
+        patch_props["district"] = [
+            escape_text(d if s >= 1 else f"{d} ({s:.0%} of its people; crosses a district boundary)")
+            for d, s in zip(patches_d["district"], share, strict=True)
+        ]
+        patch_fields.append("district")
+        patch_aliases.append("District")
     if "need_profile" in patches_d:
         patch_props["profile"] = patches_d["need_profile"].map(escape_text)
         patch_fields.append("profile")

@@ -105,8 +105,9 @@ def _summary(r: ReportContext) -> str:
     return (
         f'<section id="summary"><h2>Summary</h2><p class="lead">{text}</p>{table}<figure class="wide">{svg}'
         f"<figcaption>The phase-1 patches (blue, ringed in red and numbered by need rank) among all "
-        f"{count_of(r.n, 'patch', 'patches')} of {r.la}."
-        "</figcaption></figure></section>"
+        f"{count_of(r.n, 'patch', 'patches')} of {r.la}"
+        + ("; district boundaries dashed." if res.districts is not None else ".")
+        + "</figcaption></figure></section>"
     )
 
 
@@ -226,6 +227,45 @@ def _patch_section(r: ReportContext, pid: str) -> str:
         f"<h3>Profile against {r.la} and England</h3>{_profile(r, pid)}"
         f"<h3>Where it is</h3>{_places(r, pid)}<h3>What drives its need</h3>{_drivers(r, pid)}"
         f"{_robustness(r, pid)}</section>"
+    )
+
+
+def _districts_section(r: ReportContext) -> str:
+    """For an area of several districts: people, patches, coordinators and need by district."""
+    table = r.result.districts
+    if table is None:
+        return ""
+    rows = [
+        [
+            E(row.district) if code != "All" else f"All of {r.la}",
+            f"{int(row.population):,}",
+            f"{int(row.patches):,}" + (f" ({int(row.patches_crossing)} crossing)" if row.patches_crossing else ""),
+            f"{int(row.phase1):,}",
+            f"{int(row.phase1_population):,}",
+            num(row.need_index, 2),
+        ]
+        for code, row in table.iterrows()
+    ]
+    headers = [
+        "District",
+        "Population",
+        "Patches",
+        "Phase-1 coordinators",
+        "Residents in phase-1 patches",
+        "Mean need index",
+    ]
+    n = len(table) - 1
+    text = (
+        f"{r.la} spans {count_of(n, 'district')}. Patches may cross a district boundary; each is counted in the "
+        "district holding most of its people (the patches table gives that share). The need index is "
+        f"standardised over the whole of {r.la}, so a district's mean compares with the last row."
+    )
+    return (
+        f'<section id="districts"><h2>By district</h2><p>{text}</p>'
+        + html_table(
+            headers, rows, caption=f"Patches and phase-1 coordinators by district of {r.la}", numeric=range(1, 6)
+        )
+        + "</section>"
     )
 
 
@@ -349,6 +389,7 @@ def render_report(result: RunResult) -> str:
     )
     contents = (
         [("summary", "Summary")]
+        + ([("districts", "By district")] if result.districts is not None else [])
         + [(f"patch-{E(p)}", r.name(p)) for p in r.recommended]
         + [("needs", "Needs assessment"), ("rollout", "Rollout plan"), ("method", "Method")]
         + [("caveats", "Assumptions and caveats"), ("sources", "Data sources and attribution")]
@@ -359,6 +400,7 @@ def render_report(result: RunResult) -> str:
         f"{' and council service-demand data' if result.sources else ''}.</p></header>"
         f'<nav aria-label="Contents"><h2>Contents</h2><ol>{toc}</ol></nav><main>'
         + _summary(r)
+        + _districts_section(r)
         + "".join(_patch_section(r, pid) for pid in r.recommended)
         + _needs_section(r)
         + _rollout_section(r)

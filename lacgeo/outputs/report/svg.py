@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ...schema import PATCH_ID, PATCH_NAME
+from ...schema import LAD_CODE, PATCH_ID, PATCH_NAME
 from ..escape import escape_text as E
 
 if TYPE_CHECKING:
@@ -110,6 +110,20 @@ class PatchMaps:
         self.geoms = pd.Series(simplify_coverage(patches.geometry.values, 1 / self.canvas.scale), patches.index)
         self.outline = areas.geometry.union_all(method="coverage")
         self.points = patches.geometry.representative_point()
+        # district boundaries inside an area of several districts (a county, an ICB, a list of councils)
+        self.districts = None
+        if LAD_CODE in areas and areas[LAD_CODE].nunique() > 1:
+            parts = areas.geometry.groupby(areas[LAD_CODE]).apply(lambda g: g.union_all(method="coverage"))
+            self.districts = simplify_coverage(parts.values, 1 / self.canvas.scale)
+
+    def _district_lines(self, canvas: Canvas) -> str:
+        """District boundaries, dashed, for an area of several districts ("" otherwise); the
+        area's outline is drawn solid over their outer edges."""
+        if self.districts is None:
+            return ""
+        return _paths(
+            canvas, self.districts, group='fill="none" stroke="#111" stroke-width="1.3" stroke-dasharray="5 3"'
+        )
 
     def overview(self, *, highlight: list[str], svg_id: str, numbers: dict[str, str] | None = None) -> str:
         """The LA with every patch outlined in grey, ``highlight`` filled blue, ``numbers`` written on patches."""
@@ -122,6 +136,7 @@ class PatchMaps:
         body += _paths(
             canvas, geoms[highlight], group=f'fill="{HIGHLIGHT}" stroke="{DARK}" stroke-width="1.4" fill-rule="evenodd"'
         )
+        body += self._district_lines(canvas)
         body += f'<path d="{canvas.path(self.outline)}" fill="none" stroke="#111" stroke-width="1.6"/>'
         for pid in highlight:  # a ring, so a small urban patch can be found on the map
             x, y = canvas.xy(self.points[pid])
@@ -132,7 +147,10 @@ class PatchMaps:
                     f'paint-order="stroke">{E(numbers[pid])}</text>'
                 )
         names = "; ".join(f"{E(pid)} {E(self.patches.at[pid, PATCH_NAME])}" for pid in highlight)
-        desc = f"Outline map of {self.la} with its {len(geoms)} patches in grey; highlighted in blue: {names}."
+        districts = "; district boundaries dashed" if self.districts is not None else ""
+        desc = (
+            f"Outline map of {self.la} with its {len(geoms)} patches in grey{districts}; highlighted in blue: {names}."
+        )
         return canvas.svg(body, title=f"Map of {self.la}", desc=desc, svg_id=svg_id)
 
     def closeup(self, pid: str, *, svg_id: str) -> str:
@@ -171,6 +189,7 @@ class PatchMaps:
             f'<path d="{canvas.path(g)}" fill="{colours[int(phase[pid])]}"/>' for pid, g in self.geoms.items()
         )
         body = f'<g stroke="#fff" stroke-width="0.8" fill-rule="evenodd">{body}</g>'
+        body += self._district_lines(canvas)
         body += f'<path d="{canvas.path(self.outline)}" fill="none" stroke="#111" stroke-width="1.4"/>'
         return canvas.svg(
             body,
