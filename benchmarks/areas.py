@@ -11,7 +11,9 @@ patches, patches in band, flagged patches with their reasons, and the size of
 
 Then, side by side in one run, the scale targets: Wiltshire, Kent (the largest county)
 and the largest ICB, each run ``--repeats`` times in turn (interleaved), reporting the
-median wall time and its ratio to Wiltshire's.
+median wall time, its ratio to Wiltshire's, the map's size and how long a hover takes to
+show a patch's tooltip in headless Chromium (median over 20 patches; Playwright and
+Debian's ``chromium`` needed, else "-").
 
 How to run
 ----------
@@ -42,8 +44,8 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "areas.json"
 LOW, HIGH = 8_000, 12_000
 
 
-def run_area(code: str, folder: Path) -> dict:
-    """One area end to end with outputs; a JSON-ready record."""
+def run_area(code: str, folder: Path, *, keep: bool = False) -> dict:
+    """One area end to end with outputs (removed afterwards unless ``keep``); a JSON-ready record."""
     start = time.perf_counter()
     out = folder / code
     try:
@@ -65,10 +67,45 @@ def run_area(code: str, folder: Path) -> dict:
         "flags": {pid: str(reason) for pid, reason in flagged["band_status"].items()},
         "map_bytes": (out / "map.html").stat().st_size,
     }
+    if keep:
+        record["out"] = str(out)
+        return record
     for path in sorted(out.iterdir()):  # keep the disk small over hundreds of runs
         path.unlink()
     out.rmdir()
     return record
+
+
+def hover_ms(map_html: Path, samples: int = 20) -> float | None:
+    """Median milliseconds from moving the mouse onto a patch to its tooltip showing, in
+    Debian's headless Chromium (None if Playwright or Chromium is missing)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if not Path("/usr/bin/chromium").exists():
+        return None
+    times = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium")
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(map_html.resolve().as_uri())
+        page.wait_for_selector("path.lacgeo-patch", state="attached")
+        boxes = [b for b in (p.bounding_box() for p in page.locator("path.lacgeo-patch").all()[:200]) if b]
+        boxes = [b for b in boxes if b["width"] > 8 and b["height"] > 8][:samples]
+        for box in boxes:
+            page.mouse.move(1, 1)
+            page.wait_for_timeout(50)
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            start = time.perf_counter()
+            page.mouse.move(x, y)
+            try:
+                page.wait_for_selector(".leaflet-tooltip", state="visible", timeout=2000)
+            except Exception:  # noqa: BLE001 - the centre of an odd-shaped patch may miss it
+                continue
+            times.append((time.perf_counter() - start) * 1000)
+        browser.close()
+    return round(statistics.median(times), 1) if times else None
 
 
 def run_batch(kinds: list[str]) -> dict:
@@ -111,11 +148,12 @@ def scale_targets(repeats: int) -> dict:
         for r in range(repeats):
             names = list(targets)[r % 3 :] + list(targets)[: r % 3]
             for name in names:
-                record = run_area(targets[name], Path(tmp))
+                record = run_area(targets[name], Path(tmp), keep=r == repeats - 1)
                 if not record["ok"]:
                     raise RuntimeError(f"{name}: {record['error']}")
                 times[name].append(record["seconds"])
                 sizes[name] = record
+        hovers = {name: hover_ms(Path(sizes[name]["out"]) / "map.html") for name in targets}
     base = statistics.median(times["Wiltshire"])
     return {
         name: {
@@ -127,6 +165,7 @@ def scale_targets(repeats: int) -> dict:
             "patches": sizes[name]["patches"],
             "in_band": sizes[name]["in_band"],
             "map_mb": round(sizes[name]["map_bytes"] / 1e6, 2),
+            "hover_ms": hovers[name],
             "times": t,
         }
         for name, t in times.items()
@@ -158,13 +197,14 @@ def batch_table(batch: dict) -> str:
 
 def scale_table(scale: dict) -> str:
     lines = [
-        "| area | LSOAs | patches | in band | median seconds | vs Wiltshire | map.html |",
-        "|---|---|---|---|---|---|---|",
+        "| area | LSOAs | patches | in band | median seconds | vs Wiltshire | map.html | hover to tooltip |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for label, s in scale.items():
         lines.append(
             f"| {s['name']} ({label}) | {s['lsoas']:,} | {s['patches']} | {s['in_band']} | {s['median_seconds']:.1f} "
-            f"| {s['ratio_to_wiltshire']:.1f}x | {s['map_mb']:.1f} MB |"
+            f"| {s['ratio_to_wiltshire']:.1f}x | {s['map_mb']:.1f} MB "
+            f"| {'-' if s['hover_ms'] is None else format(s['hover_ms'], '.0f') + ' ms'} |"
         )
     return "\n".join(lines)
 

@@ -89,7 +89,8 @@ PACKAGES = ("lacgeo", "ortools", "numpy", "pandas", "scipy", "geopandas", "shape
 
 
 def load_la(code: str, vintage: str) -> tuple:
-    areas = load.read_areas(code, vintage=vintage)
+    """Any area lacgeo can run on (a council, a county council, an ICB), as the pipeline reads it."""
+    areas = load.read_study_area(load.resolve_area(code), vintage=vintage)
     need = load.read_deprivation(areas.index, vintage=vintage)[NEED].astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IslandWarning)
@@ -460,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for code in args.las:
         areas, need, graph = load_la(code, args.vintage)
-        name = str(load.read_lads().at[code, "lad_name"])
+        name = str(load.resolve_place(code).name)
         print(f"{name} ({code}): {len(areas)} areas ...", file=sys.stderr, flush=True)
         lac = run_lacgeo(areas, need, graph, args.seed, args.repeats)
         part = run_partition(areas, need, graph, args.seed)

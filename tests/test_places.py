@@ -197,3 +197,11 @@ def test_a_welsh_council_is_found_but_refused_with_the_reason(tmp_path, capsys):
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "cannot run a Welsh council yet" in line and "WIMD" in line
     assert not (tmp_path / "o").exists()
+
+
+def test_nesting_within_districts_keeps_every_patch_inside_one():
+    config = load_config_text('[area]\nla = "Mansfield, Ashfield"\n[patches]\nnest_within = "lad"\n')
+    result = lacgeo.run(config)
+    assert (result.patches["district_share"] == 1).all()
+    by_patch = result.areas.groupby("patch_id")["lad_code"].nunique()
+    assert (by_patch == 1).all() and result.areas["lad_code"].nunique() == 2
