@@ -145,6 +145,7 @@ def build_patches(
             land_weight=land_weight,
             groups=None if groups is None else groups[rest],
             group_label=group_label,
+            whole=f"the area outside the {len(fixed)} fixed patches" if fixed else "the area",
             target=target_population,
             band=band,
             n_starts=n_starts,

@@ -47,7 +47,12 @@ from scipy.sparse import csgraph
 
 from ..config import DEFAULTS
 from ..errors import PatchingError
+from .exact import exact_split
 from .graph import AreaGraph, symmetric_adjacency
+
+EXACT_MAX_AREAS = 80
+"""A piece the search could not cut into in-band patches is checked exactly (a split found,
+or proof that none exists) when it has at most this many areas."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,12 @@ class Band:
 
     def contains(self, pop: float) -> bool:
         return self.lo <= pop <= self.hi
+
+    def counts(self, total: float) -> list[int]:
+        """Every number of in-band patches ``total`` people could make, best first (mean
+        nearest the target, then fewer)."""
+        k_min, k_max = max(1, math.ceil(total / self.hi)), math.floor(total / self.lo)
+        return sorted(range(k_min, k_max + 1), key=lambda k: (abs(total / k - self.target), k))
 
     def n_patches(self, total: float) -> tuple[int, bool]:
         """Patches to cut ``total`` people into, and whether the band is reachable."""
@@ -207,6 +218,32 @@ def _partition_piece(
     return labels, pen == 0
 
 
+def can_tile(nbrs: list[list[int]], pop: list[float], band: Band, *, budget: int) -> tuple[bool | None, int]:
+    """Whether a connected piece can be cut into contiguous in-band patches: True when the
+    search (then the exact check) finds a split, False when the exact check proves there is
+    none, None when ``budget`` connected sets did not decide it; and the sets it tried.
+
+    >>> can_tile([[1], [0, 2], [1, 3], [2, 4], [3]], [5e3, 5e3, 2e3, 5e3, 5e3], Band(10_000, 0.2), budget=1_000)
+    (True, 0)
+    >>> can_tile([[1, 2, 3], [0], [0], [0]], [5e3, 5e3, 5e3, 5e3], Band(10_000, 0.2), budget=1_000)
+    (False, 2)
+    """
+    people = np.asarray(pop, dtype=float)
+    total = _total(people)
+    ks = band.counts(total)
+    if not ks:
+        return False, 0
+    indptr = np.zeros(len(nbrs) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(row) for row in nbrs])
+    indices = np.array([u for row in nbrs for u in sorted(row)], dtype=np.int64)
+    feats = np.zeros((len(pop), 3))
+    for k in ks:
+        if k <= len(pop) and _partition_piece(indptr, indices, people, people, feats, k, band, 1, 0)[1]:
+            return True, 0
+    answer = exact_split(nbrs, pop, ks, band.lo, band.hi, budget=budget)
+    return (True if answer.parts is not None else (False if answer.impossible else None)), answer.spent
+
+
 def partition_areas(
     graph: AreaGraph,
     population: np.ndarray,
@@ -216,6 +253,7 @@ def partition_areas(
     area: np.ndarray | None = None,
     groups: np.ndarray | None = None,
     group_label: str = "boundary unit",
+    whole: str = "the area",
     target: int = 10_000,
     band: float = DEFAULTS.patches.band,
     n_starts: int = DEFAULTS.patches.n_starts,
@@ -238,6 +276,8 @@ def partition_areas(
         peopled areas are kept round too. Without ``area``, position weighs population.
     groups
         Optional nesting unit per area; patches never cross units.
+    whole
+        How flags name the areas given, when they form one piece.
     target, band
         Patches aim for ``target`` people, inside ``target x (1 +/- band)``.
 
@@ -293,13 +333,24 @@ def partition_areas(
         if groups is not None:
             reason = f"{group_label} {groups[m][0]}"
         else:
-            reason = "detached part" if n_pieces > 1 else ""
+            reason = "detached part" if n_pieces > 1 else whole
         k, feasible = bands.n_patches(total)
         k = min(k, len(piece_pop))
         piece_seed = (seed * 1_000_003 + c) % 2**64  # one stream per piece
         part, in_band = _partition_piece(
             indptr, indices, piece_pop, piece_aw, piece_feats, k, bands, n_starts, piece_seed
         )
+        proved = False
+        if not in_band and feasible and len(piece_pop) <= EXACT_MAX_AREAS:
+            # the search found no in-band split: look at every split, to find one or prove there is none
+            nbrs = [indices[indptr[i] : indptr[i + 1]].tolist() for i in range(len(piece_pop))]
+            answer = exact_split(nbrs, piece_pop.tolist(), bands.counts(total), bands.lo, bands.hi)
+            if answer.parts is not None:
+                part = np.empty(len(piece_pop), dtype=np.int64)
+                for number, members in enumerate(sorted(answer.parts)):  # numbered by first area
+                    part[list(members)] = number
+                in_band, k = True, len(answer.parts)
+            proved = answer.impossible
         if labels is None:
             labels = part
         else:
@@ -322,10 +373,16 @@ def partition_areas(
                     f"{where}holds {total:,.0f} people, which cannot be split into "
                     f"patches of {bands.lo:,.0f}-{bands.hi:,.0f}"
                 )
+            elif proved:
+                counts = " or ".join(str(c) for c in bands.counts(total))
+                flag = (
+                    f"{where}holds {total:,.0f} people, but no split of it into {counts} contiguous "
+                    f"patches of {bands.lo:,.0f}-{bands.hi:,.0f} exists (every split was checked); "
+                    f"this patch holds {p_pop:,.0f}"
+                )
             else:
                 flag = (
-                    f"no contiguous split of {where or 'the area '}into {k} in-band patches was found; "
-                    f"this patch holds {p_pop:,.0f}"
+                    f"no contiguous split of {where}into {k} in-band patches was found; this patch holds {p_pop:,.0f}"
                 )
             flags[next_id + p] = flag.strip()
         next_id += len(part_pop)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import PatchingError
 from ..patches.graph import AreaGraph, is_connected
+from ..patches.partition import Band, can_tile
 from ..schema import POPULATION
 
 EPS = 1e-9
@@ -65,6 +66,13 @@ class Selection:
 # --------------------------------------------------------------------------- problem
 
 
+POCKET_MAX_AREAS = 60
+"""Pieces of up to this many areas are checked for a split; bigger ones only by their count of people."""
+POCKET_BUDGET = 200_000
+"""Connected sets the exact pocket checks of one selection may try in all (about 2 s in the
+worst case); a piece left undecided counts as tileable."""
+
+
 class Problem:
     """Plain-Python arrays for fast set moves; positions follow ``graph.codes``."""
 
@@ -73,8 +81,7 @@ class Problem:
         nbrs: Sequence[Sequence[int]],
         pop: list[float],
         value: list[float],
-        lo: float,
-        hi: float,
+        band: Band,
         eligible: list[bool],
         unit: list[int] | None,
         weight: list[float],
@@ -86,7 +93,8 @@ class Problem:
         self.n = len(pop)
         self.nbrs, self.pop, self.value = nbrs, pop, value
         self.rate = [v / p if p > 0 else 0.0 for v, p in zip(value, pop, strict=True)]
-        self.lo, self.hi = lo, hi
+        self.band = band
+        self.lo, self.hi = lo, hi = band.lo, band.hi
         self.eligible = eligible
         self.unit, self.weight, self.wx, self.wy = unit, weight, wx, wy
         self.min_distance = min_distance
@@ -95,6 +103,8 @@ class Problem:
         # Components of at least k0 x lo people can always be cut into in-band patches by count.
         self.cap = math.inf if hi - lo <= EPS else math.ceil(lo / (hi - lo) - EPS) * lo
         self._stranding: dict[frozenset[int], bool] = {}
+        self._untileable: dict[frozenset[int], bool] = {}
+        self._budget = POCKET_BUDGET
 
     # -- populations a remaining piece may hold -------------------------------------
     def count_ok(self, people: float) -> bool:
@@ -103,8 +113,26 @@ class Problem:
         k = math.ceil(people / self.hi - EPS)
         return k * self.lo <= people + EPS
 
+    def untileable(self, piece: list[int]) -> bool:
+        """Whether a small piece, whose people could make in-band patches by count, provably
+        cannot be cut into contiguous ones (an exact check; "don't know" counts as tileable).
+
+        A pick that touches such a piece lies inside it, and what it leaves is untileable too
+        (else the piece was tileable), so the rule stays monotone for the packing."""
+        key = frozenset(piece)
+        hit = self._untileable.get(key)
+        if hit is None:
+            order = sorted(piece)
+            index = {a: i for i, a in enumerate(order)}
+            nbrs = [[index[u] for u in self.nbrs[a] if u in index] for a in order]
+            verdict, spent = can_tile(nbrs, [self.pop[a] for a in order], self.band, budget=self._budget)
+            self._budget -= spent
+            hit = self._untileable[key] = verdict is False
+        return hit
+
     def pockets(self, taken: set[int] | frozenset[int], around: Iterable[int] | None = None) -> list[list[int]]:
-        """Pieces of the areas outside ``taken``, touching it, that no set of in-band patches can cover.
+        """Pieces of the areas outside ``taken``, touching it, that no set of in-band patches can cover:
+        by their count of people, or, for small pieces, by an exact check of every split.
 
         With ``around``, only pieces touching those areas are looked at (enough when the rest of
         ``taken`` is known to strand nothing: other pieces are unchanged).
@@ -125,11 +153,11 @@ class Problem:
                             piece.append(u)
                             stack.append(u)
                             people += self.pop[u]
-                    if people >= self.cap:
-                        done = False
+                    if people >= self.cap and len(local) > POCKET_MAX_AREAS:
+                        done = False  # big enough to tile by count, too big to check every split
                         break
                 seen |= local
-                if done and not self.count_ok(people):
+                if done and (not self.count_ok(people) or self.untileable(piece)):
                     bad.append(sorted(piece))
         return bad
 
