@@ -108,6 +108,11 @@ def hover_ms(map_html: Path, samples: int = 20) -> float | None:
     return round(statistics.median(times), 1) if times else None
 
 
+def unproved(reason: str) -> bool:
+    """Whether a flag only says the search found no in-band split, rather than proving none exists."""
+    return "was found" in reason
+
+
 def run_batch(kinds: list[str]) -> dict:
     places = read_places()
     codes = [c for c in places.index if places.at[c, "kind"] in kinds]
@@ -130,6 +135,7 @@ def run_batch(kinds: list[str]) -> dict:
         "patches": patches,
         "in_band_share": sum(r["in_band"] for r in ok) / patches if patches else None,
         "flags": {r["code"]: {"name": r["name"], "flags": r["flags"]} for r in ok if r["flags"]},
+        "flags_not_proved": sum(unproved(reason) for r in ok for reason in r["flags"].values()),
         "slowest": sorted(ok, key=lambda r: -r["seconds"])[:10],
         "largest_map": max(ok, key=lambda r: r["map_bytes"]) if ok else None,
         "records": records,
@@ -181,6 +187,7 @@ def batch_table(batch: dict) -> str:
         f"| patches | {batch['patches']:,} |",
         f"| patches in band | {batch['in_band_share']:.2%} |" if batch["in_band_share"] is not None else "",
         f"| areas with flagged patches | {len(batch['flags'])} |",
+        f"| flags that prove nothing (a search gave up) | {batch['flags_not_proved']} |",
     ]
     if batch["largest_map"]:
         m = batch["largest_map"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import load, outputs, pipeline
 from ._version import __version__
 from .compare import compare_runs
-from .config import Config, load_config, make_config, override
+from .config import DEFAULTS, Config, load_config, make_config, override
 from .errors import ConfigError, LacgeoError
 from .starter import starter_config
 
@@ -63,6 +63,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     _require_la(config, args.config)
     area = load.resolve_area(config.area.la, name=config.area.name)
+    config, _ = pipeline.for_nation(config, area)
     sys.stdout.write(f"{args.config}: valid ({area.describe()}, LSOA {config.area.vintage})\n")
     return 0
 
@@ -74,7 +75,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
         raise ConfigError(f"{path} already exists; pass --overwrite or choose another path with --path")
     la = area.places[0].name if len(area.places) == 1 else [p.name for p in area.places]
     name = "" if len(area.places) == 1 else area.name
-    path.write_text(starter_config(la, name=name, filename=str(path)), encoding="utf-8")
+    defaults, left_out = pipeline.for_nation(DEFAULTS, area)  # a Welsh area: LSOA 2011 and WIMD
+    text = starter_config(la, name=name, filename=str(path), defaults=defaults, left_out=left_out)
+    path.write_text(text, encoding="utf-8")
     sys.stdout.write(f"wrote {path}; edit it, then run: lacgeo run {path}\n")
     return 0
 

@@ -25,7 +25,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,11 +33,23 @@ import numpy as np
 import pandas as pd
 
 from . import harmonise, load, need, outputs, rank, validate
-from .config import NEST_CHOICES, Config, config_from_dict
-from .errors import ConfigError, OutputError, RobustnessWarning, SelectionWarning, ValidationError
-from .patches import AreaGraph, PatchAssignment, build_area_graph, build_patches
+from .config import DEFAULTS, NEST_CHOICES, Config, IndicatorConfig, config_from_dict
+from .errors import OutputError, RobustnessWarning, SelectionWarning, ValidationError
+from .patches import AreaGraph, PatchAssignment, build_area_graph, build_patches, name_patches
 from .result import RunResult
-from .schema import IOD_RELEASE, NEED_INDEX, NEST_LEVELS, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
+from .schema import (
+    IMD_SCORE,
+    MSOA_NAME_CY,
+    NEED_INDEX,
+    PATCH_NAME_CY,
+    NEST_LEVELS,
+    PATCH_ID,
+    PATCH_NAME,
+    PHASE,
+    POPULATION,
+    RANK,
+    deprivation_index,
+)
 from .select import Selection, select_patches
 
 log = logging.getLogger(__name__)
@@ -78,11 +90,7 @@ def _load(config: Config, area: load.StudyArea) -> _Inputs:
         deprivation=deprivation,
         sources={s.name: s.count / s.denominator * 1000.0 for s in sources},
     )
-    shipped = [
-        f"lsoa{vintage[2:]}.parquet",
-        f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet",
-        "areas.csv",
-    ]
+    shipped = [f"lsoa{vintage[2:]}.parquet", deprivation_index(area.nation, vintage).file, "areas.csv"]
     if "preventable_mortality_smr" in names:
         shipped += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
     files = [str(load.data_file(name)) for name in shipped]
@@ -106,7 +114,8 @@ def _need(config: Config, inputs: _Inputs) -> tuple[gpd.GeoDataFrame, pd.DataFra
     index = need.compute_need_index(
         inputs.indicators, specs, method=config.need.standardise, missing=config.need.missing, reasons=reasons
     )
-    areas = areas.join(need.deprivation_columns(inputs.deprivation, areas[POPULATION])).join(index)
+    index_of = deprivation_index(inputs.area.nation, config.area.vintage)
+    areas = areas.join(need.deprivation_columns(inputs.deprivation, areas[POPULATION], index_of)).join(index)
     profiles = need.need_profiles(
         inputs.indicators, specs, population=areas[POPULATION], n_profiles=config.need.n_profiles, seed=config.seed
     )
@@ -117,6 +126,7 @@ def _need(config: Config, inputs: _Inputs) -> tuple[gpd.GeoDataFrame, pd.DataFra
         specs,
         counts=_counts(inputs),
         proportions=[s.name for s in inputs.sources if s.proportion],
+        quintile_col=index_of.local_quintile,
     )
     return areas, assessment
 
@@ -196,7 +206,10 @@ def _rank(
 ) -> pd.DataFrame:
     """Stage 7: the patch table: summaries, profiles, indicator values, rank and phase."""
     patch_id, r = assignment.patch_id, config.recommend
-    table = rank.summarise_patches(areas, patch_id, names=assignment.names, flags=assignment.flags)
+    index_of = deprivation_index(inputs.area.nation, config.area.vintage)
+    table = rank.summarise_patches(areas, patch_id, names=assignment.names, flags=assignment.flags, index=index_of)
+    if index_of.nation == "Wales" and MSOA_NAME_CY in areas:  # the Welsh-language name beside the English one
+        table.insert(1, PATCH_NAME_CY, name_patches(areas, patch_id, msoa_col=MSOA_NAME_CY))
     table = table.join(rank.patch_profiles(areas, patch_id, areas["need_profile"]))
     table = table.join(rank.patch_indicators(areas, patch_id, inputs.indicators, counts=_counts(inputs)))
     picks = [patch_id[pick.area_codes[0]] for pick in selection.picks] if selection else []
@@ -284,22 +297,50 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
     Rutland: 26 LSOAs, 4 patches (population ...)
     """
     area = load.resolve_area(config.area.la, name=config.area.name)  # a misspelt name stops the run here
-    if area.nation == "Wales":
-        raise ConfigError(
-            f"{area.describe()}: lacgeo ships the Welsh LSOAs and WIMD 2019, but this version cannot run a "
-            "Welsh council yet: its need index, quintiles and outputs are built on the English IMD, which "
-            "cannot be compared with WIMD"
-        )
+    config, left_out = for_nation(config, area)
     if out is None:
-        return _analyse(config, area, strict=strict)
+        return _analyse(config, area, left_out, strict=strict)
     with outputs.output_lock(out):  # a second run given the same out stops here, before any work
         outputs.check_output_folder(out, overwrite=overwrite)
-        result = _analyse(config, area, strict=strict)
+        result = _analyse(config, area, left_out, strict=strict)
         result.write(out, overwrite=overwrite)
     return result
 
 
-def _analyse(config: Config, area: load.StudyArea, *, strict: bool) -> RunResult:
+def for_nation(config: Config, area: load.StudyArea) -> tuple[Config, dict[str, str]]:
+    """The configuration a run of ``area`` uses, and the default indicators it leaves out, with why.
+
+    English areas run as configured. Welsh areas run on LSOA 2011 with the Welsh Index of
+    Multiple Deprivation 2019 (the only Welsh small areas and index shipped). With the default
+    need index, the WIMD score takes the IMD score's place and weight, and Local Health's
+    preventable mortality, which exists for England only, is left out and said so in every
+    output. A need index the user chose is kept as it is: an indicator that does not exist for
+    Wales then stops the run, naming it.
+
+    >>> from lacgeo import make_config, load
+    >>> config, left_out = for_nation(make_config(la="Swansea"), load.resolve_area("Swansea"))
+    >>> config.area.vintage, [(s.name, s.weight) for s in config.need.indicators], list(left_out)
+    ('2011', [('wimd_score', 2.0)], ['preventable_mortality_smr'])
+    """
+    if area.nation != "Wales":
+        return config, {}
+    left_out: dict[str, str] = {}
+    need_config = config.need
+    if need_config.indicators == DEFAULTS.need.indicators:
+        left_out = need.unavailable([s.name for s in need_config.indicators if s.name != IMD_SCORE], "Wales")
+        indicators = tuple(
+            IndicatorConfig(name="wimd_score", weight=s.weight, direction=s.direction, label="WIMD score")
+            if s.name == IMD_SCORE
+            else s
+            for s in need_config.indicators
+            if s.name not in left_out
+        )
+        need_config = replace(need_config, indicators=indicators)
+    area_config = replace(config.area, vintage="2011")
+    return replace(config, area=area_config, need=need_config), left_out
+
+
+def _analyse(config: Config, area: load.StudyArea, left_out: dict[str, str], *, strict: bool) -> RunResult:
     """Stages 1-7 of :func:`run`: everything but the outputs."""
     timings: dict[str, float] = {}
     vintage = config.area.vintage
@@ -353,6 +394,7 @@ def _analyse(config: Config, area: load.StudyArea, *, strict: bool) -> RunResult
         rollout=rollout,
         districts=districts,
         area=area,
+        left_out=left_out,
         writer=outputs.write_outputs,
     )
     log.info(

@@ -20,7 +20,7 @@ from .errors import OutputError
 from .harmonise import SourceCounts
 from .load.places import StudyArea
 from .rank import affordable_patches
-from .schema import NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK
+from .schema import NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK, DeprivationIndex, deprivation_index
 
 SYNTHETIC_BANNER = "SYNTHETIC: this run uses made-up service-demand data; its outputs are for trying lacgeo out."
 
@@ -56,6 +56,9 @@ class RunResult:
     """What the run covers: its places (kind and code) and display name."""
     sources: dict[str, SourceCounts] = field(default_factory=dict)
     """Council service-demand sources on the areas (counts are never written per area)."""
+    left_out: dict[str, str] = field(default_factory=dict)
+    """Indicators of the default need index that do not exist for this area's nation, with why
+    (for a Welsh area, Local Health's mortality ratio); none is filled in."""
     writer: Writer | None = field(default=None, repr=False, compare=False)
     """What :meth:`write` calls; :func:`lacgeo.run` sets :func:`lacgeo.outputs.write_outputs`."""
 
@@ -63,6 +66,11 @@ class RunResult:
     def synthetic(self) -> bool:
         """Whether any input is made-up (SYNTHETIC) data; every output then says so."""
         return any(s.synthetic for s in self.sources.values())
+
+    @property
+    def deprivation(self) -> DeprivationIndex:
+        """The national deprivation index of the run's areas: England's IMD or Wales's WIMD."""
+        return deprivation_index(self.area.nation if self.area else "England", self.config.area.vintage)
 
     @property
     def recommended(self) -> gpd.GeoDataFrame:
@@ -103,6 +111,13 @@ class RunResult:
                 "By district: "
                 + "; ".join(f"{d.district} {d.patches} patches, {d.phase1} in phase 1" for d in each.itertuples())
             )
+        if self.deprivation.key != "imd":
+            lines.append(
+                f"Deprivation: {self.deprivation.title}, ranked within {self.deprivation.nation}, "
+                f"on LSOA {self.config.area.vintage}"
+            )
+        for name, why in self.left_out.items():
+            lines.append(f"Left out of the need index: {name} ({why})")
         if r.budget > 0:
             paid = self.affordable
             names = ", ".join(f"{pid} {name}" for pid, name in paid[PATCH_NAME].items()) or "none"

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from .config import DEFAULTS, load_config_text
+from .config import DEFAULTS, Config, load_config_text
 
 STARTER_TEMPLATE = """# lacgeo configuration: where should Local Area Coordination start?
 # Run it with:  lacgeo run {filename}
@@ -117,20 +117,39 @@ def _aligned(line: str) -> str:
     return code + " " * max(2, COMMENT_COLUMN - len(code)) + "# " + comment.lstrip()
 
 
-def starter_config(la: str | Sequence[str], *, name: str = "", filename: str = "lacgeo.toml") -> str:
-    """The commented starter config ``lacgeo init`` writes, every value the default from :data:`DEFAULTS`.
+WELSH_INDICATORS_NOTE = """# A Welsh area runs on LSOA 2011 with the Welsh Index of Multiple Deprivation 2019,
+# ranked within Wales (never compared with England's IMD). Shipped indicators: wimd_score
+# and the WIMD domain scores (wimd_income_score, wimd_employment_score, wimd_health_score,
+# wimd_education_score, wimd_access_score, wimd_housing_score, wimd_environment_score,
+# wimd_crime_score), or the name of one of your [[sources]] below.
+"""
+
+
+def starter_config(
+    la: str | Sequence[str],
+    *,
+    name: str = "",
+    filename: str = "lacgeo.toml",
+    defaults: Config = DEFAULTS,
+    left_out: dict[str, str] | None = None,
+) -> str:
+    """The commented starter config ``lacgeo init`` writes, every value the default.
+
+    ``defaults`` are the area's own defaults: :data:`DEFAULTS`, or for a Welsh area those
+    of :func:`lacgeo.pipeline.for_nation`, with ``left_out`` the default indicators that do
+    not exist there (each named in a comment with why).
 
     >>> text = starter_config("Derby")
     >>> 'la = "Derby"' in text, load_config_text(text).patches == DEFAULTS.patches
     (True, True)
     """
-    values = {"seed": _toml(DEFAULTS.seed)}
+    values = {"seed": _toml(defaults.seed)}
     for section in ("area", "need", "patches", "recommend", "disclosure"):  # area.la is the given one
-        for key, value in dataclasses.asdict(getattr(DEFAULTS, section)).items():
+        for key, value in dataclasses.asdict(getattr(defaults, section)).items():
             if key not in ("la", "name") and not (isinstance(value, tuple) and value and isinstance(value[0], dict)):
                 values[key] = _toml(value)  # every key is unique across the sections
     indicators = ""
-    for k, spec in enumerate(DEFAULTS.need.indicators):
+    for k, spec in enumerate(defaults.need.indicators):
         direction = _toml(spec.direction) + ('  # or "higher_is_better"' if k == 0 else "")
         indicators += (
             f"[[need.indicators]]\nname = {_toml(spec.name)}\nlabel = {_toml(spec.label)}\n"
@@ -138,6 +157,10 @@ def starter_config(la: str | Sequence[str], *, name: str = "", filename: str = "
         )
     area = {"la": _toml(la if isinstance(la, str) else tuple(la)), "area_name": _toml(name)}
     text = STARTER_TEMPLATE.format(filename=filename, indicators=indicators, **area, **values)
+    if defaults.need.indicators[0].name.startswith("wimd"):
+        english, welsh = text.index("# One table per indicator."), text.index("[[need.indicators]]")
+        gone = "".join(f"# Left out: {name}, because {why}.\n" for name, why in (left_out or {}).items())
+        text = text[:english] + "# One table per indicator.\n" + WELSH_INDICATORS_NOTE + gone + text[welsh:]
     text = "\n".join(_aligned(line) for line in text.split("\n"))
     load_config_text(text, source="starter config")  # the template must stay valid
     return text

@@ -4,14 +4,16 @@ per-district outputs of an area of several districts (shipped data)."""
 from __future__ import annotations
 
 import json
+import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import lacgeo
-from lacgeo import cli
+from lacgeo import cli, load
 from lacgeo.config import load_config_text
-from lacgeo.errors import ConfigError, UnknownAreaError
+from lacgeo.errors import ConfigError, LacgeoError, UnknownAreaError
 from lacgeo.load import KINDS, list_places, read_places, read_study_area, resolve_area, resolve_place
 from lacgeo.load.places import _index
 from lacgeo.patches import Band, build_area_graph, check_patches
@@ -189,14 +191,79 @@ def test_a_county_and_an_icb_run_end_to_end(kind):
     check_patches(result.areas["patch_id"], result.areas["population"], graph, band=Band(10_000, 0.2), flags=flags)
 
 
-def test_a_welsh_council_is_found_but_refused_with_the_reason(tmp_path, capsys):
-    """Welsh councils resolve (their LSOAs and WIMD ship), but the need index is English-only
-    so far: one line, exit 2, nothing written."""
-    assert resolve_place("Swansea").label == "Swansea (Welsh principal area, W06000011)"
-    assert cli.main(["run", "--la", "Swansea", "--vintage", "2011", "--out", str(tmp_path / "o")]) == 2
-    (line,) = capsys.readouterr().err.strip().splitlines()
-    assert "cannot run a Welsh council yet" in line and "WIMD" in line
-    assert not (tmp_path / "o").exists()
+@pytest.fixture(scope="module")
+def neath_port_talbot():
+    return lacgeo.run(lacgeo.make_config(la="Neath Port Talbot"))
+
+
+def test_a_welsh_council_runs_on_wimd_with_local_health_left_out(neath_port_talbot):
+    """A Welsh council runs on LSOA 2011 with WIMD 2019, ranked within Wales: the default need
+    index puts the WIMD score where the IMD score was, and leaves out Local Health (England
+    only), saying why. No column or summary line calls WIMD "IMD"."""
+    result = neath_port_talbot
+    assert result.config.area.vintage == "2011"
+    assert [(s.name, s.weight) for s in result.config.need.indicators] == [("wimd_score", 2.0)]
+    assert list(result.left_out) == ["preventable_mortality_smr"]
+    assert "England only" in result.left_out["preventable_mortality_smr"]
+    expected = read_study_area(resolve_area("W06000012"), vintage="2011")
+    assert set(result.areas.index) == set(expected.index) and result.areas.index.str.startswith("W01").all()
+    for frame in (result.areas, result.patches):
+        assert not [c for c in frame.columns if re.search(r"(?<!w)imd", c)], "an English IMD column on Welsh areas"
+    wimd = load.read_deprivation(result.areas.index, vintage="2011")
+    assert (result.areas["wimd_score"] == wimd["wimd_score"]).all()
+    assert (result.areas["wimd_quintile"] == np.ceil(wimd["wimd_decile"] / 2)).all()  # within Wales
+    assert result.areas["local_wimd_quintile"].value_counts().sort_index().index.tolist() == [1, 2, 3, 4, 5]
+    assert result.areas["msoa_name_cy"].notna().all()
+    summary = result.summary()
+    assert "Welsh Index of Multiple Deprivation 2019, ranked within Wales" in summary
+    assert "Left out of the need index: preventable_mortality_smr" in summary
+    assert not re.search(r"(?<!W)IMD", summary)
+    graph = build_area_graph(result.areas)
+    flags = {pid: reason for pid, reason in result.patches["band_status"].items() if reason != "in band"}
+    check_patches(result.areas["patch_id"], result.areas["population"], graph, band=Band(10_000, 0.2), flags=flags)
+    assert len(result.recommended) == 3
+
+
+def test_a_welsh_output_folder_names_wimd_and_what_was_left_out(neath_port_talbot, tmp_path):
+    out = neath_port_talbot.write(tmp_path / "npt")
+    manifest = json.loads((out / "run.json").read_text())
+    assert (
+        manifest["data_vintages"]["deprivation"] == "WIMD2019"
+        and "preventable_mortality" not in manifest["data_vintages"]
+    )
+    assert list(manifest["left_out"]) == ["preventable_mortality_smr"]
+    assert manifest["config"]["area"]["vintage"] == "2011"
+    for name in ("areas.csv", "patches.csv", "needs_assessment.csv"):
+        text = (out / name).read_text()
+        assert "wimd" in text.lower() or name == "needs_assessment.csv"
+        assert not re.search(r"(?<![wW])(imd|IMD)", text), f"{name} calls something IMD"
+    areas = pd.read_csv(out / "areas.csv")
+    assert {"wimd_score", "wimd_quintile", "local_wimd_quintile", "msoa_name_cy"} <= set(areas.columns)
+    about = pd.read_excel(out / "lacgeo.xlsx", sheet_name="About")
+    rows = dict(zip(about["Item"], about["Value"], strict=False))
+    assert rows["Deprivation"].startswith("Welsh Index of Multiple Deprivation 2019 (WIMD2019), ranked within Wales")
+    assert "Local Health (OHID) publishes it for England only" in rows["Left out"]
+
+
+@pytest.mark.parametrize(
+    ("la", "indicator", "message"),
+    [
+        ("Neath Port Talbot", "imd_score", "'imd_score' does not exist for these areas: the English Indices"),
+        ("Neath Port Talbot", "preventable_mortality_smr", "Local Health (OHID) publishes it for England only"),
+        ("Rutland", "wimd_score", "'wimd_score' does not exist for these areas: WIMD covers Wales only"),
+    ],
+)
+def test_an_indicator_of_the_other_nation_stops_the_run_naming_it(la, indicator, message):
+    config = load_config_text(f'[area]\nla = "{la}"\n[[need.indicators]]\nname = "{indicator}"\n')
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        lacgeo.run(config)
+
+
+def test_deprivation_is_never_read_for_english_and_welsh_areas_together():
+    with pytest.raises(
+        LacgeoError, match=r"must all be English \(E01...\) or all Welsh \(W01...\).*found codes starting E, W"
+    ):
+        load.read_deprivation(pd.Index(["E01000001", "W01000001"]), vintage="2011")
 
 
 def test_nesting_within_districts_keeps_every_patch_inside_one():
@@ -205,3 +272,13 @@ def test_nesting_within_districts_keeps_every_patch_inside_one():
     assert (result.patches["district_share"] == 1).all()
     by_patch = result.areas.groupby("patch_id")["lad_code"].nunique()
     assert (by_patch == 1).all() and result.areas["lad_code"].nunique() == 2
+
+
+def test_init_for_a_welsh_council_writes_the_welsh_defaults(tmp_path):
+    path = tmp_path / "swansea.toml"
+    assert cli.main(["init", "--la", "Swansea", "--path", str(path)]) == 0
+    text = path.read_text()
+    assert 'vintage = "2011"' in text and 'name = "wimd_score"' in text and "imd_score" not in text.replace("wimd", "")
+    assert "# Left out: preventable_mortality_smr, because Local Health (OHID)" in text
+    config = lacgeo.load_config(path)
+    assert lacgeo.pipeline.for_nation(config, resolve_area("Swansea")) == (config, {})  # runs as written

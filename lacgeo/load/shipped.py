@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..config import DEFAULTS
 from ..errors import LacgeoError, UnknownAreaError
-from ..schema import AREA_CODE, BNG, IOD_RELEASE, LAD_CODE, LAD_NAME, VINTAGES
+from ..schema import AREA_CODE, BNG, LAD_CODE, LAD_NAME, VINTAGES, deprivation_index
 
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0: "
@@ -183,20 +183,24 @@ def read_areas(lad_code: str, *, vintage: str = DEFAULTS.area.vintage) -> gpd.Ge
 
 
 def read_deprivation(codes: pd.Index, *, vintage: str = DEFAULTS.area.vintage) -> pd.DataFrame:
-    """English Indices of Deprivation scores, ranks and deciles for the given LSOA codes.
+    """The national deprivation index's scores, ranks and deciles for the given LSOA codes:
+    the English Indices of Deprivation for English LSOAs, the Welsh Index of Multiple
+    Deprivation for Welsh ones (never both: they cannot be compared).
 
     Parameters
     ----------
     codes
-        LSOA codes of ``vintage``.
+        LSOA codes of ``vintage``, all English (E01) or all Welsh (W01).
     vintage
-        ``"2021"`` gives IoD2025 on LSOA 2021; ``"2011"`` gives IoD2019 on LSOA 2011.
+        ``"2021"`` gives IoD2025 on LSOA 2021; ``"2011"`` gives IoD2019 on LSOA 2011, or
+        WIMD 2019 for Welsh LSOAs.
 
     Returns
     -------
     DataFrame
         On ``codes``: ``<domain>_score``, ``<domain>_rank`` and ``<domain>_decile``
-        (rank 1 and decile 1 = most deprived in England).
+        (rank 1 and decile 1 = most deprived in the nation). English domains are
+        ``imd``, ``income``, ...; Welsh ones are ``wimd``, ``wimd_income``, ...
 
     Examples
     --------
@@ -205,12 +209,32 @@ def read_deprivation(codes: pd.Index, *, vintage: str = DEFAULTS.area.vintage) -
     (True, True)
     """
     _check_vintage(vintage)
-    name = f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet"
-    iod = pd.read_parquet(data_file(name), filters=[(AREA_CODE, "in", list(codes))])
+    index = deprivation_index(nation_of(codes), vintage)
+    iod = pd.read_parquet(data_file(index.file), filters=[(AREA_CODE, "in", list(codes))])
     missing = codes.difference(iod.index)
     if len(missing):
-        raise LacgeoError(f"{name}: {len(missing)} LSOA codes have no deprivation data ({', '.join(missing[:5])})")
+        raise LacgeoError(
+            f"{index.file}: {len(missing)} LSOA codes have no deprivation data ({', '.join(missing[:5])})"
+        )
+    if index.key != "imd":  # the domains carry the index's name, so no column reads as the English IMD's
+        iod = iod.rename(columns=lambda c: c if c.startswith(index.key) else f"{index.key}_{c}")
     return iod.reindex(codes)
+
+
+def nation_of(codes: pd.Index) -> str:
+    """``"England"`` or ``"Wales"``: the nation every one of ``codes`` lies in.
+
+    >>> nation_of(pd.Index(["W01000001", "W01000002"]))
+    'Wales'
+    """
+    first = {str(c)[:1] for c in codes}
+    nations = {"E": "England", "W": "Wales"}
+    if len(first) != 1 or not first <= set(nations):
+        raise LacgeoError(
+            "LSOA codes must all be English (E01...) or all Welsh (W01...): the IMD and WIMD cannot be "
+            f"compared; found codes starting {', '.join(sorted(first))}"
+        )
+    return nations[first.pop()]
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from .index import (
     national_quintile,
     standardise,
 )
-from .indicators import SHIPPED_INDICATORS, read_indicators
+from .indicators import SHIPPED_INDICATORS, read_indicators, unavailable
 from .profiles import in_sentence, need_profiles
 
 __all__ = [
@@ -33,4 +33,5 @@ __all__ = [
     "needs_assessment",
     "read_indicators",
     "standardise",
+    "unavailable",
 ]

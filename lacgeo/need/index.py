@@ -17,7 +17,15 @@ import pandas as pd
 
 from ..config import DEFAULTS, IndicatorConfig, MissingPolicy, Standardise
 from ..errors import ConfigError, MissingValueWarning, ValidationError
-from ..schema import EXCESS_NEED, IMD_DECILE, IMD_QUINTILE, IMD_SCORE, LOCAL_QUINTILE, NEED_INDEX, POPULATION
+from ..schema import (
+    EXCESS_NEED,
+    IMD_QUINTILE,
+    LOCAL_QUINTILE,
+    NEED_INDEX,
+    POPULATION,
+    DeprivationIndex,
+    deprivation_index,
+)
 
 STANDARDISE_METHODS = get_args(Standardise)
 MISSING_POLICIES = get_args(MissingPolicy)
@@ -160,7 +168,7 @@ def compute_need_index(
 
 
 def national_quintile(decile: pd.Series) -> pd.Series:
-    """National IMD quintile (1 = most deprived 20% of England) from the official decile.
+    """National quintile (1 = most deprived 20% of the nation's areas) from the official decile.
 
     Examples
     --------
@@ -201,13 +209,18 @@ def local_quintile(score: pd.Series, population: pd.Series) -> pd.Series:
     return q.reindex(score.index).rename(LOCAL_QUINTILE)
 
 
-def deprivation_columns(deprivation: pd.DataFrame, population: pd.Series) -> pd.DataFrame:
-    """IMD score, national and local quintiles for the area table."""
+def deprivation_columns(
+    deprivation: pd.DataFrame, population: pd.Series, index: DeprivationIndex | None = None
+) -> pd.DataFrame:
+    """The deprivation score, national and local quintiles for the area table, named after
+    ``index`` (England's IMD by default: ``imd_score``, ``imd_quintile``,
+    ``local_imd_quintile``; Wales's WIMD: ``wimd_score``, ...)."""
+    index = index or deprivation_index()
     return pd.DataFrame(
         {
-            IMD_SCORE: deprivation[IMD_SCORE],
-            IMD_QUINTILE: national_quintile(deprivation[IMD_DECILE]),
-            LOCAL_QUINTILE: local_quintile(deprivation[IMD_SCORE], population),
+            index.score: deprivation[index.score],
+            index.quintile: national_quintile(deprivation[index.decile]).rename(index.quintile),
+            index.local_quintile: local_quintile(deprivation[index.score], population).rename(index.local_quintile),
         }
     )
 

@@ -16,11 +16,41 @@ from .. import harmonise, load
 from ..errors import ConfigError
 
 IOD_DOMAINS = ("imd", "income", "employment", "education", "health", "crime", "housing", "environment")
+WIMD_DOMAINS = ("income", "employment", "health", "education", "access", "housing", "environment", "crime")
 
-SHIPPED_INDICATORS: dict[str, str] = {
+ENGLISH_INDICATORS: dict[str, str] = {
     **{f"{d}_score": f"{'IMD' if d == 'imd' else d.title()} score (Indices of Deprivation)" for d in IOD_DOMAINS},
     "preventable_mortality_smr": "Preventable deaths under 75, SMR (Local Health, England = 100)",
 }
+WELSH_INDICATORS: dict[str, str] = {
+    "wimd_score": "WIMD score (Welsh Index of Multiple Deprivation 2019)",
+    **{f"wimd_{d}_score": f"WIMD {d} domain score (Welsh Index of Multiple Deprivation 2019)" for d in WIMD_DOMAINS},
+}
+SHIPPED_INDICATORS: dict[str, str] = {**ENGLISH_INDICATORS, **WELSH_INDICATORS}
+
+NOT_IN_WALES: dict[str, str] = {
+    "preventable_mortality_smr": "Local Health (OHID) publishes it for England only; no Welsh equivalent is shipped",
+    **{
+        name: "the English Indices of Deprivation cover England only; Wales has its own index, WIMD, which "
+        "cannot be compared with them (use wimd_score)"
+        for name in ENGLISH_INDICATORS
+        if name != "preventable_mortality_smr"
+    },
+}
+"""Why each English-only shipped indicator cannot be used for Welsh areas."""
+
+
+def unavailable(names: Sequence[str], nation: str) -> dict[str, str]:
+    """The shipped indicators of ``names`` that do not exist for areas of ``nation``, with why.
+
+    >>> unavailable(["imd_score", "wimd_score", "preventable_mortality_smr"], "Wales")["preventable_mortality_smr"]
+    'Local Health (OHID) publishes it for England only; no Welsh equivalent is shipped'
+    >>> unavailable(["wimd_score"], "England")
+    {'wimd_score': 'WIMD covers Wales only; English areas use the IMD (imd_score)'}
+    """
+    if nation == "Wales":
+        return {n: NOT_IN_WALES[n] for n in names if n in NOT_IN_WALES}
+    return {n: "WIMD covers Wales only; English areas use the IMD (imd_score)" for n in names if n in WELSH_INDICATORS}
 
 
 def read_indicators(
@@ -48,6 +78,13 @@ def read_indicators(
             f"need.indicators: unknown indicator {', '.join(tips)}; use a shipped indicator ("
             + ", ".join(SHIPPED_INDICATORS)
             + ") or the name of a [[sources]] table"
+        )
+    missing = unavailable([n for n in names if n not in sources], load.nation_of(codes))
+    if missing:
+        raise ConfigError(
+            "need.indicators: "
+            + "; ".join(f"{name!r} does not exist for these areas: {why}" for name, why in missing.items())
+            + "; remove it from need.indicators"
         )
     if deprivation is None and any(n in SHIPPED_INDICATORS for n in names):
         deprivation = load.read_deprivation(codes, vintage=vintage)

@@ -10,7 +10,7 @@ from pathlib import Path
 from .. import load
 from .._version import __version__
 from ..result import RunResult
-from ..schema import IOD_RELEASE, POPULATION
+from ..schema import POPULATION
 
 PACKAGES = [
     "numpy",
@@ -88,11 +88,16 @@ def manifest(result: RunResult, *, outputs: dict[str, str] | None = None) -> dic
         },
         "data_vintages": {
             "geography": f"LSOA {vintage}",
-            "deprivation": IOD_RELEASE[vintage],
+            "deprivation": result.deprivation.release,
             "population": "ONS mid-2020 small area estimates"
             + (" (derived for LSOA 2021)" if vintage == "2021" else ""),
-            "preventable_mortality": "Local Health, deaths 2015-19 (MSOA 2011)",
-        },
+        }
+        | (
+            {"preventable_mortality": "Local Health, deaths 2015-19 (MSOA 2011)"}
+            if any(s.name == "preventable_mortality_smr" for s in result.config.need.indicators)
+            else {}
+        ),
+        "left_out": result.left_out,
         "outputs": outputs or {},
         "synthetic": result.synthetic,
         "attribution": load.ATTRIBUTION,

@@ -21,35 +21,44 @@ from ..schema import (
     AREA_NAME,
     BAND_STATUS,
     EXCESS_NEED,
-    IMD_QUINTILE,
-    IMD_SCORE,
-    LOCAL_QUINTILE,
     MSOA_NAME,
+    MSOA_NAME_CY,
     N_AREAS,
     NEED_INDEX,
     PATCH_ID,
     PATCH_NAME,
+    PATCH_NAME_CY,
     PHASE,
     POPULATION,
     RANK,
     WARD_NAME,
+    DeprivationIndex,
 )
 from . import disclosure
 
-AREA_COLUMNS = [
-    AREA_NAME,
-    POPULATION,
-    NEED_INDEX,
-    IMD_QUINTILE,
-    PATCH_ID,
-    LOCAL_QUINTILE,
-    IMD_SCORE,
-    MSOA_NAME,
-    WARD_NAME,
-]
-PATCH_COLUMNS = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCESS_NEED, IMD_SCORE, BAND_STATUS] + [
-    f"share_imd_q{q}" for q in range(1, 6)
-]
+
+def area_columns(index: DeprivationIndex, *, welsh_names: bool = False) -> list[str]:
+    """The ``areas`` table's leading columns, the deprivation ones named after ``index``."""
+    names = [MSOA_NAME, MSOA_NAME_CY] if welsh_names else [MSOA_NAME]
+    return [
+        AREA_NAME,
+        POPULATION,
+        NEED_INDEX,
+        index.quintile,
+        PATCH_ID,
+        index.local_quintile,
+        index.score,
+        *names,
+        WARD_NAME,
+    ]
+
+
+def patch_columns(index: DeprivationIndex) -> list[str]:
+    """The ``patches`` table's leading columns, the deprivation ones named after ``index``."""
+    head = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCESS_NEED, index.score, BAND_STATUS]
+    return head + [index.share(q) for q in range(1, 6)]
+
+
 FLOAT_FORMAT = "%.6f"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """Text starting with one of these would run as a formula in a spreadsheet."""
@@ -66,11 +75,13 @@ def area_table(result: RunResult) -> gpd.GeoDataFrame:
     Counts themselves and point records never appear in any output.
     """
     contrib = [c for c in result.areas.columns if c.startswith("contrib_")]
-    table = result.areas[AREA_COLUMNS + contrib + ["geometry"]].copy()
+    welsh = result.deprivation.nation == "Wales" and MSOA_NAME_CY in result.areas
+    leading = area_columns(result.deprivation, welsh_names=welsh)
+    table = result.areas[leading + contrib + ["geometry"]].copy()
     if result.districts is not None:  # an area of several districts: each area's district
         codes = result.areas["lad_code"]
-        table.insert(len(AREA_COLUMNS), "district", codes.map(result.districts["district"]))
-        table.insert(len(AREA_COLUMNS) + 1, "district_code", codes)
+        table.insert(len(leading), "district", codes.map(result.districts["district"]))
+        table.insert(len(leading) + 1, "district_code", codes)
     values = result.indicators.add_prefix("value_")
     for name, protection in protections(result).items():
         hidden = protection.cells
@@ -97,7 +108,11 @@ def protections(result: RunResult) -> dict[str, disclosure.Protection]:
     if hit is not None and hit[0]() is result:
         return hit[1]
     areas = result.areas
-    levels = {"patch": areas[PATCH_ID], "quintile": areas[LOCAL_QUINTILE], "all": pd.Series(0, index=areas.index)}
+    levels = {
+        "patch": areas[PATCH_ID],
+        "quintile": areas[result.deprivation.local_quintile],
+        "all": pd.Series(0, index=areas.index),
+    }
     limit = result.config.disclosure.small_count_max
     value = {name: disclosure.protect(src.count, levels, max_count=limit) for name, src in result.sources.items()}
     key = id(result)
@@ -127,7 +142,14 @@ def patch_table(result: RunResult) -> gpd.GeoDataFrame:
     values = [c for c in result.patches.columns if c.startswith("value_")]
     robust = [c for c in ("p_top_n", "rank_low", "rank_high", "robustness") if c in result.patches.columns]
     district = [c for c in ("district", "district_code", "district_share") if c in result.patches.columns]
-    columns = PATCH_COLUMNS + district + robust + ["need_profile", "need_profile_share"] + values + ["geometry"]
+    columns = (
+        patch_columns(result.deprivation)
+        + district
+        + robust
+        + ["need_profile", "need_profile_share"]
+        + values
+        + ["geometry"]
+    )
     table = result.patches[columns]
     table = table.sort_values(RANK).copy()
     for name, protection in protections(result).items():

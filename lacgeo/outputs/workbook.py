@@ -31,7 +31,7 @@ from .._version import __version__
 from ..load import KINDS
 from ..need import SHIPPED_INDICATORS
 from ..result import RunResult
-from ..schema import IOD_RELEASE
+from ..schema import DeprivationIndex
 from .manifest import manifest
 from .tables import (
     FORMULA_START,
@@ -83,10 +83,16 @@ def _indicator_words(result: RunResult, name: str) -> tuple[str, str]:
     return label, how
 
 
+def _index_name(index: DeprivationIndex) -> str:
+    """ "Index of Multiple Deprivation" or "Welsh Index of Multiple Deprivation"."""
+    return "Welsh Index of Multiple Deprivation" if index.key == "wimd" else "Index of Multiple Deprivation"
+
+
 def describe_column(result: RunResult, sheet: str, column: str) -> str:
     """One sentence on what ``column`` of ``sheet`` holds; ``FALLBACK`` if lacgeo has no description."""
     vintage = result.config.area.vintage
-    release = IOD_RELEASE[vintage]
+    index = result.deprivation
+    release = index.release
     patch = sheet == "Patches"
     if column.startswith(("value_", "contrib_")):
         kind, name = column.split("_", 1)
@@ -98,20 +104,24 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
             )
         where = "the patch (population-weighted, or summed counts per 1,000 for council data)" if patch else "the area"
         return f"{label} for {where}: {how}."
-    if column.startswith("share_imd_q") and column[-1].isdigit():
+    if column.startswith(index.share(1)[:-1]) and column[-1].isdigit():
         q = column[-1]
-        words = {"1": " (the most deprived 20% of areas in England)", "5": " (the least deprived 20%)"}.get(q, "")
-        return f"Share of the patch's residents living in areas in national IMD quintile {q}{words}."
+        words = {"1": f" (the most deprived 20% of areas in {index.nation})", "5": " (the least deprived 20%)"}.get(
+            q, ""
+        )
+        return f"Share of the patch's residents living in areas in national {index.short} quintile {q}{words}."
     common = {
         "area_code": f"ONS code of the small area (LSOA {vintage}).",
         "area_name": "ONS name of the small area (LSOA).",
         "patch_name": "Name of the patch, from the neighbourhood (MSOA) names it covers.",
-        "imd_quintile": "National IMD quintile of the area: 1 = the most deprived 20% of areas in England, "
-        "5 = the least deprived 20%.",
-        "local_imd_quintile": "Local deprivation quintile: fifths of the local authority's residents by IMD score, "
-        "1 = the most deprived fifth.",
+        index.quintile: f"National {index.short} quintile of the area: 1 = the most deprived 20% of areas in "
+        f"{index.nation}, 5 = the least deprived 20%.",
+        index.local_quintile: "Local deprivation quintile: fifths of the local authority's residents by "
+        f"{index.short} score, 1 = the most deprived fifth.",
         "msoa_name": "House of Commons Library name of the MSOA (2011) the area lies in: a recognisable "
         "neighbourhood name.",
+        "msoa_name_cy": "Welsh-language name of that MSOA (House of Commons Library).",
+        "patch_name_cy": "Welsh-language name of the patch, from the Welsh names of its MSOAs.",
         "ward_name": f"Electoral ward the area lies in (best fit; {'2024' if vintage == '2021' else '2019'} wards).",
         "rank": "Need rank of the patch: 1 = the highest need index.",
         "n_areas": "Number of small areas (LSOAs) in the patch."
@@ -181,8 +191,8 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
         "higher = more need. It is relative within the local authority.",
         ("Patches", "need_index"): "Need index of the patch: the population-weighted mean over its areas; "
         "higher = more need, relative within the local authority.",
-        ("Areas", "imd_score"): f"Index of Multiple Deprivation score ({release}); higher = more deprived.",
-        ("Patches", "imd_score"): f"IMD score ({release}), population-weighted mean over the patch's areas.",
+        ("Areas", index.score): f"{_index_name(index)} score ({release}); higher = more deprived.",
+        ("Patches", index.score): f"{index.short} score ({release}), population-weighted mean over the patch's areas.",
     }
     return by_sheet.get((sheet, column)) or common.get(column) or FALLBACK
 
@@ -284,12 +294,17 @@ def about_rows(result: RunResult) -> list[tuple[str, str]]:
         ("lacgeo version", __version__),
         ("Seed", str(cfg.seed)),
         ("Geography", f"LSOA {vintage}"),
-        ("Deprivation", f"English Indices of Deprivation ({IOD_RELEASE[vintage]})"),
+        (
+            "Deprivation",
+            f"{result.deprivation.title} ({result.deprivation.release}), ranked within {result.deprivation.nation}",
+        ),
         ("Need index", f"standardised by {cfg.need.standardise}; missing values: {cfg.need.missing}"),
     ]
     for spec in cfg.need.indicators:
         label = spec.label or SHIPPED_INDICATORS.get(spec.name, spec.name)
         rows.append(("Indicator", f"{label} ({spec.name}), weight {spec.weight:g}, {spec.direction.replace('_', ' ')}"))
+    for name, why in result.left_out.items():
+        rows.append(("Left out", f"{SHIPPED_INDICATORS.get(name, name)} ({name}): {why}; nothing is filled in"))
     lo, hi = round(p.target_population * (1 - p.band)), round(p.target_population * (1 + p.band))
     rows += [
         ("Patches", f"{len(result.patches)} patches of {lo:,} to {hi:,} people (target {p.target_population:,})"),

@@ -17,8 +17,6 @@ from ..need import excess_need
 from ..schema import (
     BAND_STATUS,
     EXCESS_NEED,
-    IMD_QUINTILE,
-    IMD_SCORE,
     IN_BAND,
     N_AREAS,
     NEED_INDEX,
@@ -27,6 +25,8 @@ from ..schema import (
     PHASE,
     POPULATION,
     RANK,
+    DeprivationIndex,
+    deprivation_index,
 )
 
 
@@ -36,8 +36,9 @@ def summarise_patches(
     *,
     names: pd.Series,
     flags: dict[str, str],
+    index: DeprivationIndex | None = None,
 ) -> pd.DataFrame:
-    """One row per patch: name, population, need, captured need, areas, band status and IMD mix.
+    """One row per patch: name, population, need, captured need, areas, band status and deprivation mix.
 
     Parameters
     ----------
@@ -49,6 +50,9 @@ def summarise_patches(
         The name of every patch (:func:`lacgeo.patches.name_patches`).
     flags
         The reason for every patch outside the population band.
+    index
+        The deprivation index the areas carry (England's IMD by default; for Wales, the
+        WIMD's ``wimd_score`` and ``wimd_quintile`` give ``share_wimd_q1``-``q5``).
 
     Returns
     -------
@@ -70,6 +74,7 @@ def summarise_patches(
     P1              4000        0.25     1666.667     in band
     P2              2000       -1.00    -1666.667   an island
     """
+    index = index or deprivation_index()
     frame = areas.assign(**{PATCH_ID: patch_id, EXCESS_NEED: excess_need(areas)})
     pop = frame[POPULATION].astype(float)
     grouped = frame.groupby(PATCH_ID, sort=True)
@@ -79,17 +84,17 @@ def summarise_patches(
             POPULATION: grouped[POPULATION].sum().astype("int64"),
             NEED_INDEX: (frame[NEED_INDEX] * pop).groupby(frame[PATCH_ID]).sum() / grouped[POPULATION].sum(),
             EXCESS_NEED: grouped[EXCESS_NEED].sum(),
-            IMD_SCORE: (frame[IMD_SCORE] * pop).groupby(frame[PATCH_ID]).sum() / grouped[POPULATION].sum(),
+            index.score: (frame[index.score] * pop).groupby(frame[PATCH_ID]).sum() / grouped[POPULATION].sum(),
             N_AREAS: grouped.size().astype("int64"),
         }
     )
     patches.index.name = PATCH_ID
     mix = frame.pivot_table(
-        index=PATCH_ID, columns=IMD_QUINTILE, values=POPULATION, aggfunc="sum", fill_value=0
+        index=PATCH_ID, columns=index.quintile, values=POPULATION, aggfunc="sum", fill_value=0
     ).reindex(columns=range(1, 6), fill_value=0)
     share = mix.div(mix.sum(axis=1), axis=0)
     for q in range(1, 6):
-        patches[f"share_imd_q{q}"] = share[q].reindex(patches.index).fillna(0.0)
+        patches[index.share(q)] = share[q].reindex(patches.index).fillna(0.0)
     patches[BAND_STATUS] = [flags.get(p, IN_BAND) for p in patches.index]
     return patches
 

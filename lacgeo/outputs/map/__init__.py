@@ -27,6 +27,7 @@ from .layers import (
     PROFILE_COLOURS,
     QUINTILE_COLOURS,
     format_value,
+    quintile_layer,
 )
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "format_value",
     "make_map",
     "make_result_map",
+    "quintile_layer",
 ]

@@ -4,7 +4,8 @@ The map sits in one self-contained page that draws offline (:mod:`.page`). The m
 oriented by the local authority outline and the patch outlines with permanent labels, and
 a table of the patches below the map is its text alternative.
 
-The small areas can be shaded by the need index, the national IMD quintile, each indicator
+The small areas can be shaded by the need index, the national deprivation quintile (England's
+IMD or Wales's WIMD, named after the run's index), each indicator
 in the need index and the need profiles (one base layer each, with its own legend). The
 area shapes are written once and shared by every shading (built in :mod:`.layers`).
 Indicator values are the disclosure-controlled ones (:func:`make_result_map`): a withheld
@@ -29,8 +30,20 @@ from folium.utilities import JsCode
 
 from ...config import IndicatorConfig
 from ...result import RunResult
-from ...schema import BAND_STATUS, NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK, WGS84
+from ...schema import (
+    BAND_STATUS,
+    DEPRIVATION_INDICES,
+    NEED_INDEX,
+    PATCH_NAME,
+    PHASE,
+    POPULATION,
+    RANK,
+    WGS84,
+    DeprivationIndex,
+    deprivation_index,
+)
 from ..escape import escape_text
+from ..report.words import left_out_sentences
 from ..tables import area_table
 from .layers import (
     LAYER_LABELS,
@@ -70,6 +83,9 @@ CLASS_RECOMMENDED = "lacgeo-recommended"
 CLASS_LABEL = "lacgeo-label"
 
 MAP_ATTRIBUTION = "Contains OS data &copy; Crown copyright and database right; ONS, MHCLG, OHID data (OGL v3.0)"
+MAP_ATTRIBUTION_WALES = (
+    "Contains OS data &copy; Crown copyright and database right; ONS data, Welsh Government WIMD 2019 (OGL v3.0)"
+)
 
 
 # --- page content ---------------------------------------------------------------------------
@@ -133,9 +149,12 @@ def make_map(
     synthetic: bool = False,
     indicators: Sequence[IndicatorConfig] | None = None,
     withheld: Mapping[str, Collection[str]] | None = None,
+    deprivation: DeprivationIndex | None = None,
+    notes: Sequence[str] = (),
 ) -> folium.Map:
-    """The map page: areas shaded by need, IMD quintile, each indicator and need profile; the LA
-    outline, patch outlines and names, the recommended patches, a legend and a place search.
+    """The map page: areas shaded by need, national deprivation quintile, each indicator and need
+    profile; the LA outline, patch outlines and names, the recommended patches, a legend and a
+    place search.
 
     ``areas`` is one row per small area (EPSG:27700, indexed by code). Each indicator's
     layer shows the column ``value_<name>``: pass values that are already
@@ -145,6 +164,10 @@ def make_map(
     whose value is withheld for small numbers: they are hatched and say so, and their
     value is never written to the page. A ``need_profile`` column adds the need-profiles
     layer. The plain ``result.areas`` gives the need, quintile and profile layers only.
+    ``deprivation`` is the national index whose quintile column the areas carry, and names
+    that layer ("National WIMD quintile"); by default, the one whose column ``areas`` has
+    (England's IMD if none). ``notes`` are plain-text sentences shown under the heading, such
+    as the indicators a run left out.
 
     Returns the folium map inside a self-contained page: ``.save(path)`` writes a
     ``map.html`` that draws with no network access.
@@ -153,7 +176,8 @@ def make_map(
     patches_d = _display(patches)
     outline = _display(gpd.GeoDataFrame(geometry=[areas.geometry.union_all()], crs=areas.crs))
     west, south, east, north = areas_d.total_bounds
-    shadings = make_shadings(areas_d, indicator_specs(areas_d, indicators), withheld or {})
+    index = deprivation or next((i for i in DEPRIVATION_INDICES.values() if i.quintile in areas), deprivation_index())
+    shadings = make_shadings(areas_d, indicator_specs(areas_d, indicators), withheld or {}, index)
 
     districts = _districts(areas)
     lines = [
@@ -164,7 +188,7 @@ def make_map(
     ]
     page = Page(
         title=title,
-        intro=intro_html(title, patches, synthetic=synthetic),
+        intro=intro_html(title, patches, synthetic=synthetic, notes=notes),
         legend=legend_html([s.legend for s in shadings], lines),
         table=table_html(patches),
         search=SEARCH_HTML,
@@ -191,7 +215,7 @@ def make_map(
         interactive=False,
         pane="lacgeo-outline",
         class_name=CLASS_OUTLINE,
-        attribution=MAP_ATTRIBUTION,
+        attribution=MAP_ATTRIBUTION_WALES if index.nation == "Wales" else MAP_ATTRIBUTION,
     ).add_to(fmap)
 
     if districts is not None:  # an area of several districts: their boundaries, dashed, under the outline
@@ -296,8 +320,8 @@ def make_map(
         f"{fmap.get_name()}.fitBounds({latlng_bounds(areas_d.geometry)}, {{animate: false}});\n"
         + areas_and_search_js(
             map_name=fmap.get_name(),
-            data=area_data(areas_d, patches_d, shadings),
-            shadings=tooltip_rows(shadings),
+            data=area_data(areas_d, patches_d, shadings, index),
+            shadings=tooltip_rows(shadings, index),
             layer_names=[layer.get_name() for layer in area_layers],
             patch_layer_names=[all_patches.get_name(), recommended.get_name()],
             places=search_index(areas_d, patches_d),
@@ -313,7 +337,8 @@ def make_result_map(result: RunResult, *, title: str) -> folium.Map:
     Indicator values come from :func:`lacgeo.outputs.tables.area_table`, where a council rate
     built from a small count (and any rate that would let one be recovered) is withheld;
     those areas are hatched and say "withheld (small number)". Layers are labelled from
-    the config's indicator labels.
+    the config's indicator labels, the quintile layer from the run's deprivation index, and
+    the page says which default indicators the run left out for its nation, and why.
     """
     table = area_table(result)
     extra = [c for c in ("need_profile", "need_profile_id") if c in result.areas and c not in table]
@@ -331,4 +356,6 @@ def make_result_map(result: RunResult, *, title: str) -> folium.Map:
         synthetic=result.synthetic,
         indicators=result.config.need.indicators,
         withheld=withheld,
+        deprivation=result.deprivation,
+        notes=left_out_sentences(result),
     )

@@ -1,5 +1,6 @@
-"""The area shadings of ``map.html``: the need, IMD quintile, indicator and need-profile
-colourings of the small areas, their legends, and the shared area data the page script draws.
+"""The area shadings of ``map.html``: the need, national deprivation quintile (England's IMD or
+Wales's WIMD, named after the run's index), indicator and need-profile colourings of the small
+areas, their legends, and the shared area data the page script draws.
 
 Each shading is a :class:`_Shading`: a fill per area, a legend section and, for an indicator,
 the value shown in the tooltip. Indicator values are taken as given (already
@@ -20,7 +21,16 @@ import pandas as pd
 import shapely
 
 from ...config import IndicatorConfig
-from ...schema import AREA_NAME, IMD_QUINTILE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
+from ...schema import (
+    AREA_NAME,
+    NEED_INDEX,
+    PATCH_ID,
+    PATCH_NAME,
+    PHASE,
+    POPULATION,
+    RANK,
+    DeprivationIndex,
+)
 from ..escape import escape_text
 from .widgets import (
     NO_DATA_FILL,
@@ -31,13 +41,6 @@ from .widgets import (
 )
 
 QUINTILE_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#fddbc7", 4: "#d1e5f0", 5: "#67a9cf"}
-QUINTILE_LABELS = {
-    1: "1: most deprived 20% of England",
-    2: "2",
-    3: "3",
-    4: "4",
-    5: "5: least deprived 20%",
-}
 NEED_COLOURS = ["#ffffcc", "#fd8d3c", "#800026"]
 INDICATOR_COLOURS = ["#f2f0f7", "#9e9ac8", "#3f007d"]  # light to dark = more need (reversed for higher_is_better)
 PROFILE_COLOURS = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#999999"]
@@ -46,6 +49,7 @@ PROFILE_COLOURS = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e
 # Layer names as the layer control shows them (tests look them up by these names).
 LAYER_NEED = "Need index"
 LAYER_QUINTILE = "National IMD quintile"
+"""The quintile layer of an English run; a Welsh one's is "National WIMD quintile" (:func:`quintile_layer`)."""
 LAYER_PROFILES = "Need profiles"
 LAYER_OUTLINE = "Local authority boundary"
 LAYER_PATCHES = "All patches"
@@ -53,17 +57,28 @@ LAYER_RECOMMENDED = "Recommended for phase 1"
 LAYER_LABELS = "Patch names"
 
 
-AREA_ROWS: list[tuple[str, str]] = [
-    ("Area", "name"),
-    ("LSOA", "code"),
-    ("Population", "pop"),
-    ("Need index", "need"),
-    ("IMD quintile (1 = most deprived)", "quintile"),
-    ("Patch", "patch"),
-    ("Patch need rank", "rank"),
-    ("Patch phase", "phase"),
-]
-"""An area's tooltip: (label, property). A shading's own value is added after the LSOA code."""
+def quintile_layer(index: DeprivationIndex) -> str:
+    """The quintile layer's name: "National IMD quintile", "National WIMD quintile"."""
+    return f"National {index.short} quintile"
+
+
+def quintile_labels(index: DeprivationIndex) -> dict[int, str]:
+    """The quintile legend's labels, naming the index's nation."""
+    return {1: f"1: most deprived 20% of {index.nation}", 2: "2", 3: "3", 4: "4", 5: "5: least deprived 20%"}
+
+
+def area_rows(index: DeprivationIndex) -> list[tuple[str, str]]:
+    """An area's tooltip: (label, property). A shading's own value is added after the LSOA code."""
+    return [
+        ("Area", "name"),
+        ("LSOA", "code"),
+        ("Population", "pop"),
+        ("Need index", "need"),
+        (f"{index.short} quintile (1 = most deprived)", "quintile"),
+        ("Patch", "patch"),
+        ("Patch need rank", "rank"),
+        ("Patch phase", "phase"),
+    ]
 
 
 @dataclass(frozen=True)
@@ -109,10 +124,12 @@ def _need_shading(areas: pd.DataFrame) -> _Shading:
     return _Shading(LAYER_NEED, fill, legend)
 
 
-def _quintile_shading(areas: pd.DataFrame) -> _Shading:
-    fill = areas[IMD_QUINTILE].map(lambda q: QUINTILE_COLOURS.get(q, NO_DATA_FILL) if pd.notna(q) else NO_DATA_FILL)
-    items = tuple((QUINTILE_COLOURS[q], QUINTILE_LABELS[q]) for q in QUINTILE_COLOURS)
-    return _Shading(LAYER_QUINTILE, fill, LegendSection(title=LAYER_QUINTILE, items=items))
+def _quintile_shading(areas: pd.DataFrame, index: DeprivationIndex) -> _Shading:
+    fill = areas[index.quintile].map(lambda q: QUINTILE_COLOURS.get(q, NO_DATA_FILL) if pd.notna(q) else NO_DATA_FILL)
+    labels = quintile_labels(index)
+    items = tuple((QUINTILE_COLOURS[q], labels[q]) for q in QUINTILE_COLOURS)
+    name = quintile_layer(index)
+    return _Shading(name, fill, LegendSection(title=name, items=items))
 
 
 def _indicator_shading(values: pd.Series, *, label: str, higher_is_worse: bool, withheld: Collection[str]) -> _Shading:
@@ -175,10 +192,22 @@ def indicator_specs(areas: pd.DataFrame, indicators: Sequence[IndicatorConfig] |
 
 
 def make_shadings(
-    areas: pd.DataFrame, indicators: list[IndicatorConfig], withheld: Mapping[str, Collection[str]]
+    areas: pd.DataFrame,
+    indicators: list[IndicatorConfig],
+    withheld: Mapping[str, Collection[str]],
+    index: DeprivationIndex,
 ) -> list[_Shading]:
-    shadings = [_need_shading(areas), _quintile_shading(areas)]
-    taken = {LAYER_NEED, LAYER_QUINTILE, LAYER_PROFILES, LAYER_OUTLINE, LAYER_PATCHES, LAYER_RECOMMENDED, LAYER_LABELS}
+    """The area shadings; the quintile one from ``index``'s column."""
+    shadings = [_need_shading(areas), _quintile_shading(areas, index)]
+    taken = {
+        LAYER_NEED,
+        quintile_layer(index),
+        LAYER_PROFILES,
+        LAYER_OUTLINE,
+        LAYER_PATCHES,
+        LAYER_RECOMMENDED,
+        LAYER_LABELS,
+    }
     for spec in indicators:
         label = spec.label or spec.name
         if label in taken:
@@ -204,8 +233,11 @@ def _py(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def area_data(areas: gpd.GeoDataFrame, patches: pd.DataFrame, shadings: list[_Shading]) -> dict:
-    """The shared area FeatureCollection: positional ids, escaped text, a fill per shading, shading values."""
+def area_data(
+    areas: gpd.GeoDataFrame, patches: pd.DataFrame, shadings: list[_Shading], index: DeprivationIndex
+) -> dict:
+    """The shared area FeatureCollection: positional ids, escaped text, a fill per shading, shading values;
+    the quintile from ``index``'s column."""
     patch_label = (
         patches.index.map(escape_text).to_series(index=patches.index) + " " + patches[PATCH_NAME].map(escape_text)
     )
@@ -216,7 +248,7 @@ def area_data(areas: gpd.GeoDataFrame, patches: pd.DataFrame, shadings: list[_Sh
             "code": areas.index.map(escape_text),
             "pop": areas[POPULATION].map("{:,}".format),
             "need": areas[NEED_INDEX].astype(float).map(lambda v: WITHHELD_TEXT if np.isnan(v) else f"{v:.2f}"),
-            "quintile": areas[IMD_QUINTILE].astype("Int64"),
+            "quintile": areas[index.quintile].astype("Int64"),
             "patch": area_patch.map(patch_label).fillna(area_patch.map(escape_text)),
             "rank": area_patch.map(patches[RANK]).astype("Int64"),
             "phase": area_patch.map(patches[PHASE]).astype("Int64"),
@@ -237,8 +269,8 @@ def area_data(areas: gpd.GeoDataFrame, patches: pd.DataFrame, shadings: list[_Sh
     return {"type": "FeatureCollection", "features": features}
 
 
-def tooltip_rows(shadings: list[_Shading]) -> list[list[tuple[str, str | int]]]:
-    base = [(escape_text(label), key) for label, key in AREA_ROWS]
+def tooltip_rows(shadings: list[_Shading], index: DeprivationIndex) -> list[list[tuple[str, str | int]]]:
+    base = [(escape_text(label), key) for label, key in area_rows(index)]
     rows, k = [], 0
     for s in shadings:
         own: list[tuple[str, str | int]] = []

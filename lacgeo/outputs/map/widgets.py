@@ -22,6 +22,7 @@ import shapely
 from ...schema import AREA_NAME, MSOA_NAME, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK, WARD_NAME
 from ..assets import asset_text
 from ..escape import escape_text, script_json
+from ..report.words import bilingual
 
 WITHHELD_FILL = "url(#lacgeo-withheld)"
 """The fill of an area whose council value is withheld: a grey hatch (see :data:`HATCH_SVG`)."""
@@ -155,7 +156,8 @@ def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dic
     features. Each entry: ``n`` name, ``c`` code, ``k`` kind, ``d`` a line of detail,
     ``b`` bounds ``[[south, west], [north, east]]``, ``p`` a point inside it, and the map
     feature it opens: ``a`` the area's position, or ``t`` the patch id (as shown); ``l`` the
-    label its search result shows.
+    label its search result shows. A ward or MSOA with a Welsh name (a ``<col>_cy`` column, such
+    as ``msoa_name_cy``) is named in both languages, and found by either.
     """
     entries = []
     ranked = patches.sort_values(RANK)
@@ -180,6 +182,7 @@ def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dic
         if col not in areas:
             continue
         for name, members in areas.groupby(col, sort=True):
+            shown = bilingual(name, members[f"{col}_cy"].iat[0] if f"{col}_cy" in members else None)
             in_patches = []
             if PATCH_ID in members:
                 for pid in pd.unique(members[PATCH_ID]):
@@ -190,9 +193,9 @@ def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dic
                 detail += f"; patch{'es' if len(in_patches) != 1 else ''} " + ", ".join(in_patches)
             entries.append(
                 {
-                    "n": escape_text(name),
+                    "n": escape_text(shown),
                     "c": "",
-                    "l": escape_text(name),
+                    "l": escape_text(shown),
                     "k": kind,
                     "d": escape_text(detail),
                     "b": latlng_bounds(members.geometry),
@@ -258,7 +261,8 @@ def areas_and_search_js(
 # --- page text ------------------------------------------------------------------------------
 
 
-def intro_html(title: str, patches: pd.DataFrame, *, synthetic: bool) -> str:
+def intro_html(title: str, patches: pd.DataFrame, *, synthetic: bool, notes: Sequence[str] = ()) -> str:
+    """The heading and the words above the map; ``notes`` are plain-text sentences (escaped here)."""
     recommended = patches[patches[PHASE] == 1].sort_values(RANK)
     picks = "; ".join(f"{escape_text(pid)} {escape_text(row[PATCH_NAME])}" for pid, row in recommended.iterrows())
     parts = [
@@ -268,6 +272,7 @@ def intro_html(title: str, patches: pd.DataFrame, *, synthetic: bool) -> str:
         "<p>Hover over (or tap) an area or a patch for its details; switch layers in the list at the top right, "
         "or find a patch, ward, neighbourhood or small area (LSOA) with the search box. "
         "A table of all patches follows the map.</p>",
+        *(f"<p>{escape_text(note)}</p>" for note in notes),
     ]
     if synthetic:
         parts.append('<p class="lacgeo-warning">SYNTHETIC service-demand data: not for decisions</p>')

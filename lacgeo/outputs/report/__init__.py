@@ -7,6 +7,6 @@ and words; :mod:`.svg` draws the maps and charts; ``assets/report.css`` styles i
 
 from .page import render_report
 from .prose import read_aloud
-from .words import england_reference
+from .words import england_reference, national_reference
 
-__all__ = ["england_reference", "read_aloud", "render_report"]
+__all__ = ["england_reference", "national_reference", "read_aloud", "render_report"]

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from ...result import RunResult
-from ...schema import IMD_QUINTILE, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION
+from ...schema import NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION
 from ..escape import escape_text as E
 from ..tables import assessment_table, patch_table
 from .svg import PatchMaps
-from .words import england_reference, indicator_label, weighted_mean
+from .words import indicator_label, national_reference, weighted_mean
 
 
 class ReportContext:
@@ -24,12 +24,14 @@ class ReportContext:
         self.la = E(result.lad_name)
         self.patches = patch_table(result)  # disclosure control as in patches.csv
         self.assessment = assessment_table(result) if result.needs_assessment is not None else None
-        self.england = england_reference(result.config.area.vintage)
+        self.index = result.deprivation  # England's IMD or Wales's WIMD: every label and column comes from it
+        self.nation = E(self.index.nation)
+        self.national = national_reference(self.index.nation, result.config.area.vintage)
         self.n = len(self.patches)
         self.recommended = list(self.patches.index[self.patches[PHASE] == 1])
         areas, pop = result.areas, result.areas[POPULATION].astype(float)
         self.la_need = weighted_mean(areas[NEED_INDEX], pop)
-        by_q = pop.groupby(areas[IMD_QUINTILE]).sum()
+        by_q = pop.groupby(areas[self.index.quintile]).sum()
         self.la_shares = {q: float(by_q.get(q, 0.0) / pop.sum()) for q in range(1, 6)}
         weighted = areas.filter(like="contrib_").mul(pop, axis=0)
         self.contrib = weighted.groupby(areas[PATCH_ID]).sum().div(pop.groupby(areas[PATCH_ID]).sum(), axis=0)
@@ -39,8 +41,8 @@ class ReportContext:
         self._ids = 0
 
     def _indicator_values(self) -> pd.DataFrame:
-        """Per indicator: label, LA value (the needs assessment's 'All' row) and England value."""
-        res, england = self.result, self.england["means"]
+        """Per indicator: label, LA value (the needs assessment's 'All' row) and national value."""
+        res, national = self.result, self.national["means"]
         rows = []
         for spec in res.config.need.indicators:
             if self.assessment is not None:
@@ -54,8 +56,8 @@ class ReportContext:
                     if spec.name in res.sources
                     else weighted_mean(res.indicators[spec.name], res.areas[POPULATION])
                 )
-            eng = np.nan if spec.name in res.sources else england.get(spec.name, np.nan)
-            rows.append({"name": spec.name, "label": indicator_label(res, spec.name), "la": la, "eng": eng})
+            nat = np.nan if spec.name in res.sources else national.get(spec.name, np.nan)
+            rows.append({"name": spec.name, "label": indicator_label(res, spec.name), "la": la, "nation": nat})
         return pd.DataFrame(rows).set_index("name")
 
     def svg_id(self, stem: str) -> str:

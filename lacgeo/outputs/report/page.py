@@ -3,11 +3,12 @@
 One self-contained page: inline CSS (``assets/report.css``), maps and charts as inline
 SVG drawn by :mod:`.svg` (no script, no fonts, no images, nothing fetched from the
 network). It says what is recommended and why: one section per phase-1 patch (maps, a
-paragraph to read aloud, a profile against the local authority and England, what
+paragraph to read aloud, a profile against the local authority and its nation, what
 drives its need), the needs-assessment chart of each indicator by local deprivation
-quintile, the rollout plan, the method, caveats and data attribution. The
-plain-English paragraphs are in :mod:`.prose`, the number and word formatting in
-:mod:`.words`.
+quintile, the rollout plan, the method, caveats and data attribution. Deprivation is
+England's IMD or Wales's WIMD, as the run's areas are (``result.deprivation``), and named
+so throughout. The plain-English paragraphs are in :mod:`.prose`, the number and word
+formatting in :mod:`.words`.
 
 Every text value that comes from data or config passes through
 :func:`~lacgeo.outputs.escape.escape_text`. Council data follows the CSVs' disclosure
@@ -32,8 +33,9 @@ from .context import ReportContext, html_table
 from .prose import caveats_section, method_section, read_aloud
 from .svg import phase_colours, quintile_chart
 from .words import (
-    FIFTHS,
+    bilingual,
     count_of,
+    fifth_of,
     indicator_label,
     money,
     num,
@@ -112,9 +114,9 @@ def _summary(r: ReportContext) -> str:
 
 
 def _profile(r: ReportContext, pid: str) -> str:
-    row, res, eng = r.patches.loc[pid], r.result, r.england
+    row, res, nat = r.patches.loc[pid], r.result, r.national
     rows = [
-        ["Population", f"{int(row[POPULATION]):,}", f"{int(res.areas[POPULATION].sum()):,}", f"{eng['population']:,}"],
+        ["Population", f"{int(row[POPULATION]):,}", f"{int(res.areas[POPULATION].sum()):,}", f"{nat['population']:,}"],
         ["Neighbourhoods (LSOAs)", str(int(row[N_AREAS])), str(len(res.areas)), "–"],
         [
             "Need index",
@@ -126,10 +128,10 @@ def _profile(r: ReportContext, pid: str) -> str:
     ]
     rows += [
         [
-            f"Residents in England's {FIFTHS[q]} fifth of neighbourhoods (IMD quintile {q})",
-            pct(row[f"share_imd_q{q}"]),
+            f"Residents in {fifth_of(r.index, q)}",
+            pct(row[r.index.share(q)]),
             pct(r.la_shares[q]),
-            pct(eng["quintile_shares"][q]),
+            pct(nat["quintile_shares"][q]),
         ]
         for q in range(1, 6)
     ]
@@ -141,11 +143,11 @@ def _profile(r: ReportContext, pid: str) -> str:
                 E(ind["label"]),
                 "not shown (small numbers)" if council and pd.isna(v) else value_text(name, v),
                 value_text(name, ind["la"]),
-                "no England value (council data)" if council else value_text(name, ind["eng"]),
+                f"no {r.nation} value (council data)" if council else value_text(name, ind["nation"]),
             ]
         )
     return html_table(
-        ["Measure", "This patch", r.la, "England"], rows, caption=f"Profile of {r.name(pid)}", numeric=[1, 2, 3]
+        ["Measure", "This patch", r.la, r.nation], rows, caption=f"Profile of {r.name(pid)}", numeric=[1, 2, 3]
     )
 
 
@@ -185,7 +187,9 @@ def _places(r: ReportContext, pid: str) -> str:
     for col, what in (("msoa_name", "Neighbourhood names (MSOA)"), ("ward_name", "Wards")):
         if col in areas:
             by = areas.groupby(col)[POPULATION].sum().sort_values(ascending=False, kind="stable")
-            items.append(f"<li>{what}: " + ", ".join(f"{E(n)} ({int(p):,} people)" for n, p in by.items()) + "</li>")
+            welsh = areas.groupby(col)[f"{col}_cy"].first() if f"{col}_cy" in areas else {}  # Welsh names
+            names = ", ".join(f"{E(bilingual(n, welsh.get(n)))} ({int(p):,} people)" for n, p in by.items())
+            items.append(f"<li>{what}: {names}</li>")
     return f"<ul>{''.join(items)}</ul>"
 
 
@@ -224,7 +228,7 @@ def _patch_section(r: ReportContext, pid: str) -> str:
         + r.maps.closeup(pid, svg_id=r.svg_id("closeup"))
         + f"<figcaption>Left: where {name} lies in {r.la} (blue). Right: close-up with its neighbourhoods (LSOAs) "
         f"and the neighbouring patches (grey).</figcaption></figure>"
-        f"<h3>Profile against {r.la} and England</h3>{_profile(r, pid)}"
+        f"<h3>Profile against {r.la} and {r.nation}</h3>{_profile(r, pid)}"
         f"<h3>Where it is</h3>{_places(r, pid)}<h3>What drives its need</h3>{_drivers(r, pid)}"
         f"{_robustness(r, pid)}</section>"
     )
@@ -275,16 +279,18 @@ def _needs_section(r: ReportContext) -> str:
         return head + "<p>Not available for this run.</p></section>"
     intro = (
         f"<p>Each indicator for five fifths of {r.la}'s residents, from those in the most deprived neighbourhoods "
-        f"(quintile 1) to the least deprived (quintile 5), by IMD score within {r.la}. Whiskers are 95% confidence "
-        "intervals: where two do not overlap, the difference is unlikely to be chance. The dashed line is the "
-        f"value for all of {r.la}. Values from 1 to {r.result.config.disclosure.small_count_max} council events "
-        "are not shown.</p>"
+        f"(quintile 1) to the least deprived (quintile 5), by {r.index.short} score within {r.la}. Whiskers are "
+        "95% confidence intervals: where two do not overlap, the difference is unlikely to be chance. The dashed "
+        f"line is the value for all of {r.la}. Values from 1 to {r.result.config.disclosure.small_count_max} "
+        "council events are not shown.</p>"
     )
     figures = []
     for name, rows in r.assessment.groupby("indicator", sort=False):
         label = str(rows["label"].iloc[0])
         unit = ", per 1,000 residents" if str(rows["method"].iloc[0]).startswith("rate per 1,000") else ""
-        svg = quintile_chart(rows, label=label, la_name=r.result.lad_name, svg_id=r.svg_id("chart"), unit=unit)
+        svg = quintile_chart(
+            rows, label=label, la_name=r.result.lad_name, svg_id=r.svg_id("chart"), unit=unit, index=r.index.short
+        )
         quintile = {"1": "1 (most deprived)", "5": "5 (least deprived)", "All": f"All of {r.la}"}
         table_rows = [
             [

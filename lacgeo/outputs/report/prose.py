@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..._version import __version__
 from ...need import in_sentence
-from ...schema import BAND_STATUS, IN_BAND, IOD_RELEASE, N_AREAS, PATCH_NAME, POPULATION, RANK
+from ...schema import BAND_STATUS, IN_BAND, N_AREAS, PATCH_NAME, POPULATION, RANK
 from ..escape import escape_text as E
 from .context import ReportContext
 from .words import (
@@ -20,9 +20,12 @@ from .words import (
     about,
     compare_word,
     count_of,
+    index_source,
     indicator_label,
+    left_out_sentences,
     ordinal,
     pct,
+    release_name,
     value_text,
 )
 
@@ -32,16 +35,16 @@ def read_aloud(r: ReportContext, pid: str) -> str:
     row, res = r.patches.loc[pid], r.result
     people = f"about {about(row[POPULATION])} people in {count_of(int(row[N_AREAS]), 'neighbourhood')}"
     out = [f"{E(row[PATCH_NAME])} is home to {people}."]
-    shares = {q: float(row[f"share_imd_q{q}"]) for q in range(1, 6)}
+    shares = {q: float(row[r.index.share(q)]) for q in range(1, 6)}
     if shares[1] >= 0.005:
         out.append(
-            f"{pct(shares[1])} of them live in the most deprived fifth of neighbourhoods in England "
+            f"{pct(shares[1])} of them live in the most deprived fifth of neighbourhoods in {r.nation} "
             f"({pct(r.la_shares[1])} across {r.la})."
         )
     else:
         q = next(q for q in range(2, 6) if shares[q] >= 0.005)
         out.append(
-            "None of them live in the most deprived fifth of neighbourhoods in England; "
+            f"None of them live in the most deprived fifth of neighbourhoods in {r.nation}; "
             f"{pct(shares[q])} live in the {FIFTHS[q]} fifth."
         )
     for name, ind in r.values.iterrows():
@@ -62,14 +65,14 @@ def read_aloud(r: ReportContext, pid: str) -> str:
                 f"{value_text(name, ind['la'])} across {r.la}."
             )
         else:
-            eng = (
+            nat = (
                 ""
-                if pd.isna(ind["eng"])
-                else f" and {compare_word(v, ind['eng'])} England's {value_text(name, ind['eng'])}"
+                if pd.isna(ind["nation"])
+                else f" and {compare_word(v, ind['nation'])} {r.nation}'s {value_text(name, ind['nation'])}"
             )
             out.append(
                 f"Its {label} is {value_text(name, v)}, {compare_word(v, ind['la'])} the {r.la} average of "
-                f"{value_text(name, ind['la'])}{eng}."
+                f"{value_text(name, ind['la'])}{nat}."
             )
     rank = int(row[RANK])
     up = [E(in_sentence(indicator_label(res, n))) for n, d in r.drivers(pid).items() if d > 0.05][:2]
@@ -92,12 +95,12 @@ def method_section(r: ReportContext) -> str:
     )
     steps = [
         f"<strong>Load.</strong> The {count_of(len(res.areas), 'neighbourhood')} (Lower-layer Super Output Areas, "
-        f"LSOA {vintage}) of {r.la}, their population and the English Indices of Deprivation ({IOD_RELEASE[vintage]})"
+        f"LSOA {vintage}) of {r.la}, their population and {index_source(r.index)}"
         + (", with the council service-demand data listed under Data sources." if res.sources else "."),
         "<strong>Validate.</strong> Codes, populations, geometry and values are checked; any problem stops the run.",
         "<strong>Need index.</strong> Each indicator is put on one scale "
         f"({STANDARDISE_WORDS[cfg.need.standardise]}) so that higher means more need, then combined as a "
-        f"weighted average: {weights}.",
+        f"weighted average: {weights}." + "".join(f" {E(s)}" for s in left_out_sentences(res)),
         f"<strong>Patches.</strong> Neighbouring LSOAs are grouped into "
         f"{count_of(r.n, 'contiguous, compact patch', 'contiguous, compact patches')} of {lo:,} "
         f"to {hi:,} people{nest_words.get(nest, ', each within one of the given boundary areas')}, keeping together "
@@ -116,7 +119,7 @@ def method_section(r: ReportContext) -> str:
             "range of ranks."
         )
     provenance = (
-        f"Made with lacgeo {E(__version__)}, seed {int(cfg.seed)}, LSOA {vintage} with {IOD_RELEASE[vintage]}. "
+        f"Made with lacgeo {E(__version__)}, seed {int(cfg.seed)}, LSOA {vintage} with {release_name(r.index)}. "
         "The same inputs and settings give the same results; run.json lists every input file with its checksum."
     )
     items = "".join(f"<li>{s}</li>" for s in steps)
@@ -151,7 +154,7 @@ def caveats_section(r: ReportContext) -> str:
         )
     items += [
         f"The need index is relative: it compares places within {r.la}. A patch with high need here is not "
-        "necessarily among the most deprived in England; the profiles give the England picture.",
+        f"necessarily among the most deprived in {r.nation}; the profiles give the {r.nation} picture.",
         "The ranking depends on the chosen indicators and weights: patches with similar need indices could swap "
         "places if these change.",
     ]

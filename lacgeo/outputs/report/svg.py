@@ -217,10 +217,11 @@ def _ticks(lo: float, hi: float, n: int = 5) -> tuple[np.ndarray, int]:
     return ticks, max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if step / mag == 2.5 else 0)
 
 
-def quintile_chart(rows: pd.DataFrame, *, label: str, la_name: str, svg_id: str, unit: str = "") -> str:
+def quintile_chart(rows: pd.DataFrame, *, label: str, la_name: str, svg_id: str, index: str, unit: str = "") -> str:
     """Bars by local deprivation quintile with 95% CI whiskers and a dashed line for the whole LA.
 
     ``rows``: one indicator's rows of the needs-assessment table; a withheld value is NaN.
+    ``index``: the short name of the deprivation index whose score makes the quintiles ("IMD", "WIMD").
     """
     by_q = rows.set_index("quintile")[["value", "lower", "upper"]].astype(float)
     quintiles = [str(q) for q in range(1, 6)]
@@ -269,7 +270,7 @@ def quintile_chart(rows: pd.DataFrame, *, label: str, la_name: str, svg_id: str,
     out.append(
         f'<path d="M{left},{top}V{y(y0)}H{w - right}" fill="none" stroke="#111"/>'
         f'<text x="{left + (w - left - right) / 2:.0f}" y="{h - 8}" font-size="12" text-anchor="middle">'
-        "Local deprivation quintile (fifths of residents by IMD score)</text>"
+        f"Local deprivation quintile (fifths of residents by {E(index)} score)</text>"
         f'<text x="4" y="16" font-size="13" font-weight="600">{E(label[:70])}{E(unit)}</text>'
     )
     desc = (

@@ -1,4 +1,5 @@
-"""The words and numbers of ``report.html``: formatting, labels, England reference values and data credits.
+"""The words and numbers of ``report.html``: formatting, labels, national reference values and the
+names of the run's deprivation index (England's IMD or Wales's WIMD, never mixed).
 
 Plain functions of values (no page structure), shared by the report's sections.
 """
@@ -7,13 +8,13 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
 import pandas as pd
 
 from ... import load
-from ...need import SHIPPED_INDICATORS
+from ...config import DEFAULTS
+from ...need import SHIPPED_INDICATORS, national_quintile
 from ...result import RunResult
-from ...schema import IMD_DECILE, IOD_RELEASE, POPULATION
+from ...schema import POPULATION, DeprivationIndex, deprivation_index
 
 SMR = "preventable_mortality_smr"
 FIFTHS = {1: "most deprived", 2: "second most deprived", 3: "middle", 4: "second least deprived", 5: "least deprived"}
@@ -77,17 +78,26 @@ def indicator_label(result: RunResult, name: str) -> str:
 
 
 @functools.cache
-def england_reference(vintage: str) -> dict:
-    """England: population-weighted means of the shipped IoD scores (SMR = 100 by definition),
-    population share by IMD quintile, and total population."""
+def national_reference(nation: str, vintage: str) -> dict:
+    """A nation's reference values on LSOA ``vintage``: population-weighted means of its shipped
+    deprivation scores (for England also the preventable mortality SMR, 100 by definition), the
+    population share in each national quintile of its own index, and its total population."""
+    index = deprivation_index(nation, vintage)
+    codes = pd.read_parquet(load.data_file(index.file), columns=[]).index
+    scores = load.read_deprivation(codes, vintage=vintage)
     lsoa = pd.read_parquet(load.data_file(f"lsoa{vintage[2:]}.parquet"), columns=[POPULATION])
-    iod = pd.read_parquet(load.data_file(f"{IOD_RELEASE[vintage].lower()}_lsoa{vintage[2:]}.parquet"))
-    pop = lsoa[POPULATION].reindex(iod.index).astype(float)
-    means = {c: weighted_mean(iod[c], pop) for c in iod.columns if c.endswith("_score")}
-    means[SMR] = 100.0
-    quintile = np.ceil(iod[IMD_DECILE].astype(float) / 2)
+    pop = lsoa[POPULATION].reindex(scores.index).astype(float)
+    means = {c: weighted_mean(scores[c], pop) for c in scores.columns if c.endswith("_score")}
+    if nation == "England":
+        means[SMR] = 100.0
+    quintile = national_quintile(scores[index.decile])
     shares = {q: float(pop[quintile == q].sum() / pop.sum()) for q in range(1, 6)}
     return {"means": means, "quintile_shares": shares, "population": int(pop.sum())}
+
+
+def england_reference(vintage: str) -> dict:
+    """:func:`national_reference` for England: the IoD scores and IMD quintiles."""
+    return national_reference("England", vintage)
 
 
 def money(value: float) -> str:
@@ -95,3 +105,37 @@ def money(value: float) -> str:
 
 
 # --- plain-English text ------------------------------------------------------------------
+
+
+def release_name(index: DeprivationIndex) -> str:
+    """The index's release as outputs name it: 'IoD2025', 'IoD2019' or 'WIMD 2019'."""
+    return index.release if index.key == "imd" else f"{index.short} {index.release.removeprefix(index.short)}"
+
+
+def index_source(index: DeprivationIndex) -> str:
+    """The index as a data source: 'the English Indices of Deprivation (IoD2025)',
+    'the Welsh Index of Multiple Deprivation (WIMD 2019)'."""
+    return f"the {index.title.removesuffix(' ' + index.release[-4:])} ({release_name(index)})"
+
+
+def fifth_of(index: DeprivationIndex, q: int) -> str:
+    """A national fifth of neighbourhoods: "England's most deprived fifth of neighbourhoods (IMD quintile 1)"."""
+    return f"{index.nation}'s {FIFTHS[q]} fifth of neighbourhoods ({index.short} quintile {q})"
+
+
+def left_out_sentences(result: RunResult) -> list[str]:
+    """One plain-text sentence (not escaped) per default indicator the run leaves out because it
+    does not exist for the area's nation, with why (named as English runs name it); none for an
+    English run."""
+    labels = {s.name: s.label for s in DEFAULTS.need.indicators if s.label}
+    return [
+        f"Left out of the need index: {labels.get(name) or indicator_label(result, name)} — {reason}. "
+        "No value is filled in for it."
+        for name, reason in result.left_out.items()
+    ]
+
+
+def bilingual(name: str, welsh: object = None) -> str:
+    """A place name with its Welsh name after it where the data has a different one:
+    'Bon-y-maen / Bôn-y-maen'."""
+    return f"{name} / {welsh}" if isinstance(welsh, str) and welsh and welsh != name else str(name)
