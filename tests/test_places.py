@@ -239,6 +239,9 @@ def test_a_welsh_output_folder_names_wimd_and_what_was_left_out(neath_port_talbo
         assert not re.search(r"(?<![wW])(imd|IMD)", text), f"{name} calls something IMD"
     areas = pd.read_csv(out / "areas.csv")
     assert {"wimd_score", "wimd_quintile", "local_wimd_quintile", "msoa_name_cy"} <= set(areas.columns)
+    patches = pd.read_csv(out / "patches.csv")
+    assert {"patch_name_cy", "wimd_score", "share_wimd_q1"} <= set(patches.columns)
+    assert patches["patch_name_cy"].str.contains("Castell-nedd").any()  # Neath, in Welsh
     about = pd.read_excel(out / "lacgeo.xlsx", sheet_name="About")
     rows = dict(zip(about["Item"], about["Value"], strict=False))
     assert rows["Deprivation"].startswith("Welsh Index of Multiple Deprivation 2019 (WIMD2019), ranked within Wales")

@@ -53,9 +53,10 @@ def area_columns(index: DeprivationIndex, *, welsh_names: bool = False) -> list[
     ]
 
 
-def patch_columns(index: DeprivationIndex) -> list[str]:
+def patch_columns(index: DeprivationIndex, *, welsh_names: bool = False) -> list[str]:
     """The ``patches`` table's leading columns, the deprivation ones named after ``index``."""
-    head = [PATCH_NAME, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCESS_NEED, index.score, BAND_STATUS]
+    names = [PATCH_NAME, PATCH_NAME_CY] if welsh_names else [PATCH_NAME]
+    head = [*names, POPULATION, NEED_INDEX, RANK, N_AREAS, PHASE, EXCESS_NEED, index.score, BAND_STATUS]
     return head + [index.share(q) for q in range(1, 6)]
 
 
@@ -143,7 +144,7 @@ def patch_table(result: RunResult) -> gpd.GeoDataFrame:
     robust = [c for c in ("p_top_n", "rank_low", "rank_high", "robustness") if c in result.patches.columns]
     district = [c for c in ("district", "district_code", "district_share") if c in result.patches.columns]
     columns = (
-        patch_columns(result.deprivation)
+        patch_columns(result.deprivation, welsh_names=PATCH_NAME_CY in result.patches)
         + district
         + robust
         + ["need_profile", "need_profile_share"]
