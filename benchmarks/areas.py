@@ -9,6 +9,9 @@ in this process (imports paid once, as in a batch). Per area: wall seconds, LSOA
 patches, patches in band, flagged patches with their reasons, and the size of
 ``map.html``. A failure is any exception; its message is recorded and the batch goes on.
 
+Then the named areas once each (Nottinghamshire, Kent, Cumbria as two councils, Swansea,
+Neath Port Talbot, the largest ICB, the Isles of Scilly): patches, flags, time, map size.
+
 Then, side by side in one run, the scale targets: Wiltshire, Kent (the largest county)
 and the largest ICB, each run ``--repeats`` times in turn (interleaved), reporting the
 median wall time, its ratio to Wiltshire's, the map's size and how long a hover takes to
@@ -19,7 +22,7 @@ How to run
 ----------
     python benchmarks/areas.py                                  # every kind (long: see the README)
     python benchmarks/areas.py --kinds county,icb --skip-scale
-    python benchmarks/areas.py --kinds none                     # the scale targets only
+    python benchmarks/areas.py --kinds none                     # the scale targets and named areas only
 
 It prints markdown tables and writes JSON (default ``benchmarks/results/areas.json``).
 """
@@ -44,21 +47,22 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "areas.json"
 LOW, HIGH = 8_000, 12_000
 
 
-def run_area(code: str, folder: Path, *, keep: bool = False) -> dict:
-    """One area end to end with outputs (removed afterwards unless ``keep``); a JSON-ready record."""
+def run_area(code: str | tuple[str, ...], folder: Path, *, keep: bool = False, name: str = "") -> dict:
+    """One area (a code, or a list of places run as one called ``name``) end to end with
+    outputs (removed afterwards unless ``keep``); a JSON-ready record."""
     start = time.perf_counter()
-    out = folder / code
+    out = folder / (code if isinstance(code, str) else "-".join(code))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = lacgeo.run(lacgeo.make_config(la=code), out=out, overwrite=True)
+            result = lacgeo.run(lacgeo.make_config(la=code, name=name), out=out, overwrite=True)
     except Exception as exc:  # noqa: BLE001 - the batch records every failure and goes on
         return {"code": code, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
     seconds = time.perf_counter() - start
     pop = result.patches["population"]
     flagged = result.patches[result.patches["band_status"] != "in band"]
     record = {
-        "code": code,
+        "code": code if isinstance(code, str) else ",".join(code),
         "ok": True,
         "seconds": round(seconds, 3),
         "lsoas": len(result.areas),
@@ -202,6 +206,49 @@ def batch_table(batch: dict) -> str:
     return "\n".join(line for line in lines if line)
 
 
+NAMED = {
+    "Nottinghamshire": "E10000024",
+    "Kent": "E10000016",
+    "Cumbria (Cumberland and Westmorland and Furness)": ("E06000063", "E06000064"),
+    "Swansea": "W06000011",
+    "Neath Port Talbot": "W06000012",
+    "largest ICB": "",
+    "Isles of Scilly": "E06000053",
+}
+"""The areas the closing table names: county councils, two councils run as one, Welsh councils,
+the largest ICB (by population, filled in at run time) and the smallest English authority."""
+
+
+def named_areas() -> dict:
+    """Each of :data:`NAMED` end to end once, with outputs: patches, flags, seconds and map size."""
+    places = read_places()
+    icbs = places[places["kind"] == "icb"]
+    named = NAMED | {"largest ICB": str(icbs["population"].astype(int).idxmax())}
+    records = {}
+    with tempfile.TemporaryDirectory(prefix="lacgeo-named-") as tmp:
+        for label, code in named.items():
+            name = "Cumbria" if isinstance(code, tuple) else ""
+            record = run_area(code, Path(tmp), name=name)
+            if not record["ok"]:
+                raise RuntimeError(f"{label}: {record['error']}")
+            records[label] = record | {"name": name or places.at[code, "name"]}
+    return records
+
+
+def named_table(named: dict) -> str:
+    lines = [
+        "| area | LSOAs | patches | in band | flags (reason) | seconds | map.html |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, r in named.items():
+        flags = "; ".join(f"{pid}: {reason}" for pid, reason in r["flags"].items()) or "0"
+        lines.append(
+            f"| {label} ({r['code']}) | {r['lsoas']:,} | {r['patches']} | {r['in_band']} | {flags} "
+            f"| {r['seconds']:.1f} | {r['map_bytes'] / 1e6:.1f} MB |"
+        )
+    return "\n".join(lines)
+
+
 def scale_table(scale: dict) -> str:
     lines = [
         "| area | LSOAs | patches | in band | median seconds | vs Wiltshire | map.html | hover to tooltip |",
@@ -221,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated kinds, or 'none' (default: all)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each scale target (default: %(default)s)")
     parser.add_argument("--skip-scale", action="store_true", help="skip Wiltshire vs Kent vs the largest ICB")
+    parser.add_argument("--skip-named", action="store_true", help="skip the named areas (counties, Wales, Scilly)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output (default: %(default)s)")
     args = parser.parse_args(argv)
     kinds = [] if args.kinds == "none" else [k.strip() for k in args.kinds.split(",")]
@@ -234,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_scale:
         results["scale"] = scale_targets(args.repeats)
         print(scale_table(results["scale"]) + "\n")
+    if not args.skip_named:
+        results["named"] = named_areas()
+        print(named_table(results["named"]) + "\n")
     if kinds:
         results["batch"] = run_batch(kinds)
         print(batch_table(results["batch"]) + "\n")

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+import lacgeo
 from lacgeo import load
 from lacgeo.errors import IslandWarning, PatchingError
 from lacgeo.patches import build_area_graph, build_patches
@@ -319,6 +320,34 @@ def test_a_broken_selection_is_never_returned(grid_case, monkeypatch):
         PatchingError, match=r"selection check failed: pick 1 holds .* outside 8,000-12,000.*share areas"
     ):
         select_patches(areas, need, graph, n=3)
+
+
+def test_picks_whose_rest_cuts_badly_are_swapped(grid_case, monkeypatch):
+    """When the rest around the best picks cannot be cut into in-band patches, a set with one
+    pick swapped for another candidate is taken: valid, and never worth more than the best."""
+    from lacgeo.select import rest
+
+    areas, need, graph = grid_case
+    best = select_patches(areas, need, graph, n=3)
+    banned = frozenset(best.picks[0].area_codes)
+    codes = areas.index
+
+    def flags(self, picks):  # pretend the best pick's rest can never be cut cleanly
+        return int(any(frozenset(str(codes[i]) for i in c.members) == banned for c in picks))
+
+    monkeypatch.setattr(rest.RestCheck, "flags", flags)
+    swapped = select_patches(areas, need, graph, n=3)
+    assert_valid(swapped, areas, need, graph)
+    assert banned not in {frozenset(p.area_codes) for p in swapped.picks}
+    assert swapped.total_excess_need <= best.total_excess_need + 1e-6
+
+
+def test_a_district_whose_best_picks_left_an_impossible_rest_is_all_in_band():
+    """High Peak: the searched picks left 59,233 people that no split cuts into patches of
+    8,000-12,000 (every split was checked); a swapped pick set leaves a rest that cuts cleanly."""
+    result = lacgeo.run(lacgeo.make_config(la="High Peak"))
+    assert (result.patches["band_status"] == "in band").all()
+    assert result.patches["population"].between(LO, HI).all() and len(result.recommended) == 3
 
 
 # --------------------------------------------------------------------------- real data

@@ -254,6 +254,7 @@ def partition_areas(
     groups: np.ndarray | None = None,
     group_label: str = "boundary unit",
     whole: str = "the area",
+    exact: bool = True,
     target: int = 10_000,
     band: float = DEFAULTS.patches.band,
     n_starts: int = DEFAULTS.patches.n_starts,
@@ -278,6 +279,9 @@ def partition_areas(
         Optional nesting unit per area; patches never cross units.
     whole
         How flags name the areas given, when they form one piece.
+    exact
+        Check every split of a small piece the search could not cut into in-band patches
+        (find one, or prove there is none); False keeps the search's answer.
     target, band
         Patches aim for ``target`` people, inside ``target x (1 +/- band)``.
 
@@ -341,7 +345,7 @@ def partition_areas(
             indptr, indices, piece_pop, piece_aw, piece_feats, k, bands, n_starts, piece_seed
         )
         proved = False
-        if not in_band and feasible and len(piece_pop) <= EXACT_MAX_AREAS:
+        if exact and not in_band and feasible and len(piece_pop) <= EXACT_MAX_AREAS:
             # the search found no in-band split: look at every split, to find one or prove there is none
             nbrs = [indices[indptr[i] : indptr[i + 1]].tolist() for i in range(len(piece_pop))]
             answer = exact_split(nbrs, piece_pop.tolist(), bands.counts(total), bands.lo, bands.hi)

@@ -27,6 +27,10 @@ LA's population-weighted mean need). The method:
    rebuilt from fresh candidates and re-packed exactly, and a short seeded simulated
    annealing (pull an area in, trade it between picks, swap or drop one) looks for
    rearrangements that need a step down first.
+4. **The rest.** The areas outside the picks are cut as stage 6 will cut them. If that
+   leaves patches outside the band (the picks made the rest impossible, or too hard, to
+   tile), sets with one pick swapped for another candidate are tried, best first
+   (:mod:`.rest`).
 
 Every selection must leave the rest of the LA partitionable: no connected piece of
 the remaining areas may hold a population that no number of in-band patches can
@@ -70,6 +74,7 @@ from .problem import (
     rule_text,
     validate_inputs,
 )
+from .rest import RestCheck, swap_for_rest
 
 
 def select_patches(
@@ -248,6 +253,12 @@ def select_patches(
             annealed = anneal(p, chosen, rules, out_pos, rng)
             if sum(c.value for c in annealed) > sum(c.value for c in chosen) + EPS:
                 chosen = improve_jointly(p, annealed, rules, out_pos, rng)
+    # 4. the rest must still cut into in-band patches: else swap a pick
+    if chosen:
+        points = areas.geometry.representative_point()  # the points stage 6 cuts with
+        xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+        check = RestCheck(p, graph, need_arr, xy, geom_area, target_population, band, seed)
+        chosen = swap_for_rest(p, chosen, clean, rules, check)
     if len(chosen) < n:
         notes.insert(0, shortfall(p, pool, clean, n, len(chosen), spread, min_distance_m, rules))
 
