@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 import tomllib
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -423,13 +424,19 @@ def load_config(path: str | Path) -> Config:
     return load_config_text(text, source=str(path), base_dir=path.parent)
 
 
-def make_config(*, la: str, vintage: str | None = None, seed: int | None = None) -> Config:
-    """The default configuration for one area (:data:`DEFAULTS` with ``area.la`` set).
+def make_config(
+    *, la: str | Sequence[str], name: str = "", vintage: str | None = None, seed: int | None = None
+) -> Config:
+    """The default configuration for one area (:data:`DEFAULTS` with ``area.la`` set): a place,
+    or a list of places run as one with the display name ``name``.
 
     >>> make_config(la="Derby", vintage="2011").area
     AreaConfig(la='Derby', name='', vintage='2011')
+    >>> make_config(la=["Cumberland", "Westmorland and Furness"], name="Cumbria").area.la
+    ('Cumberland', 'Westmorland and Furness')
     """
-    return override(config_from_dict({"area": {"la": la}}, source="defaults"), vintage=vintage, seed=seed)
+    area = {"la": la if isinstance(la, str) else list(la), "name": name}
+    return override(config_from_dict({"area": area}, source="defaults"), vintage=vintage, seed=seed)
 
 
 def override(
