@@ -14,7 +14,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import load, outputs, pipeline
+from . import batch, load, outputs, pipeline
 from ._version import __version__
 from .compare import compare_runs
 from .config import DEFAULTS, Config, load_config, make_config, override
@@ -82,6 +82,22 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    places = batch.batch_places(kind=args.kind, la=args.la or ())
+    config = load_config(args.config) if args.config is not None else None
+    if config is not None:
+        config = override(config, vintage=args.vintage, seed=args.seed)
+    elif args.vintage or args.seed is not None:
+        config = override(make_config(la=places[0].code), vintage=args.vintage, seed=args.seed)
+    out = Path(args.out) if args.out else Path("lacgeo-output") / f"batch-{args.kind or 'list'}"
+    progress = False if args.quiet else None
+    result = batch.run_batch(
+        places, out, config=config, workers=args.workers, overwrite=args.overwrite, progress=progress
+    )
+    sys.stdout.write(result.summary() + "\n")
+    return 1 if result.failures else 0
+
+
 def _cmd_las(args: argparse.Namespace) -> int:
     places = load.list_places(args.kind)
     if args.region:
@@ -115,6 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, help="yearly budget in GBP: how many coordinators, which patches")
     p.add_argument("--check-manifest", metavar="RUN_JSON", help="re-run a recorded run and confirm identical tables")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("batch", parents=[common], help="run many areas, one output folder each, and an index page")
+    p.add_argument("config", nargs="?", help="TOML config for every area (its area.la is ignored)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--kind", choices=list(load.KINDS), help="every area of this kind (see `lacgeo las`)")
+    which.add_argument("--la", help="names or codes separated by commas, each run on its own")
+    p.add_argument("--out", help="batch folder (default lacgeo-output/batch-<kind>)")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    p.add_argument("--vintage", choices=["2021", "2011"], help="LSOA vintage (overrides the config)")
+    p.add_argument("--seed", type=int, help="random seed (overrides the config)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing batch folder's areas")
+    p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("compare", parents=[common], help="what changed between two run folders, and why")
     p.add_argument("old", help="the earlier run folder")
