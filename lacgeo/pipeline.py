@@ -314,8 +314,9 @@ def for_nation(config: Config, area: load.StudyArea) -> tuple[Config, dict[str, 
     Multiple Deprivation 2019 (the only Welsh small areas and index shipped). With the default
     need index, the WIMD score takes the IMD score's place and weight, and Local Health's
     preventable mortality, which exists for England only, is left out and said so in every
-    output. A need index the user chose is kept as it is: an indicator that does not exist for
-    Wales then stops the run, naming it.
+    output; a config holding that Welsh default already (as ``run.json`` records it, or
+    ``lacgeo init`` writes it) says the same. A need index the user chose is kept as it is:
+    an indicator that does not exist for Wales then stops the run, naming it.
 
     >>> from lacgeo import make_config, load
     >>> config, left_out = for_nation(make_config(la="Swansea"), load.resolve_area("Swansea"))
@@ -324,18 +325,20 @@ def for_nation(config: Config, area: load.StudyArea) -> tuple[Config, dict[str, 
     """
     if area.nation != "Wales":
         return config, {}
-    left_out: dict[str, str] = {}
+    defaults = DEFAULTS.need.indicators
+    left_out = need.unavailable([s.name for s in defaults if s.name != IMD_SCORE], "Wales")
+    welsh = tuple(
+        IndicatorConfig(name="wimd_score", weight=s.weight, direction=s.direction, label="WIMD score")
+        if s.name == IMD_SCORE
+        else s
+        for s in defaults
+        if s.name not in left_out
+    )
     need_config = config.need
-    if need_config.indicators == DEFAULTS.need.indicators:
-        left_out = need.unavailable([s.name for s in need_config.indicators if s.name != IMD_SCORE], "Wales")
-        indicators = tuple(
-            IndicatorConfig(name="wimd_score", weight=s.weight, direction=s.direction, label="WIMD score")
-            if s.name == IMD_SCORE
-            else s
-            for s in need_config.indicators
-            if s.name not in left_out
-        )
-        need_config = replace(need_config, indicators=indicators)
+    if need_config.indicators == defaults:
+        need_config = replace(need_config, indicators=welsh)
+    elif need_config.indicators != welsh:  # the user's own need index: nothing was left out of it
+        left_out = {}
     area_config = replace(config.area, vintage="2011")
     return replace(config, area=area_config, need=need_config), left_out
 

@@ -226,6 +226,7 @@ def test_a_welsh_council_runs_on_wimd_with_local_health_left_out(neath_port_talb
 
 def test_a_welsh_output_folder_names_wimd_and_what_was_left_out(neath_port_talbot, tmp_path):
     out = neath_port_talbot.write(tmp_path / "npt")
+    assert lacgeo.check_manifest(out / "run.json") == []  # the recorded Welsh config re-runs byte for byte
     manifest = json.loads((out / "run.json").read_text())
     assert (
         manifest["data_vintages"]["deprivation"] == "WIMD2019"
@@ -284,4 +285,5 @@ def test_init_for_a_welsh_council_writes_the_welsh_defaults(tmp_path):
     assert 'vintage = "2011"' in text and 'name = "wimd_score"' in text and "imd_score" not in text.replace("wimd", "")
     assert "# Left out: preventable_mortality_smr, because Local Health (OHID)" in text
     config = lacgeo.load_config(path)
-    assert lacgeo.pipeline.for_nation(config, resolve_area("Swansea")) == (config, {})  # runs as written
+    ran, left_out = lacgeo.pipeline.for_nation(config, resolve_area("Swansea"))
+    assert ran == config and list(left_out) == ["preventable_mortality_smr"]  # runs as written, says the same
