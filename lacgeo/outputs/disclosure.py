@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from ..config import DEFAULTS
 
@@ -198,6 +197,8 @@ def _first_pinned(
             owners.append((level, group))
     if not rows:
         return None
+    from scipy.optimize import linprog  # here: only a run with council counts to protect needs it
+
     a_eq, b_eq = np.vstack(rows), np.array(rhs)
     for cell in small:
         i = position[cell]

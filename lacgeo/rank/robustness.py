@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from ..config import DEFAULTS, IndicatorConfig
 from ..schema import POPULATION
@@ -36,6 +35,8 @@ def _standardise_draws(x: np.ndarray, method: str) -> np.ndarray:
         sd = np.nanstd(x, axis=1, keepdims=True)
         z = np.where(sd > 0, (x - mean) / np.where(sd > 0, sd, 1.0), 0.0)
         return np.where(np.isnan(x), np.nan, z)
+    from scipy.stats import rankdata  # here: scipy.stats takes about half a second to import
+
     n = np.sum(~np.isnan(x), axis=1, keepdims=True)
     r = rankdata(np.where(np.isnan(x), np.inf, x), axis=1, method="average") / n
     r = np.where(np.isnan(x), np.nan, r)
