@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from lacgeo.config import IndicatorConfig
 from lacgeo.errors import ConfigError, ValidationError
 from lacgeo.need import compute_need_index, local_quintile, national_quintile, read_indicators, standardise
+from lacgeo.need.profiles import weighted_kmeans
 
 SPECS = (IndicatorConfig("a", weight=2.0), IndicatorConfig("b", weight=1.0, direction="higher_is_better"))
 
@@ -161,3 +162,29 @@ def test_needs_assessment_uses_wilson_for_proportions():
     # Newcombe (1998) Table I: 81/263 -> 0.2553 to 0.3662
     assert q1["lower"] == pytest.approx(255.3, abs=0.1) and q1["upper"] == pytest.approx(366.2, abs=0.1)
     assert q1["method"] == "per 1,000 at risk, Wilson"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    points=st.lists(st.tuples(st.floats(-5, 5), st.floats(-5, 5)), min_size=3, max_size=40),
+    weights=st.lists(st.integers(0, 3000), min_size=40, max_size=40),
+    k=st.integers(1, 5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_weighted_kmeans_ends_at_a_lloyd_fixed_point(points, weights, k, seed):
+    """Every area is in the group of its nearest centre, every non-empty group's centre is its
+    members' weighted mean, and the same seed gives the same groups."""
+    x = np.array(points)
+    w = np.array(weights[: len(x)], dtype=float)
+    k = min(k, len(np.unique(x, axis=0)))
+    labels, centres = weighted_kmeans(x, w, k, seed=seed)
+    assert labels.shape == (len(x),) and centres.shape == (k, 2) and set(labels) <= set(range(k))
+    dist = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    assert np.allclose(dist[np.arange(len(x)), labels], dist.min(axis=1))
+    use = w if (w > 0).any() else np.ones(len(x))
+    for j in set(labels.tolist()):
+        inside = labels == j
+        if use[inside].sum() > 0:
+            assert np.allclose(centres[j], np.average(x[inside], axis=0, weights=use[inside]))
+    again = weighted_kmeans(x, w, k, seed=seed)
+    assert np.array_equal(again[0], labels) and np.array_equal(again[1], centres)

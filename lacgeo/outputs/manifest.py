@@ -21,7 +21,6 @@ PACKAGES = [
     "pyarrow",
     "folium",
     "scipy",
-    "scikit-learn",
 ]
 
 
