@@ -37,7 +37,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.config is None and args.la is None:
         raise ConfigError("give a config file (lacgeo run CONFIG) or a local authority (lacgeo run --la NAME)")
     config = load_config(args.config) if args.config is not None else make_config(la=args.la)
-    config = override(config, la=args.la, vintage=args.vintage, seed=args.seed, budget=args.budget)
+    config = override(config, la=args.la, vintage=args.vintage, seed=args.seed, budget=args.budget, name=args.name)
     _require_la(config, args.config)
     area = load.resolve_area(config.area.la, name=config.area.name)
     out = Path(args.out) if args.out else outputs.default_output_folder(area.name)
@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", parents=[common], help="run the analysis and write an output folder")
     p.add_argument("config", nargs="?", help="TOML config (see `lacgeo init`)")
     p.add_argument("--la", help="area name or code, or names separated by commas, run as one (overrides the config)")
+    p.add_argument("--name", help="the area's name in every output (for a list; overrides the config)")
     p.add_argument("--out", help="output folder (default lacgeo-output/<la>)")
     p.add_argument("--vintage", choices=["2021", "2011"], help="LSOA vintage (overrides the config)")
     p.add_argument("--seed", type=int, help="random seed (overrides the config)")

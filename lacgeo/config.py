@@ -446,18 +446,19 @@ def override(
     vintage: str | None = None,
     seed: int | None = None,
     budget: float | None = None,
+    name: str | None = None,
 ) -> Config:
     """``config`` with the options a user most often changes for one run; ``None`` keeps a value.
 
-    The CLI's ``--la``, ``--vintage``, ``--seed`` and ``--budget`` go through here, and
-    the result is checked like a config file.
+    The CLI's ``--la``, ``--name``, ``--vintage``, ``--seed`` and ``--budget`` go through
+    here, and the result is checked like a config file.
 
     >>> config = override(make_config(la="Wiltshire"), la="Derby", budget=250_000)
     >>> config.area.la, config.recommend.budget, config.seed
     ('Derby', 250000.0, 42)
     """
     sections: dict[str, Any] = {}
-    area = {k: v for k, v in {"la": la, "vintage": vintage}.items() if v is not None}
+    area = {k: v for k, v in {"la": la, "name": name, "vintage": vintage}.items() if v is not None}
     if area:
         sections["area"] = area
     if seed is not None:
