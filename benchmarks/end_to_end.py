@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += [
             "",
             f"London as one area: {big['lsoas']:,} LSOAs, {big['patches']} patches, "
-            f"{big['in_band_share']:.2%} in band, {big['wall_seconds']} s wall, {big['cpu_seconds']} s CPU, peak {big['peak_rss_mb']} MB, "
-            f"map.html {big['map_mb']} MB",
+            f"{big['in_band_share']:.2%} in band, {big['wall_seconds']} s wall, {big['cpu_seconds']} s CPU, "
+            f"peak {big['peak_rss_mb']} MB, map.html {big['map_mb']} MB",
         ]
     print("\n".join(lines))
     results = {
