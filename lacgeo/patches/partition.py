@@ -237,8 +237,11 @@ def can_tile(nbrs: list[list[int]], pop: list[float], band: Band, *, budget: int
     indptr[1:] = np.cumsum([len(row) for row in nbrs])
     indices = np.array([u for row in nbrs for u in sorted(row)], dtype=np.int64)
     feats = np.zeros((len(pop), 3))
-    for k in ks:
-        if k <= len(pop) and _partition_piece(indptr, indices, people, people, feats, k, band, 1, 0)[1]:
+    search = search_module()
+    for k in ks:  # one search round per count, shape only: a check, not the patches
+        if k == 1 or k > len(pop):
+            continue
+        if search.partition(indptr, indices, people, feats, k, band.lo, band.hi, 1, 0, area_weight=people)[1] <= 0:
             return True, 0
     answer = exact_split(nbrs, pop, ks, band.lo, band.hi, budget=budget)
     return (True if answer.parts is not None else (False if answer.impossible else None)), answer.spent
