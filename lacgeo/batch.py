@@ -12,7 +12,6 @@ area, its patches and phase-1 picks, or its error.
 from __future__ import annotations
 
 import csv
-import html
 import logging
 import os
 import time
@@ -27,6 +26,7 @@ from .config import Config, make_config
 from .errors import ConfigError, LacgeoError, OutputError
 from .load.places import split_names
 from .outputs import default_output_folder
+from .outputs.escape import escape_text
 
 INDEX_FILE = "index.html"
 TABLE_FILE = "batch.csv"
@@ -210,18 +210,18 @@ def _write_index(result: BatchResult, config: Config) -> None:
     """``index.html``: every area with links to its report and map, or its error."""
     rows = []
     for item in result.items:
-        name = html.escape(item.name)
+        name = escape_text(item.name)
         if item.ok:
-            link = html.escape(item.folder)
+            link = escape_text(item.folder)
             rows.append(
-                f'<tr><th scope="row">{name}</th><td>{html.escape(item.code)}</td><td>{item.patches}</td>'
-                f"<td>{item.in_band}</td><td>{html.escape(item.phase1)}</td>"
+                f'<tr><th scope="row">{name}</th><td>{escape_text(item.code)}</td><td>{item.patches}</td>'
+                f"<td>{item.in_band}</td><td>{escape_text(item.phase1)}</td>"
                 f'<td><a href="{link}/report.html">report</a> · <a href="{link}/map.html">map</a></td></tr>'
             )
         else:
             rows.append(
-                f'<tr class="failed"><th scope="row">{name}</th><td>{html.escape(item.code)}</td>'
-                f'<td colspan="4">failed: {html.escape(item.error)}</td></tr>'
+                f'<tr class="failed"><th scope="row">{name}</th><td>{escape_text(item.code)}</td>'
+                f'<td colspan="4">failed: {escape_text(item.error)}</td></tr>'
             )
     synthetic = any(s.synthetic for s in config.sources)
     banner = '<p class="synthetic">SYNTHETIC: these runs use made-up service-demand data.</p>' if synthetic else ""
@@ -242,7 +242,7 @@ Patches in band hold {lo:,.0f}-{hi:,.0f} people.</p>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
-<p><small>{html.escape(load.ATTRIBUTION)}</small></p></main></body></html>
+<p><small>{escape_text(load.ATTRIBUTION)}</small></p></main></body></html>
 """
     (result.out / INDEX_FILE).write_text(page, encoding="utf-8")
 

@@ -48,6 +48,7 @@ from .schema import (
     PHASE,
     POPULATION,
     RANK,
+    DeprivationIndex,
     deprivation_index,
 )
 from .select import Selection, select_patches
@@ -66,6 +67,8 @@ class _Inputs:
     indicators: pd.DataFrame
     files: list[str]
     """Every file read: the shipped data first, then the user's files."""
+    index: DeprivationIndex
+    """The national deprivation index of the areas (England's IMD or Wales's WIMD)."""
 
 
 @contextmanager
@@ -90,7 +93,8 @@ def _load(config: Config, area: load.StudyArea) -> _Inputs:
         deprivation=deprivation,
         sources={s.name: s.count / s.denominator * 1000.0 for s in sources},
     )
-    shipped = [f"lsoa{vintage[2:]}.parquet", deprivation_index(area.nation, vintage).file, "areas.csv"]
+    index = deprivation_index(area.nation, vintage)
+    shipped = [f"lsoa{vintage[2:]}.parquet", index.file, "areas.csv"]
     if "preventable_mortality_smr" in names:
         shipped += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
     files = [str(load.data_file(name)) for name in shipped]
@@ -98,7 +102,7 @@ def _load(config: Config, area: load.StudyArea) -> _Inputs:
         files += [src.path] + ([src.lookup] if src.kind == "postcodes" else [])
     if config.patches.nest_within not in NEST_CHOICES:  # a polygon file of units, e.g. community areas
         files.append(config.patches.nest_within)
-    return _Inputs(area, areas, deprivation, sources, indicators, list(dict.fromkeys(files)))
+    return _Inputs(area, areas, deprivation, sources, indicators, list(dict.fromkeys(files)), index)
 
 
 def _validate(inputs: _Inputs, vintage: str) -> None:
@@ -114,7 +118,7 @@ def _need(config: Config, inputs: _Inputs) -> tuple[gpd.GeoDataFrame, pd.DataFra
     index = need.compute_need_index(
         inputs.indicators, specs, method=config.need.standardise, missing=config.need.missing, reasons=reasons
     )
-    index_of = deprivation_index(inputs.area.nation, config.area.vintage)
+    index_of = inputs.index
     areas = areas.join(need.deprivation_columns(inputs.deprivation, areas[POPULATION], index_of)).join(index)
     profiles = need.need_profiles(
         inputs.indicators, specs, population=areas[POPULATION], n_profiles=config.need.n_profiles, seed=config.seed
@@ -206,7 +210,7 @@ def _rank(
 ) -> pd.DataFrame:
     """Stage 7: the patch table: summaries, profiles, indicator values, rank and phase."""
     patch_id, r = assignment.patch_id, config.recommend
-    index_of = deprivation_index(inputs.area.nation, config.area.vintage)
+    index_of = inputs.index
     table = rank.summarise_patches(areas, patch_id, names=assignment.names, flags=assignment.flags, index=index_of)
     if index_of.nation == "Wales" and MSOA_NAME_CY in areas:  # the Welsh-language name beside the English one
         table.insert(1, PATCH_NAME_CY, name_patches(areas, patch_id, msoa_col=MSOA_NAME_CY))

@@ -70,7 +70,8 @@ POCKET_MAX_AREAS = 60
 """Pieces of up to this many areas are checked for a split; bigger ones only by their count of people."""
 POCKET_BUDGET = 200_000
 """Connected sets the exact pocket checks of one selection may try in all (about 2 s in the
-worst case); a piece left undecided counts as tileable."""
+worst case; the search rounds before them are not counted); a piece left undecided counts
+as tileable."""
 
 
 class Problem:
@@ -115,7 +116,8 @@ class Problem:
 
     def untileable(self, piece: list[int]) -> bool:
         """Whether a small piece, whose people could make in-band patches by count, provably
-        cannot be cut into contiguous ones (an exact check; "don't know" counts as tileable).
+        cannot be cut into contiguous ones (:func:`can_tile`: a shape-only search round, then the
+        exact check within the selection's budget; "don't know" counts as tileable).
 
         A pick that touches such a piece lies inside it, and what it leaves is untileable too
         (else the piece was tileable), so the rule stays monotone for the packing."""
