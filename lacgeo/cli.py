@@ -37,7 +37,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.config is None and args.la is None:
         raise ConfigError("give a config file (lacgeo run CONFIG) or a local authority (lacgeo run --la NAME)")
     config = load_config(args.config) if args.config is not None else make_config(la=args.la)
-    config = override(config, la=args.la, vintage=args.vintage, seed=args.seed, budget=args.budget, name=args.name)
+    config = override(
+        config,
+        la=args.la,
+        vintage=args.vintage,
+        seed=args.seed,
+        budget=args.budget,
+        name=args.name,
+        prepared_by=args.prepared_by,
+        basemap=args.basemap or None,
+    )
     _require_la(config, args.config)
     area = load.resolve_area(config.area.la, name=config.area.name)
     out = Path(args.out) if args.out else outputs.default_output_folder(area.name)
@@ -130,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument("--strict", action="store_true", help="treat every warning as an error")
     p.add_argument("--budget", type=float, help="yearly budget in GBP: how many coordinators, which patches")
+    p.add_argument("--prepared-by", help='the report\'s "prepared by" line (overrides the config)')
+    p.add_argument(
+        "--basemap", action="store_true", help="draw OpenStreetMap tiles under the map (needs internet to view)"
+    )
     p.add_argument("--check-manifest", metavar="RUN_JSON", help="re-run a recorded run and confirm identical tables")
     p.set_defaults(func=_cmd_run)
 

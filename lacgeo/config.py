@@ -163,6 +163,16 @@ class DisclosureConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    prepared_by: str = ""
+    """The "prepared by" line on the report's cover and the workbook's About sheet (a team or author)."""
+    basemap: bool = False
+    """Draw OpenStreetMap tiles under map.html. Off by default: the map then needs no internet, and
+    orientation comes from labelled towns, boundaries and a scale. On, the viewer's browser fetches
+    tiles from tile.openstreetmap.org."""
+
+
+@dataclass(frozen=True)
 class Config:
     area: AreaConfig = field(default_factory=AreaConfig)
     sources: tuple[SourceConfig, ...] = ()
@@ -170,6 +180,7 @@ class Config:
     patches: PatchConfig = field(default_factory=PatchConfig)
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     seed: int = 42
     """Every random choice in a run comes from this seed."""
 
@@ -447,11 +458,13 @@ def override(
     seed: int | None = None,
     budget: float | None = None,
     name: str | None = None,
+    prepared_by: str | None = None,
+    basemap: bool | None = None,
 ) -> Config:
     """``config`` with the options a user most often changes for one run; ``None`` keeps a value.
 
-    The CLI's ``--la``, ``--name``, ``--vintage``, ``--seed`` and ``--budget`` go through
-    here, and the result is checked like a config file.
+    The CLI's ``--la``, ``--name``, ``--vintage``, ``--seed``, ``--budget``,
+    ``--prepared-by`` and ``--basemap`` go through here, and the result is checked like a config file.
 
     >>> config = override(make_config(la="Wiltshire"), la="Derby", budget=250_000)
     >>> config.area.la, config.recommend.budget, config.seed
@@ -465,6 +478,9 @@ def override(
         sections["seed"] = seed
     if budget is not None:
         sections["recommend"] = {"budget": budget}
+    report = {k: v for k, v in {"prepared_by": prepared_by, "basemap": basemap}.items() if v is not None}
+    if report:
+        sections["report"] = report
     return replace(config, **sections) if sections else config
 
 

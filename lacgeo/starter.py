@@ -91,6 +91,10 @@ min_probability = {min_probability}  # flag a phase-1 patch in the top n in fewe
 
 [disclosure]
 small_count_max = {small_count_max}  # council counts of 1 to this are withheld from every output
+
+[report]
+prepared_by = {prepared_by}  # the report cover's "prepared by" line, e.g. "Public Health Intelligence"
+basemap = {basemap}  # true: OpenStreetMap tiles under map.html (viewers then need internet)
 """
 
 
@@ -144,7 +148,7 @@ def starter_config(
     (True, True)
     """
     values = {"seed": _toml(defaults.seed)}
-    for section in ("area", "need", "patches", "recommend", "disclosure"):  # area.la is the given one
+    for section in ("area", "need", "patches", "recommend", "disclosure", "report"):  # area.la is the given one
         for key, value in dataclasses.asdict(getattr(defaults, section)).items():
             if key not in ("la", "name") and not (isinstance(value, tuple) and value and isinstance(value[0], dict)):
                 values[key] = _toml(value)  # every key is unique across the sections
