@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import batch, load, outputs, pipeline
 from ._version import __version__
-from .compare import compare_runs
+from .compare import compare_runs, write_comparison
 from .config import DEFAULTS, Config, load_config, make_config, override
 from .errors import ConfigError, LacgeoError
 from .starter import starter_config
@@ -57,8 +57,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     comparison = compare_runs(args.old, args.new)
+    if args.csv:
+        write_comparison(comparison, args.csv, overwrite=args.overwrite)
     sys.stdout.write(f"Comparing {args.old} (old) with {args.new} (new)\n")
     sys.stdout.write("\n".join(comparison.lines()) + "\n")
+    if args.csv:
+        sys.stdout.write(f"Patch by patch: {args.csv}\n")
     return 0
 
 
@@ -161,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", parents=[common], help="what changed between two run folders, and why")
     p.add_argument("old", help="the earlier run folder")
     p.add_argument("new", help="the later run folder")
+    p.add_argument("--csv", help="also write the patch-by-patch comparison to this CSV file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("validate", parents=[common], help="check a config file without running it")

@@ -17,18 +17,28 @@ import pandas as pd
 
 from . import load
 from .errors import OutputError
+from .need.indicators import SHIPPED_INDICATORS
+from .outputs.tables import write_csv
 
 
 @dataclass
 class Comparison:
-    """The differences between two runs; ``lines()`` renders them for people."""
+    """The differences between two runs; ``lines()`` renders them for people.
+
+    ``table`` has one row per patch of either run: the new patch, the old patch that held
+    most of its residents, both ranks and phases, the shares of residents they have in
+    common, and a ``status`` (``entered``, ``left``, ``changed``, ``kept``, or empty
+    outside phase 1). ``lacgeo compare --csv`` writes it.
+    """
 
     settings: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     entered: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
     moves: pd.DataFrame | None = None
     explanations: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None
 
     def lines(self) -> list[str]:
         out = []
@@ -38,6 +48,10 @@ class Comparison:
             out += ["Input files that changed:"] + [f"  - {s}" for s in self.inputs]
         out.append("Phase 1 entered: " + ("; ".join(self.entered) or "none"))
         out.append("Phase 1 left: " + ("; ".join(self.left) or "none"))
+        if self.changed:
+            out += ["Phase 1 changed shape:"] + [f"  - {c}" for c in self.changed]
+        else:
+            out.append("Phase 1 changed shape: none")
         if self.moves is not None and len(self.moves):
             out.append("Largest rank moves (matched by residents shared):")
             for _, m in self.moves.head(10).iterrows():
@@ -133,53 +147,129 @@ def compare_runs(old: str | Path, new: str | Path) -> Comparison:
             f"{old} and {new} share no small area: compare matches patches by the residents they share, "
             "so compare two runs of the same area"
         )
-    shared = joined.groupby(["patch_id", "patch_id_old"])["population"].sum().reset_index()
-    shared["share"] = shared["population"] / shared["patch_id"].map(new_areas.groupby("patch_id")["population"].sum())
-    best = shared.sort_values(["patch_id", "share", "patch_id_old"], ascending=[True, False, True])
-    best = best.drop_duplicates("patch_id").set_index("patch_id")
-
-    moves = pd.DataFrame(
+    result.table = _match_table(joined, new_patches, old_patches)
+    matched = result.table.dropna(subset=["new_patch", "old_rank"])
+    result.moves = pd.DataFrame(
         {
-            "new_patch": new_patches.index,
-            "new_name": new_patches["patch_name"],
-            "new_rank": new_patches["rank"],
-            "old_patch": best["patch_id_old"].reindex(new_patches.index),
-            "shared": best["share"].reindex(new_patches.index).fillna(0.0),
+            "new_patch": matched["new_patch"],
+            "new_name": matched["new_name"],
+            "new_rank": matched["new_rank"].astype("int64"),
+            "old_patch": matched["old_patch"],
+            "shared": matched["share_of_new_from_old"],
+            "old_rank": matched["old_rank"].astype("int64"),
         }
     )
-    moves["old_rank"] = moves["old_patch"].map(old_patches["rank"])
-    moves = moves.dropna(subset=["old_rank"]).astype({"old_rank": "int64"})
-    moves["move"] = moves["old_rank"] - moves["new_rank"]
-    result.moves = moves.reindex(moves["move"].abs().sort_values(ascending=False, kind="stable").index)
+    result.moves["move"] = result.moves["old_rank"] - result.moves["new_rank"]
+    order = result.moves["move"].abs().sort_values(ascending=False, kind="stable").index
+    result.moves = result.moves.reindex(order).reset_index(drop=True)
 
-    new_p1 = new_patches.index[new_patches["phase"] == 1]
-    old_p1 = old_patches.index[old_patches["phase"] == 1]
-    matched_old_p1 = set(moves.loc[moves["new_patch"].isin(new_p1), "old_patch"])
-    for pid in new_p1:
-        origin = moves.loc[moves["new_patch"] == pid, "old_patch"]
-        if origin.empty or origin.iloc[0] not in set(old_p1):
-            result.entered.append(f"{pid} {new_patches.at[pid, 'patch_name']}")
-    for pid in old_p1:
-        if pid not in matched_old_p1:
-            result.left.append(f"{pid} {old_patches.at[pid, 'patch_name']} (old run)")
+    for row in result.table.itertuples():
+        if row.status == "entered":
+            result.entered.append(f"{row.new_patch} {row.new_name}")
+        elif row.status == "left":
+            result.left.append(f"{row.old_patch} {row.old_name} (old run)")
+        elif row.status == "changed":
+            result.changed.append(
+                f"{row.new_patch} {row.new_name} (was {row.old_patch} {row.old_name}): it keeps "
+                f"{row.share_of_old_kept:.0%} of the old pick's residents, and {1 - row.share_of_new_from_old:.0%} "
+                "of its residents are new to it"
+            )
+    result.explanations = _explanations(result.table, old_m, new_m, old_patches, new_patches)
+    return result
 
+
+SAME = 1 - 1e-9
+"""Shares of residents at or above this are "all": a pick whose shares are both all kept its shape."""
+
+
+def _match_table(joined: pd.DataFrame, new_patches: pd.DataFrame, old_patches: pd.DataFrame) -> pd.DataFrame:
+    """One row per new patch, matched to the old patch holding most of its residents, plus a
+    row for each old phase-1 patch that no new phase-1 patch came from."""
+    common = joined.dropna(subset=["patch_id_old"])
+    inter = common.groupby(["patch_id", "patch_id_old"])["population"].sum().reset_index()
+    inter["share_of_new_from_old"] = inter["population"] / inter["patch_id"].map(
+        joined.groupby("patch_id")["population"].sum()
+    )
+    # the old patch measured on the new run's areas and residents, so both shares use one population
+    inter["share_of_old_kept"] = inter["population"] / inter["patch_id_old"].map(
+        common.groupby("patch_id_old")["population"].sum()
+    )
+    best = inter.sort_values(
+        ["patch_id", "share_of_new_from_old", "patch_id_old"], ascending=[True, False, True], kind="stable"
+    ).drop_duplicates("patch_id")
+    best = best.set_index("patch_id").reindex(new_patches.index)
+    table = pd.DataFrame(
+        {
+            "new_patch": new_patches.index,
+            "new_name": new_patches["patch_name"].to_numpy(),
+            "new_rank": new_patches["rank"].to_numpy(),
+            "new_phase": new_patches["phase"].to_numpy(),
+            "old_patch": best["patch_id_old"].to_numpy(),
+            "share_of_new_from_old": best["share_of_new_from_old"].fillna(0.0).to_numpy(),
+            "share_of_old_kept": best["share_of_old_kept"].fillna(0.0).to_numpy(),
+        }
+    )
+    old_p1 = set(old_patches.index[old_patches["phase"] == 1])
+    from_old_p1 = table["old_patch"].isin(old_p1)
+    same = (table["share_of_new_from_old"] >= SAME) & (table["share_of_old_kept"] >= SAME)
+    new_p1 = table["new_phase"] == 1
+    table["status"] = ""
+    table.loc[new_p1 & ~from_old_p1, "status"] = "entered"
+    table.loc[new_p1 & from_old_p1 & same, "status"] = "kept"
+    table.loc[new_p1 & from_old_p1 & ~same, "status"] = "changed"
+    gone = sorted(old_p1 - set(table.loc[new_p1, "old_patch"]))
+    left = pd.DataFrame({"old_patch": gone, "status": "left"})
+    table = pd.concat([table, left], ignore_index=True) if gone else table
+    table["old_name"] = table["old_patch"].map(old_patches["patch_name"])
+    table["old_rank"] = table["old_patch"].map(old_patches["rank"]).astype("Int64")
+    table["old_phase"] = table["old_patch"].map(old_patches["phase"]).astype("Int64")
+    table = table.astype({"new_rank": "Int64", "new_phase": "Int64"})
+    columns = ["new_patch", "new_name", "new_rank", "new_phase", "old_patch", "old_name", "old_rank", "old_phase"]
+    return table[[*columns, "share_of_new_from_old", "share_of_old_kept", "status"]]
+
+
+def _labels(manifest: dict) -> dict[str, str]:
+    """Indicator name -> the label the run's config gave it (or the shipped label)."""
+    labels = dict(SHIPPED_INDICATORS)
+    for spec in manifest.get("config", {}).get("need", {}).get("indicators", []):
+        if isinstance(spec, dict) and spec.get("name") and spec.get("label"):
+            labels[spec["name"]] = spec["label"]
+    return labels
+
+
+def _explanations(
+    table: pd.DataFrame, old_m: dict, new_m: dict, old_patches: pd.DataFrame, new_patches: pd.DataFrame
+) -> list[str]:
+    """Indicators added or dropped, and for each new phase-1 patch the indicators that moved by 5% or more."""
+    labels = _labels(old_m) | _labels(new_m)
     values_old = {c for c in old_patches.columns if c.startswith("value_")}
     values_new = {c for c in new_patches.columns if c.startswith("value_")}
-    for col in sorted(values_new - values_old):
-        result.explanations.append(f"indicator {col[6:]} is new in this run")
-    for col in sorted(values_old - values_new):
-        result.explanations.append(f"indicator {col[6:]} was dropped")
-    for pid in new_p1:
-        row = moves[moves["new_patch"] == pid]
-        if row.empty:
-            continue
-        opid = row["old_patch"].iloc[0]
+    out = [f"indicator {labels.get(c[6:], c[6:])} is new in this run" for c in sorted(values_new - values_old)]
+    out += [f"indicator {labels.get(c[6:], c[6:])} was dropped" for c in sorted(values_old - values_new)]
+    for row in table[(table["new_phase"] == 1) & table["old_patch"].notna()].itertuples():
+        pid, opid = row.new_patch, row.old_patch
         parts = []
         for col in sorted(values_old & values_new):
             x, y = old_patches.at[opid, col], new_patches.at[pid, col]
             if pd.notna(x) and pd.notna(y) and x != 0 and abs(y - x) / abs(x) >= 0.05:
-                parts.append(f"{col[6:]} {x:.1f} -> {y:.1f}")
+                parts.append(f"{labels.get(col[6:], col[6:])} {x:.1f} -> {y:.1f}")
         x, y = old_patches.at[opid, "need_index"], new_patches.at[pid, "need_index"]
         parts.append(f"need index {x:.2f} -> {y:.2f}")
-        result.explanations.append(f"{pid} {new_patches.at[pid, 'patch_name']} (was {opid}): " + "; ".join(parts))
-    return result
+        out.append(f"{pid} {row.new_name} (was {opid}): " + "; ".join(parts))
+    return out
+
+
+def write_comparison(comparison: Comparison, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``comparison.table`` as a CSV (formula-safe, fixed number format), all or nothing."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path} already exists; pass --overwrite to replace it, or choose another --csv file")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: the folder {path.parent} does not exist; create it or choose another --csv file")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        write_csv(comparison.table, partial, index=False)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
