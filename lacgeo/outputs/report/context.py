@@ -3,17 +3,18 @@ computed once per report, and the HTML table every section uses."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from ...result import RunResult
-from ...schema import NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION
+from ...schema import NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 from ..escape import escape_text as E
 from ..tables import assessment_table, patch_table
 from .svg import PatchMaps
-from .words import indicator_label, national_reference, weighted_mean
+from .words import about, indicator_label, national_reference, num, pct, weighted_mean
 
 
 class ReportContext:
@@ -37,6 +38,8 @@ class ReportContext:
         self.contrib = weighted.groupby(areas[PATCH_ID]).sum().div(pop.groupby(areas[PATCH_ID]).sum(), axis=0)
         self.la_contrib = weighted.sum() / pop.sum()
         self.values = self._indicator_values()
+        self.figures = {pid: self._figures(row) for pid, row in self.patches.iterrows()}
+        self.la_need_text = num(self.la_need, 2)
         self.maps = PatchMaps(result.patches, areas, la_name=result.lad_name)
         self._ids = 0
 
@@ -60,6 +63,24 @@ class ReportContext:
             rows.append({"name": spec.name, "label": indicator_label(res, spec.name), "la": la, "nation": nat})
         return pd.DataFrame(rows).set_index("name")
 
+    @staticmethod
+    def _figures(row: pd.Series) -> dict[str, str]:
+        """A patch's headline figures formatted once, so the summary, its section and the rollout
+        plan print the same digits."""
+        top = row.get("p_top_n", np.nan)
+        return {
+            "population": f"{int(row[POPULATION]):,}",
+            "about": about(row[POPULATION]),
+            "need": num(row[NEED_INDEX], 2),
+            "rank": str(int(row[RANK])),
+            "top_n": pct(top),
+        }
+
+    def need_gap(self, pid: str) -> float:
+        """The patch's need index above the LA average, from the two figures as printed (so that
+        '1.98 is 1.99 above the average of -0.01' adds up on the page)."""
+        return round(float(self.figures[pid]["need"].replace(",", "")) - float(self.la_need_text.replace(",", "")), 2)
+
     def svg_id(self, stem: str) -> str:
         self._ids += 1
         return f"{stem}-{self._ids}"
@@ -77,18 +98,33 @@ class ReportContext:
         return f"{E(pid)} {E(self.patches.at[pid, PATCH_NAME])}"
 
 
-def html_table(headers: list[str], rows: list[list[str]], *, caption: str, numeric: Iterable[int] = ()) -> str:
-    """An HTML table; cells are HTML already (escaped by the caller), the first column heads each row."""
+SPLIT_ROWS = 10
+"""A printed table longer than this may split between pages (its header row repeats); a shorter one
+moves whole to the next page."""
+
+
+def html_table(
+    headers: list[str], rows: list[list[str]], *, caption: str, numeric: Iterable[int] = (), css_class: str = ""
+) -> str:
+    """An HTML table; cells are HTML already (escaped by the caller), the first column heads each row.
+
+    Each data cell carries its column's heading as ``data-label``, which the phone layout shows
+    when it stacks a row's cells (a table never makes the page scroll sideways)."""
     numeric = set(numeric)
 
     def cls(i: int) -> str:
         return ' class="num"' if i in numeric else ""
 
+    labels = [re.sub(r"<[^>]*>", "", h).replace('"', "&quot;") for h in headers]
     head = "".join(f'<th scope="col"{cls(i)}>{h}</th>' for i, h in enumerate(headers))
     body = "".join(
         f'<tr><th scope="row">{row[0]}</th>'
-        + "".join(f"<td{cls(i)}>{c}</td>" for i, c in enumerate(row[1:], 1))
+        + "".join(f'<td{cls(i)} data-label="{labels[i]}">{c}</td>' for i, c in enumerate(row[1:], 1))
         + "</tr>"
         for row in rows
     )
-    return f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    css_class = " ".join(c for c in (css_class, "split" if len(rows) > SPLIT_ROWS else "") if c)
+    table_class = f' class="{css_class}"' if css_class else ""
+    return (
+        f"<table{table_class}><caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )

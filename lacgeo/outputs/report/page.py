@@ -25,7 +25,7 @@ from ... import load
 from ..._version import __version__
 from ...need import in_sentence
 from ...result import RunResult
-from ...schema import BAND_STATUS, IN_BAND, N_AREAS, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
+from ...schema import BAND_STATUS, IN_BAND, N_AREAS, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION
 from ..assets import asset_text
 from ..escape import escape_text as E
 from ..tables import rollout_table
@@ -33,13 +33,16 @@ from .context import ReportContext, html_table
 from .prose import caveats_section, method_section, read_aloud
 from .svg import phase_colours, quintile_chart
 from .words import (
+    FIFTHS,
     bilingual,
     count_of,
-    fifth_of,
+    data_periods,
     indicator_label,
+    long_date,
     money,
     num,
     pct,
+    report_date,
     signed,
     value_text,
 )
@@ -54,8 +57,7 @@ def _summary(r: ReportContext) -> str:
     res, cfg = r.result, r.result.config
     lo, hi = r.band()
     picks = "; ".join(
-        f"{r.name(pid)} ({int(r.patches.at[pid, POPULATION]):,} people, need index "
-        f"{num(r.patches.at[pid, NEED_INDEX], 2)})"
+        f"{r.name(pid)} ({r.figures[pid]['population']} people, need index {r.figures[pid]['need']})"
         for pid in r.recommended
     )
     weights = ", ".join(
@@ -89,20 +91,20 @@ def _summary(r: ReportContext) -> str:
     robust = "p_top_n" in r.patches
     rows = [
         [
-            str(int(r.patches.at[pid, RANK])),
+            r.figures[pid]["rank"],
             f'<a href="#patch-{E(pid)}">{r.name(pid)}</a>',
-            f"{int(r.patches.at[pid, POPULATION]):,}",
-            num(r.patches.at[pid, NEED_INDEX], 2),
+            r.figures[pid]["population"],
+            r.figures[pid]["need"],
             E(r.patches.at[pid, "need_profile"]),
         ]
-        + ([pct(r.patches.at[pid, "p_top_n"])] if robust else [])
+        + ([r.figures[pid]["top_n"]] if robust else [])
         for pid in r.recommended
     ]
     headers = ["Need rank", "Patch", "Population", "Need index", "Need profile of most residents"]
     if robust:
         headers.append(f"In the top {cfg.recommend.n} when weights vary")
     table = html_table(headers, rows, caption="Recommended for phase 1", numeric=[0, 2, 3, 5])
-    numbers = {pid: str(int(r.patches.at[pid, RANK])) for pid in r.recommended}
+    numbers = {pid: r.figures[pid]["rank"] for pid in r.recommended}
     svg = r.maps.overview(highlight=r.recommended, svg_id=r.svg_id("overview"), numbers=numbers)
     return (
         f'<section id="summary"><h2>Summary</h2><p class="lead">{text}</p>{table}<figure class="wide">{svg}'
@@ -114,21 +116,21 @@ def _summary(r: ReportContext) -> str:
 
 
 def _profile(r: ReportContext, pid: str) -> str:
-    row, res, nat = r.patches.loc[pid], r.result, r.national
+    row, res, nat, fig = r.patches.loc[pid], r.result, r.national, r.figures[pid]
     rows = [
-        ["Population", f"{int(row[POPULATION]):,}", f"{int(res.areas[POPULATION].sum()):,}", f"{nat['population']:,}"],
+        ["Population", fig["population"], f"{int(res.areas[POPULATION].sum()):,}", f"{nat['population']:,}"],
         ["Neighbourhoods (LSOAs)", str(int(row[N_AREAS])), str(len(res.areas)), "–"],
         [
             "Need index",
-            f"{num(row[NEED_INDEX], 2)} (rank {int(row[RANK])} of {r.n})",
-            num(r.la_need, 2),
-            "– (relative within the LA)",
+            f"{fig['need']} (rank {fig['rank']} of {r.n})",
+            r.la_need_text,
+            "–",
         ],
         ["Need profile", f"{E(row['need_profile'])} ({pct(row['need_profile_share'])} of residents)", "–", "–"],
     ]
     rows += [
         [
-            f"Residents in {fifth_of(r.index, q)}",
+            f"In {r.nation}'s {FIFTHS[q]} fifth ({r.index.short} quintile {q})",
             pct(row[r.index.share(q)]),
             pct(r.la_shares[q]),
             pct(nat["quintile_shares"][q]),
@@ -147,21 +149,25 @@ def _profile(r: ReportContext, pid: str) -> str:
             ]
         )
     return html_table(
-        ["Measure", "This patch", r.la, r.nation], rows, caption=f"Profile of {r.name(pid)}", numeric=[1, 2, 3]
+        ["Measure", "This patch", r.la, r.nation],
+        rows,
+        caption=f"Profile of {r.name(pid)}",
+        numeric=[1, 2, 3],
+        css_class="profile",
     )
 
 
 def _drivers(r: ReportContext, pid: str) -> str:
     res, drivers = r.result, r.drivers(pid)
-    total = float(r.patches.at[pid, NEED_INDEX] - r.la_need)
+    total = r.need_gap(pid)
     words = [
         f"{E(in_sentence(indicator_label(res, n)))} {'raises' if d > 0 else 'lowers'} it by {abs(d):.2f}"
         for n, d in drivers.items()
         if abs(d) > 0.05
     ]
     text = (  # the patch's own index first, so the difference is not mistaken for it (1.98 vs 1.99 apart)
-        f"Its need index, {num(r.patches.at[pid, NEED_INDEX], 2)}, is {abs(total):.2f} "
-        f"{'above' if total >= 0 else 'below'} the {r.la} average of {num(r.la_need, 2)}: "
+        f"Its need index, {r.figures[pid]['need']}, is {abs(total):.2f} "
+        f"{'above' if total >= 0 else 'below'} the {r.la} average of {r.la_need_text}: "
     ) + ("; ".join(words) + "." if words else "no single indicator stands out.")
     rows = [
         [
@@ -222,12 +228,12 @@ def _patch_section(r: ReportContext, pid: str) -> str:
         "" if row[BAND_STATUS] == IN_BAND else f'<p class="note">Outside the population band: {E(row[BAND_STATUS])}</p>'
     )
     return (
-        f'<section class="patch" id="patch-{E(pid)}"><h2>{int(row[RANK])}. {r.name(pid)}</h2>'
+        f'<section class="patch" id="patch-{E(pid)}"><h2>{r.figures[pid]["rank"]}. {r.name(pid)}</h2>'
         f'<p class="lead">{read_aloud(r, pid)}</p>{band}<figure class="maps">'
         + r.maps.overview(highlight=[pid], svg_id=r.svg_id("where"))
         + r.maps.closeup(pid, svg_id=r.svg_id("closeup"))
-        + f"<figcaption>Left: where {name} lies in {r.la} (blue). Right: close-up with its neighbourhoods (LSOAs) "
-        f"and the neighbouring patches (grey).</figcaption></figure>"
+        + f"<figcaption>Left: where {name} lies in {r.la} (blue). Right: close-up with its neighbourhoods (LSOAs), "
+        f"named places and the neighbouring patches (grey).</figcaption></figure>"
         f"<h3>Profile against {r.la} and {r.nation}</h3>{_profile(r, pid)}"
         f"<h3>Where it is</h3>{_places(r, pid)}<h3>What drives its need</h3>{_drivers(r, pid)}"
         f"{_robustness(r, pid)}</section>"
@@ -278,7 +284,8 @@ def _needs_section(r: ReportContext) -> str:
     if r.assessment is None or r.assessment.empty:
         return head + "<p>Not available for this run.</p></section>"
     intro = (
-        f"<p>Each indicator for five fifths of {r.la}'s residents, from those in the most deprived neighbourhoods "
+        '<p class="intro">'
+        f"Each indicator for five fifths of {r.la}'s residents, from those in the most deprived neighbourhoods "
         f"(quintile 1) to the least deprived (quintile 5), by {r.index.short} score within {r.la}. Whiskers are "
         "95% confidence intervals: where two do not overlap, the difference is unlikely to be chance. The dashed "
         f"line is the value for all of {r.la}. Values from 1 to {r.result.config.disclosure.small_count_max} "
@@ -318,7 +325,7 @@ def _needs_section(r: ReportContext) -> str:
 def _rollout_section(r: ReportContext) -> str:
     plan = rollout_table(r.result).set_index(PHASE)
     costed = "annual_cost" in plan
-    rows = []
+    rows, members = [], []
     for phase, row in plan.iterrows():
         cells = [str(phase), str(int(row["n_patches"])), f"{int(row[POPULATION]):,}", num(row[NEED_INDEX], 2)]
         if costed:
@@ -328,15 +335,21 @@ def _rollout_section(r: ReportContext) -> str:
                 money(row["annual_cost_to_date"]),
                 pct(row["population_share_to_date"]),
             ]
-        rows.append(cells + ["; ".join(r.name(p) for p in str(row["patch_ids"]).split(", "))])
+        rows.append(cells)
+        members.append([str(phase), "; ".join(r.name(p) for p in str(row["patch_ids"]).split(", "))])
     headers = ["Phase", "Patches", "Population", "Mean need index"]
     if costed:
         headers += ["Yearly cost", "Coordinators to date", "Yearly cost to date", "Residents covered to date"]
     table = html_table(
-        headers + ["Patches, highest need first"],
+        headers,
         rows,
         caption="Rollout plan (mean need index weighted by population)",
         numeric=range(len(headers)),
+        css_class="rollout",
+    )
+    # the patch names in a table of their own, across the page's width, rather than squeezed beside the numbers
+    names = html_table(
+        ["Phase", "Patches, highest need first"], members, caption="The patches in each phase", css_class="members"
     )
     rec = r.result.config.recommend
     cost = getattr(rec, "cost_per_coordinator", None)
@@ -358,15 +371,17 @@ def _rollout_section(r: ReportContext) -> str:
     colours = dict(zip(plan.index, phase_colours(len(plan)), strict=True))
     svg = r.maps.phases(r.result.patches[PHASE], colours, svg_id=r.svg_id("phases"))
     legend = "".join(
-        f'<li><span class="swatch" style="background:{c}"></span> Phase {p}</li>' for p, c in colours.items()
+        f'<li><span class="swatch{" hatch" if p % 2 == 0 else ""}" style="background-color:{c}"></span> Phase {p}</li>'
+        for p, c in colours.items()
     )
     return (
-        f'<section class="break" id="rollout"><h2>Rollout plan</h2><p>Phase 1 is the '
+        f'<section id="rollout"><h2>Rollout plan</h2><p class="intro">Phase 1 is the '
         f"{count_of(len(r.recommended), 'patch', 'patches')} with the highest need; each later phase adds up to "
         f"{r.result.config.recommend.phase_size} more, in order of need, until all "
         f"{count_of(r.n, 'patch', 'patches')} of "
-        f'{r.la} are covered.</p>{table}{notes_html}<figure class="wide">{svg}'
-        f'<figcaption>Patches by phase.</figcaption><ul class="legend note">{legend}</ul></figure></section>'
+        f'{r.la} are covered.</p>{table}{notes_html}<figure class="wide phases">{svg}'
+        "<figcaption>Patches by phase, numbered on the map; phase 1 darkest.</figcaption>"
+        f'<ul class="legend note">{legend}</ul></figure>{names}</section>'
     )
 
 
@@ -381,6 +396,27 @@ def _sources_section(r: ReportContext) -> str:
         f'<section id="sources"><h2>Data sources and attribution</h2><p>{E(load.ATTRIBUTION)}</p>'
         f"<ul>{shipped}</ul>" + (f"<h3>Council data</h3><ul>{council}</ul>" if council else "") + "</section>"
     )
+
+
+def _cover(r: ReportContext) -> str:
+    """The cover block committee papers need: the area, the date, who prepared it, what data it
+    uses and from when, and the lacgeo version that made it."""
+    res = r.result
+    places = res.area.places if res.area is not None else ()
+    area = "; ".join(E(p.label) for p in places) if places else f"{r.la} ({E(res.lad_code)})"
+    if res.area is not None and len(places) > 1:
+        area = f"{r.la}: {area}"
+    prepared = (res.config.report.prepared_by or "").strip()
+    periods = "".join(f"<li>{E(line)}</li>" for line in data_periods(res))
+    items = [
+        ("Area", area),
+        ("Date", long_date(report_date())),
+        ("Prepared by", E(prepared) if prepared else "not stated"),
+        ("Data", f"<ul>{periods}</ul>"),
+        ("Made with", f"lacgeo {E(__version__)}, seed {int(res.config.seed)}"),
+    ]
+    rows = "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in items)
+    return f'<dl class="cover">{rows}</dl>'
 
 
 def render_report(result: RunResult) -> str:
@@ -403,7 +439,7 @@ def render_report(result: RunResult) -> str:
     toc = "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t in contents)
     body = (
         f"<header>{banner}<h1>{title}</h1><p>A recommendation from lacgeo, using open data"
-        f"{' and council service-demand data' if result.sources else ''}.</p></header>"
+        f"{' and council service-demand data' if result.sources else ''}.</p>{_cover(r)}</header>"
         f'<nav aria-label="Contents"><h2>Contents</h2><ol>{toc}</ol></nav><main>'
         + _summary(r)
         + _districts_section(r)

@@ -10,14 +10,13 @@ import pandas as pd
 
 from ..._version import __version__
 from ...need import in_sentence
-from ...schema import BAND_STATUS, IN_BAND, N_AREAS, PATCH_NAME, POPULATION, RANK
+from ...schema import BAND_STATUS, IN_BAND, N_AREAS, PATCH_NAME
 from ..escape import escape_text as E
 from .context import ReportContext
 from .words import (
     FIFTHS,
     SMR,
     STANDARDISE_WORDS,
-    about,
     compare_word,
     count_of,
     index_source,
@@ -33,7 +32,7 @@ from .words import (
 def read_aloud(r: ReportContext, pid: str) -> str:
     """A paragraph about one patch, in plain words, from its numbers."""
     row, res = r.patches.loc[pid], r.result
-    people = f"about {about(row[POPULATION])} people in {count_of(int(row[N_AREAS]), 'neighbourhood')}"
+    people = f"about {r.figures[pid]['about']} people in {count_of(int(row[N_AREAS]), 'neighbourhood')}"
     out = [f"{E(row[PATCH_NAME])} is home to {people}."]
     shares = {q: float(row[r.index.share(q)]) for q in range(1, 6)}
     if shares[1] >= 0.005:
@@ -74,7 +73,7 @@ def read_aloud(r: ReportContext, pid: str) -> str:
                 f"Its {label} is {value_text(name, v)}, {compare_word(v, ind['la'])} the {r.la} average of "
                 f"{value_text(name, ind['la'])}{nat}."
             )
-    rank = int(row[RANK])
+    rank = int(r.figures[pid]["rank"])
     up = [E(in_sentence(indicator_label(res, n))) for n, d in r.drivers(pid).items() if d > 0.05][:2]
     because = f", mainly because of its {' and '.join(up)}" if up else ""
     out.append(
@@ -123,9 +122,7 @@ def method_section(r: ReportContext) -> str:
         "The same inputs and settings give the same results; run.json lists every input file with its checksum."
     )
     items = "".join(f"<li>{s}</li>" for s in steps)
-    return (
-        f'<section class="break" id="method"><h2>Method</h2><ol>{items}</ol><p class="note">{provenance}</p></section>'
-    )
+    return f'<section id="method"><h2>Method</h2><ol>{items}</ol><p class="note">{provenance}</p></section>'
 
 
 def caveats_section(r: ReportContext) -> str:

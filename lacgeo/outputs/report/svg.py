@@ -9,6 +9,7 @@ value from data passes through :func:`~lacgeo.outputs.escape.escape_text`.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ...schema import LAD_CODE, PATCH_ID, PATCH_NAME
+from ...schema import LAD_CODE, PATCH_ID, PATCH_NAME, POPULATION
 from ..escape import escape_text as E
 
 if TYPE_CHECKING:
@@ -98,6 +99,47 @@ def _paths(canvas: Canvas, geoms: Iterable, *, group: str) -> str:
     return f"<g {group}>" + "".join(f'<path d="{canvas.path(g)}"/>' for g in geoms) + "</g>"
 
 
+HALO = 'stroke="#fff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"'
+
+
+def scale_bar(canvas: Canvas, *, font: float = 13) -> str:
+    """A scale bar in the bottom-left corner: a round length (100 m, 1 km, 2 km, 5 km...) about a
+    fifth of the drawing's width, on a white ground."""
+    target = canvas.width / 5 / canvas.scale  # metres
+    mag = 10 ** math.floor(math.log10(target))
+    metres = max(s * mag for s in (1, 2, 5) if s * mag <= target)
+    length = metres * canvas.scale
+    label = f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+    x, y = canvas.pad + 4, canvas.height - canvas.pad - 6
+    return (
+        f'<g class="scale"><rect x="{x - 3}" y="{y - font - 8:.0f}" width="{length + 6:.0f}" height="{font + 14:.0f}" '
+        f'fill="#fff" fill-opacity="0.85"/><path d="M{x},{y - 5}V{y}H{x + length:.0f}V{y - 5}" fill="none" '
+        f'stroke="#111" stroke-width="1.6"/><text x="{x}" y="{y - 8}" font-size="{font}">{label}</text></g>'
+    )
+
+
+def place_labels(canvas: Canvas, places: pd.DataFrame, *, font: float, taken: list | None = None) -> str:
+    """Names at points without overlaps: ``places`` has ``x``, ``y`` (EPSG:27700), ``name`` (plain
+    text) and ``strong`` (bold, drawn first), in order of priority; a name that would overlap one
+    already placed, or cross the drawing's edge, is left out."""
+    boxes = list(taken or [])
+    out = []
+    for _, place in places.iterrows():
+        x, y = canvas.xy(shapely.Point(place["x"], place["y"]))
+        width = 0.56 * font * len(str(place["name"])) * (1.07 if place["strong"] else 1)
+        box = (x - width / 2 - 2, y - font, x + width / 2 + 2, y + 3)
+        if box[0] < 1 or box[2] > canvas.width - 1 or box[1] < 1 or box[3] > canvas.height - 1:
+            continue
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+            continue
+        boxes.append(box)
+        weight = ' font-weight="700"' if place["strong"] else ' fill="#333" font-style="italic"'
+        out.append(
+            f'<text x="{x}" y="{y}" text-anchor="middle" font-size="{font}"{weight} {HALO}>{E(place["name"])}</text>'
+        )
+    return f'<g class="places">{"".join(out)}</g>' if out else ""
+
+
 class PatchMaps:
     """The maps of one run's patches; the LA-wide drawing is projected and simplified once for all of them.
 
@@ -110,11 +152,42 @@ class PatchMaps:
         self.geoms = pd.Series(simplify_coverage(patches.geometry.values, 1 / self.canvas.scale), patches.index)
         self.outline = areas.geometry.union_all(method="coverage")
         self.points = patches.geometry.representative_point()
+        self.places = self._places(areas)
         # district boundaries inside an area of several districts (a county, an ICB, a list of councils)
         self.districts = None
         if LAD_CODE in areas and areas[LAD_CODE].nunique() > 1:
             parts = areas.geometry.groupby(areas[LAD_CODE]).apply(lambda g: g.union_all(method="coverage"))
             self.districts = simplify_coverage(parts.values, 1 / self.canvas.scale)
+
+    @staticmethod
+    def _places(areas: gpd.GeoDataFrame) -> pd.DataFrame:
+        """Named places for the close-ups: each neighbourhood (MSOA) name at a point inside its
+        area, with its population and the patch holding most of its people; largest first."""
+        if "msoa_name" not in areas or PATCH_ID not in areas:
+            return pd.DataFrame(columns=["name", "x", "y", "population", "patch"])
+        pop = areas[POPULATION].astype(float) if POPULATION in areas else pd.Series(1.0, areas.index)
+        groups = areas.groupby("msoa_name", sort=True)
+        shapes = groups.geometry.apply(lambda g: g.union_all(method="coverage"))
+        points = shapely.point_on_surface(shapes.values)
+        patch = (
+            pd.DataFrame({"name": areas["msoa_name"], "patch": areas[PATCH_ID], "pop": pop})
+            .groupby(["name", "patch"], sort=True)["pop"]
+            .sum()
+            .sort_values(ascending=False, kind="stable")
+            .reset_index()
+            .drop_duplicates("name")
+            .set_index("name")["patch"]
+        )
+        places = pd.DataFrame(
+            {
+                "name": shapes.index,
+                "x": shapely.get_x(points),
+                "y": shapely.get_y(points),
+                "population": groups[POPULATION].sum().astype(float).to_numpy() if POPULATION in areas else 1.0,
+                "patch": patch.reindex(shapes.index).to_numpy(),
+            }
+        )
+        return places.sort_values(["population", "name"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
     def _district_lines(self, canvas: Canvas) -> str:
         """District boundaries, dashed, for an area of several districts ("" otherwise); the
@@ -138,13 +211,17 @@ class PatchMaps:
         )
         body += self._district_lines(canvas)
         body += f'<path d="{canvas.path(self.outline)}" fill="none" stroke="#111" stroke-width="1.6"/>'
-        for pid in highlight:  # a ring, so a small urban patch can be found on the map
-            x, y = canvas.xy(self.points[pid])
-            body += f'<circle cx="{x}" cy="{y}" r="11" fill="none" stroke="{RING}" stroke-width="2"/>'
+        body += scale_bar(canvas)
+        for pid in highlight:  # a ring around (never over) the patch, so a small urban one can be found
+            minx, miny, maxx, maxy = self.patches.geometry[pid].bounds
+            x, y = canvas.xy(shapely.Point((minx + maxx) / 2, (miny + maxy) / 2))
+            r = max(math.hypot(maxx - minx, maxy - miny) / 2 * canvas.scale + 4, 9)
+            body += f'<circle class="ring" cx="{x}" cy="{y}" r="{r:.0f}" fill="none" stroke="{RING}" stroke-width="2"/>'
             if numbers and pid in numbers:
+                tx = x + r * 0.75 + 3
                 body += (
-                    f'<text x="{x + 14}" y="{y + 5}" font-size="15" font-weight="700" stroke="#fff" stroke-width="3" '
-                    f'paint-order="stroke">{E(numbers[pid])}</text>'
+                    f'<text x="{tx:.0f}" y="{y - r * 0.7 + 2:.0f}" font-size="16" font-weight="700" {HALO}>'
+                    f"{E(numbers[pid])}</text>"
                 )
         names = "; ".join(f"{E(pid)} {E(self.patches.at[pid, PATCH_NAME])}" for pid in highlight)
         districts = "; district boundaries dashed" if self.districts is not None else ""
@@ -174,28 +251,59 @@ class PatchMaps:
             group=f'fill="#d7e4f2" stroke="{HIGHLIGHT}" stroke-width="0.8" fill-rule="evenodd"',
         )
         body += f'<path d="{canvas.path(clipped[pid])}" fill="none" stroke="{DARK}" stroke-width="3"/>'
+        bar = scale_bar(canvas, font=16)
+        # the scale bar's corner is kept clear of names
+        corner = (0, canvas.height - canvas.pad - 40, canvas.width / 5 + 30, canvas.height)
+        places = self.places
+        inside = (places["x"].between(box[0], box[2])) & (places["y"].between(box[1], box[3]))
+        places = places[inside].assign(strong=lambda p: p["patch"] == pid)
+        places = pd.concat([places[places["strong"]], places[~places["strong"]]])
+        labels = place_labels(canvas, places, font=18, taken=[corner])
+        body += labels + bar
         n = len(lsoas)
+        named = re.findall(r">([^<]*)</text>", labels)
         desc = (
             f"Close-up of patch {E(pid)} {E(patches.at[pid, PATCH_NAME])}: its {n:,} "
             f"neighbourhood{'' if n == 1 else 's'} (LSOAs) in light blue with thin boundaries, the patch boundary in "
-            "dark blue, neighbouring patches in grey."
+            "dark blue, neighbouring patches in grey"
+            + (f"; places named: {', '.join(named)}" if named else "")
+            + ". A scale bar is in the bottom-left corner."
         )
         return canvas.svg(body, title=f"Close-up of patch {E(pid)}", desc=desc, svg_id=svg_id)
 
     def phases(self, phase: pd.Series, colours: dict[int, str], *, svg_id: str) -> str:
-        """Every patch filled with the colour of its phase (``phase``: by patch id; ``colours``: by phase)."""
+        """Every patch filled with the colour of its phase (``phase``: by patch id; ``colours``: by phase),
+        numbered with it, and even phases hatched: told apart without colour (printed in grey) too."""
         canvas = self.canvas
+        hatch = f"{svg_id}-hatch"
+        defs = (
+            f'<defs><pattern id="{hatch}" width="5" height="5" patternUnits="userSpaceOnUse" '
+            'patternTransform="rotate(45)"><path d="M0,0V5" stroke="#fff" stroke-width="1.6"/></pattern></defs>'
+        )
         body = "".join(
             f'<path d="{canvas.path(g)}" fill="{colours[int(phase[pid])]}"/>' for pid, g in self.geoms.items()
         )
         body = f'<g stroke="#fff" stroke-width="0.8" fill-rule="evenodd">{body}</g>'
+        even = [g for pid, g in self.geoms.items() if int(phase[pid]) % 2 == 0]
+        body += _paths(canvas, even, group=f'class="hatch" fill="url(#{hatch})" fill-rule="evenodd"')
         body += self._district_lines(canvas)
         body += f'<path d="{canvas.path(self.outline)}" fill="none" stroke="#111" stroke-width="1.4"/>'
+        order = phase.reindex(self.geoms.index).astype(int).sort_values(kind="stable")
+        numbers = pd.DataFrame(
+            {
+                "name": order.astype(str),
+                "x": self.points.x.reindex(order.index),
+                "y": self.points.y.reindex(order.index),
+                "strong": True,
+            }
+        )
+        body += place_labels(canvas, numbers, font=12) + scale_bar(canvas)
         return canvas.svg(
-            body,
+            defs + body,
             title=f"Rollout phases across {self.la}",
             desc="Patches shaded by phase, from dark purple (phase 1) through blue and green to yellow (the last "
-            "phase). The table above lists them.",
+            "phase), even phases hatched, each patch numbered with its phase where there is room. The tables "
+            "list them.",
             svg_id=svg_id,
         )
 

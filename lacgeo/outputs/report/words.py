@@ -6,7 +6,10 @@ Plain functions of values (no page structure), shared by the report's sections.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import logging
+import os
 
 import pandas as pd
 
@@ -15,6 +18,8 @@ from ...config import DEFAULTS
 from ...need import SHIPPED_INDICATORS, national_quintile
 from ...result import RunResult
 from ...schema import POPULATION, DeprivationIndex, deprivation_index
+
+log = logging.getLogger(__name__)
 
 SMR = "preventable_mortality_smr"
 FIFTHS = {1: "most deprived", 2: "second most deprived", 3: "middle", 4: "second least deprived", 5: "least deprived"}
@@ -100,6 +105,23 @@ def england_reference(vintage: str) -> dict:
     return national_reference("England", vintage)
 
 
+def report_date(environ: dict[str, str] | None = None) -> dt.date:
+    """The report's date: from ``SOURCE_DATE_EPOCH`` (seconds since 1970, UTC; the reproducible-builds
+    convention) when it is set, so the same result gives a byte-identical report, else today."""
+    raw = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "").strip()
+    if raw:
+        try:
+            return dt.datetime.fromtimestamp(int(raw), tz=dt.UTC).date()
+        except (ValueError, OverflowError, OSError):
+            log.warning("SOURCE_DATE_EPOCH = %r is not a whole number of seconds; the report is dated today", raw)
+    return dt.date.today()
+
+
+def long_date(day: dt.date) -> str:
+    """'7 December 2026'."""
+    return f"{day.day} {day:%B %Y}"
+
+
 def money(value: float) -> str:
     return f"£{float(value):,.0f}"
 
@@ -116,6 +138,55 @@ def index_source(index: DeprivationIndex) -> str:
     """The index as a data source: 'the English Indices of Deprivation (IoD2025)',
     'the Welsh Index of Multiple Deprivation (WIMD 2019)'."""
     return f"the {index.title.removesuffix(' ' + index.release[-4:])} ({release_name(index)})"
+
+
+def _catalogue() -> dict:
+    """The shipped indicator catalogue (names to entries with a ``period`` and ``publisher``), or
+    nothing where this lacgeo has none."""
+    try:
+        from ...need.catalogue import CATALOGUE
+    except ImportError:  # pragma: no cover - an older lacgeo without the catalogue
+        return {}
+    return CATALOGUE
+
+
+def _period(entry: object, release: str) -> str:
+    """An entry's period; of a period naming both IoD releases ("IoD2025 (...) / IoD2019 (...)"), the
+    run's own."""
+    parts = str(getattr(entry, "period", "")).split(" / ")
+    period = next((p for p in parts if p.startswith(release)), parts[0]).replace("-", "–")
+    rest = period.removeprefix(release).strip()
+    return rest[1:-1] if rest != period and rest.startswith("(") and rest.endswith(")") else period
+
+
+def data_periods(result: RunResult) -> list[str]:
+    """What the run's data is and when it is from, one plain-text line each (not escaped): the
+    deprivation index, the boundaries and population, the period of each shipped indicator in the
+    need index, and each council file (whose period the run cannot know)."""
+    index, vintage, catalogue = result.deprivation, result.config.area.vintage, _catalogue()
+    own = catalogue.get(index.score)
+    lines = [
+        f"Deprivation: {index_source(index).removeprefix('the ')}"
+        + (f", {_period(own, index.release)}." if own is not None else f", published {index.release[-4:]}."),
+        f"Neighbourhoods: ONS LSOA {vintage} boundaries; population from the ONS mid-2020 small area estimates"
+        + (" (derived for LSOA 2021 by lacgeo)." if vintage == "2021" else "."),
+    ]
+    council = {s.name: s for s in result.config.sources}
+    for spec in result.config.need.indicators:
+        if spec.name in council or spec.name == index.score:
+            continue
+        entry = catalogue.get(spec.name)
+        if entry is not None:
+            lines.append(f"{indicator_label(result, spec.name)}: {_period(entry, index.release)}.")
+        elif spec.name == SMR:
+            lines.append(f"{indicator_label(result, spec.name)}: Local Health (OHID), deaths registered 2015–19.")
+    for spec in council.values():
+        name = spec.path.replace(chr(92), "/").rsplit("/", 1)[-1]
+        lines.append(
+            f"Council data: {spec.label or spec.name}, file {name}"
+            + (" (SYNTHETIC: made up for the example)." if spec.synthetic else "; its period is as supplied.")
+        )
+    return lines
 
 
 def fifth_of(index: DeprivationIndex, q: int) -> str:
