@@ -9,12 +9,19 @@ names and the CSS classes of the drawn shapes are public, for pages that embed a
 
 from .build import (
     CLASS_AREA,
+    CLASS_HALO,
     CLASS_LABEL,
     CLASS_OUTLINE,
     CLASS_PATCH,
+    CLASS_PICK,
+    CLASS_PLACE,
     CLASS_RECOMMENDED,
+    LAYER_BASEMAP,
+    OSM_ORIGIN,
+    PICK_COLOUR,
     make_map,
     make_result_map,
+    result_areas,
 )
 from .layers import (
     LAYER_LABELS,
@@ -27,15 +34,22 @@ from .layers import (
     PROFILE_COLOURS,
     QUINTILE_COLOURS,
     format_value,
+    profile_names,
     quintile_layer,
 )
 
 __all__ = [
     "CLASS_AREA",
+    "CLASS_HALO",
     "CLASS_LABEL",
     "CLASS_OUTLINE",
     "CLASS_PATCH",
+    "CLASS_PICK",
+    "CLASS_PLACE",
     "CLASS_RECOMMENDED",
+    "LAYER_BASEMAP",
+    "OSM_ORIGIN",
+    "PICK_COLOUR",
     "LAYER_LABELS",
     "LAYER_NEED",
     "LAYER_OUTLINE",
@@ -48,5 +62,7 @@ __all__ = [
     "format_value",
     "make_map",
     "make_result_map",
+    "profile_names",
     "quintile_layer",
+    "result_areas",
 ]

@@ -43,7 +43,7 @@ from ...schema import (
     deprivation_index,
 )
 from ..escape import escape_text
-from ..report.words import left_out_sentences
+from ..report.words import STANDARDISE_WORDS, left_out_sentences
 from ..tables import area_table
 from .layers import (
     LAYER_LABELS,
@@ -53,24 +53,40 @@ from .layers import (
     area_data,
     indicator_specs,
     make_shadings,
+    profile_names,
     tooltip_rows,
 )
 from .page import NARROW, OfflineMap, Page, stable_ids
 from .widgets import (
     DECLUTTER_JS,
+    KEYBOARD_JS,
     SEARCH_HTML,
+    SKIP_LINK,
+    LineStyle,
+    about_html,
     areas_and_search_js,
-    intro_html,
     latlng_bounds,
     legend_html,
     search_index,
+    summary_html,
     table_html,
 )
 
 PATCH_COLOUR = "#222222"
-RECOMMENDED_COLOUR = "#2166ac"
+PICK_COLOUR = "#0050a0"
+"""The phase-1 picks' outline: a thick blue dashed line over a white halo, which stays apart from the thin
+black patch lines in greyscale and to colour-blind eyes (no need-profile colour is this blue)."""
+RECOMMENDED_COLOUR = PICK_COLOUR
+PICK_HALO = "#ffffff"
+PICK_DASH = "10 7"
+PICK_WEIGHT = 5
 OUTLINE_COLOUR = "#000000"
 DISTRICT_COLOUR = "#7b3294"  # purple: apart from the black patch lines and the blue picks
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ORIGIN = "https://tile.openstreetmap.org"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+LAYER_BASEMAP = "Background map (OpenStreetMap)"
 
 
 # CSS classes on the drawn SVG paths, one per layer.
@@ -80,7 +96,11 @@ CLASS_DISTRICT = "lacgeo-district"
 LAYER_DISTRICTS = "District boundaries"
 CLASS_PATCH = "lacgeo-patch"
 CLASS_RECOMMENDED = "lacgeo-recommended"
+CLASS_HALO = "lacgeo-recommended-halo"
 CLASS_LABEL = "lacgeo-label"
+CLASS_PICK = "lacgeo-pick"
+"""The numbered marker and name of a phase-1 patch (also a :data:`CLASS_LABEL`)."""
+CLASS_PLACE = "lacgeo-place"
 
 MAP_ATTRIBUTION = "Contains OS data &copy; Crown copyright and database right; ONS, MHCLG, OHID data (OGL v3.0)"
 MAP_ATTRIBUTION_WALES = (
@@ -151,6 +171,9 @@ def make_map(
     withheld: Mapping[str, Collection[str]] | None = None,
     deprivation: DeprivationIndex | None = None,
     notes: Sequence[str] = (),
+    place: str = "",
+    standardise: str = "",
+    basemap: bool = False,
 ) -> folium.Map:
     """The map page: areas shaded by need, national deprivation quintile, each indicator and need
     profile; the LA outline, patch outlines and names, the recommended patches, a legend and a
@@ -163,35 +186,55 @@ def make_map(
     every ``value_`` column, named as it is); ``withheld`` names, per indicator, the areas
     whose value is withheld for small numbers: they are hatched and say so, and their
     value is never written to the page. A ``need_profile`` column adds the need-profiles
-    layer. The plain ``result.areas`` gives the need, quintile and profile layers only.
+    layer, its profiles named by their highest and lowest indicators (:func:`.layers.profile_names`).
+    The plain ``result.areas`` gives the need, quintile and profile layers only.
     ``deprivation`` is the national index whose quintile column the areas carry, and names
     that layer ("National WIMD quintile"); by default, the one whose column ``areas`` has
-    (England's IMD if none). ``notes`` are plain-text sentences shown under the heading, such
-    as the indicators a run left out.
+    (England's IMD if none). ``notes`` are plain-text sentences shown under the map, such
+    as the indicators a run left out. ``place`` names the area in "more need than the <place>
+    average" (default "local authority"); ``standardise`` is the need index's standardisation
+    ("zscore", "rank" or "exponential"), explained under the map.
+
+    The phase-1 patches are drawn with a thick dashed outline over a white halo and a numbered
+    marker (1, 2, 3 in rank order) that is never hidden. ``basemap`` adds OpenStreetMap tiles under
+    the areas, the one thing the page may then load from the network (its content security policy
+    allows tile.openstreetmap.org and nothing else); without it the map is oriented by the
+    outlines, the patch and district names and a scale bar.
 
     Returns the folium map inside a self-contained page: ``.save(path)`` writes a
-    ``map.html`` that draws with no network access.
+    ``map.html`` that draws with no network access (unless ``basemap``).
     """
+    place = place or "local authority"
+    specs = indicator_specs(areas, indicators)
+    if "need_profile" in areas:  # profiles named by what sets them apart, on the areas and the patches alike
+        names = profile_names(areas, specs)
+        areas = areas.assign(need_profile=areas["need_profile"].astype(str).map(names))
+        if "need_profile" in patches:
+            patches = patches.assign(need_profile=patches["need_profile"].map(lambda n: names.get(n, n)))
     areas_d = _display(areas)
     patches_d = _display(patches)
     outline = _display(gpd.GeoDataFrame(geometry=[areas.geometry.union_all()], crs=areas.crs))
     west, south, east, north = areas_d.total_bounds
     index = deprivation or next((i for i in DEPRIVATION_INDICES.values() if i.quintile in areas), deprivation_index())
-    shadings = make_shadings(areas_d, indicator_specs(areas_d, indicators), withheld or {}, index)
+    shadings = make_shadings(areas_d, specs, withheld or {}, index, place=place)
 
     districts = _districts(areas)
+    n_picks = int((patches_d[PHASE] == 1).sum())
     lines = [
-        (f"3px solid {OUTLINE_COLOUR}", LAYER_OUTLINE),
-        *([(f"3px dashed {DISTRICT_COLOUR}", LAYER_DISTRICTS)] if districts is not None else []),
-        (f"2px solid {PATCH_COLOUR}", "Patch boundary"),
-        (f"4px solid {RECOMMENDED_COLOUR}", LAYER_RECOMMENDED),
+        LineStyle(LAYER_OUTLINE, OUTLINE_COLOUR, 3),
+        *([LineStyle(LAYER_DISTRICTS, DISTRICT_COLOUR, 3, dash="8 5")] if districts is not None else []),
+        LineStyle("Patch boundary", PATCH_COLOUR, 2),
+        *([LineStyle(LAYER_RECOMMENDED, PICK_COLOUR, PICK_WEIGHT, PICK_DASH, PICK_HALO)] if n_picks else []),
     ]
     page = Page(
         title=title,
-        intro=intro_html(title, patches, synthetic=synthetic, notes=notes),
-        legend=legend_html([s.legend for s in shadings], lines),
+        summary=summary_html(title, patches, synthetic=synthetic),
+        about=about_html(patches, place=place, method_words=STANDARDISE_WORDS.get(standardise, ""), notes=notes),
+        legend=legend_html([s.legend for s in shadings], lines, picks=n_picks),
         table=table_html(patches),
         search=SEARCH_HTML,
+        skip=SKIP_LINK,
+        tiles=OSM_ORIGIN if basemap else "",
     )
     fmap = OfflineMap(
         location=[(south + north) / 2, (west + east) / 2],
@@ -206,6 +249,11 @@ def make_map(
     folium.map.CustomPane("lacgeo-recommended", z_index=390, pointer_events=True).add_to(fmap)
     folium.map.CustomPane("lacgeo-outline", z_index=450, pointer_events=False).add_to(fmap)
 
+    if basemap:
+        folium.TileLayer(
+            tiles=OSM_TILES, attr=OSM_ATTRIBUTION, name=LAYER_BASEMAP, overlay=True, control=True, max_zoom=19
+        ).add_to(fmap)
+
     area_layers = [_AreaLayer(s.name, show=k == 0).add_to(fmap) for k, s in enumerate(shadings)]
 
     folium.GeoJson(
@@ -218,16 +266,112 @@ def make_map(
         attribution=MAP_ATTRIBUTION_WALES if index.nation == "Wales" else MAP_ATTRIBUTION,
     ).add_to(fmap)
 
-    if districts is not None:  # an area of several districts: their boundaries, dashed, under the outline
+    if districts is not None:  # an area of several districts: their boundaries, dashed, under the outline, named
+        group = folium.FeatureGroup(name=LAYER_DISTRICTS)
         folium.GeoJson(
             _geojson(pd.DataFrame({"name": districts.index.map(escape_text)}), districts.geometry),
-            name=LAYER_DISTRICTS,
             style_function=lambda f: {"fill": False, "color": DISTRICT_COLOUR, "weight": 3, "dashArray": "8 5"},
             interactive=False,
             pane="lacgeo-outline",
             class_name=CLASS_DISTRICT,
-        ).add_to(fmap)
+            control=False,
+        ).add_to(group)
+        for name, point in districts.geometry.representative_point().items():
+            _label(f'<span class="name">{escape_text(name)}</span>', point, CLASS_PLACE).add_to(group)
+        group.add_to(fmap)
 
+    patch_props, patch_fields, patch_aliases = _patch_properties(patches_d)
+    all_patches = folium.GeoJson(
+        _geojson(patch_props, patches_d.geometry),
+        name=LAYER_PATCHES,
+        style_function=lambda f: {"fill": False, "color": PATCH_COLOUR, "weight": 2},
+        highlight_function=lambda f: {"weight": 4},
+        tooltip=folium.GeoJsonTooltip(fields=patch_fields, aliases=patch_aliases),
+        class_name=CLASS_PATCH,
+    ).add_to(fmap)
+    is_recommended = patch_props["phase"] == 1
+    picked = folium.FeatureGroup(name=LAYER_RECOMMENDED)
+    folium.GeoJson(  # the white halo under the dashed line: the line reads on any shading and in greyscale
+        _geojson(patch_props[is_recommended][["id"]], patches_d.geometry[is_recommended]),
+        style_function=lambda f: {"fill": False, "color": PICK_HALO, "weight": PICK_WEIGHT + 5, "opacity": 0.95},
+        interactive=False,
+        pane="lacgeo-recommended",
+        class_name=CLASS_HALO,
+        control=False,
+    ).add_to(picked)
+    recommended = folium.GeoJson(
+        _geojson(patch_props[is_recommended], patches_d.geometry[is_recommended]),
+        style_function=lambda f: {
+            "fillColor": PICK_COLOUR,
+            "fillOpacity": 0.0,
+            "color": PICK_COLOUR,
+            "weight": PICK_WEIGHT,
+            "dashArray": PICK_DASH,
+            "lineCap": "butt",
+        },
+        highlight_function=lambda f: {"fillOpacity": 0.15},
+        # an empty layer (no patch could be recommended) has no fields for a tooltip to show
+        tooltip=folium.GeoJsonTooltip(fields=patch_fields, aliases=patch_aliases) if is_recommended.any() else None,
+        pane="lacgeo-recommended",
+        class_name=CLASS_RECOMMENDED,
+        control=False,
+    ).add_to(picked)
+    picked.add_to(fmap)
+
+    # Patch names; the picks' numbered markers and names in a group of their own, always shown.
+    labels = folium.FeatureGroup(name=LAYER_LABELS)
+    numbers = folium.FeatureGroup(name="Phase 1 numbers", control=False)
+    points = patches_d.geometry.representative_point()
+    pick_number = {pid: n for n, pid in enumerate(patch_props[is_recommended].sort_values("rank").index, start=1)}
+    for pid, point in points.items():
+        rank, name = patch_props.at[pid, "rank"], patch_props.at[pid, "name"]
+        if pid in pick_number:
+            n = pick_number[pid]
+            markup = (
+                f'<span class="pin" aria-hidden="true">{n}</span>'
+                f'<span class="name" data-rank="{rank}" data-side="e">{name}</span>'
+            )
+            _label(markup, point, f"{CLASS_LABEL} {CLASS_PICK}", on_top=True).add_to(numbers)
+        else:
+            _label(f'<span class="name" data-rank="{rank}">{name}</span>', point, CLASS_LABEL).add_to(labels)
+    labels.add_to(fmap)
+    numbers.add_to(fmap)
+
+    # The layer list stays open, except on a phone-sized screen where it would cover the map.
+    folium.LayerControl(collapsed=JsCode(f'window.matchMedia("{NARROW}").matches')).add_to(fmap)
+
+    # Fit the LA at once (folium's fit_bounds animates the first zoom), fill the area shadings,
+    # place the labels, and wire up the legend, the search box and the keyboard.
+    page.after_script = (
+        f"{fmap.get_name()}.fitBounds({latlng_bounds(areas_d.geometry)}, {{animate: false}});\n"
+        + areas_and_search_js(
+            map_name=fmap.get_name(),
+            data=area_data(areas_d, patches_d, shadings, index),
+            shadings=tooltip_rows(shadings, index),
+            layer_names=[layer.get_name() for layer in area_layers],
+            patch_layer_names=[all_patches.get_name(), recommended.get_name()],
+            places=search_index(areas_d, patches_d),
+            fill_opacity=0.55 if basemap else 0.75,
+        )
+        + DECLUTTER_JS.replace("__MAP__", fmap.get_name())
+        + KEYBOARD_JS.replace("__MAP__", fmap.get_name())
+    )
+    return fmap
+
+
+def _label(markup: str, point: shapely.Point, css: str, *, on_top: bool = False) -> folium.Marker:
+    """A permanent label at ``point`` (markup already escaped), not a tab stop nor clickable."""
+    return folium.Marker(
+        location=[point.y, point.x],
+        icon=folium.DivIcon(html=markup, icon_size=(0, 0), class_name=css),
+        interactive=False,
+        keyboard=False,
+        z_index_offset=1000 if on_top else 0,
+    )
+
+
+def _patch_properties(patches_d: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The patch tooltips' values (escaped), fields and labels."""
     patch_props = pd.DataFrame(
         {
             "id": patches_d.index.map(escape_text),
@@ -269,66 +413,15 @@ def make_map(
         patch_props["robust"] = pd.Series(robust, index=patches_d.index).map(escape_text)
         patch_fields.append("robust")
         patch_aliases.append("When weights and data vary")
-    patch_aliases = [escape_text(a) for a in patch_aliases]
-    all_patches = folium.GeoJson(
-        _geojson(patch_props, patches_d.geometry),
-        name=LAYER_PATCHES,
-        style_function=lambda f: {"fill": False, "color": PATCH_COLOUR, "weight": 2},
-        highlight_function=lambda f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(fields=patch_fields, aliases=patch_aliases),
-        class_name=CLASS_PATCH,
-    ).add_to(fmap)
-    is_recommended = patch_props["phase"] == 1
-    recommended = folium.GeoJson(
-        _geojson(patch_props[is_recommended], patches_d.geometry[is_recommended]),
-        name=LAYER_RECOMMENDED,
-        style_function=lambda f: {
-            "fillColor": RECOMMENDED_COLOUR,
-            "fillOpacity": 0.15,
-            "color": RECOMMENDED_COLOUR,
-            "weight": 4,
-        },
-        highlight_function=lambda f: {"fillOpacity": 0.3},
-        # an empty layer (no patch could be recommended) has no fields for a tooltip to show
-        tooltip=folium.GeoJsonTooltip(fields=patch_fields, aliases=patch_aliases) if is_recommended.any() else None,
-        pane="lacgeo-recommended",
-        class_name=CLASS_RECOMMENDED,
-    ).add_to(fmap)
+    return patch_props, patch_fields, [escape_text(a) for a in patch_aliases]
 
-    labels = folium.FeatureGroup(name=LAYER_LABELS)
-    points = patches_d.geometry.representative_point()
-    for pid, point in points.items():
-        css = f"{CLASS_LABEL} rec" if patch_props.at[pid, "phase"] == 1 else CLASS_LABEL
-        folium.Marker(
-            location=[point.y, point.x],
-            icon=folium.DivIcon(
-                html=f'<span data-rank="{patch_props.at[pid, "rank"]}">{patch_props.at[pid, "name"]}</span>',
-                icon_size=(0, 0),
-                class_name=css,
-            ),
-            interactive=False,
-            keyboard=False,
-        ).add_to(labels)
-    labels.add_to(fmap)
 
-    # The layer list stays open, except on a phone-sized screen where it would cover the map.
-    folium.LayerControl(collapsed=JsCode(f'window.matchMedia("{NARROW}").matches')).add_to(fmap)
-
-    # Fit the LA at once (folium's fit_bounds animates the first zoom), fill the area shadings,
-    # place the labels, and wire up the legend and the search box.
-    page.after_script = (
-        f"{fmap.get_name()}.fitBounds({latlng_bounds(areas_d.geometry)}, {{animate: false}});\n"
-        + areas_and_search_js(
-            map_name=fmap.get_name(),
-            data=area_data(areas_d, patches_d, shadings, index),
-            shadings=tooltip_rows(shadings, index),
-            layer_names=[layer.get_name() for layer in area_layers],
-            patch_layer_names=[all_patches.get_name(), recommended.get_name()],
-            places=search_index(areas_d, patches_d),
-        )
-        + DECLUTTER_JS.replace("__MAP__", fmap.get_name())
-    )
-    return fmap
+def result_areas(result: RunResult, table: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """The areas as a run's map draws them: the disclosure-controlled area table
+    (:func:`lacgeo.outputs.tables.area_table`, or ``table``) with the need profiles."""
+    table = area_table(result) if table is None else table
+    extra = [c for c in ("need_profile", "need_profile_id") if c in result.areas and c not in table]
+    return table.join(result.areas[extra]) if extra else table
 
 
 def make_result_map(result: RunResult, *, title: str) -> folium.Map:
@@ -341,8 +434,7 @@ def make_result_map(result: RunResult, *, title: str) -> folium.Map:
     the page says which default indicators the run left out for its nation, and why.
     """
     table = area_table(result)
-    extra = [c for c in ("need_profile", "need_profile_id") if c in result.areas and c not in table]
-    areas = table.join(result.areas[extra]) if extra else table
+    areas = result_areas(result, table)
     withheld = {}
     for name in result.sources:
         col = f"value_{name}"
@@ -358,4 +450,7 @@ def make_result_map(result: RunResult, *, title: str) -> folium.Map:
         withheld=withheld,
         deprivation=result.deprivation,
         notes=left_out_sentences(result),
+        place=result.area.name if result.area is not None else result.lad_name,
+        standardise=result.config.need.standardise,
+        basemap=result.config.report.basemap,
     )

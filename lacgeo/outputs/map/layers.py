@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from ...config import IndicatorConfig
+from ...need.profiles import in_sentence
 from ...schema import (
     AREA_NAME,
     NEED_INDEX,
@@ -43,8 +44,9 @@ from .widgets import (
 QUINTILE_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#fddbc7", 4: "#d1e5f0", 5: "#67a9cf"}
 NEED_COLOURS = ["#ffffcc", "#fd8d3c", "#800026"]
 INDICATOR_COLOURS = ["#f2f0f7", "#9e9ac8", "#3f007d"]  # light to dark = more need (reversed for higher_is_better)
-PROFILE_COLOURS = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#999999"]
-"""Need profiles, in profile order (1 = most need): the Okabe-Ito colours, safe for colour-blind readers."""
+PROFILE_COLOURS = ["#d55e00", "#e69f00", "#f0e442", "#009e73", "#56b4e9", "#cc79a7", "#999999", "#882255"]
+"""Need profiles, in profile order (1 = most need): Okabe-Ito colours, safe for colour-blind readers,
+without its dark blue (the picks' outline, :data:`lacgeo.outputs.map.build.PICK_COLOUR`) or black (patch lines)."""
 
 # Layer names as the layer control shows them (tests look them up by these names).
 LAYER_NEED = "Need index"
@@ -113,13 +115,21 @@ def _ramp(colours: Sequence[str], low: float, high: float) -> cm.LinearColormap:
     return cm.LinearColormap(list(colours), vmin=low, vmax=high if high > low else low + 1e-9)
 
 
-def _need_shading(areas: pd.DataFrame) -> _Shading:
+def _need_shading(areas: pd.DataFrame, place: str) -> _Shading:
+    """The need index, in words: lighter is less need than the area's average, darker more (no index numbers,
+    whose scale depends on the standardisation)."""
     need = areas[NEED_INDEX].astype(float)
     vmin, vmax = float(need.min()), float(need.max())
     scale = _ramp(NEED_COLOURS, vmin, vmax)
     fill = need.map(lambda v: WITHHELD_FILL if np.isnan(v) else scale(v)[:7])  # NaN only where withheld
+    average = float(need.mean())
+    at = (average - vmin) / (vmax - vmin) if vmax > vmin else 0.5
     legend = LegendSection(
-        title=f"{LAYER_NEED} (higher = more need)", colours=tuple(NEED_COLOURS), low=f"{vmin:.2f}", high=f"{vmax:.2f}"
+        title=LAYER_NEED,
+        colours=tuple(NEED_COLOURS),
+        low=f"Lighter: less need than the {place} average",
+        high=f"Darker: more need than the {place} average",
+        mark=(round(at, 3), f"{place} average"),
     )
     return _Shading(LAYER_NEED, fill, legend)
 
@@ -166,17 +176,101 @@ def _indicator_shading(values: pd.Series, *, label: str, higher_is_worse: bool, 
     return _Shading(escape_text(label), fill, legend, value=text, label=label)
 
 
-def _profile_shading(areas: pd.DataFrame) -> _Shading:
+def _profile_shading(areas: pd.DataFrame, place: str) -> _Shading:
     profile = areas["need_profile"].astype(str)
-    if "need_profile_id" in areas:
-        order = list(dict.fromkeys(profile.iloc[np.argsort(areas["need_profile_id"].to_numpy(), kind="stable")]))
-    else:
-        order = sorted(profile.unique())
+    order = _profile_order(areas)
     colour = {name: PROFILE_COLOURS[i % len(PROFILE_COLOURS)] for i, name in enumerate(order)}
     counts = profile.value_counts()
     items = tuple((colour[name], f"{name} ({_areas(int(counts[name]))})") for name in order)
-    legend = LegendSection(title=LAYER_PROFILES, note="Groups of areas with a similar shape of need", items=items)
+    note = f"Groups of areas with a similar mix of need, each compared with the {place} average"
+    legend = LegendSection(title=LAYER_PROFILES, note=note, items=items)
     return _Shading(LAYER_PROFILES, profile.map(colour), legend, label="Need profile", field="profile")
+
+
+# How far a profile's mean sits from the area's average, in the area's standard deviations.
+_LEVELS = ((1.5, "far above"), (0.5, "above"), (-0.5, "near"), (-1.5, "below"), (-np.inf, "far below"))
+
+
+def _level(z: float) -> str:
+    return next(word for cut, word in _LEVELS if z >= cut)
+
+
+def _profile_name(means: pd.Series) -> str:
+    """A profile named by its highest and lowest indicators against the area's average
+    ("Far above average in IMD score; above in preventable mortality")."""
+    ranked = means.sort_values(ascending=False, kind="stable")
+    clauses = []
+    tops = [n for n in ranked.index[:2] if ranked[n] >= 0.5]
+    lows = [n for n in ranked.index[::-1][:2] if ranked[n] <= -0.5 and n not in tops]
+    for names in (tops, lows):
+        by_level: dict[str, list[str]] = {}
+        for n in names:
+            by_level.setdefault(_level(ranked[n]), []).append(n)
+        clauses += [(level, group) for level, group in by_level.items()]
+    if not clauses:
+        return "Near the average in every indicator" if len(means) > 1 else "Near the average"
+    words = []
+    for k, (level, group) in enumerate(clauses):
+        which = " and ".join(group)
+        words.append(f"{level} average in {which}" if k == 0 else f"{level} in {which}")
+    text = "; ".join(words)
+    return text[0].upper() + text[1:]
+
+
+def profile_names(areas: pd.DataFrame, indicators: Sequence[IndicatorConfig]) -> dict[str, str]:
+    """A name for each need profile from what sets it apart: the indicators whose (population-weighted)
+    mean in the profile is highest and lowest against the area's average, in plain words.
+
+    Keyed by the run's profile name (``need_profile``); the indicators' ``value_<name>`` columns are
+    compared within the areas (a withheld value is left out). Names stay unique: where two read alike,
+    the indicator that most sets each apart from the other is added. Without indicator values, or
+    with one profile, the run's names are kept.
+    """
+    if "need_profile" not in areas:
+        return {}
+    profile = areas["need_profile"].astype(str)
+    keep = {name: name for name in profile.unique()}
+    specs = [s for s in indicators if f"value_{s.name}" in areas]
+    if not specs or profile.nunique() < 2:
+        return keep
+    labels = {s.name: in_sentence(s.label or s.name.replace("_", " ")) for s in specs}
+    z = pd.DataFrame(index=areas.index)
+    for s in specs:
+        x = areas[f"value_{s.name}"].astype(float)
+        x = x if s.direction == "higher_is_worse" else -x
+        sd = float(x.std(ddof=0))
+        z[labels[s.name]] = (x - x.mean()) / sd if sd > 0 else x * 0.0
+    people = areas[POPULATION].astype(float) if POPULATION in areas else pd.Series(1.0, index=areas.index)
+    weight = z.notna().mul(people, axis=0)
+    means = z.fillna(0.0).mul(people, axis=0).groupby(profile).sum() / weight.groupby(profile).sum()
+    means = means.fillna(0.0)
+    names = {p: _profile_name(means.loc[p]) for p in means.index}
+    for name in set(names.values()):
+        alike = [p for p in names if names[p] == name]
+        if len(alike) < 2:
+            continue
+        for p in alike:
+            others = means.loc[[q for q in alike if q != p]].mean()
+            apart = (means.loc[p] - others).idxmax()
+            names[p] = f"{name} (most of all {apart})"
+    seen: dict[str, int] = {}
+    order = _profile_order(areas)
+    for p in order:
+        seen[names[p]] = seen.get(names[p], 0) + 1
+        if seen[names[p]] > 1:
+            names[p] = f"{names[p]}, {_ordinal(order.index(p) + 1)} most need"
+    return names
+
+
+def _profile_order(areas: pd.DataFrame) -> list[str]:
+    profile = areas["need_profile"].astype(str)
+    if "need_profile_id" in areas:
+        return list(dict.fromkeys(profile.iloc[np.argsort(areas["need_profile_id"].to_numpy(), kind="stable")]))
+    return sorted(profile.unique())
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def indicator_specs(areas: pd.DataFrame, indicators: Sequence[IndicatorConfig] | None) -> list[IndicatorConfig]:
@@ -196,9 +290,12 @@ def make_shadings(
     indicators: list[IndicatorConfig],
     withheld: Mapping[str, Collection[str]],
     index: DeprivationIndex,
+    *,
+    place: str,
 ) -> list[_Shading]:
-    """The area shadings; the quintile one from ``index``'s column."""
-    shadings = [_need_shading(areas), _quintile_shading(areas, index)]
+    """The area shadings; the quintile one from ``index``'s column; ``place`` names the area whose
+    average the need and the profiles are compared with."""
+    shadings = [_need_shading(areas, place), _quintile_shading(areas, index)]
     taken = {
         LAYER_NEED,
         quintile_layer(index),
@@ -222,7 +319,7 @@ def make_shadings(
             )
         )
     if "need_profile" in areas:
-        shadings.append(_profile_shading(areas))
+        shadings.append(_profile_shading(areas, place))
     return shadings
 
 

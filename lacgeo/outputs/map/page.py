@@ -60,6 +60,16 @@ def _leaflet_assets() -> tuple[str, str]:
     )
 
 
+def content_policy(tiles: str = "") -> str:
+    """The page's Content-Security-Policy: inline script and style only, images from data: URIs, no
+    connections; with a basemap, images from ``tiles`` (one origin, such as https://tile.openstreetmap.org)."""
+    images = f"data: {tiles}" if tiles else "data:"
+    return (
+        f"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src {images}; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
 class _Raw(Element):
     """Markup put in the page exactly as given: never compiled as a Jinja template."""
 
@@ -74,9 +84,10 @@ class _Raw(Element):
 class Page(Figure):
     """The whole ``map.html``: an accessible page around the folium map.
 
-    ``lang``, a title, a zoomable viewport, the inlined Leaflet assets, a heading and a
-    table of the patches, and the place search above the map. Rendering refuses any script or stylesheet that would be
-    loaded from the network.
+    ``lang``, a title, a zoomable viewport, a content security policy, the inlined Leaflet assets, a skip
+    link, a short heading (``summary``), the map with its place search and legend, then the words on how
+    to read it (``about``) and a table of the patches: on a phone the map starts within the first
+    screen. Rendering refuses any script or stylesheet that would be loaded from the network.
     """
 
     _template = Template(
@@ -85,19 +96,22 @@ class Page(Figure):
         "<head>\n"
         '<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta http-equiv="Content-Security-Policy" content="{{ this.policy }}">\n'
         "<title>{{ this.page_title }}</title>\n"
         '<link rel="icon" href="data:,">\n'
         "{{ this.header.render(**kwargs) }}\n"
         "<style>{{ this.page_css }}</style>\n"
         "</head>\n"
         "<body>\n"
-        '<header class="lacgeo-header">{{ this.intro }}</header>\n'
+        "{{ this.skip }}\n"
+        '<header class="lacgeo-header">{{ this.summary }}</header>\n'
         "<main>\n"
         '<div class="lacgeo-map-wrap" role="region" aria-label="Map of the patches">\n'
-        "{{ this.search }}\n"
         "{{ this.html.render(**kwargs) }}\n"
+        "{{ this.search }}\n"
         "{{ this.legend }}\n"
         "</div>\n"
+        '<section class="lacgeo-about" aria-label="About this map">{{ this.about }}</section>\n'
         "{{ this.table }}\n"
         "</main>\n"
         '<footer class="lacgeo-credits"><p>{{ this.credits }}</p></footer>\n'
@@ -109,7 +123,18 @@ class Page(Figure):
         "</html>\n"
     )
 
-    def __init__(self, *, title: str, intro: str, legend: str, table: str, search: str = ""):
+    def __init__(
+        self,
+        *,
+        title: str,
+        summary: str,
+        about: str,
+        legend: str,
+        table: str,
+        search: str = "",
+        skip: str = "",
+        tiles: str = "",
+    ):
         super().__init__()
         self._name = "Page"
         self.header._children.clear()  # Figure's http-equiv charset; the template sets charset itself
@@ -119,7 +144,10 @@ class Page(Figure):
         self.header.add_child(_Raw(f"<script>\n{js}\n</script>"), name="leaflet_js")
         self.page_title = escape_text(title)
         self.page_css = PAGE_CSS + WIDGET_CSS
-        self.intro = intro
+        self.summary = summary
+        self.about = about
+        self.skip = skip
+        self.policy = content_policy(tiles)
         self.legend = legend
         self.table = table
         self.search = search

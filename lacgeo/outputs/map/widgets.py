@@ -51,9 +51,15 @@ HATCH_CSS_BOX = "background: repeating-linear-gradient(45deg, #5a5a5a 0 1.5px, #
 PAGE_CSS = asset_text(__package__, "page.css")
 
 
-# Patch names are permanent labels; where two would overlap, the higher-need patch keeps its
-# label and the other is hidden until zooming in makes room.
+# Patch names are permanent labels. The phase-1 picks' numbered markers and names are placed first and
+# never hidden (a name moves round its marker to stay clear and on the map); any other label that would
+# overlap one already placed, a control, or the map's edge is hidden until zooming in makes room.
 DECLUTTER_JS = asset_text(__package__, "declutter.js")
+
+# The skip link to the layer list, and no tab stop per drawn shape.
+KEYBOARD_JS = asset_text(__package__, "keyboard.js")
+
+SKIP_LINK = '<a class="lacgeo-skip" href="#lacgeo-layers">Skip to the map layers</a>'
 
 
 WIDGET_CSS = asset_text(__package__, "widgets.css")
@@ -73,6 +79,34 @@ class LegendSection:
     high: str = ""
     note: str = ""
     items: tuple[tuple[str, str], ...] = ()
+    mark: tuple[float, str] | None = None
+    """A point on the ramp (0 to 1 along it) and its label, such as the area's average; with a mark,
+    ``low`` and ``high`` are sentences under the ramp, not its end values."""
+
+
+@dataclass(frozen=True)
+class LineStyle:
+    """An outline as the map draws it, so the legend shows the same line: colour, width in pixels,
+    an SVG dash pattern, and a wider line of ``halo`` colour drawn under it."""
+
+    label: str
+    colour: str
+    weight: float
+    dash: str = ""
+    halo: str = ""
+
+    def svg(self) -> str:
+        ends = 'x1="3" y1="8" x2="41" y2="8"'
+        parts = ['<rect width="44" height="16" fill="#9a9a9a"></rect>'] if self.halo else []
+        if self.halo:
+            parts.append(f'<line {ends} stroke="{self.halo}" stroke-width="{self.weight + 5:g}"></line>')
+        dash = f' stroke-dasharray="{self.dash}"' if self.dash else ""
+        parts.append(f'<line {ends} stroke="{self.colour}" stroke-width="{self.weight:g}"{dash}></line>')
+        return (
+            '<svg class="line" width="44" height="16" viewBox="0 0 44 16" aria-hidden="true" focusable="false">'
+            + "".join(parts)
+            + "</svg>"
+        )
 
 
 def _swatch(fill: str) -> str:
@@ -80,11 +114,30 @@ def _swatch(fill: str) -> str:
     return f'<span class="box" style="{style}"></span>'
 
 
-def legend_html(sections: Sequence[LegendSection], lines: Sequence[tuple[str, str]]) -> str:
-    """The map legend: one section per area shading (all but the first ``hidden`` until the
-    page script shows the chosen one), then the outlines, always shown.
+def _ramp_html(s: LegendSection) -> str:
+    ramp = f"linear-gradient(to right, {', '.join(s.colours)})"
+    if s.mark is None:
+        return (
+            f'<div class="ramp" style="background:{ramp}"></div>'
+            f'<div class="ends"><span>{escape_text(s.low)}</span><span>{escape_text(s.high)}</span></div>'
+        )
+    at, label = s.mark
+    pct = f"{100 * at:.1f}%"
+    rest = f"{100 - 100 * at:.1f}%"
+    side = f"padding-left:calc({pct} - 0.35rem)" if at <= 0.5 else f"padding-right:calc({rest} - 0.35rem)"
+    align = "left" if at <= 0.5 else "right"
+    text = f"&#9650; {escape_text(label)}" if at <= 0.5 else f"{escape_text(label)} &#9650;"
+    return (
+        f'<div class="ramp" style="background:{ramp}"><span class="tick" style="left:{pct}"></span></div>'
+        f'<div class="avg" style="{side};text-align:{align}">{text}</div>'
+        f'<p class="note">{escape_text(s.low)}<br>{escape_text(s.high)}</p>'
+    )
 
-    ``lines`` are (CSS border-top, label) pairs for the outline layers.
+
+def legend_html(sections: Sequence[LegendSection], lines: Sequence[LineStyle], *, picks: int = 0) -> str:
+    """The map legend: one section per area shading (all but the first ``hidden`` until the
+    page script shows the chosen one), then the outlines as the map draws them, and the numbered
+    markers of the ``picks`` phase-1 patches, always shown.
     """
     parts = []
     for k, s in enumerate(sections):
@@ -92,20 +145,16 @@ def legend_html(sections: Sequence[LegendSection], lines: Sequence[tuple[str, st
         if s.note:
             body += f'<p class="note">{escape_text(s.note)}</p>'
         if s.colours:
-            ramp = f"linear-gradient(to right, {', '.join(s.colours)})"
-            body += (
-                f'<div class="ramp" style="background:{ramp}"></div>'
-                f'<div class="ends"><span>{escape_text(s.low)}</span><span>{escape_text(s.high)}</span></div>'
-            )
+            body += _ramp_html(s)
         if s.items:
             items = "".join(f"<li>{_swatch(fill)}{escape_text(label)}</li>" for fill, label in s.items)
             body += f'<ul class="{"missing" if s.colours else "swatches"}">{items}</ul>'
         hidden = "" if k == 0 else " hidden"
         parts.append(f'<div class="shading" data-shading="{k}"{hidden}>{body}</div>')
-    outlines = "".join(
-        f'<li><span class="line" style="border-top:{border}"></span>{escape_text(label)}</li>'
-        for border, label in lines
-    )
+    outlines = "".join(f"<li>{line.svg()}{escape_text(line.label)}</li>" for line in lines)
+    if picks:
+        numbers = "".join(f'<span class="pin">{n}</span>' for n in range(1, min(picks, 3) + 1))
+        outlines += f'<li><span class="pins">{numbers}</span>Phase 1, numbered in need order</li>'
     return (
         f'<div class="lacgeo-legend" role="group" aria-label="Legend">{"".join(parts)}<ul>{outlines}</ul></div>'
         + HATCH_SVG
@@ -239,6 +288,7 @@ def areas_and_search_js(
     layer_names: Sequence[str],
     patch_layer_names: Sequence[str],
     places: list[dict],
+    fill_opacity: float = 0.75,
 ) -> str:
     """The page script (see :data:`AREAS_AND_SEARCH_JS`) with its data filled in.
 
@@ -253,6 +303,7 @@ def areas_and_search_js(
         "__PLACES__": script_json(places),
         "__MAX_RESULTS__": str(MAX_RESULTS),
         "__DATA__": script_json(data),
+        "__FILL_OPACITY__": f"{fill_opacity:g}",
     }
     # one pass over the template only: text from data is never searched for placeholders
     return re.sub(r"__[A-Z_]+__", lambda m: values[m.group(0)], AREAS_AND_SEARCH_JS)
@@ -261,21 +312,47 @@ def areas_and_search_js(
 # --- page text ------------------------------------------------------------------------------
 
 
-def intro_html(title: str, patches: pd.DataFrame, *, synthetic: bool, notes: Sequence[str] = ()) -> str:
-    """The heading and the words above the map; ``notes`` are plain-text sentences (escaped here)."""
+def summary_html(title: str, patches: pd.DataFrame, *, synthetic: bool) -> str:
+    """The heading and the phase-1 picks, numbered as on the map: the words before the map, kept short
+    so that on a phone the map starts within the first screen."""
     recommended = patches[patches[PHASE] == 1].sort_values(RANK)
-    picks = "; ".join(f"{escape_text(pid)} {escape_text(row[PATCH_NAME])}" for pid, row in recommended.iterrows())
-    parts = [
-        f"<h1>{escape_text(title)}</h1>",
-        f"<p>{len(patches)} patches ranked by need (need rank 1 = highest need). "
-        f"Recommended for phase 1 (blue outline): {picks or 'none'}.</p>",
-        "<p>Hover over (or tap) an area or a patch for its details; switch layers in the list at the top right, "
-        "or find a patch, ward, neighbourhood or small area (LSOA) with the search box. "
-        "A table of all patches follows the map.</p>",
-        *(f"<p>{escape_text(note)}</p>" for note in notes),
-    ]
+    parts = [f"<h1>{escape_text(title)}</h1>"]
     if synthetic:
         parts.append('<p class="lacgeo-warning">SYNTHETIC service-demand data: not for decisions</p>')
+    if len(recommended):
+        picks = "".join(
+            f'<li><span class="pin" aria-hidden="true">{n}</span>{escape_text(pid)} {escape_text(row[PATCH_NAME])}</li>'
+            for n, (pid, row) in enumerate(recommended.iterrows(), start=1)
+        )
+        parts.append(
+            '<p class="lacgeo-picks-head">Recommended for phase 1, numbered on the map in need order:</p>'
+            f'<ol class="lacgeo-picks">{picks}</ol>'
+        )
+    else:
+        parts.append("<p>No patch could be recommended for phase 1.</p>")
+    return "\n".join(parts)
+
+
+def about_html(patches: pd.DataFrame, *, place: str, method_words: str = "", notes: Sequence[str] = ()) -> str:
+    """The words after the map: how to read and use it. Where a control's place differs between a wide
+    screen and a phone, both are written and the page's CSS shows the one that is true."""
+    parts = [
+        "<h2>About this map</h2>",
+        f"<p>{len(patches)} patches ranked by need (need rank 1 = highest need). The phase-1 patches have a "
+        "thick dashed blue outline with a white edge and a numbered marker; other patches have thin black "
+        "outlines.</p>",
+        "<p>Hover over (or tap) an area or a patch for its details. Choose what the map shows with "
+        '<span class="lacgeo-wide">the list of layers at the top right of the map</span>'
+        '<span class="lacgeo-narrow">the layers button at the top right of the map</span>, '
+        "and find a patch, ward, neighbourhood or small area (LSOA) with the search box "
+        '<span class="lacgeo-wide">at the top left of the map</span>'
+        '<span class="lacgeo-narrow">under the map</span>. '
+        'A <a href="#lacgeo-table">table of all patches</a> follows.</p>',
+        "<p>The need index mixes the indicators by their weights"
+        + (f", each measured as {escape_text(method_words)}" if method_words else "")
+        + f". Areas shaded darker have more need than the {escape_text(place)} average, lighter less.</p>",
+        *(f"<p>{escape_text(note)}</p>" for note in notes),
+    ]
     return "\n".join(parts)
 
 
@@ -294,7 +371,7 @@ def table_html(patches: pd.DataFrame) -> str:
         f'<th scope="col">{h}</th>' for h in ("Patch", "Name", "Population", "Need index", "Need rank", "Phase")
     )
     return (
-        '<details class="lacgeo-table"><summary>'
+        '<details class="lacgeo-table" id="lacgeo-table"><summary>'
         f"Table of the {len(patches)} patches (text alternative to the map)</summary>"
         '<div class="lacgeo-scroll" tabindex="0" role="region" aria-label="Table of patches">'
         '<table class="lacgeo-patches"><caption>Patches, highest need first. Phase 1 = recommended to start.</caption>'

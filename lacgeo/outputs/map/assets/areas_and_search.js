@@ -18,7 +18,7 @@
 
   layers.forEach(function (layer, k) {
     layer.options.style = function (f) {
-      return {fillColor: f.properties.fill[k], color: "#777777", weight: 0.4, fillOpacity: 0.75};
+      return {fillColor: f.properties.fill[k], color: "#777777", weight: 0.4, fillOpacity: __FILL_OPACITY__};
     };
     layer.addData(data);
     layer.bindTooltip(function (sub) { return details(sub.feature.properties, k); },

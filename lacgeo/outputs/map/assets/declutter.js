@@ -1,18 +1,58 @@
-
 (function () {
+  // Patch names are permanent labels. First the phase-1 picks: each numbered marker stays on its
+  // patch and its name takes the first side of the marker where it is clear of the other picks,
+  // the map's controls and the map's edge (the clearest side if none is), so a pick is never hidden.
+  // Then district names and the other patch names, highest need first: a label that would overlap
+  // one already placed, a control, or the edge of the map is hidden until zooming in makes room.
+  var map = __MAP__;
+  var container = map.getContainer();
+  var SIDES = ["e", "w", "s", "n", "se", "ne", "sw", "nw"];
+
+  function box(el) { return el.getBoundingClientRect(); }
+  function overlap(a, b) {
+    var w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    var h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    return w > 0 && h > 0 ? w * h : 0;
+  }
+  function outside(r, frame) { return r.width * r.height - overlap(r, frame); }
+  function rank(el) { return Number(el.querySelector(".name").getAttribute("data-rank")); }
+  function all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
+
   function declutter() {
-    var spans = Array.prototype.slice.call(document.querySelectorAll(".lacgeo-label span"));
-    spans.sort(function (a, b) { return Number(a.dataset.rank) - Number(b.dataset.rank); });
-    var placed = [];
-    spans.forEach(function (span) {
+    var c = box(container);
+    var frame = {left: c.left + 2, top: c.top + 2, right: c.right - 2, bottom: c.bottom - 2};
+    var controls = all(".leaflet-control", container).concat(all(".lacgeo-search, .lacgeo-legend"))
+      .map(box).filter(function (r) { return r.width > 0 && overlap(r, frame) > 0; });
+    function cost(r, placed) {
+      var total = 1000 * outside(r, frame);
+      controls.forEach(function (k) { total += 10 * overlap(r, k); });
+      placed.forEach(function (p) { total += overlap(r, p); });
+      return total;
+    }
+    var picks = all(".lacgeo-pick", container).sort(function (a, b) { return rank(a) - rank(b); });
+    var placed = picks.map(function (m) { return box(m.querySelector(".pin")); });
+    picks.forEach(function (m) {
+      var name = m.querySelector(".name");
+      name.style.visibility = "";
+      var best = null;
+      for (var i = 0; i < SIDES.length && !(best && best.cost === 0); i++) {
+        name.setAttribute("data-side", SIDES[i]);
+        var score = cost(box(name), placed);
+        if (!best || score < best.cost) { best = {side: SIDES[i], cost: score}; }
+      }
+      name.setAttribute("data-side", best.side);
+      placed.push(box(name));
+    });
+    var others = all(".lacgeo-place .name", container).concat(
+      all(".lacgeo-label:not(.lacgeo-pick) .name", container).sort(function (a, b) {
+        return Number(a.getAttribute("data-rank")) - Number(b.getAttribute("data-rank"));
+      }));
+    others.forEach(function (span) {
       span.style.visibility = "";
-      var r = span.getBoundingClientRect();
-      var clash = placed.some(function (p) {
-        return r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top;
-      });
-      if (clash) { span.style.visibility = "hidden"; } else { placed.push(r); }
+      var r = box(span);
+      if (cost(r, placed) > 0) { span.style.visibility = "hidden"; } else { placed.push(r); }
     });
   }
-  __MAP__.on("zoomend moveend overlayadd", declutter);
+  map.on("zoomend moveend overlayadd overlayremove resize", declutter);
   declutter();
 })();
