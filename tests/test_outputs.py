@@ -17,8 +17,13 @@ PATCH_COLUMNS = {"patch_id", "patch_name", "population", "need_index", "rank", "
 
 
 def test_geopackage_layers_and_columns(solihull_out):
-    layers = {name for name, _ in pyogrio.list_layers(solihull_out / "lacgeo.gpkg")}
-    assert layers == {"areas", "patches", "recommended"}
+    layers = {name: kind for name, kind in pyogrio.list_layers(solihull_out / "lacgeo.gpkg")}
+    assert layers == {
+        "areas": "MultiPolygon",
+        "patches": "MultiPolygon",
+        "recommended": "MultiPolygon",
+        "layer_styles": None,  # QGIS's style table (see test_gpkg_styles.py)
+    }
     areas = gpd.read_file(solihull_out / "lacgeo.gpkg", layer="areas")
     patches = gpd.read_file(solihull_out / "lacgeo.gpkg", layer="patches")
     rec = gpd.read_file(solihull_out / "lacgeo.gpkg", layer="recommended")
@@ -162,7 +167,13 @@ def test_edge_results_go_through_every_writer(tmp_path, la, settings, n_patches)
         "run.json",
     }
     assert all(written.values())
-    assert len(pyogrio.list_layers(tmp_path / "out" / "lacgeo.gpkg")) == 3
+    layers = dict(pyogrio.list_layers(tmp_path / "out" / "lacgeo.gpkg"))
+    assert layers == {
+        "areas": "MultiPolygon",
+        "patches": "MultiPolygon",
+        "recommended": "MultiPolygon",
+        "layer_styles": None,
+    }
     summary = result.summary()
     assert summary.splitlines()[1] in ("Phase 1:", "Phase 1: no patch could be recommended")
 

@@ -18,26 +18,72 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from ..errors import OutputError
 from ..result import RunResult
-from ..schema import PHASE
+from ..schema import NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE
 from .manifest import TABLES, manifest, sha256
 from .map import make_result_map
 from .report import render_report
+from .styles import gpkg_styles, write_layer_styles
 from .tables import area_table, assessment_table, district_table, patch_table, write_csv
 from .workbook import write_workbook
+
+GPKG_LAYERS = ("areas", "patches", "recommended")
+"""The GeoPackage's map layers, in order (it also holds the ``layer_styles`` table)."""
+
+
+def geopackage_layer(table: gpd.GeoDataFrame, *, score_col: str) -> gpd.GeoDataFrame:
+    """A table as a GeoPackage layer: without ``value_<score>`` where it repeats ``score_col``.
+
+    When the deprivation score is also an indicator (the default), the tables carry it twice:
+    ``imd_score`` (the deprivation columns every run has) and ``value_imd_score`` (the
+    indicators' columns). The layer keeps ``imd_score`` only; the CSVs and the workbook keep
+    both, as ``lacgeo compare`` reads the ``value_`` columns.
+    """
+    twin = f"value_{score_col}"
+    if twin in table and score_col in table:
+        a, b = table[twin], table[score_col]
+        if ((a == b) | (a.isna() & b.isna())).all():
+            table = table.drop(columns=twin)
+    return table
+
+
+def write_geopackage(result: RunResult, path: Path, *, areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> None:
+    """``lacgeo.gpkg``: layers ``areas``, ``patches`` and ``recommended`` (phase 1), every one
+    MultiPolygon in EPSG:27700, and a ``layer_styles`` table so QGIS opens each layer styled."""
+    score = result.deprivation.score
+    layers = {
+        "areas": geopackage_layer(areas, score_col=score),
+        "patches": geopackage_layer(patches, score_col=score),
+    }
+    layers["recommended"] = layers["patches"][layers["patches"][PHASE] == 1]
+    for name in GPKG_LAYERS:  # one geometry type for all: a patch of one piece is a MultiPolygon too
+        layers[name].reset_index().to_file(
+            path, layer=name, driver="GPKG", engine="pyogrio", promote_to_multi=True, geometry_type="MultiPolygon"
+        )
+    index = result.deprivation
+    styles = gpkg_styles(
+        layers["areas"],
+        layers["patches"],
+        layers["recommended"],
+        need_col=NEED_INDEX,
+        quintile_col=index.quintile,
+        short=index.short,
+        nation=index.nation,
+        id_col=PATCH_ID,
+        name_col=PATCH_NAME,
+        phase_col=PHASE,
+    )
+    write_layer_styles(path, styles)
 
 
 def _write_all(result: RunResult, folder: Path) -> None:
     areas = area_table(result)
     patches = patch_table(result)
-    recommended = patches[patches[PHASE] == 1]
-    gpkg = folder / "lacgeo.gpkg"
-    areas.reset_index().to_file(gpkg, layer="areas", driver="GPKG", engine="pyogrio")
-    patches.reset_index().to_file(gpkg, layer="patches", driver="GPKG", engine="pyogrio")
-    recommended.reset_index().to_file(gpkg, layer="recommended", driver="GPKG", engine="pyogrio")
+    write_geopackage(result, folder / "lacgeo.gpkg", areas=areas, patches=patches)
     write_csv(pd.DataFrame(patches.drop(columns="geometry")), folder / "patches.csv")
     write_csv(pd.DataFrame(areas.drop(columns="geometry")), folder / "areas.csv")
     if result.rollout is not None:

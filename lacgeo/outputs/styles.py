@@ -1,0 +1,545 @@
+"""QGIS styles for ``lacgeo.gpkg``: a ``layer_styles`` table, so every layer opens styled.
+
+QGIS keeps the styles saved into a GeoPackage in a table ``layer_styles`` (the schema its OGR
+provider creates, registered in ``gpkg_contents`` as ``attributes``). When a layer is opened, QGIS
+applies the row for that table and geometry column whose ``useAsDefault`` is 1; the other rows
+are offered under *Layer Properties > Style > Load Style > From Database*.
+
+What each layer opens as:
+
+- ``areas``: the need choropleth, graduated on ``need_index`` in fifths of the areas, more need
+  darker (the map's yellow-to-dark-red ramp), with legend labels in words. A second style shows the
+  national deprivation quintile.
+- ``patches``: outlines, labelled with the patch code and name. A second style colours them by
+  rollout phase.
+- ``recommended``: the phase-1 picks, categorised on ``phase``; phase 1 is dark, thick-edged and
+  labelled, and the later-phase symbols step lighter (hatched, light, outline only), so the
+  phases read apart in greyscale too.
+
+The QML is built with :mod:`xml.etree.ElementTree` (text is escaped) and carries no time or
+random identifier, so the same result gives the same styles.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+
+GEOMETRY_COLUMN = "geom"
+"""The geometry column GDAL gives a GeoPackage layer: QGIS matches styles on it."""
+STYLE_TABLE = "layer_styles"
+QGIS_VERSION = "3.22.0"
+"""The oldest QGIS this QML is written for (the 3.22 long-term release); later versions read it."""
+
+NEED_COLOURS = ["#ffffcc", "#fecc5c", "#fd8d3c", "#e31a1c", "#800026"]
+"""Least to most need: the map's yellow-to-dark-red ramp, lightness falling step by step."""
+QUINTILE_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#fddbc7", 4: "#d1e5f0", 5: "#67a9cf"}
+"""National deprivation quintile, as on the map (1 = most deprived, red)."""
+PATCH_COLOUR = "#222222"
+AREA_EDGE = "#969696"
+LABEL_COLOUR = "#1a1a1a"
+
+NEED_WORDS = {
+    1: ["All areas"],
+    2: ["Higher need: top half of areas", "Lower need: bottom half of areas"],
+    3: ["Highest need: top third of areas", "Middle third of areas", "Lowest need: bottom third of areas"],
+    4: [
+        "Highest need: top quarter of areas",
+        "Higher need: second quarter",
+        "Lower need: third quarter",
+        "Lowest need: bottom quarter of areas",
+    ],
+    5: [
+        "Highest need: top fifth of areas",
+        "High need: second fifth",
+        "Middle fifth",
+        "Low need: fourth fifth",
+        "Lowest need: bottom fifth of areas",
+    ],
+}
+"""Legend words by number of classes, highest need first."""
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """One row of ``layer_styles``: a named QML style for one layer."""
+
+    table: str
+    name: str
+    qml: str
+    default: bool
+    description: str
+
+
+# --- QML building blocks -----------------------------------------------------------------------
+
+
+def _rgba(colour: str, alpha: int = 255) -> str:
+    """``#rrggbb`` as QGIS writes a colour: ``r,g,b,a``."""
+    colour = colour.lstrip("#")
+    r, g, b = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    return f"{r},{g},{b},{alpha}"
+
+
+def _number(value: float) -> str:
+    """A class bound as text QGIS reads back exactly (no exponent for ordinary values)."""
+    return repr(float(value) + 0.0)
+
+
+def _empty_properties(parent: ET.Element, tag: str = "data_defined_properties") -> None:
+    options = ET.SubElement(ET.SubElement(parent, tag), "Option", type="Map")
+    ET.SubElement(options, "Option", name="name", type="QString", value="")
+    ET.SubElement(options, "Option", name="properties")
+    ET.SubElement(options, "Option", name="type", type="QString", value="collection")
+
+
+def _symbol_layer(parent: ET.Element, cls: str, props: dict[str, str]) -> None:
+    """A symbol layer with its properties written both ways QGIS 3 reads them (Option map and prop)."""
+    layer = ET.SubElement(parent, "layer", {"class": cls, "enabled": "1", "locked": "0", "pass": "0"})
+    options = ET.SubElement(layer, "Option", type="Map")
+    for key in sorted(props):
+        ET.SubElement(options, "Option", name=key, type="QString", value=props[key])
+    for key in sorted(props):
+        ET.SubElement(layer, "prop", k=key, v=props[key])
+    _empty_properties(layer)
+
+
+def _fill(
+    colour: str,
+    *,
+    alpha: int = 255,
+    style: str = "solid",
+    edge: str = PATCH_COLOUR,
+    edge_width: float = 0.26,
+    edge_style: str = "solid",
+) -> dict[str, str]:
+    """A SimpleFill symbol layer's properties (style ``no`` for no fill, or a hatch such as ``f_diagonal``)."""
+    return {
+        "border_width_map_unit_scale": "3x:0,0,0,0,0,0",
+        "color": _rgba(colour, alpha),
+        "joinstyle": "miter",
+        "offset": "0,0",
+        "offset_map_unit_scale": "3x:0,0,0,0,0,0",
+        "offset_unit": "MM",
+        "outline_color": _rgba(edge),
+        "outline_style": edge_style,
+        "outline_width": f"{edge_width:g}",
+        "outline_width_unit": "MM",
+        "style": style,
+    }
+
+
+def _symbol(parent: ET.Element, tag: str, name: str, layers: list[dict[str, str]]) -> None:
+    """A fill symbol of SimpleFill layers, bottom first."""
+    symbol = ET.SubElement(
+        parent, tag, {"alpha": "1", "clip_to_extent": "1", "force_rhr": "0", "name": name, "type": "fill"}
+    )
+    _empty_properties(symbol)
+    for props in layers:
+        _symbol_layer(symbol, "SimpleFill", props)
+
+
+def _root(*, labels: bool) -> ET.Element:
+    return ET.Element(
+        "qgis",
+        {
+            "version": QGIS_VERSION,
+            "styleCategories": "Symbology|Labeling" if labels else "Symbology",
+            "labelsEnabled": "1" if labels else "0",
+        },
+    )
+
+
+def _renderer(root: ET.Element, kind: str, **attrs: str) -> ET.Element:
+    return ET.SubElement(
+        root,
+        "renderer-v2",
+        {"type": kind, "enableorderby": "0", "forceraster": "0", "referencescale": "-1", "symbollevels": "0", **attrs},
+    )
+
+
+def _labels(
+    root: ET.Element,
+    expression: str,
+    *,
+    size: float = 8,
+    bold: bool = False,
+    wrap: int = 0,
+    priority: int = 5,
+    always: bool = False,
+) -> None:
+    """Labels from a QGIS expression, with a white halo, placed inside each polygon.
+
+    ``priority`` (0-10) decides which label QGIS keeps where two collide; ``always`` shows
+    every label even where it overlaps another.
+    """
+    settings = ET.SubElement(ET.SubElement(root, "labeling", type="simple"), "settings", calloutType="simple")
+    style = ET.SubElement(
+        settings,
+        "text-style",
+        {
+            "fieldName": expression,
+            "isExpression": "1",
+            "fontSize": f"{size:g}",
+            "fontSizeUnit": "Point",
+            "fontWeight": "75" if bold else "50",
+            "namedStyle": "Bold" if bold else "Regular",
+            "fontItalic": "0",
+            "fontUnderline": "0",
+            "fontStrikeout": "0",
+            "fontKerning": "1",
+            "fontLetterSpacing": "0",
+            "fontWordSpacing": "0",
+            "textColor": _rgba(LABEL_COLOUR),
+            "textOpacity": "1",
+            "textOrientation": "horizontal",
+            "multilineHeight": "1",
+            "capitalization": "0",
+            "allowHtml": "0",
+            "blendMode": "0",
+            "previewBkgrdColor": "255,255,255,255",
+            "useSubstitutions": "0",
+        },
+    )
+    ET.SubElement(
+        style,
+        "text-buffer",
+        {
+            "bufferDraw": "1",
+            "bufferSize": "0.8",
+            "bufferSizeUnits": "MM",
+            "bufferColor": "255,255,255,255",
+            "bufferOpacity": "0.9",
+            "bufferJoinStyle": "128",
+            "bufferNoFill": "1",
+            "bufferBlendMode": "0",
+            "bufferSizeMapUnitScale": "3x:0,0,0,0,0,0",
+        },
+    )
+    ET.SubElement(style, "background", shapeDraw="0")
+    ET.SubElement(style, "shadow", shadowDraw="0")
+    _empty_properties(style, "dd_properties")
+    ET.SubElement(style, "substitutions")
+    ET.SubElement(
+        settings,
+        "text-format",
+        {
+            "wrapChar": "",
+            "autoWrapLength": str(wrap),
+            "useMaxLineLengthForAutoWrap": "1",
+            "multilineAlign": "1",  # centred
+            "addDirectionSymbol": "0",
+            "formatNumbers": "0",
+            "decimals": "3",
+            "plussign": "0",
+        },
+    )
+    ET.SubElement(
+        settings,
+        "placement",
+        {
+            "placement": "1",  # over the polygon's centroid
+            "centroidInside": "1",  # a point inside the polygon, even for a crescent
+            "centroidWhole": "1",  # of the whole patch, not of each part
+            "fitInPolygonOnly": "0",
+            "dist": "0",
+            "distUnits": "MM",
+            "priority": str(priority),
+            "quadOffset": "4",
+            "xOffset": "0",
+            "yOffset": "0",
+            "offsetUnits": "MM",
+        },
+    )
+    ET.SubElement(
+        settings,
+        "rendering",
+        {
+            "drawLabels": "1",
+            "obstacle": "1",
+            "obstacleType": "1",
+            "obstacleFactor": "1",
+            "displayAll": "1" if always else "0",
+            "labelPerPart": "0",
+            "mergeLines": "0",
+            "minFeatureSize": "0",
+            "limitNumLabels": "0",
+            "maxNumLabels": "2000",
+            "scaleVisibility": "0",
+            "upsidedownLabels": "0",
+            "fontMinPixelSize": "3",
+            "fontMaxPixelSize": "10000",
+            "fontLimitPixelSize": "0",
+            "zIndex": "0",
+        },
+    )
+    _empty_properties(settings, "dd_properties")
+
+
+def _qml(root: ET.Element) -> str:
+    for tag, text in (("blendMode", "0"), ("featureBlendMode", "0"), ("layerGeometryType", "2")):  # 2 = polygon
+        ET.SubElement(root, tag).text = text
+    ET.indent(root, space="  ")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _quoted(column: str) -> str:
+    """A column name as a QGIS expression field reference."""
+    return '"' + column.replace('"', '""') + '"'
+
+
+# --- the styles --------------------------------------------------------------------------------
+
+
+def need_classes(values: pd.Series, *, n_classes: int = 5) -> list[tuple[float, float, str]]:
+    """(lower, upper, legend label) per class, highest need first: fifths of the areas by ``values``.
+
+    Breaks are the quantiles of the areas' values, rounded to 2 decimals; the outer bounds are
+    widened to take in every value. Withheld (missing) values fall in no class.
+
+    >>> need_classes(pd.Series([0.0, 1.0, 2.0, 3.0]), n_classes=2)  # doctest: +NORMALIZE_WHITESPACE
+    [(1.5, 3.0, 'Higher need: top half of areas (1.50 to 3.00)'),
+     (0.0, 1.5, 'Lower need: bottom half of areas (0.00 to 1.50)')]
+    """
+    known = np.sort(pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float))
+    if not len(known):
+        return []
+    inner = np.quantile(known, np.linspace(0, 1, n_classes + 1)[1:-1])
+    low, high = math.floor(known[0] * 100) / 100, math.ceil(known[-1] * 100) / 100
+    edges = [low]
+    for edge in (round(float(e), 2) for e in inner):
+        if edges[-1] < edge < high:
+            edges.append(edge)
+    edges.append(high)
+    if len(edges) == 2 and low == high:
+        return [(low, high, f"{NEED_WORDS[1][0]} ({low:.2f})")]
+    words = NEED_WORDS[len(edges) - 1]
+    pairs = list(zip(edges[:-1], edges[1:], strict=True))[::-1]
+    return [(lo + 0.0, hi + 0.0, f"{w} ({lo:.2f} to {hi:.2f})") for (lo, hi), w in zip(pairs, words, strict=True)]
+
+
+def areas_need_style(areas: pd.DataFrame, *, need_col: str) -> LayerStyle:
+    """The ``areas`` default: a graduated choropleth of the need index, more need darker."""
+    classes = need_classes(areas[need_col])
+    colours = NEED_COLOURS[::-1][: len(classes)] if len(classes) == 5 else _spread(NEED_COLOURS, len(classes))[::-1]
+    root = _root(labels=False)
+    renderer = _renderer(root, "graduatedSymbol", attr=need_col, graduatedMethod="GraduatedColor")
+    ranges = ET.SubElement(renderer, "ranges")
+    for i, (lower, upper, label) in enumerate(classes):
+        ET.SubElement(
+            ranges, "range", lower=_number(lower), upper=_number(upper), label=label, symbol=str(i), render="true"
+        )
+    symbols = ET.SubElement(renderer, "symbols")
+    for i, colour in enumerate(colours):
+        _symbol(symbols, "symbol", str(i), [_fill(colour, edge=AREA_EDGE, edge_width=0.1)])
+    _symbol(ET.SubElement(renderer, "source-symbol"), "symbol", "0", [_fill(NEED_COLOURS[2], edge=AREA_EDGE)])
+    ramp = ET.SubElement(renderer, "colorramp", name="[source]", type="gradient")
+    ramp_props = {
+        "color1": _rgba(NEED_COLOURS[0]),
+        "color2": _rgba(NEED_COLOURS[-1]),
+        "discrete": "0",
+        "rampType": "gradient",
+        "stops": ":".join(f"{(i + 1) / 4:g};{_rgba(c)}" for i, c in enumerate(NEED_COLOURS[1:-1])),
+    }
+    options = ET.SubElement(ramp, "Option", type="Map")
+    for key, value in ramp_props.items():
+        ET.SubElement(options, "Option", name=key, type="QString", value=value)
+    for key, value in ramp_props.items():
+        ET.SubElement(ramp, "prop", k=key, v=value)
+    method = ET.SubElement(renderer, "classificationMethod", id="Quantile")
+    ET.SubElement(method, "symmetricMode", enabled="0", symmetrypoint="0", astride="0")
+    ET.SubElement(method, "labelFormat", format="%1 to %2", labelprecision="2", trimtrailingzeroes="0")
+    ET.SubElement(ET.SubElement(method, "parameters"), "Option")
+    ET.SubElement(method, "extraInformation")
+    ET.SubElement(renderer, "rotation")
+    ET.SubElement(renderer, "sizescale")
+    withheld = int(areas[need_col].isna().sum())
+    note = (
+        f" {withheld} areas whose need index is withheld (small council counts) are left unfilled." if withheld else ""
+    )
+    return LayerStyle(
+        "areas",
+        "lacgeo need index",
+        _qml(root),
+        True,
+        f"Need index by area, in fifths of the areas: darker = more need.{note}",
+    )
+
+
+def _spread(colours: list[str], n: int) -> list[str]:
+    """``n`` of ``colours`` spread from the first to the last."""
+    if n <= 1:
+        return colours[-1:] if n else []
+    return [colours[round(i * (len(colours) - 1) / (n - 1))] for i in range(n)]
+
+
+def areas_quintile_style(*, quintile_col: str, short: str, nation: str) -> LayerStyle:
+    """An ``areas`` alternative: the national deprivation quintile, as on the map."""
+    root = _root(labels=False)
+    renderer = _renderer(root, "categorizedSymbol", attr=quintile_col)
+    categories = ET.SubElement(renderer, "categories")
+    words = {1: f"1: most deprived 20% in {nation}", 5: "5: least deprived 20%"}
+    for i, q in enumerate(QUINTILE_COLOURS):
+        ET.SubElement(categories, "category", value=str(q), label=words.get(q, str(q)), symbol=str(i), render="true")
+    symbols = ET.SubElement(renderer, "symbols")
+    for i, colour in enumerate(QUINTILE_COLOURS.values()):
+        _symbol(symbols, "symbol", str(i), [_fill(colour, edge=AREA_EDGE, edge_width=0.1)])
+    ET.SubElement(renderer, "rotation")
+    ET.SubElement(renderer, "sizescale")
+    return LayerStyle(
+        "areas",
+        f"lacgeo {short} quintile",
+        _qml(root),
+        False,
+        f"National {short} quintile of each area: 1 (red) = the most deprived fifth of areas in {nation}.",
+    )
+
+
+def patches_outline_style(*, id_col: str, name_col: str, table: str = "patches") -> LayerStyle:
+    """The ``patches`` default: outlines, labelled with the patch code and name."""
+    root = _root(labels=True)
+    renderer = _renderer(root, "singleSymbol")
+    _symbol(ET.SubElement(renderer, "symbols"), "symbol", "0", [_fill(PATCH_COLOUR, style="no", edge_width=0.6)])
+    ET.SubElement(renderer, "rotation")
+    ET.SubElement(renderer, "sizescale")
+    _labels(root, f"concat({_quoted(id_col)}, ' ', {_quoted(name_col)})", size=8, wrap=22)
+    return LayerStyle(
+        table,
+        "lacgeo patch outlines",
+        _qml(root),
+        True,
+        "Patch outlines (no fill, so a layer beneath shows through), labelled with patch code and name.",
+    )
+
+
+def _phase_symbol(phase: int) -> list[dict[str, str]]:
+    """Phase 1 dark and thick-edged; phase 2 mid-tone and hatched; phase 3 light; later phases outline only.
+
+    Each step is lighter than the one before, so the phases read apart in greyscale too.
+    """
+    if phase == 1:
+        return [_fill("#08519c", alpha=120, edge="#000000", edge_width=1.2)]
+    if phase == 2:
+        return [
+            _fill("#6baed6", alpha=140, edge="#08306b", edge_width=0.6),
+            _fill("#08306b", style="f_diagonal", edge="#08306b", edge_width=0, edge_style="no"),
+        ]
+    if phase == 3:
+        return [_fill("#c6dbef", alpha=140, edge="#2171b5", edge_width=0.4)]
+    return [_fill("#ffffff", style="no", edge="#525252", edge_width=0.4, edge_style="dash")]
+
+
+def phase_words(phase: int, n_patches: int) -> str:
+    """The legend label of a phase: ``Phase 1: start here (3 patches)``."""
+    patches = f"{n_patches} patch{'' if n_patches == 1 else 'es'}"
+    return f"Phase 1: start here ({patches})" if phase == 1 else f"Phase {phase} ({patches})"
+
+
+def phases_style(
+    table: str,
+    phases: pd.Series,
+    *,
+    phase_col: str,
+    id_col: str,
+    name_col: str,
+    name: str,
+    default: bool,
+    with_names: bool,
+) -> LayerStyle:
+    """Categorised on the rollout phase (one category per phase in ``phases``), labelled."""
+    counts = phases.dropna().astype(int).value_counts()
+    present = sorted(set(counts.index) | {1})
+    root = _root(labels=True)
+    renderer = _renderer(root, "categorizedSymbol", attr=phase_col)
+    categories = ET.SubElement(renderer, "categories")
+    symbols = ET.SubElement(renderer, "symbols")
+    for i, phase in enumerate(present):
+        label = phase_words(phase, int(counts.get(phase, 0)))
+        ET.SubElement(categories, "category", value=str(phase), label=label, symbol=str(i), render="true")
+        _symbol(symbols, "symbol", str(i), _phase_symbol(phase))
+    ET.SubElement(renderer, "rotation")
+    ET.SubElement(renderer, "sizescale")
+    if with_names:
+        expression = f"concat({_quoted(id_col)}, ' ', {_quoted(name_col)})"
+    else:
+        expression = f"concat({_quoted(id_col)}, ' (phase ', {_quoted(phase_col)}, ')')"
+    _labels(root, expression, size=9 if with_names else 8, bold=with_names, wrap=22, priority=8, always=with_names)
+    later = "; later phases step lighter (hatched, light, then outline only)" if len(present) > 1 else ""
+    labelled = "code and name" if with_names else "code and phase"
+    return LayerStyle(
+        table,
+        name,
+        _qml(root),
+        default,
+        f"Patches by rollout phase: phase 1 dark blue with a thick black edge{later}. Labelled with the "
+        f"patch {labelled}.",
+    )
+
+
+def gpkg_styles(
+    areas: pd.DataFrame,
+    patches: pd.DataFrame,
+    recommended: pd.DataFrame,
+    *,
+    need_col: str,
+    quintile_col: str,
+    short: str,
+    nation: str,
+    id_col: str,
+    name_col: str,
+    phase_col: str,
+) -> list[LayerStyle]:
+    """Every ``layer_styles`` row of ``lacgeo.gpkg``: one default per layer, and two alternatives."""
+    common = {"phase_col": phase_col, "id_col": id_col, "name_col": name_col}
+    return [
+        areas_need_style(areas, need_col=need_col),
+        areas_quintile_style(quintile_col=quintile_col, short=short, nation=nation),
+        patches_outline_style(id_col=id_col, name_col=name_col),
+        phases_style(
+            "patches", patches[phase_col], name="lacgeo rollout phases", default=False, with_names=False, **common
+        ),
+        phases_style(
+            "recommended",
+            recommended[phase_col],
+            name="lacgeo phase 1 picks",
+            default=True,
+            with_names=True,
+            **common,
+        ),
+    ]
+
+
+def write_layer_styles(path: str | Path, styles: list[LayerStyle]) -> None:
+    """Add the ``layer_styles`` table to the GeoPackage ``path``, as QGIS's own *Save Style* creates it.
+
+    GDAL creates the table (``id`` primary key, registered in ``gpkg_contents`` as ``attributes``),
+    so both QGIS and GDAL list it. ``f_table_catalog`` and ``f_table_schema`` are empty strings and
+    ``f_geometry_column`` is ``geom``: QGIS looks a layer's styles up by exactly these. The style
+    time is left empty, so the same result writes the same rows.
+    """
+    frame = pd.DataFrame(
+        {
+            "f_table_catalog": "",
+            "f_table_schema": "",
+            "f_table_name": [s.table for s in styles],
+            "f_geometry_column": GEOMETRY_COLUMN,
+            "styleName": [s.name for s in styles],
+            "styleQML": [s.qml for s in styles],
+            "styleSLD": "",
+            "useAsDefault": [s.default for s in styles],
+            "description": [s.description for s in styles],
+            "owner": "lacgeo",
+            "ui": pd.Series([None] * len(styles), dtype=object),
+            "update_time": pd.Series([pd.NaT] * len(styles), dtype="datetime64[ms]"),
+        }
+    )
+    pyogrio.write_dataframe(frame, path, layer=STYLE_TABLE, driver="GPKG", layer_options={"FID": "id"})
+
+
+__all__ = ["GEOMETRY_COLUMN", "LayerStyle", "gpkg_styles", "need_classes", "write_layer_styles"]
