@@ -120,22 +120,30 @@ def scale_bar(canvas: Canvas, *, font: float = 13) -> str:
 
 def place_labels(canvas: Canvas, places: pd.DataFrame, *, font: float, taken: list | None = None) -> str:
     """Names at points without overlaps: ``places`` has ``x``, ``y`` (EPSG:27700), ``name`` (plain
-    text) and ``strong`` (bold, drawn first), in order of priority; a name that would overlap one
-    already placed, or cross the drawing's edge, is left out."""
+    text) and ``strong`` (bold), in order of priority. A name sits on its point, or just above or
+    below it, slid sideways to stay inside the drawing; one that would still overlap a name already
+    placed (or a box in ``taken``) is left out."""
     boxes = list(taken or [])
     out = []
     for _, place in places.iterrows():
-        x, y = canvas.xy(shapely.Point(place["x"], place["y"]))
+        px, py = canvas.xy(shapely.Point(place["x"], place["y"]))
         width = 0.56 * font * len(str(place["name"])) * (1.07 if place["strong"] else 1)
-        box = (x - width / 2 - 2, y - font, x + width / 2 + 2, y + 3)
-        if box[0] < 1 or box[2] > canvas.width - 1 or box[1] < 1 or box[3] > canvas.height - 1:
-            continue
-        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+        for dy in (0, -1.1 * font, 1.1 * font):  # at the point, else just above or below it
+            # slid sideways to stay inside the drawing
+            x = min(max(px, width / 2 + 3), canvas.width - width / 2 - 3)
+            y = round(py + dy)
+            box = (x - width / 2 - 2, y - font, x + width / 2 + 2, y + 3)
+            if box[0] < 1 or box[2] > canvas.width - 1 or box[1] < 1 or box[3] > canvas.height - 1:
+                continue
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+                break
+        else:
             continue
         boxes.append(box)
         weight = ' font-weight="700"' if place["strong"] else ' fill="#333" font-style="italic"'
         out.append(
-            f'<text x="{x}" y="{y}" text-anchor="middle" font-size="{font}"{weight} {HALO}>{E(place["name"])}</text>'
+            f'<text x="{x:.0f}" y="{y}" text-anchor="middle" font-size="{font}"{weight} {HALO}>'
+            f"{E(place['name'])}</text>"
         )
     return f'<g class="places">{"".join(out)}</g>' if out else ""
 
@@ -162,29 +170,18 @@ class PatchMaps:
     @staticmethod
     def _places(areas: gpd.GeoDataFrame) -> pd.DataFrame:
         """Named places for the close-ups: each neighbourhood (MSOA) name at a point inside its
-        area, with its population and the patch holding most of its people; largest first."""
-        if "msoa_name" not in areas or PATCH_ID not in areas:
-            return pd.DataFrame(columns=["name", "x", "y", "population", "patch"])
-        pop = areas[POPULATION].astype(float) if POPULATION in areas else pd.Series(1.0, areas.index)
+        area, with its population; largest first."""
+        if "msoa_name" not in areas:
+            return pd.DataFrame({"name": [], "x": [], "y": [], "population": []})
         groups = areas.groupby("msoa_name", sort=True)
         shapes = groups.geometry.apply(lambda g: g.union_all(method="coverage"))
         points = shapely.point_on_surface(shapes.values)
-        patch = (
-            pd.DataFrame({"name": areas["msoa_name"], "patch": areas[PATCH_ID], "pop": pop})
-            .groupby(["name", "patch"], sort=True)["pop"]
-            .sum()
-            .sort_values(ascending=False, kind="stable")
-            .reset_index()
-            .drop_duplicates("name")
-            .set_index("name")["patch"]
-        )
         places = pd.DataFrame(
             {
                 "name": shapes.index,
                 "x": shapely.get_x(points),
                 "y": shapely.get_y(points),
-                "population": groups[POPULATION].sum().astype(float).to_numpy() if POPULATION in areas else 1.0,
-                "patch": patch.reindex(shapes.index).to_numpy(),
+                "population": groups[POPULATION].sum().astype(float).to_numpy(),
             }
         )
         return places.sort_values(["population", "name"], ascending=[False, True], kind="stable").reset_index(drop=True)
@@ -256,7 +253,8 @@ class PatchMaps:
         corner = (0, canvas.height - canvas.pad - 40, canvas.width / 5 + 30, canvas.height)
         places = self.places
         inside = (places["x"].between(box[0], box[2])) & (places["y"].between(box[1], box[3]))
-        places = places[inside].assign(strong=lambda p: p["patch"] == pid)
+        own = set(self.areas.loc[self.areas[PATCH_ID] == pid, "msoa_name"]) if "msoa_name" in self.areas else set()
+        places = places[inside].assign(strong=lambda p: p["name"].isin(own))  # bold: has people in the patch
         places = pd.concat([places[places["strong"]], places[~places["strong"]]])
         labels = place_labels(canvas, places, font=18, taken=[corner])
         body += labels + bar
