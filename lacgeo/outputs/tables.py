@@ -8,10 +8,13 @@ Counts themselves and point records never appear in any output.
 
 from __future__ import annotations
 
+import math
 import weakref
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ..rank import rollout_plan
@@ -60,7 +63,6 @@ def patch_columns(index: DeprivationIndex, *, welsh_names: bool = False) -> list
     return head + [index.share(q) for q in range(1, 6)]
 
 
-FLOAT_FORMAT = "%.6f"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """Text starting with one of these would run as a formula in a spreadsheet."""
 SYNTHETIC_NOTE = "SYNTHETIC: built from made-up service-demand data, not for decisions"
@@ -191,10 +193,108 @@ def spreadsheet_safe(values: pd.Series) -> pd.Series:
     return values.where(~risky, "'" + text)
 
 
+ColumnKind = Literal["integer", "code", "money", "share", "index", "total", "value"]
+
+DECIMALS: dict[str, int] = {"integer": 0, "code": 0, "money": 0, "share": 4, "index": 3, "total": 1, "value": 3}
+"""Decimals each kind of number is written with in the CSVs.
+
+Counts, populations, ranks, phases and quintiles are whole numbers; costs are whole pounds;
+shares and probabilities (0 to 1) keep 4 decimals (0.01 percentage points); the need index
+and its contributions 3; ``excess_need`` (people x index) 1; every other measure (indicator
+values, rates per 1,000, scores, ratios and their confidence limits) 3.
+"""
+
+_COUNTS = {"population", "count", "lsoas", "patches", "patches_crossing", "phase1", "coordinators_to_date"}
+_CODES = {"rank", "rank_low", "rank_high", "phase", "quintile"}
+
+
+def column_kind(name: str) -> ColumnKind:
+    """What kind of number a column of the output tables holds, from its name.
+
+    >>> [column_kind(c) for c in ("population", "annual_cost", "share_imd_q1", "p_top_n", "need_index")]
+    ['integer', 'money', 'share', 'share', 'index']
+    >>> [column_kind(c) for c in ("imd_quintile", "rank", "excess_need", "value_asc_referrals", "lower")]
+    ['code', 'code', 'total', 'value', 'value']
+    """
+    if "cost" in name:
+        return "money"
+    if name.startswith("share_") or name.endswith("_share") or "_share_" in name or name == "p_top_n":
+        return "share"
+    if name in _CODES or name.endswith("quintile"):
+        return "code"
+    if name in _COUNTS or name.startswith("n_") or name.endswith("_population"):
+        return "integer"
+    if name == NEED_INDEX or name.startswith("contrib_"):
+        return "index"
+    if name == EXCESS_NEED:
+        return "total"
+    return "value"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+
+
+def number_column(values: pd.Series) -> pd.Series | None:
+    """``values`` as floats if the column holds numbers (missing values allowed), else None."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
+    if values.dtype == object:
+        present = values.dropna()
+        if len(present) and all(_is_number(v) for v in present):
+            return pd.to_numeric(values, errors="coerce").astype("float64")
+    return None
+
+
+def fixed_decimals(values: pd.Series, decimals: int) -> pd.Series:
+    """Numbers as text with ``decimals`` decimals (no ``-0``); missing values as empty text.
+
+    >>> fixed_decimals(pd.Series([150000.0, 2.5, float("nan"), -0.0001]), 0).tolist()
+    ['150000', '2', '', '0']
+    """
+
+    def text(value: float) -> str:
+        if math.isnan(value):
+            return ""
+        out = f"{value:.{decimals}f}"
+        return out[1:] if out.startswith("-") and float(out) == 0 else out
+
+    return values.astype("float64").map(text).astype(object)
+
+
+def csv_numbers(table: pd.DataFrame) -> pd.DataFrame:
+    """The number columns of ``table`` as fixed-decimal text, by :func:`column_kind` (text columns unchanged).
+
+    Rounding only ever removes information: every published number is a function of the
+    unrounded one, which the disclosure audit already assumed an attacker knows exactly, so
+    no withheld count becomes easier to work out. Withheld values stay empty.
+    """
+    out = table.copy()
+    for col in table.columns:
+        numbers = number_column(table[col])
+        if numbers is not None:
+            decimals = 0 if whole_numbers(table[col]) else DECIMALS[column_kind(str(col))]
+            out[col] = fixed_decimals(numbers, decimals)
+    return out
+
+
+def whole_numbers(values: pd.Series) -> bool:
+    """Whether a column holds integers by type (an integer dtype, or Python/NumPy integers and blanks)."""
+    if pd.api.types.is_integer_dtype(values):
+        return True
+    if values.dtype == object:
+        present = values.dropna()
+        return bool(len(present)) and all(isinstance(v, int | np.integer) for v in present)
+    return False
+
+
 def write_csv(table: pd.DataFrame, path: Path, *, index: bool = True) -> None:
-    """A CSV output: fixed float format and line endings (byte-stable), formula-safe text."""
-    safe = table.apply(spreadsheet_safe)
+    """A CSV output: numbers with fixed decimals per column kind, fixed line endings (byte-stable),
+    formula-safe text."""
+    safe = csv_numbers(table.apply(spreadsheet_safe))
     if index and not pd.api.types.is_numeric_dtype(table.index):
         safe.index = spreadsheet_safe(pd.Series(table.index, index=table.index)).to_numpy()
         safe.index.name = table.index.name
-    safe.to_csv(path, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
+    safe.to_csv(path, index=index, lineterminator="\n")
