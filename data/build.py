@@ -21,7 +21,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from libpysal.graph import Graph
 
 log = logging.getLogger("lacgeo.data.build")
 
@@ -132,6 +131,8 @@ def _check(ok: bool, message: str) -> None:
 
 
 def _adjacency_pairs(frame: gpd.GeoDataFrame) -> set[tuple[str, str]]:
+    from libpysal.graph import Graph  # needs scikit-learn, which only a full rebuild needs
+
     graph = Graph.build_contiguity(frame, rook=False)
     adj = graph.adjacency.reset_index()
     adj = adj[adj["focal"] != adj["neighbor"]]
@@ -488,6 +489,121 @@ def build_population21(shared: Path, pop11: pd.Series, lookup: pd.DataFrame) -> 
     return pd.concat([pop21, methods], axis=1), lk
 
 
+IOD_UNDERLYING = {
+    "2021": (
+        "iod2025/iod2025_lsoa21_england_underlying_indicators.csv.gz",
+        "lsoa21_code",
+        {
+            "acute_morbidity_indicator": "acute_morbidity",
+            "comparative_illness_and_disability_ratio_indicator": "illness_disability_ratio",
+            "mental_health_indicator": "mental_health",
+            "years_of_potential_life_lost_indicator": "years_of_potential_life_lost",
+            "homelessness_indicator_rate_per_1_000_households": "homelessness_rate",
+            "patient_to_gp_ratio": "patient_to_gp_ratio",
+        },
+    ),
+    "2011": (
+        "iod2019/iod2019_lsoa11_england_underlying_indicators.csv.gz",
+        "lsoa11_code",
+        {
+            "acute_morbidity_indicator": "acute_morbidity",
+            "comparative_illness_and_disability_ratio_indicator": "illness_disability_ratio",
+            "mood_and_anxiety_disorders_indicator": "mood_anxiety",
+            "years_of_potential_life_lost_indicator": "years_of_potential_life_lost",
+            "homelessness_indicator_rate_per_1000_households": "homelessness_rate",
+        },
+    ),
+}
+"""The IoD underlying indicators shipped (file, code column, source column -> catalogue name)."""
+
+
+def read_census21(shared: Path) -> pd.DataFrame:
+    """Census 2021 counts for every LSOA 2021 of England and Wales, one column per count the
+    catalogue's shares use (numerators and their denominators)."""
+    c = shared / "census2021"
+    key = "lsoa21_code"
+    disability = pd.read_csv(c / "ts038_disability_lsoa21_ew.csv").set_index(key)
+    hh = pd.read_csv(c / "ts011_household_deprivation_lsoa21_ew.csv").set_index(key)
+    tenure = pd.read_csv(c / "ts054_tenure_lsoa21_ew.csv").set_index(key)
+    age = pd.read_csv(c / "age6_lsoa21_ew.csv").set_index(key)
+    ruc = pd.read_csv(c / "ruc21_lsoa21_ew.csv").set_index(key)
+    for name, table in (("TS011", hh), ("TS054", tenure), ("age", age), ("RUC", ruc)):
+        _check(
+            table.index.equals(disability.index.sort_values()) or set(table.index) == set(disability.index),
+            f"Census 2021 {name} covers the same {len(disability)} LSOAs 2021 as TS038",
+        )
+    _check(set(ruc["ruc"]) == {"Urban", "Rural"}, "every LSOA 2021 is Urban or Rural in the 2021 RUC")
+    counts = pd.DataFrame(
+        {
+            "residents": disability["usual_residents"],
+            "disabled": disability["disabled"],
+            "households": hh["households"],
+            "households_deprived_2plus": hh[["hh_deprived_2_dims", "hh_deprived_3_dims", "hh_deprived_4_dims"]].sum(
+                axis=1
+            ),
+            "households_tenure": tenure["households"],
+            "social_rented": tenure[
+                ["social_rented_rents_from_council_or_local_authority", "social_rented_other_social_rented"]
+            ].sum(axis=1),
+            "private_rented": tenure[
+                ["private_rented_private_landlord_or_letting_agency", "private_rented_other_private_rented"]
+            ].sum(axis=1),
+            "residents_age": age["usual_residents"],
+            "aged_0_15": age["aged_0_15"],
+            "aged_65_plus": age["aged_65_plus"],
+        }
+    )
+    counts["rural_residents"] = counts["residents_age"].where(ruc["ruc"].reindex(counts.index) == "Rural", 0)
+    counts.index.name = "area_code"
+    counts = counts.sort_index().astype("int64")
+    _check(not counts.isna().any().any(), "Census 2021 counts have no missing values")
+    england = counts.index.str.startswith("E")
+    _check(
+        int(counts.loc[england, "residents"].sum()) == 56_490_046,
+        "Census 2021 usual residents (TS038) in England sum to 56,490,046",
+    )
+    return counts
+
+
+def census_to_lsoa11(counts21: pd.DataFrame, lookup_ew: pd.DataFrame, pop11: pd.Series) -> pd.DataFrame:
+    """Census 2021 counts shared out onto LSOAs 2011 through the exact-fit lookup, in
+    proportion to mid-2020 population, with every LSOA 2021 total kept exactly."""
+    from lacgeo.harmonise import apportion
+
+    mapping = pd.DataFrame(
+        {
+            "source": lookup_ew["lsoa21_code"].to_numpy(),
+            "target": lookup_ew["lsoa11_code"].to_numpy(),
+            "weight": lookup_ew["lsoa11_code"].map(pop11).to_numpy(dtype=float),
+        }
+    )
+    out = pd.DataFrame({col: apportion(counts21[col], mapping) for col in counts21.columns})
+    out.index.name = "area_code"
+    out = out.sort_index().astype("int64")
+    _check(out.sum().equals(counts21.sum()), "Census 2021 counts keep their national totals on LSOA 2011")
+    return out
+
+
+def build_indicators(shared: Path, summary: dict) -> None:
+    """The catalogue's Census 2021 counts (both vintages) and IoD underlying indicators."""
+    lookup_ew = pd.read_csv(shared / "lookups/lsoa11_lsoa21_lad22_ew.csv")
+    pop = pd.read_csv(shared / "population/lsoa11_population_mid2020_5yr_bands_ew.csv")
+    pop11 = pop.set_index("LSOA11CD")["total_population"]
+    counts21 = read_census21(shared)
+    _check(set(lookup_ew["lsoa21_code"]) == set(counts21.index), "the lookup covers every Census 2021 LSOA")
+    counts11 = census_to_lsoa11(counts21, lookup_ew, pop11)
+    _check(set(counts11.index) == set(pop11.index), "Census 2021 counts reach every LSOA 2011 of England and Wales")
+    for vintage, counts in (("21", counts21), ("11", counts11)):
+        counts.to_parquet(OUT / f"census2021_lsoa{vintage}.parquet", compression="zstd")
+        summary[f"census2021_lsoa{vintage}"] = len(counts)
+    for vintage, (path, key, columns) in IOD_UNDERLYING.items():
+        table = pd.read_csv(shared / path, usecols=[key, *columns]).rename(columns={key: "area_code", **columns})
+        table = table.set_index("area_code").sort_index()[list(columns.values())]
+        _check(not table.isna().any().any(), f"IoD underlying indicators ({vintage}) have no missing values")
+        table.to_parquet(OUT / f"iod_indicators_lsoa{vintage[2:]}.parquet", compression="zstd")
+        summary[f"iod_indicators_lsoa{vintage[2:]}"] = len(table)
+
+
 def build(shared: Path) -> dict:
     shared = shared.resolve()
     summary: dict = {}
@@ -680,6 +796,9 @@ def build(shared: Path) -> dict:
     mort.to_parquet(OUT / "localhealth_msoa11.parquet", compression="zstd")
     summary["localhealth_msoa11"] = len(mort)
 
+    # --- the catalogue's other indicators ----------------------------------------------
+    build_indicators(shared, summary)
+
     summary["files"] = {p.name: p.stat().st_size for p in sorted(OUT.iterdir()) if p.suffix in {".parquet", ".csv"}}
     (OUT / "build_summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return summary
@@ -688,9 +807,18 @@ def build(shared: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument(
+        "--only-indicators", action="store_true", help="rebuild only the Census and IoD indicator files"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    summary = build(args.shared)
+    if args.only_indicators:
+        summary = json.loads((OUT / "build_summary.json").read_text())
+        build_indicators(args.shared.resolve(), summary)
+        summary["files"] = {p.name: p.stat().st_size for p in sorted(OUT.iterdir()) if p.suffix in {".parquet", ".csv"}}
+        (OUT / "build_summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    else:
+        summary = build(args.shared)
     log.info(json.dumps(summary, indent=2))
 
 

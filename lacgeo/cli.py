@@ -14,7 +14,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import batch, load, outputs, pipeline
+from . import batch, catalogue, load, need, outputs, pipeline
 from ._version import __version__
 from .compare import compare_runs, write_comparison
 from .config import DEFAULTS, Config, load_config, make_config, override
@@ -126,6 +126,29 @@ def _cmd_las(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_indicators(args: argparse.Namespace) -> int:
+    nation = None
+    if args.la:
+        nation = load.resolve_area(args.la).nation
+    table = need.catalogue_table(vintage=args.vintage, nation=nation)
+    if args.csv:
+        table.to_csv(sys.stdout, index=False, lineterminator="\n")
+        return 0
+    for theme, rows in table.groupby("theme", sort=False):
+        sys.stdout.write(f"\n{theme.upper()}\n")
+        for row in rows.itertuples():
+            polarity = {"higher_is_worse": "higher = more need", "higher_is_better": "higher = less need"}
+            sys.stdout.write(
+                f"  {row.name}\n    {row.label}; {row.unit}; {polarity.get(row.polarity, 'context only')}\n"
+                f"    {row.publisher}, {row.period}; {row.geography} ({row.route}); "
+                f"LSOA {row.vintages}; {row.nations}\n"
+            )
+            if row.note:
+                sys.stdout.write(f"    Note: {row.note}\n")
+    sys.stdout.write(f"\n{len(table)} indicators. Licence: every one is {catalogue.OGL}.\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lacgeo", description="Where should Local Area Coordination start?")
     parser.add_argument("--version", action="version", version=f"lacgeo {__version__}")
@@ -168,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", help="also write the patch-by-patch comparison to this CSV file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("indicators", parents=[common], help="the shipped indicators: theme, unit, source, period")
+    p.add_argument("--vintage", choices=["2021", "2011"], help="only indicators that exist for this LSOA vintage")
+    p.add_argument("--la", help="only indicators that exist for this area's nation (England or Wales)")
+    p.add_argument("--csv", action="store_true", help="print the catalogue as CSV")
+    p.set_defaults(func=_cmd_indicators)
 
     p = sub.add_parser("validate", parents=[common], help="check a config file without running it")
     p.add_argument("config")

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from .catalogue import CATALOGUE
 from .errors import ConfigError
 from .schema import VINTAGES
 
-Direction = Literal["higher_is_worse", "higher_is_better"]
+Direction = Literal["", "higher_is_worse", "higher_is_better"]
 Standardise = Literal["zscore", "rank", "exponential"]
 IslandPolicy = Literal["link_nearest", "separate", "error"]
 NEST_CHOICES = ("none", "ward", "msoa", "lad")
@@ -71,10 +72,26 @@ class IndicatorConfig:
     """One indicator in the need index."""
 
     name: str
-    """A shipped indicator (see ``lacgeo.need.SHIPPED_INDICATORS``) or a [[sources]] name."""
+    """A shipped indicator (see ``lacgeo indicators``) or a [[sources]] name."""
     weight: float = 1.0
-    direction: Direction = "higher_is_worse"
+    direction: Direction = ""
+    """Empty: the shipped indicator's polarity from the catalogue, or "higher_is_worse" for a source."""
     label: str = ""
+    """Empty: the shipped indicator's label from the catalogue, or the name for a source."""
+
+    def __post_init__(self) -> None:
+        spec = CATALOGUE.get(self.name)
+        if not self.direction:
+            if spec is not None and spec.polarity == "context":
+                raise ConfigError(
+                    f"need.indicators: {self.name!r} ({spec.label}) describes an area rather than measuring need; "
+                    'to use it in the need index, say which way is worse: direction = "higher_is_worse" '
+                    'or "higher_is_better"'
+                )
+            polarity = spec.polarity if spec is not None else "higher_is_worse"
+            object.__setattr__(self, "direction", polarity)
+        if not self.label and spec is not None:
+            object.__setattr__(self, "label", spec.label)
 
 
 @dataclass(frozen=True)
@@ -269,7 +286,11 @@ def _build(cls: Any, table: dict[str, Any], prefix: str, problems: list[str]) ->
     for name in missing:
         problems.append(f"{prefix + '.' if prefix else ''}{name} is required ({_type_name(hints[name])})")
         kwargs[name] = ""
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:  # a check of the values together, such as an indicator's direction
+        problems.append(str(exc))
+        return None  # the config is rejected; this placeholder is never used
 
 
 def _check_values(config: Config, problems: list[str]) -> None:

@@ -122,6 +122,14 @@ class MissingValueWarning(LacgeoWarning):
     """An indicator had no value for some areas and the configured policy filled the gap."""
 
 
+class IndicatorOverlapWarning(LacgeoWarning):
+    """Two indicators of the need index are near-duplicates in the area, so they count one need twice."""
+
+
+class NoVariationWarning(LacgeoWarning):
+    """An indicator has the same value in every area of the run, so it adds nothing to the need index."""
+
+
 class IslandWarning(LacgeoWarning):
     """A detached area was linked to its nearest neighbour."""
 
@@ -139,11 +147,13 @@ __all__ = [
     "ConfigError",
     "GeometryRepairWarning",
     "ImplausibleValueWarning",
+    "IndicatorOverlapWarning",
     "IslandWarning",
     "JoinError",
     "LacgeoError",
     "LacgeoWarning",
     "MissingValueWarning",
+    "NoVariationWarning",
     "OutputError",
     "OverlappingUnitsWarning",
     "OutsideAreaWarning",

@@ -1,7 +1,7 @@
 """Stage 1, with load: bring every indicator onto the analysis geography.
 
 The load stage calls :func:`read_source` for each council file, and the need stage's
-:func:`lacgeo.need.read_indicators` calls :func:`mortality_to_lsoa`.
+:func:`lacgeo.need.read_indicators` calls :func:`msoa_ratio_to_lsoa`.
 
 Shipped indicators come from two places:
 
@@ -39,14 +39,20 @@ from .schema import AREA_CODE, BNG, MSOA_CODE, POPULATION, WARD_CODE
 MORTALITY_COLUMN = "Deaths from causes considered preventable, under 75 years, SMR"
 
 
-def mortality_to_lsoa(codes: pd.Index, *, vintage: str, column: str = MORTALITY_COLUMN) -> pd.Series:
-    """A Local Health MSOA 2011 ratio brought to LSOAs of ``vintage``."""
-    mort = load.read_mortality()[column]
+def msoa_ratio_to_lsoa(codes: pd.Index, *, vintage: str, column: str = MORTALITY_COLUMN) -> pd.Series:
+    """A Local Health MSOA 2011 ratio (or percentage) brought to LSOAs of ``vintage``.
+
+    An LSOA 2011 inherits its MSOA's value. An LSOA 2021 takes the population-weighted
+    mean over the LSOAs 2011 it was made from; a piece whose MSOA value is suppressed
+    is left out of that mean, and an LSOA with no value at all stays missing (the need
+    stage's ``need.missing`` policy decides, and names it).
+    """
+    ratio = load.read_mortality()[column]
     if vintage == "2011":
         lsoa11 = pd.read_parquet(
             load.data_file("lsoa11.parquet"), columns=[MSOA_CODE], filters=[(AREA_CODE, "in", list(codes))]
         )
-        values = lsoa11[MSOA_CODE].map(mort).reindex(codes)
+        values = lsoa11[MSOA_CODE].map(ratio).reindex(codes)
     else:
         lookup = load.read_lsoa_lookup()
         lookup = lookup[lookup["lsoa21_code"].isin(codes)]
@@ -56,12 +62,19 @@ def mortality_to_lsoa(codes: pd.Index, *, vintage: str, column: str = MORTALITY_
             filters=[(AREA_CODE, "in", list(lookup["lsoa11_code"].unique()))],
         )
         parts = lookup.join(lsoa11, on="lsoa11_code")
-        parts["value"] = parts[MSOA_CODE].map(mort)
+        parts["value"] = parts[MSOA_CODE].map(ratio)
         parts = parts.dropna(subset=["value"])
         parts["wv"] = parts["value"] * parts[POPULATION]
         sums = parts.groupby("lsoa21_code")[["wv", POPULATION]].sum()
         values = (sums["wv"] / sums[POPULATION]).reindex(codes)
     values.index.name = AREA_CODE
+    return values.astype(float)
+
+
+def mortality_to_lsoa(codes: pd.Index, *, vintage: str, column: str = MORTALITY_COLUMN) -> pd.Series:
+    """Preventable mortality (or another Local Health ``column``) on LSOAs, stopping when any
+    LSOA has no value (used where no missing-value policy applies, such as the synthetic data)."""
+    values = msoa_ratio_to_lsoa(codes, vintage=vintage, column=column)
     missing = values.index[values.isna()]
     if len(missing):
         raise ValidationError(

@@ -94,9 +94,7 @@ def _load(config: Config, area: load.StudyArea) -> _Inputs:
         sources={s.name: s.count / s.denominator * 1000.0 for s in sources},
     )
     index = deprivation_index(area.nation, vintage)
-    shipped = [f"lsoa{vintage[2:]}.parquet", index.file, "areas.csv"]
-    if "preventable_mortality_smr" in names:
-        shipped += ["localhealth_msoa11.parquet", "lookup_lsoa11_lsoa21.csv", "lsoa11.parquet"]
+    shipped = [f"lsoa{vintage[2:]}.parquet", index.file, "areas.csv", *need.shipped_files(names, vintage)]
     files = [str(load.data_file(name)) for name in shipped]
     for src in config.sources:
         files += [src.path] + ([src.lookup] if src.kind == "postcodes" else [])
@@ -115,6 +113,7 @@ def _need(config: Config, inputs: _Inputs) -> tuple[gpd.GeoDataFrame, pd.DataFra
     """Stage 3: need index, deprivation quintiles and need profiles on the areas; the needs assessment."""
     specs, areas = config.need.indicators, inputs.areas
     reasons = pd.DataFrame({s.name: s.reason for s in inputs.sources}, index=areas.index)
+    need.check_indicators(inputs.indicators, specs, area=inputs.area.name)
     index = need.compute_need_index(
         inputs.indicators, specs, method=config.need.standardise, missing=config.need.missing, reasons=reasons
     )

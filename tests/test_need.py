@@ -84,7 +84,7 @@ def test_unknown_indicator_suggests_a_shipped_one():
 
 
 def test_domain_without_2019_score_is_explained():
-    with pytest.raises(ConfigError, match="'health_score' is not available for vintage 2011"):
+    with pytest.raises(ConfigError, match="'health_score' is not available for vintage 2011: it exists for LSOA 2021 only"):
         read_indicators(pd.Index(["E01031356"]), ["health_score"], vintage="2011")
 
 

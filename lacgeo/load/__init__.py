@@ -25,6 +25,7 @@ from .shipped import (
     read_lads,
     read_lsoa_lookup,
     read_mortality,
+    read_shipped_table,
     resolve_la,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "parse_numbers",
     "read_areas",
     "read_deprivation",
+    "read_shipped_table",
     "read_lads",
     "read_lsoa_lookup",
     "read_mortality",

@@ -240,6 +240,25 @@ def nation_of(codes: pd.Index) -> str:
     return nations[first.pop()]
 
 
+def read_shipped_table(file: str, codes: pd.Index, columns: list[str]) -> pd.DataFrame:
+    """Columns of a shipped per-LSOA table (such as the Census 2021 counts) for ``codes``.
+
+    A code the table does not hold is an error naming the file, never a silent gap.
+
+    >>> census = read_shipped_table("census2021_lsoa21.parquet", pd.Index(["E01000001"]), ["residents"])
+    >>> int(census.loc["E01000001", "residents"])
+    1475
+    """
+    if len(codes) > 2_000:  # a long "in" filter costs more than reading the whole table
+        table = pd.read_parquet(data_file(file), columns=columns)
+    else:
+        table = pd.read_parquet(data_file(file), columns=columns, filters=[(AREA_CODE, "in", list(codes))])
+    missing = pd.Index(codes).difference(table.index)
+    if len(missing):
+        raise LacgeoError(f"{file}: {len(missing)} LSOA codes are not in the shipped table ({', '.join(missing[:5])})")
+    return table.reindex(codes)
+
+
 @functools.cache
 def read_mortality() -> pd.DataFrame:
     """Local Health mortality and admission ratios by MSOA 2011 (England = 100)."""

@@ -2,15 +2,18 @@
 
 It runs after load and validate, and before the graph.
 
-:mod:`.indicators` reads each indicator onto the areas; :mod:`.index` standardises
+:mod:`lacgeo.catalogue` describes every shipped indicator (theme, unit, polarity, period,
+publisher, how it reaches an LSOA); :mod:`.indicators` reads each indicator onto the areas; :mod:`.index` standardises
 and weights them into the need index (with each indicator's contribution) and adds
 deprivation quintiles; :mod:`.profiles` groups areas by the shape of their need;
 :mod:`.assessment` gives each indicator by local deprivation quintile with 95%
 confidence intervals, computed in :mod:`.rates`.
 """
 
+from ..catalogue import CATALOGUE, THEMES, Indicator, catalogue_table
 from .assessment import needs_assessment
 from .index import (
+    check_indicators,
     compute_need_index,
     deprivation_columns,
     excess_need,
@@ -18,11 +21,16 @@ from .index import (
     national_quintile,
     standardise,
 )
-from .indicators import SHIPPED_INDICATORS, read_indicators, unavailable
+from .indicators import SHIPPED_INDICATORS, read_indicators, shipped_files, unavailable
 from .profiles import in_sentence, need_profiles
 
 __all__ = [
+    "CATALOGUE",
     "SHIPPED_INDICATORS",
+    "THEMES",
+    "Indicator",
+    "catalogue_table",
+    "check_indicators",
     "compute_need_index",
     "deprivation_columns",
     "excess_need",
@@ -32,6 +40,7 @@ __all__ = [
     "need_profiles",
     "needs_assessment",
     "read_indicators",
+    "shipped_files",
     "standardise",
     "unavailable",
 ]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DEFAULTS, IndicatorConfig, MissingPolicy, Standardise
-from ..errors import ConfigError, MissingValueWarning, ValidationError
+from ..errors import ConfigError, IndicatorOverlapWarning, MissingValueWarning, NoVariationWarning, ValidationError
 from ..schema import (
     EXCESS_NEED,
     IMD_QUINTILE,
@@ -165,6 +165,57 @@ def compute_need_index(
         out[f"contrib_{spec.name}"] = (share[spec.name] * z[spec.name]).fillna(0.0)
     out.insert(0, NEED_INDEX, out.sum(axis=1))
     return out
+
+
+OVERLAP_R = 0.9
+"""Two indicators whose values correlate beyond this (in absolute value) across the run's
+areas are near-duplicates: weighting both counts one need twice."""
+
+
+def check_indicators(indicators: pd.DataFrame, specs: Sequence[IndicatorConfig], *, area: str = "the area") -> None:
+    """Warn about indicators that distort the need index without breaking it.
+
+    * An indicator with the same value in every area adds nothing (a z-score of 0
+      everywhere) while its weight looks as if it counts: :class:`NoVariationWarning`.
+    * Two indicators with ``|r| > OVERLAP_R`` across the areas measure one thing, so
+      weighting both counts it twice: :class:`IndicatorOverlapWarning`, naming the
+      pair, ``r`` and the weights.
+
+    >>> import warnings
+    >>> from lacgeo.config import IndicatorConfig
+    >>> table = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [2.0, 4.1, 6, 8], "c": [5.0, 1, 4, 2]})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     check_indicators(table, [IndicatorConfig(n) for n in "abc"], area="Derby")
+    >>> [str(w.message)[:60] for w in caught]
+    ["need.indicators: 'a' and 'b' are near-duplicates in Derby (r"]
+    """
+    names = [s.name for s in specs]
+    weight = {s.name: s.weight for s in specs}
+    values = indicators[names].astype(float)
+    for name in names:
+        present = values[name].dropna()
+        if len(present) > 1 and present.nunique() == 1:
+            warnings.warn(
+                f"need.indicators: {name!r} has the same value ({present.iloc[0]:g}) in every area of {area}, "
+                "so it adds nothing to the need index although it carries weight "
+                f"{weight[name]:g}; it is probably published for the whole local authority. Remove it, or run "
+                "it over an area of several districts (a county or an NHS footprint)",
+                NoVariationWarning,
+                stacklevel=2,
+            )
+    corr = values.loc[:, values.nunique() > 1].corr()
+    for i, a in enumerate(corr.columns):
+        for b in corr.columns[i + 1 :]:
+            r = corr.at[a, b]
+            if pd.notna(r) and abs(r) > OVERLAP_R:
+                warnings.warn(
+                    f"need.indicators: {a!r} and {b!r} are near-duplicates in {area} (r = {r:.2f}): "
+                    f"weighting both (weights {weight[a]:g} and {weight[b]:g}) counts one need twice. Keep one, "
+                    "or lower their weights so that together they carry the weight you mean",
+                    IndicatorOverlapWarning,
+                    stacklevel=2,
+                )
 
 
 def national_quintile(decile: pd.Series) -> pd.Series:

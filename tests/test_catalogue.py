@@ -1,0 +1,158 @@
+"""The indicator catalogue: every shipped indicator loads, says what it is, and reaches LSOAs honestly."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+from lacgeo import load, need
+from lacgeo.catalogue import CATALOGUE, CATALOGUE_LIST, THEMES, catalogue_table
+from lacgeo.cli import main
+from lacgeo.config import IndicatorConfig, load_config_text
+from lacgeo.errors import ConfigError, IndicatorOverlapWarning, NoVariationWarning, ValidationError
+from lacgeo.schema import MSOA_CODE
+
+RUNS = [("Wiltshire", "2021"), ("Wiltshire", "2011"), ("Swansea", "2011")]
+
+
+def _areas(la: str, vintage: str):
+    return load.read_study_area(load.resolve_area(la), vintage=vintage)
+
+
+def test_the_catalogue_is_complete_and_every_entry_says_what_it_is():
+    assert len(CATALOGUE_LIST) >= 25 and len(CATALOGUE) == len(CATALOGUE_LIST)  # names are unique
+    assert {i.theme for i in CATALOGUE_LIST} == set(THEMES)
+    for i in CATALOGUE_LIST:
+        assert i.label and i.unit and i.period and i.publisher and i.licence and i.geography, i.name
+        assert i.polarity in ("higher_is_worse", "higher_is_better", "context"), i.name
+        assert i.route in ("native", "msoa_ratio", "share"), i.name
+        assert (i.route == "share") == bool(i.denominator), i.name
+        assert set(i.vintages) <= {"2021", "2011"} and set(i.nations) <= {"England", "Wales"}, i.name
+    table = catalogue_table()
+    assert list(table["name"]) == sorted(table["name"], key=lambda n: THEMES.index(CATALOGUE[n].theme))
+    assert set(catalogue_table(vintage="2011", nation="Wales")["name"]) == {
+        i.name for i in CATALOGUE_LIST if i.exists_for("2011", "Wales")
+    }
+
+
+@pytest.mark.parametrize(("la", "vintage"), RUNS)
+def test_every_indicator_loads_for_a_real_area_of_each_vintage_and_nation(la, vintage):
+    areas = _areas(la, vintage)
+    nation = load.nation_of(areas.index)
+    names = [i.name for i in CATALOGUE_LIST if i.exists_for(vintage, nation)]
+    assert len(names) >= (30 if nation == "England" else 15)
+    table = need.read_indicators(areas.index, names, vintage=vintage)
+    assert list(table.columns) == names and table.index.equals(areas.index)
+    assert table.notna().all().all(), table.columns[table.isna().any()].tolist()
+    for name in names:
+        values = table[name]
+        if CATALOGUE[name].route == "share":
+            assert values.between(0, 100).all(), name
+        assert values.dtype.kind == "f", name
+
+
+def test_every_indicator_of_every_vintage_and_nation_is_covered_by_some_run():
+    covered = {(v, n) for v, n in [("2021", "England"), ("2011", "England"), ("2011", "Wales")]}
+    for i in CATALOGUE_LIST:
+        assert any(i.exists_for(v, n) for v, n in covered), i.name
+
+
+def test_a_suppressed_local_health_value_is_missing_never_filled():
+    # Local Health suppresses hip-fracture admissions in 57 MSOAs; those LSOAs must stay missing
+    ratio = load.read_mortality()["Emergency hospital admissions for hip fracture in 65+"]
+    suppressed = ratio.index[ratio.isna()]
+    lsoa11 = pd.read_parquet(load.data_file("lsoa11.parquet"), columns=[MSOA_CODE])
+    codes = lsoa11.index[lsoa11[MSOA_CODE].isin(suppressed)][:3]
+    values = need.read_indicators(codes, ["hip_fracture_admissions_sar"], vintage="2011")
+    assert values["hip_fracture_admissions_sar"].isna().all()
+    specs = [IndicatorConfig("hip_fracture_admissions_sar")]
+    with pytest.raises(ValidationError, match="'hip_fracture_admissions_sar' has no value for 3 areas"):
+        need.compute_need_index(values, specs)
+
+
+def test_msoa_ratios_are_inherited_by_their_lsoas():
+    areas = _areas("Wiltshire", "2011")
+    table = need.read_indicators(areas.index, ["emergency_admissions_sar", "mortality_smr"], vintage="2011")
+    lh = load.read_mortality()
+    expected = areas[MSOA_CODE].map(lh["Emergency hospital admissions for all causes"])
+    pd.testing.assert_series_equal(table["emergency_admissions_sar"], expected, check_names=False)
+    # an LSOA 2021 unchanged since 2011 keeps its MSOA's value exactly
+    lookup = load.read_lsoa_lookup()
+    unchanged = lookup[(lookup["change_code"] == "U") & lookup["lsoa11_code"].isin(areas.index)].head(5)
+    on21 = need.read_indicators(pd.Index(unchanged["lsoa21_code"]), ["mortality_smr"], vintage="2021")
+    by11 = table["mortality_smr"].reindex(unchanged["lsoa11_code"]).to_numpy()
+    assert on21["mortality_smr"].to_numpy() == pytest.approx(by11)
+
+
+def test_census_shares_match_hand_computed_values():
+    # Census 2021 counts for E01000001 (City of London 001A), read off the ONS tables by hand:
+    # TS038 1,475 residents, 152 disabled; TS054 837 households, 18 + 4 social, 280 + 49 private;
+    # TS011 838 households, 34 + 3 + 0 deprived in 2+ dimensions; age: 1,477 residents, 370 aged 65+, 125 aged 0-15.
+    names = ["disability_pct", "social_rented_pct", "private_rented_pct", "households_deprived_2plus_pct"]
+    names += ["aged_65_plus_pct", "aged_0_15_pct", "rural_pct"]
+    row = need.read_indicators(pd.Index(["E01000001"]), names, vintage="2021").iloc[0]
+    expected = [152 / 1475, 22 / 837, 329 / 837, 37 / 838, 370 / 1477, 125 / 1477, 0.0]
+    assert row.to_numpy() == pytest.approx([100 * e for e in expected])
+
+
+def test_census_counts_reach_lsoa_2011_with_totals_kept():
+    c21 = pd.read_parquet(load.data_file("census2021_lsoa21.parquet"))
+    c11 = pd.read_parquet(load.data_file("census2021_lsoa11.parquet"))
+    assert c11.sum().equals(c21.sum())
+    assert int(c21.loc[c21.index.str.startswith("E"), "residents"].sum()) == 56_490_046
+    assert (c11 >= 0).all().all() and (c11["disabled"] <= c11["residents"]).all()
+
+
+def test_a_vintage_or_nation_without_the_indicator_is_one_clear_error():
+    with pytest.raises(ConfigError, match="'mental_health' is not available for vintage 2011: it exists for LSOA 2021"):
+        need.read_indicators(_areas("Rutland", "2011").index, ["mental_health"], vintage="2011")
+    with pytest.raises(ConfigError, match="'emergency_admissions_sar' does not exist for these areas: Local Health"):
+        need.read_indicators(_areas("Swansea", "2011").index, ["emergency_admissions_sar"], vintage="2011")
+
+
+def test_direction_and_label_come_from_the_catalogue_unless_set():
+    spec = IndicatorConfig("life_expectancy_male")
+    assert spec.direction == "higher_is_better" and spec.label == "Life expectancy at birth, males"
+    assert IndicatorConfig("life_expectancy_male", direction="higher_is_worse").direction == "higher_is_worse"
+    assert IndicatorConfig("my_council_rate").direction == "higher_is_worse"
+    text = '[area]\nla = "Derby"\n[[need.indicators]]\nname = "rural_pct"\n'
+    with pytest.raises(ConfigError, match="'rural_pct' .* describes an area rather than measuring need"):
+        load_config_text(text)
+    config = load_config_text(text + 'direction = "higher_is_worse"\n')
+    assert config.need.indicators[0].label == "Residents in rural LSOAs"
+
+
+def test_near_duplicate_indicators_warn_with_r_and_weights():
+    areas = _areas("Derby", "2021")
+    names = ["health_score", "illness_disability_ratio", "emergency_admissions_sar"]
+    table = need.read_indicators(areas.index, names, vintage="2021")
+    r = table["health_score"].corr(table["illness_disability_ratio"])
+    assert abs(r) > 0.9  # the IMD health domain is built partly from the illness and disability ratio
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        need.check_indicators(table, [IndicatorConfig(n) for n in names], area="Derby")
+    overlap = [str(w.message) for w in caught if w.category is IndicatorOverlapWarning]
+    assert overlap == [
+        f"need.indicators: 'health_score' and 'illness_disability_ratio' are near-duplicates in Derby (r = {r:.2f}): "
+        "weighting both (weights 1 and 1) counts one need twice. Keep one, or lower their weights so that "
+        "together they carry the weight you mean"
+    ]
+
+
+def test_an_indicator_published_for_the_whole_district_warns_it_adds_nothing():
+    areas = _areas("Derby", "2021")
+    table = need.read_indicators(areas.index, ["imd_score", "homelessness_rate"], vintage="2021")
+    with pytest.warns(NoVariationWarning, match="'homelessness_rate' has the same value .* in every area of Derby"):
+        need.check_indicators(table, [IndicatorConfig("imd_score"), IndicatorConfig("homelessness_rate")], area="Derby")
+
+
+def test_cli_prints_the_catalogue_by_theme_and_as_csv(capsys):
+    assert main(["indicators"]) == 0
+    out = capsys.readouterr().out
+    assert [t.upper() for t in THEMES] == [line for line in out.splitlines() if line.isupper() and line.strip()]
+    assert f"{len(CATALOGUE)} indicators." in out
+    assert main(["indicators", "--la", "Swansea", "--csv"]) == 0
+    table = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
+    assert set(table["name"]) == {i.name for i in CATALOGUE_LIST if "Wales" in i.nations}
