@@ -96,6 +96,32 @@ def test_every_pick_is_numbered_and_named_where_nothing_hides_it(
     opened.assert_clean()
 
 
+@pytest.fixture(scope="module")
+def kent(tmp_path_factory):
+    """Kent (12 districts, about 150 patches), whose picks are neighbours on the map's north-east edge."""
+    run = lacgeo.run(config_from_dict({"area": {"la": "Kent"}, **FAST}))
+    path = tmp_path_factory.mktemp("kent") / "map.html"
+    maps.make_result_map(run, title="Kent").save(str(path))
+    return run, path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_kents_neighbouring_picks_are_all_numbered_and_named(open_map, kent, viewport):  # noqa: F811
+    run, path = kent
+    opened = open_map(path, viewport=viewport)
+    _assert_picks_readable(opened.page, run.patches)
+    pins = opened.page.evaluate(
+        "() => [...document.querySelectorAll('.lacgeo-pick .pin')].map((p) => p.getBoundingClientRect().toJSON())"
+    )
+    for i, a in enumerate(pins):  # no marker hides another
+        for b in pins[i + 1 :]:
+            assert (
+                a["right"] <= b["left"] or b["right"] <= a["left"] or a["bottom"] <= b["top"] or b["bottom"] <= a["top"]
+            )
+    opened.assert_clean()
+
+
 def test_on_a_phone_the_map_comes_first_and_nothing_scrolls_sideways(open_map, solihull_out):  # noqa: F811
     opened = open_map(solihull_out / "map.html", viewport=PHONE)
     page = opened.page

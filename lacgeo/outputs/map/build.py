@@ -59,6 +59,7 @@ from .layers import (
 from .page import NARROW, OfflineMap, Page, stable_ids
 from .widgets import (
     DECLUTTER_JS,
+    FIT_JS,
     KEYBOARD_JS,
     SEARCH_HTML,
     SKIP_LINK,
@@ -340,10 +341,11 @@ def make_map(
     # The layer list stays open, except on a phone-sized screen where it would cover the map.
     folium.LayerControl(collapsed=JsCode(f'window.matchMedia("{NARROW}").matches')).add_to(fmap)
 
-    # Fit the LA at once (folium's fit_bounds animates the first zoom), fill the area shadings,
-    # place the labels, and wire up the legend, the search box and the keyboard.
+    # Fit the LA at once, clear of the layer list and legend where they float over the map (folium's
+    # fit_bounds animates the first zoom and knows nothing of them), fill the area shadings, place
+    # the labels, and wire up the legend, the search box and the keyboard.
     page.after_script = (
-        f"{fmap.get_name()}.fitBounds({latlng_bounds(areas_d.geometry)}, {{animate: false}});\n"
+        FIT_JS.replace("__MAP__", fmap.get_name()).replace("__BOUNDS__", str(latlng_bounds(areas_d.geometry)))
         + areas_and_search_js(
             map_name=fmap.get_name(),
             data=area_data(areas_d, patches_d, shadings, index),

@@ -56,6 +56,9 @@ PAGE_CSS = asset_text(__package__, "page.css")
 # overlap one already placed, a control, or the map's edge is hidden until zooming in makes room.
 DECLUTTER_JS = asset_text(__package__, "declutter.js")
 
+# The first view: the whole area, clear of the tall controls that float over the map's right side.
+FIT_JS = asset_text(__package__, "fit.js")
+
 # The skip link to the layer list, and no tab stop per drawn shape.
 KEYBOARD_JS = asset_text(__package__, "keyboard.js")
 

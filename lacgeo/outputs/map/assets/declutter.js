@@ -7,6 +7,11 @@
   var map = __MAP__;
   var container = map.getContainer();
   var SIDES = ["e", "w", "s", "n", "se", "ne", "sw", "nw"];
+  var SHIFTS = [0, 1, -1, 2, -2];
+  // Where two picks' markers would overlap (neighbouring patches seen from afar), the later one
+  // steps aside by the first of these offsets (px) that clears the markers already placed.
+  var STEPS = [[0, 0], [0, -26], [26, 0], [0, 26], [-26, 0], [22, -22], [22, 22], [-22, 22], [-22, -22],
+               [0, -50], [50, 0], [0, 50], [-50, 0]];
 
   function box(el) { return el.getBoundingClientRect(); }
   function overlap(a, b) {
@@ -30,17 +35,37 @@
       return total;
     }
     var picks = all(".lacgeo-pick", container).sort(function (a, b) { return rank(a) - rank(b); });
-    var placed = picks.map(function (m) { return box(m.querySelector(".pin")); });
+    var placed = [];
+    picks.forEach(function (m) {
+      var pin = m.querySelector(".pin"), name = m.querySelector(".name");
+      var best = null;
+      for (var i = 0; i < STEPS.length && !(best && best.cost === 0); i++) {
+        pin.style.left = STEPS[i][0] + "px";
+        pin.style.top = STEPS[i][1] + "px";
+        var r = box(pin), score = 0;
+        placed.forEach(function (p) { score += overlap(r, p); });
+        if (!best || score < best.cost) { best = {step: STEPS[i], cost: score}; }
+      }
+      [pin, name].forEach(function (el) { el.style.left = best.step[0] + "px"; el.style.top = best.step[1] + "px"; });
+      placed.push(box(pin));
+    });
     picks.forEach(function (m) {
       var name = m.querySelector(".name");
       name.style.visibility = "";
       var best = null;
-      for (var i = 0; i < SIDES.length && !(best && best.cost === 0); i++) {
-        name.setAttribute("data-side", SIDES[i]);
-        var score = cost(box(name), placed);
-        if (!best || score < best.cost) { best = {side: SIDES[i], cost: score}; }
+      name.style.marginTop = "0px";
+      var high = box(name).height + 3;
+      // each side of the marker, then each side again a line or two up or down
+      for (var k = 0; k < SHIFTS.length && !(best && best.cost === 0); k++) {
+        name.style.marginTop = SHIFTS[k] * high + "px";
+        for (var i = 0; i < SIDES.length && !(best && best.cost === 0); i++) {
+          name.setAttribute("data-side", SIDES[i]);
+          var score = cost(box(name), placed);
+          if (!best || score < best.cost) { best = {side: SIDES[i], shift: SHIFTS[k], cost: score}; }
+        }
       }
       name.setAttribute("data-side", best.side);
+      name.style.marginTop = best.shift * high + "px";
       placed.push(box(name));
     });
     var others = all(".lacgeo-place .name", container).concat(
