@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from openpyxl.utils import get_column_letter
 
 from lacgeo.outputs import area_table, assessment_table, patch_table
 from lacgeo.outputs.tables import SYNTHETIC_NOTE
@@ -74,7 +76,7 @@ def test_sheets_hold_the_same_tables_as_the_csvs(solihull_run, solihull_xlsx):
     rollout = pd.DataFrame(_rows(wb["Rollout"])[1:], columns=_rows(wb["Rollout"])[0])
     assert rollout["n_patches"].sum() == len(solihull_run.patches)
     assert rollout["population"].sum() == solihull_run.areas["population"].sum()
-    assert wb["Patches"].freeze_panes == "B2" and wb["Patches"].auto_filter.ref.startswith("A1:")
+    assert wb["Patches"].freeze_panes == "B2" and wb["Patches"].tables["lacgeo_patches"].ref.startswith("A1:")
 
 
 def test_columns_sheet_describes_every_column_of_every_sheet(synthetic_run, synthetic_xlsx):
@@ -165,3 +167,93 @@ def test_small_council_counts_stay_blank(synthetic_run, tmp_path):
     by_id = {r[0]: r[col] for r in rows[1:]}
     assert by_id[pid] is None
     assert sum(v is None for v in by_id.values()) == patch_table(result)["value_asc_referrals"].isna().sum()
+
+
+def _column(ws, header: str) -> list:
+    headers = [c.value for c in ws[1]]
+    return [
+        row[0] for row in ws.iter_rows(min_row=2, min_col=headers.index(header) + 1, max_col=headers.index(header) + 1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sheet", "header", "fmt"),
+    [
+        ("Rollout", "annual_cost", '"£"#,##0'),
+        ("Rollout", "annual_cost_to_date", '"£"#,##0'),
+        ("Rollout", "population_share_to_date", "0.0%"),
+        ("Rollout", "population", "#,##0"),
+        ("Rollout", "phase", "0"),
+        ("Patches", "p_top_n", "0.0%"),
+        ("Patches", "share_imd_q1", "0.0%"),
+        ("Patches", "need_profile_share", "0.0%"),
+        ("Patches", "population", "#,##0"),
+        ("Patches", "n_areas", "#,##0"),
+        ("Patches", "rank", "0"),
+        ("Patches", "need_index", "0.000"),
+        ("Patches", "imd_score", "#,##0.00"),
+        ("Patches", "excess_need", "#,##0.0"),
+        ("Areas", "imd_quintile", "0"),
+        ("Areas", "local_imd_quintile", "0"),
+        ("Areas", "contrib_imd_score", "0.000"),
+        ("Areas", "value_preventable_mortality_smr", "#,##0.00"),
+        ("Needs assessment", "count", "#,##0"),
+        ("Needs assessment", "lower", "#,##0.00"),
+    ],
+)
+def test_numbers_are_shown_by_kind(solihull_xlsx, sheet, header, fmt):
+    cells = _column(openpyxl.load_workbook(solihull_xlsx)[sheet], header)
+    assert cells and {c.number_format for c in cells} == {fmt}, (sheet, header)
+    assert all(c.value is None or (isinstance(c.value, int | float) and c.data_type == "n") for c in cells)
+
+
+def test_costs_are_pounds_and_quintiles_are_numbers(solihull_xlsx):
+    wb = openpyxl.load_workbook(solihull_xlsx)
+    costs = _column(wb["Rollout"], "annual_cost")
+    assert costs[0].value == 150_000  # shown as £150,000, not 150000.000
+    quintiles = [c for c in _column(wb["Needs assessment"], "quintile")]
+    assert {c.value for c in quintiles if isinstance(c.value, int)} == {1, 2, 3, 4, 5}
+    assert {c.number_format for c in quintiles if isinstance(c.value, int)} == {"0"}
+    assert {c.value for c in quintiles if not isinstance(c.value, int)} <= {"All"}
+    for ws in wb.worksheets:  # no text column was given a number format
+        for cells in ws.iter_cols(min_row=2):
+            if all(isinstance(c.value, str) for c in cells if c.value is not None) and any(c.value for c in cells):
+                assert {c.number_format for c in cells if isinstance(c.value, str)} == {"General"}, ws.title
+
+
+def test_every_sheet_is_one_named_excel_table(solihull_xlsx):
+    wb = openpyxl.load_workbook(solihull_xlsx)
+    names = []
+    for ws in wb.worksheets:
+        assert len(ws.tables) == 1, ws.title
+        (table,) = ws.tables.values()
+        names.append(table.displayName)
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table.displayName) and len(table.displayName) <= 255
+        assert not re.fullmatch(r"[A-Za-z]{1,3}\d+|[RrCc]\d*|R\d+C\d+", table.displayName)  # not a cell reference
+        assert table.ref == f"A1:{get_column_letter(ws.max_column)}{max(ws.max_row, 2)}", ws.title
+        assert table.headerRowCount in (None, 1) and table.autoFilter is not None
+        assert [c.name for c in table.tableColumns] == [c.value for c in ws[1]]  # the header row names the columns
+        assert ws.auto_filter.ref is None  # a sheet filter over a table makes Excel repair the file
+        assert ws.freeze_panes == "B2"
+        widths = [ws.column_dimensions[get_column_letter(j)].width for j in range(1, ws.max_column + 1)]
+        assert all(8 <= w <= 110 for w in widths), ws.title
+    assert len({n.lower() for n in names}) == len(names)
+    assert names[:3] == ["lacgeo_about", "lacgeo_patches", "lacgeo_areas"]
+    with zipfile.ZipFile(solihull_xlsx) as archive:
+        tables = sorted(n for n in archive.namelist() if n.startswith("xl/tables/"))
+        assert len(tables) == len(wb.worksheets)
+        assert b"table+xml" in archive.read("[Content_Types].xml")
+
+
+def test_withheld_small_counts_are_empty_cells_with_the_number_format(synthetic_run, tmp_path):
+    pid, result = with_small_patch_count(synthetic_run)
+    wb = openpyxl.load_workbook(write_workbook(result, tmp_path / "small.xlsx"))
+    cells = dict(
+        zip(
+            (c.value for c in _column(wb["Patches"], "patch_id")),
+            _column(wb["Patches"], "value_asc_referrals"),
+            strict=True,
+        )
+    )
+    assert cells[pid].value is None and cells[pid].data_type == "n"
+    assert {c.number_format for c in cells.values()} == {"#,##0.00"}

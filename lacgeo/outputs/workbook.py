@@ -5,6 +5,12 @@ a *Rollout* sheet, a *Columns* sheet that explains every column in plain English
 an *About* sheet with the provenance, the attribution and, for made-up data, the
 SYNTHETIC warning.
 
+Each sheet holds one Excel table (a ListObject named ``lacgeo_<sheet>``, which Power BI and
+Excel's *Get Data* list by name) under a frozen header row. Numbers are stored in full and
+shown by kind: costs as £150,000, shares and probabilities as percentages, populations and
+counts as whole numbers with thousands separators, quintiles as numbers. Withheld values
+are empty cells.
+
 Text is always written as text: a value that starts with ``=``, ``+``, ``-`` or ``@``
 (or any other) is never stored as a formula. The file carries no run date, and its
 zip entries have fixed timestamps, so the same inputs give the same bytes.
@@ -24,6 +30,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
 from .. import load
@@ -38,7 +46,9 @@ from .tables import (
     SYNTHETIC_NOTE,
     area_table,
     assessment_table,
+    column_kind,
     district_table,
+    number_column,
     patch_table,
     rollout_table,
 )
@@ -47,7 +57,6 @@ FIXED_TIME = datetime.datetime(2000, 1, 1)  # no run date: the same inputs give 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 MAX_TEXT = 32_767  # Excel's limit for one cell
 WARNING_FILL = PatternFill("solid", fgColor="FFF3CD")
-HEADER_FILL = PatternFill("solid", fgColor="E8E8E8")
 
 SHEET_NOTES = {
     "About": "What this workbook is, how it was made, attribution.",
@@ -226,33 +235,83 @@ def _put(ws, row: int, col: int, value: object):
     return cell
 
 
-def _write_table(ws, frame: pd.DataFrame) -> None:
-    """Header row, then the rows; frozen header, filters, number formats and column widths."""
+NUMBER_FORMATS: dict[str, str] = {
+    "integer": "#,##0",
+    "code": "0",
+    "money": '"£"#,##0',
+    "share": "0.0%",
+    "index": "0.000",
+    "total": "#,##0.0",
+    "value": "#,##0.00",
+}
+"""Excel number format per kind of column (:func:`lacgeo.outputs.tables.column_kind`): populations and
+counts with thousands separators, codes (rank, phase, quintile) plain, costs in whole pounds, shares and
+probabilities as percentages, the need index to 3 decimals, other measures to 2. Cells hold the full
+value (6 decimals, as before); the format only changes what is shown."""
+TABLE_STYLE = "TableStyleLight9"
+WIDTH_MIN, WIDTH_MAX = 8, 60
+
+
+def table_name(sheet: str) -> str:
+    """The Excel table (ListObject) name of a sheet's table: unique, valid, never a cell reference.
+
+    >>> table_name("Needs assessment")
+    'lacgeo_needs_assessment'
+    """
+    return "lacgeo_" + "".join(c if c.isalnum() else "_" for c in sheet.lower())
+
+
+def _shown(value: object, kind: str | None) -> str:
+    """Roughly what Excel shows for ``value`` in a column of ``kind`` (for the column width)."""
+    if value is None:
+        return ""
+    if kind is None or not isinstance(value, int | float):
+        return str(value)
+    shown = {
+        "integer": f"{value:,.0f}",
+        "code": f"{value:.0f}",
+        "money": f"£{value:,.0f}",
+        "share": f"{value:.1%}",
+        "index": f"{value:.3f}",
+        "total": f"{value:,.1f}",
+    }
+    return shown.get(kind, f"{value:,.2f}")
+
+
+def _cell_values(series: pd.Series, kind: str | None) -> list[object]:
+    """A column's cell values; a code column of digit text (a needs-assessment quintile) as numbers."""
+    values = [_plain(v) for v in series]
+    if kind is None and column_kind(str(series.name)) == "code":
+        values = [int(v) if isinstance(v, str) and v.isdigit() else v for v in values]
+    return values
+
+
+def _write_table(ws, frame: pd.DataFrame, *, name: str) -> None:
+    """Header row, then the rows, as one Excel table (filters, banded rows, a name Power BI lists),
+    with a frozen header, number formats by column kind and widths that fit."""
     columns = [str(c) for c in frame.columns]
-    for j, name in enumerate(columns, start=1):
-        cell = _put(ws, 1, j, name)
+    for j, header in enumerate(columns, start=1):
+        cell = _put(ws, 1, j, header)
         cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-    for i, row in enumerate(frame.itertuples(index=False, name=None), start=2):
-        for j, value in enumerate(row, start=1):
-            _put(ws, i, j, value)
-    for j, name in enumerate(columns, start=1):
-        series = frame.iloc[:, j - 1]
-        fmt = None
-        if "share" in name:
-            fmt = "0.0%"
-        elif pd.api.types.is_integer_dtype(series) or name in ("population", "count"):
-            fmt = "#,##0"
-        elif pd.api.types.is_float_dtype(series):
-            fmt = "0.000"
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+    for j, header in enumerate(columns, start=1):
+        series = frame.iloc[:, j - 1].rename(header)
+        empty = bool(series.isna().all()) and len(series) > 0  # all withheld: still a number column
+        kind = column_kind(header) if empty or number_column(series) is not None else None
+        values = _cell_values(series, kind)
+        code_text = kind is None and any(isinstance(v, int) for v in values)  # quintile 1-5 and "All"
+        fmt = NUMBER_FORMATS[kind] if kind else NUMBER_FORMATS["code"] if code_text else None
+        for i, value in enumerate(values, start=2):
+            cell = _put(ws, i, j, value)
+            if fmt and (cell.value is None or isinstance(cell.value, int | float)):
                 cell.number_format = fmt
-        longest = max([len(name)] + [len(str(v)) for v in series.head(200)])
-        ws.column_dimensions[get_column_letter(j)].width = min(max(longest + 2, 8), 60)
+        longest = max([len(header) + 3] + [len(_shown(v, kind)) for v in values])  # + 3: the filter button
+        ws.column_dimensions[get_column_letter(j)].width = min(max(longest + 2, WIDTH_MIN), WIDTH_MAX)
     ws.freeze_panes = "B2"
-    if len(frame):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
+    ref = f"A1:{get_column_letter(len(columns))}{max(len(frame), 1) + 1}"  # a table needs a row below its header
+    table = Table(displayName=name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True, showColumnStripes=False)
+    table.autoFilter = AutoFilter(ref=ref)
+    ws.add_table(table)
 
 
 # --- sheets -------------------------------------------------------------------------------
@@ -336,7 +395,7 @@ def build_workbook(result: RunResult) -> Workbook:
     tables = workbook_tables(result)
     about_frame = pd.DataFrame(about_rows(result), columns=["Item", "Value"])
     for name, frame in tables.items():
-        _write_table(wb.create_sheet(name), frame)
+        _write_table(wb.create_sheet(name), frame, name=table_name(name))
     columns = [("About", c) for c in about_frame.columns]
     columns += [(name, c) for name, frame in tables.items() for c in frame.columns]
     columns += [("Columns", c) for c in ("sheet", "column", "description")]
@@ -344,8 +403,8 @@ def build_workbook(result: RunResult) -> Workbook:
         [(sheet, col, describe_column(result, sheet, col)) for sheet, col in columns],
         columns=["sheet", "column", "description"],
     )
-    _write_table(wb.create_sheet("Columns"), described)
-    _write_table(about, about_frame)
+    _write_table(wb.create_sheet("Columns"), described, name=table_name("Columns"))
+    _write_table(about, about_frame, name=table_name("About"))
     about.column_dimensions["B"].width = 110
     for (cell,) in about.iter_rows(min_row=2, min_col=2, max_col=2):
         cell.alignment = Alignment(wrap_text=True, vertical="top")
