@@ -289,7 +289,8 @@ def test_synthetic_report_says_so_at_the_top_and_in_the_title(synthetic_run, syn
 def test_council_indicators_are_rates_without_an_england_value(synthetic_run, synthetic_html):
     pid = synthetic_run.recommended.index[0]
     body = synthetic_html.split(f'id="patch-{pid}"')[1].split("</section>")[0]
-    assert body.count("no England value (council data)") == len(synthetic_run.sources)
+    assert body.count("– (council data)</td>") == len(synthetic_run.sources)
+    assert "(council data has no England value)</caption>" in body
     assert "Adult social care referrals (SYNTHETIC): " in body and "per 1,000 residents" in body
     chart = synthetic_html.split('id="chart-asc_referrals"')[1].split("</figure>")[0]
     assert ", per 1,000 residents</text>" in chart and "byars" in chart

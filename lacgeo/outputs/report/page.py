@@ -145,13 +145,14 @@ def _profile(r: ReportContext, pid: str) -> str:
                 E(ind["label"]),
                 "not shown (small numbers)" if council and pd.isna(v) else value_text(name, v),
                 value_text(name, ind["la"]),
-                f"no {r.nation} value (council data)" if council else value_text(name, ind["nation"]),
+                "– (council data)" if council else value_text(name, ind["nation"]),
             ]
         )
     return html_table(
         ["Measure", "This patch", r.la, r.nation],
         rows,
-        caption=f"Profile of {r.name(pid)}",
+        caption=f"Profile of {r.name(pid)}"
+        + (f" (council data has no {r.nation} value)" if any(n in res.sources for n in r.values.index) else ""),
         numeric=[1, 2, 3],
         css_class="profile",
     )
@@ -232,11 +233,12 @@ def _patch_section(r: ReportContext, pid: str) -> str:
         f'<p class="lead">{read_aloud(r, pid)}</p>{band}<figure class="maps">'
         + r.maps.overview(highlight=[pid], svg_id=r.svg_id("where"))
         + r.maps.closeup(pid, svg_id=r.svg_id("closeup"))
-        + f"<figcaption>Left: where {name} lies in {r.la} (blue). Right: close-up with its neighbourhoods (LSOAs), "
-        f"named places and the neighbouring patches (grey).</figcaption></figure>"
+        + f"<figcaption>Where {name} lies in {r.la} (blue, ringed), and a close-up with its neighbourhoods "
+        "(LSOAs), the names of places in it (bold) and around it (italics), and the neighbouring patches (grey)."
+        "</figcaption></figure>"
         f"<h3>Profile against {r.la} and {r.nation}</h3>{_profile(r, pid)}"
-        f"<h3>Where it is</h3>{_places(r, pid)}<h3>What drives its need</h3>{_drivers(r, pid)}"
-        f"{_robustness(r, pid)}</section>"
+        f'<div class="facts"><div><h3>Where it is</h3>{_places(r, pid)}{_robustness(r, pid)}</div>'
+        f"<div><h3>What drives its need</h3>{_drivers(r, pid)}</div></div></section>"
     )
 
 
@@ -271,7 +273,7 @@ def _districts_section(r: ReportContext) -> str:
         f"standardised over the whole of {r.la}, so a district's mean compares with the last row."
     )
     return (
-        f'<section id="districts"><h2>By district</h2><p>{text}</p>'
+        f'<section id="districts"><h2>By district</h2><p class="intro">{text}</p>'
         + html_table(
             headers, rows, caption=f"Patches and phase-1 coordinators by district of {r.la}", numeric=range(1, 6)
         )

@@ -162,7 +162,7 @@ def _period(entry: object, release: str) -> str:
 def data_periods(result: RunResult) -> list[str]:
     """What the run's data is and when it is from, one plain-text line each (not escaped): the
     deprivation index, the boundaries and population, the period of each shipped indicator in the
-    need index, and each council file (whose period the run cannot know)."""
+    need index, and the council data (whose period the run cannot know)."""
     index, vintage, catalogue = result.deprivation, result.config.area.vintage, _catalogue()
     own = catalogue.get(index.score)
     lines = [
@@ -180,11 +180,13 @@ def data_periods(result: RunResult) -> list[str]:
             lines.append(f"{indicator_label(result, spec.name)}: {_period(entry, index.release)}.")
         elif spec.name == SMR:
             lines.append(f"{indicator_label(result, spec.name)}: Local Health (OHID), deaths registered 2015–19.")
-    for spec in council.values():
-        name = spec.path.replace(chr(92), "/").rsplit("/", 1)[-1]
+    if council:
+        synthetic = any(s.synthetic for s in council.values())
         lines.append(
-            f"Council data: {spec.label or spec.name}, file {name}"
-            + (" (SYNTHETIC: made up for the example)." if spec.synthetic else "; its period is as supplied.")
+            "Council data: "
+            + "; ".join(s.label or s.name for s in council.values())
+            + (" (SYNTHETIC: made up for the example)" if synthetic else ", for the periods the council supplied")
+            + "; the files are listed under Data sources."
         )
     return lines
 
