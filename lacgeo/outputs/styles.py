@@ -92,10 +92,20 @@ def _number(value: float) -> str:
     return repr(float(value) + 0.0)
 
 
-def _empty_properties(parent: ET.Element, tag: str = "data_defined_properties") -> None:
+def _empty_properties(
+    parent: ET.Element, tag: str = "data_defined_properties", *, expressions: dict[str, str] | None = None
+) -> None:
+    """A data-defined property collection: empty, or properties set by QGIS expressions."""
     options = ET.SubElement(ET.SubElement(parent, tag), "Option", type="Map")
     ET.SubElement(options, "Option", name="name", type="QString", value="")
-    ET.SubElement(options, "Option", name="properties")
+    properties = ET.SubElement(options, "Option", name="properties")
+    if expressions:
+        properties.set("type", "Map")
+        for key, expression in expressions.items():
+            prop = ET.SubElement(properties, "Option", name=key, type="Map")
+            ET.SubElement(prop, "Option", name="active", type="bool", value="true")
+            ET.SubElement(prop, "Option", name="expression", type="QString", value=expression)
+            ET.SubElement(prop, "Option", name="type", type="int", value="3")  # an expression-based property
     ET.SubElement(options, "Option", name="type", type="QString", value="collection")
 
 
@@ -172,12 +182,12 @@ def _labels(
     bold: bool = False,
     wrap: int = 0,
     priority: int = 5,
-    always: bool = False,
+    always_when: str | None = None,
 ) -> None:
     """Labels from a QGIS expression, with a white halo, placed inside each polygon.
 
-    ``priority`` (0-10) decides which label QGIS keeps where two collide; ``always`` shows
-    every label even where it overlaps another.
+    ``priority`` (0-10) decides which label QGIS keeps where two collide; labels for which the
+    expression ``always_when`` is true are shown even where they overlap another.
     """
     settings = ET.SubElement(ET.SubElement(root, "labeling", type="simple"), "settings", calloutType="simple")
     style = ET.SubElement(
@@ -265,7 +275,7 @@ def _labels(
             "obstacle": "1",
             "obstacleType": "1",
             "obstacleFactor": "1",
-            "displayAll": "1" if always else "0",
+            "displayAll": "0",
             "labelPerPart": "0",
             "mergeLines": "0",
             "minFeatureSize": "0",
@@ -279,7 +289,7 @@ def _labels(
             "zIndex": "0",
         },
     )
-    _empty_properties(settings, "dd_properties")
+    _empty_properties(settings, "dd_properties", expressions={"AlwaysShow": always_when} if always_when else None)
 
 
 def _qml(root: ET.Element) -> str:
@@ -469,7 +479,8 @@ def phases_style(
         expression = f"concat({_quoted(id_col)}, ' ', {_quoted(name_col)})"
     else:
         expression = f"concat({_quoted(id_col)}, ' (phase ', {_quoted(phase_col)}, ')')"
-    _labels(root, expression, size=9 if with_names else 8, bold=with_names, wrap=22, priority=8, always=with_names)
+    first = f"{_quoted(phase_col)} = 1"  # phase-1 labels are never dropped for a collision
+    _labels(root, expression, size=9 if with_names else 8, bold=with_names, wrap=22, priority=8, always_when=first)
     later = "; later phases step lighter (hatched, light, then outline only)" if len(present) > 1 else ""
     labelled = "code and name" if with_names else "code and phase"
     return LayerStyle(
