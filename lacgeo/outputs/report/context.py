@@ -98,7 +98,7 @@ class ReportContext:
         return f"{E(pid)} {E(self.patches.at[pid, PATCH_NAME])}"
 
 
-SPLIT_ROWS = 10
+SPLIT_ROWS = 8
 """A printed table longer than this may split between pages (its header row repeats); a shorter one
 moves whole to the next page."""
 
