@@ -139,7 +139,7 @@ def test_picks_are_categorised_on_phase_phase_1_prominent_and_apart_in_greyscale
     styles = _styles(solihull_out / "lacgeo.gpkg")
     picks = _qml(styles, "recommended").find("renderer-v2")
     assert picks.get("type") == "categorizedSymbol" and picks.get("attr") == "phase"
-    assert [c.get("value") for c in picks.find("categories")] == ["1"]
+    assert [(c.get("value"), c.get("type")) for c in picks.find("categories")] == [("1", "long")]
     assert picks.find("categories")[0].get("label") == "Phase 1: start here (3 patches)"
     rollout = _qml(styles, "patches", name="lacgeo rollout phases").find("renderer-v2")
     categories = rollout.find("categories").findall("category")

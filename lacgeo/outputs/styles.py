@@ -396,7 +396,8 @@ def areas_quintile_style(*, quintile_col: str, short: str, nation: str) -> Layer
     categories = ET.SubElement(renderer, "categories")
     words = {1: f"1: most deprived 20% in {nation}", 5: "5: least deprived 20%"}
     for i, q in enumerate(QUINTILE_COLOURS):
-        ET.SubElement(categories, "category", value=str(q), label=words.get(q, str(q)), symbol=str(i), render="true")
+        label = words.get(q, str(q))
+        ET.SubElement(categories, "category", value=str(q), type="long", label=label, symbol=str(i), render="true")
     symbols = ET.SubElement(renderer, "symbols")
     for i, colour in enumerate(QUINTILE_COLOURS.values()):
         _symbol(symbols, "symbol", str(i), [_fill(colour, edge=AREA_EDGE, edge_width=0.1)])
@@ -471,7 +472,8 @@ def phases_style(
     symbols = ET.SubElement(renderer, "symbols")
     for i, phase in enumerate(present):
         label = phase_words(phase, int(counts.get(phase, 0)))
-        ET.SubElement(categories, "category", value=str(phase), label=label, symbol=str(i), render="true")
+        # type "long": QGIS 3.28 and later compare the value as the integer it is
+        ET.SubElement(categories, "category", value=str(phase), type="long", label=label, symbol=str(i), render="true")
         _symbol(symbols, "symbol", str(i), _phase_symbol(phase))
     ET.SubElement(renderer, "rotation")
     ET.SubElement(renderer, "sizescale")
