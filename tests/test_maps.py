@@ -162,9 +162,9 @@ def test_every_indicator_and_the_profiles_get_a_layer_and_a_legend(solihull_run,
     assert [h for _, h, _ in sections] == [""] + [" hidden"] * (len(names) - 1)  # the need index shows first
     for spec in specs:
         assert any(title == escape_text(spec.label or spec.name) for _, _, title in sections)
-    names = maps.profile_names(maps.result_areas(solihull_run), specs)
-    assert set(names) == set(solihull_run.areas["need_profile"].unique())
-    for profile in names.values():
+    profiles = maps.profile_names(maps.result_areas(solihull_run), specs)
+    assert set(profiles) == set(solihull_run.areas["need_profile"].unique())
+    for profile in profiles.values():
         assert escape_text(profile) in legend
         assert "group" not in profile
     data = _embedded(page, "data")

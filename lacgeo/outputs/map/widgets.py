@@ -56,7 +56,7 @@ PAGE_CSS = asset_text(__package__, "page.css")
 # overlap one already placed, a control, or the map's edge is hidden until zooming in makes room.
 DECLUTTER_JS = asset_text(__package__, "declutter.js")
 
-# The first view: the whole area, clear of the tall controls that float over the map's right side.
+# The first view: the whole area, clear of the tall panels that float over the map (layer list, legend).
 FIT_JS = asset_text(__package__, "fit.js")
 
 # The skip link to the layer list, and no tab stop per drawn shape.
@@ -159,8 +159,8 @@ def legend_html(sections: Sequence[LegendSection], lines: Sequence[LineStyle], *
         numbers = "".join(f'<span class="pin">{n}</span>' for n in range(1, min(picks, 3) + 1))
         outlines += f'<li><span class="pins">{numbers}</span>Phase 1, numbered in need order</li>'
     return (
-        f'<div class="lacgeo-legend" role="group" aria-label="Legend">{"".join(parts)}<ul>{outlines}</ul></div>'
-        + HATCH_SVG
+        '<div class="lacgeo-legend" role="group" aria-label="Legend" tabindex="0">'
+        f"{''.join(parts)}<ul>{outlines}</ul></div>" + HATCH_SVG
     )
 
 
