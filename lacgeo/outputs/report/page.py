@@ -180,7 +180,7 @@ def _drivers(r: ReportContext, pid: str) -> str:
         for n, d in drivers.items()
     ]
     table = html_table(
-        ["Indicator", "Contribution in this patch", f"{r.la} average", "Difference"],
+        ["Indicator", "In this patch", f"{r.la} average", "Difference"],
         rows,
         caption="Each indicator's weighted contribution to the need index, largest difference first",
         numeric=[1, 2, 3],
@@ -347,7 +347,7 @@ def _rollout_section(r: ReportContext) -> str:
         rows,
         caption="Rollout plan (mean need index weighted by population)",
         numeric=range(len(headers)),
-        css_class="rollout",
+        css_class="rollout keep",  # the plan's numbers on one page
     )
     # the patch names in a table of their own, across the page's width, rather than squeezed beside the numbers
     names = html_table(
