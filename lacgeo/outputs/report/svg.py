@@ -320,7 +320,8 @@ def _ticks(lo: float, hi: float, n: int = 5) -> tuple[np.ndarray, int]:
     mag = 10 ** math.floor(math.log10(raw))
     step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
     ticks = np.arange(math.floor(lo / step) * step, math.ceil(hi / step) * step + step / 2, step)
-    return ticks, max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if step / mag == 2.5 else 0)
+    text = f"{step:.10f}".rstrip("0")  # as many decimals as the step has: 25 -> 0, 2.5 -> 1, 0.25 -> 2
+    return ticks, len(text.split(".")[1])
 
 
 def quintile_chart(rows: pd.DataFrame, *, label: str, la_name: str, svg_id: str, index: str, unit: str = "") -> str:
