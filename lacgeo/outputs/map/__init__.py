@@ -3,8 +3,9 @@
 :func:`make_result_map` draws a run with its disclosure control applied;
 :func:`make_map` draws any areas and patches. The page around the map is
 :mod:`.page`, the area shadings :mod:`.layers`, the legend, search and patch table
-:mod:`.widgets`; the page's CSS and scripts are the files in ``assets/``. The layer
-names and the CSS classes of the drawn shapes are public, for pages that embed a map.
+:mod:`.widgets`; the page's CSS and scripts are the files in ``assets/`` (``declutter.js`` keeps
+the phase-1 picks' numbered names in view, ``fit.js`` the first view, ``keyboard.js`` the skip
+link). The layer names and the CSS classes of the drawn shapes are public, for pages that embed a map.
 """
 
 from .build import (

@@ -1,16 +1,22 @@
 """``map.html``: the interactive map (folium). The only module that reprojects for display.
 
-The map sits in one self-contained page that draws offline (:mod:`.page`). The map is
-oriented by the local authority outline and the patch outlines with permanent labels, and
-a table of the patches below the map is its text alternative.
+The map sits in one self-contained page that draws offline (:mod:`.page`): a short heading naming
+the phase-1 picks, the map, then the words on how to read it and a table of the patches, its text
+alternative. The phase-1 picks are numbered (1, 2, 3 in rank order, as in the report and tables)
+and drawn with a thick dashed outline over a white halo, which reads in greyscale and to
+colour-blind eyes; a pick's number and name are never hidden where labels collide (other names
+yield, see ``assets/declutter.js``). The map is oriented by the local authority outline, the district
+outlines and names (an area of several), the patch names and a scale bar, and optionally by an
+OpenStreetMap background (``basemap``), the one thing the page may then load.
 
-The small areas can be shaded by the need index, the national deprivation quintile (England's
-IMD or Wales's WIMD, named after the run's index), each indicator
-in the need index and the need profiles (one base layer each, with its own legend). The
-area shapes are written once and shared by every shading (built in :mod:`.layers`).
-Indicator values are the disclosure-controlled ones (:func:`make_result_map`): a withheld
-council value is hatched and never written to the page. A search box finds patches, wards, neighbourhoods (MSOAs)
-and LSOAs by name or code and zooms to them.
+The small areas can be shaded by the need index (in words: more or less need than the area's
+average), the national deprivation quintile (England's IMD or Wales's WIMD, named after the run's
+index), each indicator in the need index and the need profiles, named by what sets them apart
+(one base layer each, with its own legend). The area shapes are written once and shared by every
+shading (built in :mod:`.layers`). Indicator values are the disclosure-controlled ones
+(:func:`make_result_map`): a withheld council value is hatched and never written to the page. A
+search box finds patches, wards, neighbourhoods (MSOAs) and LSOAs by name or code and zooms to them.
+A skip link leads to the layer list, and no drawn shape is a tab stop.
 
 Every text value that comes from data passes through :func:`escape_text` before it
 reaches the page.
@@ -53,6 +59,7 @@ from .layers import (
     area_data,
     indicator_specs,
     make_shadings,
+    need_words,
     profile_names,
     tooltip_rows,
 )
@@ -281,7 +288,8 @@ def make_map(
             _label(f'<span class="name">{escape_text(name)}</span>', point, CLASS_PLACE).add_to(group)
         group.add_to(fmap)
 
-    patch_props, patch_fields, patch_aliases = _patch_properties(patches_d)
+    average = float(areas_d[NEED_INDEX].astype(float).mean())
+    patch_props, patch_fields, patch_aliases = _patch_properties(patches_d, average=average, place=place)
     all_patches = folium.GeoJson(
         _geojson(patch_props, patches_d.geometry),
         name=LAYER_PATCHES,
@@ -348,7 +356,7 @@ def make_map(
         FIT_JS.replace("__MAP__", fmap.get_name()).replace("__BOUNDS__", str(latlng_bounds(areas_d.geometry)))
         + areas_and_search_js(
             map_name=fmap.get_name(),
-            data=area_data(areas_d, patches_d, shadings, index),
+            data=area_data(areas_d, patches_d, shadings, index, place=place),
             shadings=tooltip_rows(shadings, index),
             layer_names=[layer.get_name() for layer in area_layers],
             patch_layer_names=[all_patches.get_name(), recommended.get_name()],
@@ -372,14 +380,17 @@ def _label(markup: str, point: shapely.Point, css: str, *, on_top: bool = False)
     )
 
 
-def _patch_properties(patches_d: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """The patch tooltips' values (escaped), fields and labels."""
+def _patch_properties(
+    patches_d: gpd.GeoDataFrame, *, average: float, place: str
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The patch tooltips' values (escaped), fields and labels; the need index in words against the
+    areas' ``average``."""
     patch_props = pd.DataFrame(
         {
             "id": patches_d.index.map(escape_text),
             "name": patches_d[PATCH_NAME].map(escape_text),
             "pop": patches_d[POPULATION].map("{:,}".format),
-            "need": patches_d[NEED_INDEX].astype(float).round(2),
+            "need": patches_d[NEED_INDEX].astype(float).map(lambda v: escape_text(need_words(v, average, place))),
             "rank": patches_d[RANK].astype(int),
             "phase": patches_d[PHASE].astype(int),
             "band": patches_d[BAND_STATUS].map(escape_text),

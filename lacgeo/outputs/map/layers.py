@@ -330,11 +330,25 @@ def _py(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def need_words(value: float, average: float, place: str) -> str:
+    """A need index for people: "1.74 (more need than the Solihull average)"."""
+    if np.isnan(value):
+        return WITHHELD_TEXT
+    side = "more" if value > average else "less" if value < average else "the same"
+    return f"{value:.2f} ({side} need than the {place} average)"
+
+
 def area_data(
-    areas: gpd.GeoDataFrame, patches: pd.DataFrame, shadings: list[_Shading], index: DeprivationIndex
+    areas: gpd.GeoDataFrame,
+    patches: pd.DataFrame,
+    shadings: list[_Shading],
+    index: DeprivationIndex,
+    *,
+    place: str = "local authority",
 ) -> dict:
     """The shared area FeatureCollection: positional ids, escaped text, a fill per shading, shading values;
-    the quintile from ``index``'s column."""
+    the quintile from ``index``'s column; the need index in words against the ``place`` average."""
+    average = float(areas[NEED_INDEX].astype(float).mean())
     patch_label = (
         patches.index.map(escape_text).to_series(index=patches.index) + " " + patches[PATCH_NAME].map(escape_text)
     )
@@ -344,7 +358,7 @@ def area_data(
             "name": areas[AREA_NAME].map(escape_text),
             "code": areas.index.map(escape_text),
             "pop": areas[POPULATION].map("{:,}".format),
-            "need": areas[NEED_INDEX].astype(float).map(lambda v: WITHHELD_TEXT if np.isnan(v) else f"{v:.2f}"),
+            "need": areas[NEED_INDEX].astype(float).map(lambda v: escape_text(need_words(v, average, place))),
             "quintile": areas[index.quintile].astype("Int64"),
             "patch": area_patch.map(patch_label).fillna(area_patch.map(escape_text)),
             "rank": area_patch.map(patches[RANK]).astype("Int64"),
