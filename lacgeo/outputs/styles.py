@@ -10,11 +10,12 @@ What each layer opens as:
 - ``areas``: the need choropleth, graduated on ``need_index`` in fifths of the areas, more need
   darker (the map's yellow-to-dark-red ramp), with legend labels in words. A second style shows the
   national deprivation quintile.
-- ``patches``: outlines, labelled with the patch code and name. A second style colours them by
-  rollout phase.
-- ``recommended``: the phase-1 picks, categorised on ``phase``; phase 1 is dark, thick-edged and
-  labelled, and the later-phase symbols step lighter (hatched, light, outline only), so the
-  phases read apart in greyscale too.
+- ``patches``: outlines, labelled with the patch code and name. A second style, *lacgeo rollout
+  phases*, is categorised on ``phase``: phase 1 dark and thick-edged, then each phase lighter
+  (hatched, light, outline only), so the phases read apart in greyscale too.
+- ``recommended`` (the phase-1 picks): categorised on ``phase`` with the same symbols, so phase 1
+  is dark and thick-edged, labelled with code and name; phase-1 labels are never dropped where
+  labels collide.
 
 The QML is built with :mod:`xml.etree.ElementTree` (text is escaped) and carries no time or
 random identifier, so the same result gives the same styles.
