@@ -275,7 +275,11 @@ def _districts_section(r: ReportContext) -> str:
     return (
         f'<section id="districts"><h2>By district</h2><p class="intro">{text}</p>'
         + html_table(
-            headers, rows, caption=f"Patches and phase-1 coordinators by district of {r.la}", numeric=range(1, 6)
+            headers,
+            rows,
+            caption=f"Patches and phase-1 coordinators by district of {r.la}",
+            numeric=range(1, 6),
+            css_class="keep",  # a district table is short: on one page
         )
         + "</section>"
     )
