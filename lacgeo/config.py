@@ -111,10 +111,12 @@ class NeedConfig:
     missing: MissingPolicy = "error"
     """An area with no value: stop ("error"), use the LA mean ("la_mean", warned), or leave the
     indicator out of that area's index and share its weight among the others ("reweight", warned)."""
-    indicators: tuple[IndicatorConfig, ...] = (
-        IndicatorConfig(name="imd_score", weight=2.0, label="IMD score"),
-        IndicatorConfig(name="preventable_mortality_smr", weight=1.0, label="Preventable mortality (SMR)"),
-    )
+    preset: Literal["lac", "imd", "custom"] = "lac"
+    """The need index in one word (see ``lacgeo.need.presets``): "lac" weights deprivation, health
+    outcomes, service demand and vulnerability; "imd" is IMD score x2 + preventable mortality x1.
+    Listing [[need.indicators]] replaces the preset ("custom")."""
+    indicators: tuple[IndicatorConfig, ...] = ()
+    """Empty: the preset's indicators, spelt out for the area's nation and vintage when a run starts."""
     n_profiles: int = 5
     """Need profiles: groups of areas with a similar shape of need (at most this many)."""
 
@@ -339,8 +341,8 @@ def _check_values(config: Config, problems: list[str]) -> None:
             f"{config.recommend.n} and {config.recommend.phase_size}"
         )
     indicators = config.need.indicators
-    if not indicators:
-        problems.append("need.indicators is empty; add at least one [[need.indicators]] table")
+    if not indicators and config.need.preset == "custom":
+        problems.append('need.preset = "custom" needs [[need.indicators]] tables; add them, or choose "lac" or "imd"')
     weights = [i.weight for i in indicators]
     if any(w < 0 for w in weights):
         bad = ", ".join(f"{i.name}={i.weight}" for i in indicators if i.weight < 0)

@@ -33,12 +33,11 @@ import numpy as np
 import pandas as pd
 
 from . import harmonise, load, need, outputs, rank, validate
-from .config import DEFAULTS, NEST_CHOICES, Config, IndicatorConfig, config_from_dict
+from .config import NEST_CHOICES, Config, config_from_dict
 from .errors import OutputError, RobustnessWarning, SelectionWarning, ValidationError
 from .patches import AreaGraph, PatchAssignment, build_area_graph, build_patches, name_patches
 from .result import RunResult
 from .schema import (
-    IMD_SCORE,
     MSOA_NAME_CY,
     NEED_INDEX,
     NEST_LEVELS,
@@ -311,39 +310,24 @@ def run(config: Config, *, out: str | Path | None = None, overwrite: bool = Fals
 
 
 def for_nation(config: Config, area: load.StudyArea) -> tuple[Config, dict[str, str]]:
-    """The configuration a run of ``area`` uses, and the default indicators it leaves out, with why.
+    """The configuration a run of ``area`` uses, and the preset's indicators it leaves out, with why.
 
-    English areas run as configured. Welsh areas run on LSOA 2011 with the Welsh Index of
-    Multiple Deprivation 2019 (the only Welsh small areas and index shipped). With the default
-    need index, the WIMD score takes the IMD score's place and weight, and Local Health's
-    preventable mortality, which exists for England only, is left out and said so in every
-    output; a config holding that Welsh default already (as ``run.json`` records it, or
-    ``lacgeo init`` writes it) says the same. A need index the user chose is kept as it is:
-    an indicator that does not exist for Wales then stops the run, naming it.
+    Welsh areas run on LSOA 2011 with the Welsh Index of Multiple Deprivation 2019 (the only
+    Welsh small areas and index shipped). The need preset is spelt out for the area's nation
+    and vintage (:func:`lacgeo.need.resolve_need`): in Wales the WIMD score takes the IMD
+    score's place and weight, and indicators that exist for England only are left out and
+    said so in every output. A need index the user listed is kept as it is: an indicator
+    that does not exist for the area then stops the run, naming it.
 
     >>> from lacgeo import make_config, load
     >>> config, left_out = for_nation(make_config(la="Swansea"), load.resolve_area("Swansea"))
-    >>> config.area.vintage, [(s.name, s.weight) for s in config.need.indicators], list(left_out)
-    ('2011', [('wimd_score', 2.0)], ['preventable_mortality_smr'])
+    >>> config.area.vintage, [(s.name, s.weight) for s in config.need.indicators], sorted(left_out)
+    ('2011', [('wimd_score', 2.0), ('disability_pct', 1.0)], ['acute_morbidity', 'preventable_mortality_smr'])
     """
-    if area.nation != "Wales":
-        return config, {}
-    defaults = DEFAULTS.need.indicators
-    left_out = need.unavailable([s.name for s in defaults if s.name != IMD_SCORE], "Wales")
-    welsh = tuple(
-        IndicatorConfig(name="wimd_score", weight=s.weight, direction=s.direction, label="WIMD score")
-        if s.name == IMD_SCORE
-        else s
-        for s in defaults
-        if s.name not in left_out
-    )
-    need_config = config.need
-    if need_config.indicators == defaults:
-        need_config = replace(need_config, indicators=welsh)
-    elif need_config.indicators != welsh:  # the user's own need index: nothing was left out of it
-        left_out = {}
-    area_config = replace(config.area, vintage="2011")
-    return replace(config, area=area_config, need=need_config), left_out
+    if area.nation == "Wales":
+        config = replace(config, area=replace(config.area, vintage="2011"))
+    need_config, left_out = need.resolve_need(config.need, area.nation, config.area.vintage)
+    return replace(config, need=need_config), left_out
 
 
 def _analyse(config: Config, area: load.StudyArea, left_out: dict[str, str], *, strict: bool) -> RunResult:

@@ -27,12 +27,12 @@ vintage = {vintage}  # "2021": LSOA 2021 + IoD2025;  "2011": LSOA 2011 + IoD2019
 standardise = {standardise}  # "zscore", "rank" or "exponential" (the IoD transform)
 missing = {missing}  # an area with no value: "error", "la_mean" or "reweight" (both warn)
 n_profiles = {n_profiles}  # need profiles: up to this many groups of areas with similar need
+preset = {preset}  # "lac": deprivation, health, service demand, vulnerability; "imd": IMD x2 + mortality x1
 
-# One table per indicator. Shipped indicators: imd_score and the domain scores
-# (income_score, employment_score, education_score, health_score, crime_score,
-# housing_score, environment_score; vintage 2011 has only income/employment scores),
-# preventable_mortality_smr (Local Health, under-75 preventable deaths SMR), or the
-# name of one of your [[sources]] below.
+# Your own need index instead of the preset: one [[need.indicators]] table per indicator.
+# `lacgeo indicators` lists the shipped ones (deprivation, health outcomes, service demand,
+# vulnerability, context) with their units, periods and sources; or use the name of one
+# of your [[sources]] below. The preset, spelt out for this area (uncomment to edit):
 {indicators}# Your own service-demand data (kept private: point records never reach any output).
 # Counts per area code (CSV or XLSX; geography lsoa21, lsoa11, msoa11 or ward):
 # [[sources]]
@@ -122,10 +122,8 @@ def _aligned(line: str) -> str:
 
 
 WELSH_INDICATORS_NOTE = """# A Welsh area runs on LSOA 2011 with the Welsh Index of Multiple Deprivation 2019,
-# ranked within Wales (never compared with England's IMD). Shipped indicators: wimd_score
-# and the WIMD domain scores (wimd_income_score, wimd_employment_score, wimd_health_score,
-# wimd_education_score, wimd_access_score, wimd_housing_score, wimd_environment_score,
-# wimd_crime_score), or the name of one of your [[sources]] below.
+# ranked within Wales (never compared with England's IMD): the WIMD score takes the IMD
+# score's place, with the WIMD domains and the Census 2021 shares (`lacgeo indicators --la NAME`).
 """
 
 
@@ -150,21 +148,23 @@ def starter_config(
     values = {"seed": _toml(defaults.seed)}
     for section in ("area", "need", "patches", "recommend", "disclosure", "report"):  # area.la is the given one
         for key, value in dataclasses.asdict(getattr(defaults, section)).items():
-            if key not in ("la", "name") and not (isinstance(value, tuple) and value and isinstance(value[0], dict)):
+            if key not in ("la", "name", "indicators") and not (
+                isinstance(value, tuple) and value and isinstance(value[0], dict)
+            ):
                 values[key] = _toml(value)  # every key is unique across the sections
     indicators = ""
-    for k, spec in enumerate(defaults.need.indicators):
-        direction = _toml(spec.direction) + ('  # or "higher_is_better"' if k == 0 else "")
+    if defaults.need.indicators and defaults.need.indicators[0].name.startswith("wimd"):
+        indicators += WELSH_INDICATORS_NOTE
+        indicators += "".join(
+            f"# Left out of the preset: {name}, because {why}.\n" for name, why in (left_out or {}).items()
+        )
+    for spec in defaults.need.indicators:
         indicators += (
-            f"[[need.indicators]]\nname = {_toml(spec.name)}\nlabel = {_toml(spec.label)}\n"
-            f"weight = {_toml(spec.weight)}\ndirection = {direction}\n\n"
+            f"# [[need.indicators]]\n# name = {_toml(spec.name)}\n# label = {_toml(spec.label)}\n"
+            f"# weight = {_toml(spec.weight)}\n# direction = {_toml(spec.direction)}  # or the other way round\n#\n"
         )
     area = {"la": _toml(la if isinstance(la, str) else tuple(la)), "area_name": _toml(name)}
-    text = STARTER_TEMPLATE.format(filename=filename, indicators=indicators, **area, **values)
-    if defaults.need.indicators[0].name.startswith("wimd"):
-        english, welsh = text.index("# One table per indicator."), text.index("[[need.indicators]]")
-        gone = "".join(f"# Left out: {name}, because {why}.\n" for name, why in (left_out or {}).items())
-        text = text[:english] + "# One table per indicator.\n" + WELSH_INDICATORS_NOTE + gone + text[welsh:]
+    text = STARTER_TEMPLATE.format(filename=filename, indicators=indicators + "\n", **area, **values)
     text = "\n".join(_aligned(line) for line in text.split("\n"))
     load_config_text(text, source="starter config")  # the template must stay valid
     return text

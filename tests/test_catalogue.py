@@ -156,3 +156,40 @@ def test_cli_prints_the_catalogue_by_theme_and_as_csv(capsys):
     assert main(["indicators", "--la", "Swansea", "--csv"]) == 0
     table = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out))
     assert set(table["name"]) == {i.name for i in CATALOGUE_LIST if "Wales" in i.nations}
+
+
+def test_presets_weight_themes_and_resolve_for_each_nation():
+    from lacgeo.config import DEFAULTS, NeedConfig
+    from lacgeo.need import PRESETS, preset_indicators, resolve_need
+
+    assert DEFAULTS.need.preset == "lac" and DEFAULTS.need.indicators == ()
+    for preset in PRESETS.values():
+        assert preset.why and preset.title
+        for theme in preset.themes:
+            assert theme.theme in THEMES and all(CATALOGUE[n].theme == theme.theme for n in theme.indicators)
+    specs, left_out = preset_indicators("lac", "England", "2021")
+    assert [(s.name, s.weight) for s in specs] == [
+        ("imd_score", 2.0),
+        ("preventable_mortality_smr", 1.0),
+        ("acute_morbidity", 1.0),
+        ("disability_pct", 1.0),
+    ]
+    assert left_out == {}
+    old, _ = preset_indicators("imd", "England", "2011")
+    assert [(s.name, s.weight) for s in old] == [("imd_score", 2.0), ("preventable_mortality_smr", 1.0)]
+    # listed indicators replace the preset; the preset's own list, as run.json records it, keeps its name
+    mine = (IndicatorConfig("income_score"),)
+    assert resolve_need(NeedConfig(indicators=mine), "England", "2021")[0].preset == "custom"
+    assert resolve_need(NeedConfig(indicators=specs), "England", "2021")[0].preset == "lac"
+
+
+@pytest.mark.parametrize("la", ["Wiltshire", "Solihull", "Derby", "Middlesbrough", "Thurrock"])
+def test_the_lac_preset_counts_no_need_twice(la):
+    from lacgeo.need import preset_indicators
+
+    specs, _ = preset_indicators("lac", "England", "2021")
+    areas = _areas(la, "2021")
+    table = need.read_indicators(areas.index, [s.name for s in specs], vintage="2021")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no near-duplicate or constant indicator in the default index
+        need.check_indicators(table, specs, area=la)

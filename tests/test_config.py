@@ -38,7 +38,7 @@ def test_every_problem_is_reported_at_once():
     [
         ({"need": {"indicators": [{"name": "imd_score", "weight": -1}]}}, "must not be negative"),
         ({"need": {"indicators": [{"name": "imd_score", "weight": 0}]}}, "weights are all zero"),
-        ({"need": {"indicators": []}}, "need.indicators is empty"),
+        ({"need": {"preset": "custom", "indicators": []}}, r'need.preset = "custom" needs \[\[need.indicators'),
         ({"patches": {"band": 1.5}}, "patches.band must be between 0 and 1"),
         ({"patches": {"target_population": 0}}, "target_population must be positive"),
         ({"patches": {"land_weight": 2}}, "patches.land_weight must be between 0 and 1, found 2"),

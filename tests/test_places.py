@@ -202,8 +202,8 @@ def test_a_welsh_council_runs_on_wimd_with_local_health_left_out(neath_port_talb
     only), saying why. No column or summary line calls WIMD "IMD"."""
     result = neath_port_talbot
     assert result.config.area.vintage == "2011"
-    assert [(s.name, s.weight) for s in result.config.need.indicators] == [("wimd_score", 2.0)]
-    assert list(result.left_out) == ["preventable_mortality_smr"]
+    assert [(s.name, s.weight) for s in result.config.need.indicators] == [("wimd_score", 2.0), ("disability_pct", 1.0)]
+    assert sorted(result.left_out) == ["acute_morbidity", "preventable_mortality_smr"]
     assert "England only" in result.left_out["preventable_mortality_smr"]
     expected = read_study_area(resolve_area("W06000012"), vintage="2011")
     assert set(result.areas.index) == set(expected.index) and result.areas.index.str.startswith("W01").all()
@@ -232,7 +232,7 @@ def test_a_welsh_output_folder_names_wimd_and_what_was_left_out(neath_port_talbo
         manifest["data_vintages"]["deprivation"] == "WIMD2019"
         and "preventable_mortality" not in manifest["data_vintages"]
     )
-    assert list(manifest["left_out"]) == ["preventable_mortality_smr"]
+    assert sorted(manifest["left_out"]) == ["acute_morbidity", "preventable_mortality_smr"]
     assert manifest["config"]["area"]["vintage"] == "2011"
     for name in ("areas.csv", "patches.csv", "needs_assessment.csv"):
         text = (out / name).read_text()
@@ -246,7 +246,8 @@ def test_a_welsh_output_folder_names_wimd_and_what_was_left_out(neath_port_talbo
     about = pd.read_excel(out / "lacgeo.xlsx", sheet_name="About")
     rows = dict(zip(about["Item"], about["Value"], strict=False))
     assert rows["Deprivation"].startswith("Welsh Index of Multiple Deprivation 2019 (WIMD2019), ranked within Wales")
-    assert "Local Health (OHID) publishes it for England only" in rows["Left out"]
+    left = " ".join(about.loc[about["Item"] == "Left out", "Value"])
+    assert "Local Health (OHID) publishes it for England only" in left and "(acute_morbidity)" in left
 
 
 @pytest.mark.parametrize(
@@ -283,7 +284,10 @@ def test_init_for_a_welsh_council_writes_the_welsh_defaults(tmp_path):
     assert cli.main(["init", "--la", "Swansea", "--path", str(path)]) == 0
     text = path.read_text()
     assert 'vintage = "2011"' in text and 'name = "wimd_score"' in text and "imd_score" not in text.replace("wimd", "")
-    assert "# Left out: preventable_mortality_smr, because Local Health (OHID)" in text
+    assert "# Left out of the preset: preventable_mortality_smr, because Local Health (OHID)" in text
     config = lacgeo.load_config(path)
     ran, left_out = lacgeo.pipeline.for_nation(config, resolve_area("Swansea"))
-    assert ran == config and list(left_out) == ["preventable_mortality_smr"]  # runs as written, says the same
+    # runs the preset it names, spelt out as the comments show, and says what it leaves out
+    assert ran.area == config.area and ran.need.preset == config.need.preset == "lac"
+    assert [s.name for s in ran.need.indicators] == ["wimd_score", "disability_pct"]
+    assert sorted(left_out) == ["acute_morbidity", "preventable_mortality_smr"]

@@ -100,13 +100,13 @@ def test_welsh_pages_say_england_only_in_the_left_out_reason_and_attribution(swa
 def test_left_out_indicators_and_why_are_in_both_pages(swansea, page, request):
     text = request.getfixturevalue(page)
     assert swansea.left_out == {
-        "preventable_mortality_smr": "Local Health (OHID) publishes it for England only; no Welsh equivalent is shipped"
+        "preventable_mortality_smr": "Local Health (OHID) publishes it for England only; no Welsh equivalent is shipped",
+        "acute_morbidity": "MHCLG publishes it for England only; no Welsh equivalent is shipped",
     }
-    for reason in swansea.left_out.values():
-        assert (
-            f"Left out of the need index: Preventable mortality (SMR) — {escape_text(reason)}. "
-            "No value is filled in for it." in text
-        )
+    labels = {"preventable_mortality_smr": "Preventable mortality (SMR)", "acute_morbidity": "Acute morbidity"}
+    for name, reason in swansea.left_out.items():
+        assert f"Left out of the need index: {labels[name]}" in text
+        assert f" — {escape_text(reason)}. No value is filled in for it." in text
 
 
 def test_left_out_is_in_the_method_of_the_report(swansea_report):

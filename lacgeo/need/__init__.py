@@ -22,10 +22,12 @@ from .index import (
     standardise,
 )
 from .indicators import SHIPPED_INDICATORS, read_indicators, shipped_files, unavailable
+from .presets import PRESETS, preset_indicators, resolve_need
 from .profiles import in_sentence, need_profiles
 
 __all__ = [
     "CATALOGUE",
+    "PRESETS",
     "SHIPPED_INDICATORS",
     "THEMES",
     "Indicator",
@@ -39,7 +41,9 @@ __all__ = [
     "national_quintile",
     "need_profiles",
     "needs_assessment",
+    "preset_indicators",
     "read_indicators",
+    "resolve_need",
     "shipped_files",
     "standardise",
     "unavailable",

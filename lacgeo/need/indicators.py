@@ -30,7 +30,13 @@ _WHY_NOT_WALES = {
     "cannot be compared with them (use wimd_score)",
     OHID: "Local Health (OHID) publishes it for England only; no Welsh equivalent is shipped",
 }
-NOT_IN_WALES: dict[str, str] = {i.name: _WHY_NOT_WALES[i.publisher] for i in CATALOGUE_LIST if "Wales" not in i.nations}
+NOT_IN_WALES: dict[str, str] = {
+    i.name: _WHY_NOT_WALES[i.publisher]
+    if i.publisher != MHCLG or i.name.endswith("_score")
+    else "MHCLG publishes it for England only; no Welsh equivalent is shipped"
+    for i in CATALOGUE_LIST
+    if "Wales" not in i.nations
+}
 """Why each English-only shipped indicator cannot be used for Welsh areas."""
 
 

@@ -26,9 +26,11 @@ def need_profiles(
     weighting areas by population. The number of groups is at most ``n_profiles`` and at most
     the number of distinct areas. A group is named from its centre: indicators at
     least 0.75 standard deviations above the local average ("High IMD score and
-    preventable mortality"), "High need across indicators" when all are raised,
-    "Lower need" when all are at least half a standard deviation below, otherwise
-    "Near the local average". An area with a missing value (only possible under a fill
+    preventable mortality"), "High need across indicators" when all are raised ("Very
+    high" from 1.5 on average), "Lower need" when all are at least half a standard
+    deviation below, otherwise "Near the local average". Groups that would share a name
+    are told apart by the indicator each stands highest on ("..., most of all disabled
+    residents"); a number is the last resort. An area with a missing value (only possible under a fill
     policy) is placed on the local average for that indicator.
 
     Returns
@@ -71,32 +73,43 @@ def need_profiles(
     weights = pd.Series({s.name: s.weight for s in specs})
     order = (centres * weights).sum(axis=1).sort_values(ascending=False).index
     renumber = {old: new for new, old in enumerate(order, start=1)}
-    names = {}
-    for old in order:
-        c = centres.loc[old]
-        ranked = c.sort_values(ascending=False)
-        high = [labels[n] for n in ranked.index if c[n] >= 0.75]
-        raised = [labels[n] for n in ranked.index if c[n] >= 0.25]
-        lower = [labels[n] for n in ranked.index[::-1] if c[n] <= -0.25]
-        if len(c) > 1 and (c >= 0.5).all():
-            name = "High need across indicators"
-        elif high:
-            name = "High " + " and ".join(high[:2])
-        elif (c <= -0.5).all():
-            name = "Lower need"
-        elif raised:
-            name = "Somewhat raised " + " and ".join(raised[:2])
-        elif lower:
-            name = "Lower " + " and ".join(lower[:2])
-        else:
-            name = "Near the local average"
-        names[old] = name
+    names = {old: _profile_name(centres.loc[old], labels) for old in order}
+    for name in list(names.values()):  # two groups of one name: say what sets each apart
+        twins = [o for o in order if names[o] == name]
+        if len(twins) > 1:
+            for o in twins:
+                names[o] = f"{name}, most of all {_strongest(centres.loc[o], centres.loc[twins], labels)}"
     counts = pd.Series(names).value_counts()
     for old, name in names.items():
-        if counts[name] > 1:
+        if counts[name] > 1:  # the same shape at two strengths: the last resort is a number
             names[old] = f"{name} (group {renumber[old]})"
     cluster = pd.Series(label_of, index=z.index)
     return pd.DataFrame({"need_profile": cluster.map(names), "need_profile_id": cluster.map(renumber)}, index=z.index)
+
+
+def _profile_name(c: pd.Series, labels: dict[str, str]) -> str:
+    """A group's name from its centre (within-area z-scores, higher = more need)."""
+    ranked = c.sort_values(ascending=False)
+    high = [labels[n] for n in ranked.index if c[n] >= 0.75]
+    raised = [labels[n] for n in ranked.index if c[n] >= 0.25]
+    lower = [labels[n] for n in ranked.index[::-1] if c[n] <= -0.25]
+    if len(c) > 1 and (c >= 0.5).all():
+        return ("Very high" if c.mean() >= 1.5 else "High") + " need across indicators"
+    if high:
+        return "High " + " and ".join(high[:2])
+    if (c <= -0.5).all():
+        return "Lower need"
+    if raised:
+        return "Somewhat raised " + " and ".join(raised[:2])
+    if lower:
+        return "Lower " + " and ".join(lower[:2])
+    return "Near the local average"
+
+
+def _strongest(c: pd.Series, twins: pd.DataFrame, labels: dict[str, str]) -> str:
+    """The indicator on which this group stands furthest above the groups that share its name."""
+    gap = c - twins.mean()
+    return labels[str(gap.idxmax())]
 
 
 def in_sentence(label: str) -> str:

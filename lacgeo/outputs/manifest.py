@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import load
 from .._version import __version__
+from ..catalogue import CATALOGUE
 from ..result import RunResult
 from ..schema import POPULATION
 
@@ -91,11 +92,11 @@ def manifest(result: RunResult, *, outputs: dict[str, str] | None = None) -> dic
             "population": "ONS mid-2020 small area estimates"
             + (" (derived for LSOA 2021)" if vintage == "2021" else ""),
         }
-        | (
-            {"preventable_mortality": "Local Health, deaths 2015-19 (MSOA 2011)"}
-            if any(s.name == "preventable_mortality_smr" for s in result.config.need.indicators)
-            else {}
-        ),
+        | {
+            spec.name: f"{i.publisher}, {i.period} ({i.geography})"
+            for spec in result.config.need.indicators
+            if (i := CATALOGUE.get(spec.name)) is not None
+        },
         "left_out": result.left_out,
         "outputs": outputs or {},
         "synthetic": result.synthetic,
