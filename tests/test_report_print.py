@@ -18,6 +18,7 @@ import shutil
 import subprocess
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import lacgeo
@@ -275,3 +276,29 @@ def test_axe_finds_no_violations_of_any_impact(browser, tmp_path, synthetic_run,
             violations = all_axe_violations(page)
             context.close()
             assert violations == [], (width, violations)
+
+
+def test_national_values_for_catalogue_indicators():
+    """The England column is filled for every shipped indicator, not only the IoD scores."""
+    from lacgeo import load
+    from lacgeo.catalogue import CATALOGUE
+    from lacgeo.outputs.report.words import national_value
+
+    share = CATALOGUE["disability_pct"]
+    counts = pd.read_parquet(load.data_file(share.file_for("2021")), columns=[share.column, share.denominator])
+    iod = pd.read_parquet(load.data_file("iod2025_lsoa21.parquet"), columns=[]).index
+    counts = counts.reindex(iod)
+    expected = 100 * counts[share.column].sum() / counts[share.denominator].sum()
+    assert national_value("England", "2021", "disability_pct") == pytest.approx(expected)
+    assert 10 < national_value("England", "2021", "disability_pct") < 25
+    assert national_value("England", "2021", "preventable_mortality_smr") == 100.0
+    assert 50 < national_value("England", "2021", "acute_morbidity") < 150
+    assert np.isnan(national_value("Wales", "2011", "preventable_mortality_smr"))  # England only
+
+
+def test_every_profile_row_of_the_default_run_has_an_england_value(wiltshire_run, wiltshire_html):
+    pid = wiltshire_run.recommended.index[0]
+    profile = wiltshire_html.split(f'id="patch-{pid}"')[1].split("</table>")[0]
+    for spec in wiltshire_run.config.need.indicators:
+        row = re.search(rf">{re.escape(escape_text(spec.label))}</th>(.*?)</tr>", profile).group(1)
+        assert not row.endswith(">–</td>"), spec.name

@@ -14,7 +14,7 @@ from ...schema import NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 from ..escape import escape_text as E
 from ..tables import assessment_table, patch_table
 from .svg import PatchMaps
-from .words import about, indicator_label, national_reference, num, pct, weighted_mean
+from .words import about, indicator_label, national_reference, national_value, num, pct, weighted_mean
 
 
 class ReportContext:
@@ -45,7 +45,7 @@ class ReportContext:
 
     def _indicator_values(self) -> pd.DataFrame:
         """Per indicator: label, LA value (the needs assessment's 'All' row) and national value."""
-        res, national = self.result, self.national["means"]
+        res = self.result
         rows = []
         for spec in res.config.need.indicators:
             if self.assessment is not None:
@@ -59,7 +59,11 @@ class ReportContext:
                     if spec.name in res.sources
                     else weighted_mean(res.indicators[spec.name], res.areas[POPULATION])
                 )
-            nat = np.nan if spec.name in res.sources else national.get(spec.name, np.nan)
+            nat = (
+                np.nan
+                if spec.name in res.sources
+                else national_value(self.index.nation, res.config.area.vintage, spec.name)
+            )
             rows.append({"name": spec.name, "label": indicator_label(res, spec.name), "la": la, "nation": nat})
         return pd.DataFrame(rows).set_index("name")
 

@@ -14,7 +14,7 @@ import os
 import pandas as pd
 
 from ... import load
-from ...config import DEFAULTS
+from ...catalogue import CATALOGUE
 from ...need import SHIPPED_INDICATORS, national_quintile
 from ...result import RunResult
 from ...schema import POPULATION, DeprivationIndex, deprivation_index
@@ -100,6 +100,35 @@ def national_reference(nation: str, vintage: str) -> dict:
     return {"means": means, "quintile_shares": shares, "population": int(pop.sum())}
 
 
+@functools.cache
+def national_value(nation: str, vintage: str, name: str) -> float:
+    """The nation's value of one shipped indicator on LSOA ``vintage``: from
+    :func:`national_reference` for the deprivation scores and the SMR; otherwise from the
+    catalogue, 100 for a ratio standardised to England = 100, the share of the summed counts for a
+    Census share and the population-weighted mean of the LSOA values for the rest. NaN where the
+    indicator does not exist for the nation (or the catalogue cannot say)."""
+    reference = national_reference(nation, vintage)
+    if name in reference["means"]:
+        return float(reference["means"][name])
+    entry = _catalogue().get(name)
+    if entry is None or not entry.exists_for(vintage, nation):
+        return float("nan")
+    if entry.route == "msoa_ratio":
+        return 100.0 if nation == "England" and "England = 100" in entry.unit else float("nan")
+    index = deprivation_index(nation, vintage)
+    codes = pd.read_parquet(load.data_file(index.file), columns=[]).index
+    try:
+        columns = [c for c in (entry.column, entry.denominator) if c]
+        table = pd.read_parquet(load.data_file(entry.file_for(vintage)), columns=columns).reindex(codes)
+    except (KeyError, ValueError, FileNotFoundError):  # pragma: no cover - a catalogue ahead of the data
+        log.debug("no %s value for %s", nation, name, exc_info=True)
+        return float("nan")
+    if entry.route == "share" and entry.denominator:
+        return float(100 * table[entry.column].sum() / table[entry.denominator].sum())
+    lsoa = pd.read_parquet(load.data_file(f"lsoa{vintage[2:]}.parquet"), columns=[POPULATION])
+    return weighted_mean(table[entry.column], lsoa[POPULATION].reindex(codes))
+
+
 def england_reference(vintage: str) -> dict:
     """:func:`national_reference` for England: the IoD scores and IMD quintiles."""
     return national_reference("England", vintage)
@@ -141,10 +170,10 @@ def index_source(index: DeprivationIndex) -> str:
 
 
 def _catalogue() -> dict:
-    """The shipped indicator catalogue (names to entries with a ``period`` and ``publisher``), or
-    nothing where this lacgeo has none."""
+    """The shipped indicator catalogue (:mod:`lacgeo.catalogue`: names to entries with a ``period``,
+    ``unit``, ``route``, ``file`` and ``column``), or nothing where this lacgeo has none."""
     try:
-        from ...need.catalogue import CATALOGUE
+        from ...catalogue import CATALOGUE
     except ImportError:  # pragma: no cover - an older lacgeo without the catalogue
         return {}
     return CATALOGUE
@@ -200,7 +229,7 @@ def left_out_sentences(result: RunResult) -> list[str]:
     """One plain-text sentence (not escaped) per default indicator the run leaves out because it
     does not exist for the area's nation, with why (named as English runs name it); none for an
     English run."""
-    labels = {s.name: s.label for s in DEFAULTS.need.indicators if s.label}
+    labels = {name: spec.label for name, spec in CATALOGUE.items()}
     return [
         f"Left out of the need index: {labels.get(name) or indicator_label(result, name)} — {reason}. "
         "No value is filled in for it."
