@@ -206,7 +206,10 @@ def data_periods(result: RunResult) -> list[str]:
             continue
         entry = catalogue.get(spec.name)
         if entry is not None:
-            lines.append(f"{indicator_label(result, spec.name)}: {_period(entry, index.release)}.")
+            period = str(getattr(entry, "period", "")).split(" / ")
+            period = next((p for p in period if p.startswith(index.release)), period[0]).replace("-", "–")
+            publisher = getattr(entry, "publisher", "")
+            lines.append(f"{indicator_label(result, spec.name)}: {period}" + (f"; {publisher}." if publisher else "."))
         elif spec.name == SMR:
             lines.append(f"{indicator_label(result, spec.name)}: Local Health (OHID), deaths registered 2015–19.")
     if council:
