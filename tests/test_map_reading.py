@@ -32,8 +32,8 @@ PHONE = (390, 844)
 PICK_LABELS = """() => {
     const map = document.querySelector('.folium-map').getBoundingClientRect();
     const shown = (e) => getComputedStyle(e).visibility !== 'hidden' && e.getBoundingClientRect().width > 0;
-    const labels = [...document.querySelectorAll('.lacgeo-label .name, .lacgeo-place .name, .lacgeo-pick .pin')]
-        .filter(shown);
+    const selector = '.lacgeo-label .name, .lacgeo-place .name, .lacgeo-town .name, .lacgeo-pick .pin';
+    const labels = [...document.querySelectorAll(selector)].filter(shown);
     const hit = (a, b) => a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top;
     const within = (r) => r.left >= map.left && r.right <= map.right && r.top >= map.top && r.bottom <= map.bottom;
     return [...document.querySelectorAll('.lacgeo-pick')].map((m) => {
@@ -140,7 +140,7 @@ def test_on_a_phone_the_map_comes_first_and_nothing_scrolls_sideways(open_map, s
     # no patch name is cut off by the map's edge
     clipped = page.evaluate("""() => {
         const map = document.querySelector('.folium-map').getBoundingClientRect();
-        return [...document.querySelectorAll('.lacgeo-label .name, .lacgeo-place .name')]
+        return [...document.querySelectorAll('.lacgeo-label .name, .lacgeo-place .name, .lacgeo-town .name')]
             .filter((e) => getComputedStyle(e).visibility !== 'hidden')
             .map((e) => [e.textContent, e.getBoundingClientRect()])
             .filter(([, r]) => r.left < map.left || r.right > map.right || r.top < map.top || r.bottom > map.bottom)
@@ -302,6 +302,20 @@ def test_a_map_with_no_pick_still_draws(open_map, solihull_run, tmp_path):  # no
     assert opened.page.locator(f".{maps.CLASS_PICK}").count() == 0
     assert opened.page.locator(f".{maps.CLASS_LABEL} .name").count() == len(patches)
     opened.assert_clean()
+
+
+def test_towns_are_named_from_the_neighbourhood_names(synthetic_run, synthetic_out):
+    """Without a background map, Wiltshire's towns are labelled: several MSOAs share each name."""
+    towns = maps.town_names(synthetic_run.areas)
+    kind = dict(zip(towns["name"], towns["kind"], strict=True))
+    assert {kind.get(t) for t in ("Salisbury", "Trowbridge", "Chippenham", "Warminster")} == {"town"}
+    assert kind.get("Marlborough") == "place"
+    assert not any("&" in n or "," in n for n in towns["name"])
+    page = (synthetic_out / "map.html").read_text(encoding="utf-8")
+    assert f'"{maps.LAYER_TOWNS}" : ' in page  # in the layer control
+    for town in ("Salisbury", "Trowbridge", "Chippenham"):  # a label of the town kind (markup JSON-escaped)
+        label = rf'"html": "\\u003cspan class=\\"name\\"\\u003e{town}\\u003c/span\\u003e",\s*"iconSize": \[0, 0\],'
+        assert re.search(label + rf'\s*"className": "{maps.CLASS_TOWN} town"', page), town
 
 
 def test_districts_are_named_on_the_map(two_districts, open_map):  # noqa: F811

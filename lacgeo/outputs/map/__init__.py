@@ -17,6 +17,7 @@ from .build import (
     CLASS_PICK,
     CLASS_PLACE,
     CLASS_RECOMMENDED,
+    CLASS_TOWN,
     LAYER_BASEMAP,
     OSM_ORIGIN,
     PICK_COLOUR,
@@ -32,12 +33,14 @@ from .layers import (
     LAYER_PROFILES,
     LAYER_QUINTILE,
     LAYER_RECOMMENDED,
+    LAYER_TOWNS,
     PROFILE_COLOURS,
     QUINTILE_COLOURS,
     format_value,
     profile_names,
     quintile_layer,
 )
+from .places import town_names
 
 __all__ = [
     "CLASS_AREA",
@@ -48,6 +51,7 @@ __all__ = [
     "CLASS_PICK",
     "CLASS_PLACE",
     "CLASS_RECOMMENDED",
+    "CLASS_TOWN",
     "LAYER_BASEMAP",
     "OSM_ORIGIN",
     "PICK_COLOUR",
@@ -58,6 +62,7 @@ __all__ = [
     "LAYER_PROFILES",
     "LAYER_QUINTILE",
     "LAYER_RECOMMENDED",
+    "LAYER_TOWNS",
     "PROFILE_COLOURS",
     "QUINTILE_COLOURS",
     "format_value",
@@ -66,4 +71,5 @@ __all__ = [
     "profile_names",
     "quintile_layer",
     "result_areas",
+    "town_names",
 ]

@@ -56,6 +56,7 @@ from .layers import (
     LAYER_OUTLINE,
     LAYER_PATCHES,
     LAYER_RECOMMENDED,
+    LAYER_TOWNS,
     area_data,
     indicator_specs,
     make_shadings,
@@ -64,6 +65,7 @@ from .layers import (
     tooltip_rows,
 )
 from .page import NARROW, OfflineMap, Page, stable_ids
+from .places import town_names
 from .widgets import (
     DECLUTTER_JS,
     FIT_JS,
@@ -109,6 +111,9 @@ CLASS_LABEL = "lacgeo-label"
 CLASS_PICK = "lacgeo-pick"
 """The numbered marker and name of a phase-1 patch (also a :data:`CLASS_LABEL`)."""
 CLASS_PLACE = "lacgeo-place"
+"""A district's name (an area of several districts)."""
+CLASS_TOWN = "lacgeo-town"
+"""A town or place name (:func:`.places.town_names`)."""
 
 MAP_ATTRIBUTION = "Contains OS data &copy; Crown copyright and database right; ONS, MHCLG, OHID data (OGL v3.0)"
 MAP_ATTRIBUTION_WALES = (
@@ -289,6 +294,13 @@ def make_map(
         group.add_to(fmap)
 
     average = float(areas_d[NEED_INDEX].astype(float).mean())
+    towns = town_names(areas)
+    if len(towns):  # orientation without a background map: towns and places, named from the MSOAs
+        group = folium.FeatureGroup(name=LAYER_TOWNS)
+        for name, kind, point in zip(towns["name"], towns["kind"], towns.to_crs(WGS84).geometry, strict=True):
+            _label(f'<span class="name">{escape_text(name)}</span>', point, f"{CLASS_TOWN} {kind}").add_to(group)
+        group.add_to(fmap)
+
     patch_props, patch_fields, patch_aliases = _patch_properties(patches_d, average=average, place=place)
     all_patches = folium.GeoJson(
         _geojson(patch_props, patches_d.geometry),

@@ -57,6 +57,7 @@ LAYER_OUTLINE = "Local authority boundary"
 LAYER_PATCHES = "All patches"
 LAYER_RECOMMENDED = "Recommended for phase 1"
 LAYER_LABELS = "Patch names"
+LAYER_TOWNS = "Town and place names"
 
 
 def quintile_layer(index: DeprivationIndex) -> str:
@@ -304,6 +305,7 @@ def make_shadings(
         LAYER_PATCHES,
         LAYER_RECOMMENDED,
         LAYER_LABELS,
+        LAYER_TOWNS,
     }
     for spec in indicators:
         label = spec.label or spec.name

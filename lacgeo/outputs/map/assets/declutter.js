@@ -2,7 +2,8 @@
   // Patch names are permanent labels. First the phase-1 picks: each numbered marker stays on its
   // patch and its name takes the first side of the marker where it is clear of the other picks,
   // the map's controls and the map's edge (the clearest side if none is), so a pick is never hidden.
-  // Then district names and the other patch names, highest need first: a label that would overlap
+  // Then district names, town names, the other patch names (highest need first) and the names of
+  // smaller places: a label that would overlap
   // one already placed, a control, or the edge of the map is hidden until zooming in makes room.
   var map = __MAP__;
   var container = map.getContainer();
@@ -69,9 +70,11 @@
       placed.push(box(name));
     });
     var others = all(".lacgeo-place .name", container).concat(
+      all(".lacgeo-town.town .name", container),
       all(".lacgeo-label:not(.lacgeo-pick) .name", container).sort(function (a, b) {
         return Number(a.getAttribute("data-rank")) - Number(b.getAttribute("data-rank"));
-      }));
+      }),
+      all(".lacgeo-town.place .name", container));
     others.forEach(function (span) {
       span.style.visibility = "";
       var r = box(span);
