@@ -602,6 +602,20 @@ def build_indicators(shared: Path, summary: dict) -> None:
         _check(not table.isna().any().any(), f"IoD underlying indicators ({vintage}) have no missing values")
         table.to_parquet(OUT / f"iod_indicators_lsoa{vintage[2:]}.parquet", compression="zstd")
         summary[f"iod_indicators_lsoa{vintage[2:]}"] = len(table)
+    build_national_values()
+
+
+def build_national_values() -> None:
+    """Every catalogue indicator's national value per nation and vintage, from the files just written."""
+    from lacgeo.catalogue import CATALOGUE_LIST
+    from lacgeo.need.benchmark import NATIONAL_FILE, compute_national_value
+
+    values = {}
+    for nation, vintage in (("England", "2021"), ("England", "2011"), ("Wales", "2011")):
+        values[f"{nation} {vintage}"] = {
+            i.name: v for i in CATALOGUE_LIST if (v := compute_national_value(i.name, nation, vintage)) is not None
+        }
+    (OUT / NATIONAL_FILE).write_text(json.dumps(values, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def build(shared: Path) -> dict:

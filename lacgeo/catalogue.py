@@ -329,6 +329,9 @@ CATALOGUE_LIST: tuple[Indicator, ...] = (
         "% of residents",
         "aged_65_plus",
         "residents_age",
+        polarity="context",
+        note="Older residents are more often isolated or in need of care, but an older area is not a needier "
+        "one by itself: set a direction to use it in the need index",
     ),
     _underlying(
         "homelessness_rate",

@@ -39,6 +39,12 @@ from .schema import AREA_CODE, BNG, MSOA_CODE, POPULATION, WARD_CODE
 MORTALITY_COLUMN = "Deaths from causes considered preventable, under 75 years, SMR"
 
 
+@functools.cache
+def _lsoa11_msoas() -> pd.DataFrame:
+    """The MSOA and population of every LSOA 2011 (read once: a run reads several Local Health ratios)."""
+    return pd.read_parquet(load.data_file("lsoa11.parquet"), columns=[MSOA_CODE, POPULATION])
+
+
 def msoa_ratio_to_lsoa(codes: pd.Index, *, vintage: str, column: str = MORTALITY_COLUMN) -> pd.Series:
     """A Local Health MSOA 2011 ratio (or percentage) brought to LSOAs of ``vintage``.
 
@@ -48,19 +54,12 @@ def msoa_ratio_to_lsoa(codes: pd.Index, *, vintage: str, column: str = MORTALITY
     stage's ``need.missing`` policy decides, and names it).
     """
     ratio = load.read_mortality()[column]
+    lsoa11 = _lsoa11_msoas()
     if vintage == "2011":
-        lsoa11 = pd.read_parquet(
-            load.data_file("lsoa11.parquet"), columns=[MSOA_CODE], filters=[(AREA_CODE, "in", list(codes))]
-        )
-        values = lsoa11[MSOA_CODE].map(ratio).reindex(codes)
+        values = lsoa11[MSOA_CODE].reindex(codes).map(ratio)
     else:
         lookup = load.read_lsoa_lookup()
         lookup = lookup[lookup["lsoa21_code"].isin(codes)]
-        lsoa11 = pd.read_parquet(
-            load.data_file("lsoa11.parquet"),
-            columns=[MSOA_CODE, POPULATION],
-            filters=[(AREA_CODE, "in", list(lookup["lsoa11_code"].unique()))],
-        )
         parts = lookup.join(lsoa11, on="lsoa11_code")
         parts["value"] = parts[MSOA_CODE].map(ratio)
         parts = parts.dropna(subset=["value"])

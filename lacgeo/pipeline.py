@@ -362,6 +362,11 @@ def _analyse(config: Config, area: load.StudyArea, left_out: dict[str, str], *, 
                 if rank.is_multi_district(areas)
                 else None
             )
+        with _stage(timings, "compare"):
+            names = need.profile_names([s.name for s in config.need.indicators], area.nation, vintage)
+            comparisons = need.compare_patches(
+                areas, areas[PATCH_ID], names, nation=area.nation, vintage=vintage, indicators=inputs.indicators
+            )
         with _stage(timings, "geometry"):
             patches = _patch_geometry(areas, table)
     messages = [str(w.message) for w in caught]
@@ -381,6 +386,7 @@ def _analyse(config: Config, area: load.StudyArea, left_out: dict[str, str], *, 
         timings,
         sources={s.name: s for s in inputs.sources},
         needs_assessment=assessment,
+        comparisons=comparisons,
         rollout=rollout,
         districts=districts,
         area=area,

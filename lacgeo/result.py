@@ -50,6 +50,9 @@ class RunResult:
     """One row per phase: patches, population, need and yearly cost."""
     needs_assessment: pd.DataFrame | None = None
     """Each indicator by local deprivation quintile with 95% confidence intervals."""
+    comparisons: pd.DataFrame | None = None
+    """Each patch against the area and the nation on the catalogue indicators, significance
+    marked where an interval can be computed (:func:`lacgeo.need.compare_patches`)."""
     districts: pd.DataFrame | None = None
     """For an area of several districts: people, patches, phase-1 coordinators and need by district."""
     area: StudyArea | None = None

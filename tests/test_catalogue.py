@@ -193,3 +193,72 @@ def test_the_lac_preset_counts_no_need_twice(la):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no near-duplicate or constant indicator in the default index
         need.check_indicators(table, specs, area=la)
+
+
+def test_a_census_share_is_compared_with_england_by_its_wilson_interval():
+    # worked example: a one-LSOA patch of E01000001, 152 disabled of 1,475 residents (Census 2021 TS038).
+    # Wilson 95%: (2x + z^2 -/+ z sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2)) = 8.86% to 11.96%, wholly below
+    # England's 17.30%, and fewer disabled residents is better.
+    areas = pd.DataFrame({"population": [1500]}, index=pd.Index(["E01000001"], name="area_code"))
+    table = need.compare_patches(
+        areas,
+        pd.Series("P01", index=areas.index),
+        ["disability_pct", "aged_65_plus_pct", "imd_score"],
+        nation="England",
+        vintage="2021",
+    ).set_index("indicator")
+    row = table.loc["disability_pct"]
+    assert row["patch_value"] == pytest.approx(100 * 152 / 1475)
+    assert (row["lower"], row["upper"]) == pytest.approx((8.8553, 11.9611), abs=1e-3)
+    assert row["national_value"] == pytest.approx(17.303, abs=1e-3)
+    assert row["compared_with_nation"] == "better than"
+    # a context indicator is higher or lower, never better or worse: 370 of 1,477 aged 65+ against 18.4%
+    assert table.loc["aged_65_plus_pct", "compared_with_nation"] == "higher than"
+    # the IoD publishes no interval, so none is invented
+    imd = table.loc["imd_score"]
+    assert imd["compared_with_nation"].startswith("not tested") and pd.isna(imd["lower"]) and pd.isna(imd["upper"])
+
+
+@pytest.mark.parametrize(("la", "vintage"), [("Solihull", "2021"), ("Swansea", "2011")])
+def test_every_patch_is_compared_on_every_profile_indicator_consistently(la, vintage):
+    import lacgeo
+
+    result = lacgeo.run(
+        lacgeo.config.replace(lacgeo.make_config(la=la, vintage=vintage), recommend={"robustness_draws": 0})
+    )
+    table = result.comparisons
+    nation = result.area.nation
+    names = need.profile_names([s.name for s in result.config.need.indicators], nation, result.config.area.vintage)
+    assert len(table) == len(result.patches) * len(names)
+    assert set(table["indicator"]) == set(names) and set(table["patch_id"]) == set(result.patches.index)
+    shares = table[table["method"].str.startswith("Wilson")]
+    assert len(shares) and (shares["lower"] <= shares["patch_value"]).all()
+    assert (shares["patch_value"] <= shares["upper"]).all()
+    above = shares["lower"] > shares["national_value"]
+    below = shares["upper"] < shares["national_value"]
+    verdict = shares["compared_with_nation"]
+    assert (verdict[~above & ~below] == "similar to").all()
+    assert verdict[above].isin(["worse than", "higher than"]).all()
+    assert verdict[below].isin(["better than", "lower than"]).all()
+    others = table[~table["method"].str.startswith("Wilson")]
+    assert others["compared_with_nation"].str.startswith("not tested").all() and others["lower"].isna().all()
+    # the patch values agree with the patch table's own (population-weighted) indicator values
+    for name in [s.name for s in result.config.need.indicators if CATALOGUE[s.name].route != "share"]:
+        mine = table[table["indicator"] == name].set_index("patch_id")["patch_value"]
+        assert mine.to_numpy() == pytest.approx(result.patches[f"value_{name}"].reindex(mine.index).to_numpy())
+
+
+def test_national_values_shipped_match_a_recomputation():
+    from lacgeo.need.benchmark import compute_national_value
+
+    for name, nation, vintage in [
+        ("disability_pct", "England", "2021"),
+        ("social_rented_pct", "Wales", "2011"),
+        ("acute_morbidity", "England", "2011"),
+        ("emergency_admissions_sar", "England", "2021"),
+    ]:
+        assert need.national_value(name, nation, vintage) == pytest.approx(
+            compute_national_value(name, nation, vintage)
+        )
+    assert pd.isna(need.national_value("life_expectancy_male", "England", "2021"))  # not shipped, never guessed
+    assert pd.isna(need.national_value("imd_score", "Wales", "2011"))  # no English index for Wales

@@ -6,12 +6,14 @@ It runs after load and validate, and before the graph.
 publisher, how it reaches an LSOA); :mod:`.indicators` reads each indicator onto the areas; :mod:`.index` standardises
 and weights them into the need index (with each indicator's contribution) and adds
 deprivation quintiles; :mod:`.profiles` groups areas by the shape of their need;
-:mod:`.assessment` gives each indicator by local deprivation quintile with 95%
+:mod:`.benchmark` sets each patch beside its area and nation, with significance where an
+interval can be computed; :mod:`.assessment` gives each indicator by local deprivation quintile with 95%
 confidence intervals, computed in :mod:`.rates`.
 """
 
 from ..catalogue import CATALOGUE, THEMES, Indicator, catalogue_table
 from .assessment import needs_assessment
+from .benchmark import compare_patches, national_value, profile_names
 from .index import (
     check_indicators,
     compute_need_index,
@@ -33,15 +35,18 @@ __all__ = [
     "Indicator",
     "catalogue_table",
     "check_indicators",
+    "compare_patches",
     "compute_need_index",
     "deprivation_columns",
     "excess_need",
     "in_sentence",
     "local_quintile",
     "national_quintile",
+    "national_value",
     "need_profiles",
     "needs_assessment",
     "preset_indicators",
+    "profile_names",
     "read_indicators",
     "resolve_need",
     "shipped_files",
