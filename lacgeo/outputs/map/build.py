@@ -350,7 +350,7 @@ def make_map(
             n = pick_number[pid]
             markup = (
                 f'<span class="pin" aria-hidden="true">{n}</span>'
-                f'<span class="name" data-rank="{rank}" data-side="e">{name}</span>'
+                f'<span class="name" data-rank="{rank}" data-n="{n}" data-side="e">{name}</span>'
             )
             _label(markup, point, f"{CLASS_LABEL} {CLASS_PICK}", on_top=True).add_to(numbers)
         else:
