@@ -69,8 +69,8 @@ def test_welsh_report_puts_areas_in_wales_fifths(swansea, swansea_report):
     pid = swansea.recommended.index[0]
     body = swansea_report.split(f'id="patch-{escape_text(pid)}"')[1].split("</section>")[0]
     for q in range(1, 6):
-        assert f"fifth of neighbourhoods (WIMD quintile {q})</th>" in body
-    assert "Residents in Wales's most deprived fifth of neighbourhoods (WIMD quintile 1)</th>" in body
+        assert f"fifth (WIMD quintile {q})</th>" in body
+    assert "In Wales's most deprived fifth (WIMD quintile 1)</th>" in body
     assert "<h3>Profile against Swansea and Wales</h3>" in body
     assert '<th scope="col" class="num">Wales</th>' in body
     lead = re.search(r'<p class="lead">(.*?)</p>', body).group(1)
@@ -128,6 +128,6 @@ def test_english_report_still_says_imd_and_england():
     rutland = lacgeo.run(lacgeo.make_config(la="Rutland"))
     assert rutland.left_out == {}
     report = render_report(rutland)
-    assert "(IMD quintile 1)" in report and "Residents in England's most deprived fifth" in report
+    assert "(IMD quintile 1)" in report and "In England's most deprived fifth" in report
     assert "the English Indices of Deprivation (IoD2025)" in report and "by IMD score within Rutland" in report
     assert "WIMD" not in report and "Left out" not in report

@@ -13,7 +13,7 @@ import os
 
 import pandas as pd
 
-from ... import load
+from ... import load, need
 from ...catalogue import CATALOGUE
 from ...need import SHIPPED_INDICATORS, national_quintile
 from ...result import RunResult
@@ -100,33 +100,15 @@ def national_reference(nation: str, vintage: str) -> dict:
     return {"means": means, "quintile_shares": shares, "population": int(pop.sum())}
 
 
-@functools.cache
 def national_value(nation: str, vintage: str, name: str) -> float:
     """The nation's value of one shipped indicator on LSOA ``vintage``: from
-    :func:`national_reference` for the deprivation scores and the SMR; otherwise from the
-    catalogue, 100 for a ratio standardised to England = 100, the share of the summed counts for a
-    Census share and the population-weighted mean of the LSOA values for the rest. NaN where the
-    indicator does not exist for the nation (or the catalogue cannot say)."""
+    :func:`national_reference` for the deprivation scores and the SMR, otherwise the one the
+    patch comparisons use (:func:`lacgeo.need.national_value`, computed when the data are
+    built). NaN where the indicator does not exist for the nation or no national figure is shipped."""
     reference = national_reference(nation, vintage)
     if name in reference["means"]:
         return float(reference["means"][name])
-    entry = _catalogue().get(name)
-    if entry is None or not entry.exists_for(vintage, nation):
-        return float("nan")
-    if entry.route == "msoa_ratio":
-        return 100.0 if nation == "England" and "England = 100" in entry.unit else float("nan")
-    index = deprivation_index(nation, vintage)
-    codes = pd.read_parquet(load.data_file(index.file), columns=[]).index
-    try:
-        columns = [c for c in (entry.column, entry.denominator) if c]
-        table = pd.read_parquet(load.data_file(entry.file_for(vintage)), columns=columns).reindex(codes)
-    except (KeyError, ValueError, FileNotFoundError):  # pragma: no cover - a catalogue ahead of the data
-        log.debug("no %s value for %s", nation, name, exc_info=True)
-        return float("nan")
-    if entry.route == "share" and entry.denominator:
-        return float(100 * table[entry.column].sum() / table[entry.denominator].sum())
-    lsoa = pd.read_parquet(load.data_file(f"lsoa{vintage[2:]}.parquet"), columns=[POPULATION])
-    return weighted_mean(table[entry.column], lsoa[POPULATION].reindex(codes))
+    return need.national_value(name, nation, vintage) if name in CATALOGUE else float("nan")
 
 
 def england_reference(vintage: str) -> dict:
@@ -170,12 +152,7 @@ def index_source(index: DeprivationIndex) -> str:
 
 
 def _catalogue() -> dict:
-    """The shipped indicator catalogue (:mod:`lacgeo.catalogue`: names to entries with a ``period``,
-    ``unit``, ``route``, ``file`` and ``column``), or nothing where this lacgeo has none."""
-    try:
-        from ...catalogue import CATALOGUE
-    except ImportError:  # pragma: no cover - an older lacgeo without the catalogue
-        return {}
+    """The shipped indicator catalogue (:mod:`lacgeo.catalogue`)."""
     return CATALOGUE
 
 
