@@ -213,7 +213,8 @@ def _rank(
     if index_of.nation == "Wales" and MSOA_NAME_CY in areas:  # the Welsh-language name beside the English one
         table.insert(1, PATCH_NAME_CY, name_patches(areas, patch_id, msoa_col=MSOA_NAME_CY))
     table = table.join(rank.patch_profiles(areas, patch_id, areas["need_profile"]))
-    table = table.join(rank.patch_indicators(areas, patch_id, inputs.indicators, counts=_counts(inputs)))
+    shares = need.share_counts(areas.index, list(inputs.indicators.columns), vintage=config.area.vintage)
+    table = table.join(rank.patch_indicators(areas, patch_id, inputs.indicators, counts=_counts(inputs), shares=shares))
     picks = [patch_id[pick.area_codes[0]] for pick in selection.picks] if selection else []
     table[RANK] = rank.rank_patches(table, first=picks)
     n_phase1 = len(picks) if selection else r.n

@@ -107,3 +107,22 @@ def test_overlapping_units_are_named_in_a_warning(tmp_path, community_areas):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_polygons(community_areas, code_col="community")  # touching units do not overlap
+
+
+def test_a_boundary_file_with_a_saved_qgis_style_is_still_one_layer(tmp_path):
+    """QGIS saves styles into a GeoPackage as a table without geometry; that is not a second layer."""
+    import sqlite3
+
+    from lacgeo.load import read_polygons
+
+    path = tmp_path / "units.gpkg"
+    square = gpd.GeoDataFrame({"unit": ["a"]}, geometry=[shapely.box(400000, 100000, 401000, 101000)], crs=27700)
+    square.to_file(path, layer="units")
+    with sqlite3.connect(path) as db:
+        db.execute("create table layer_styles (id integer primary key, f_table_name text, styleQML text)")
+        db.execute(
+            "insert into gpkg_contents (table_name, data_type, identifier) values ('layer_styles', 'attributes', 'x')"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_polygons(path, code_col="unit")) == 1

@@ -100,7 +100,8 @@ def test_welsh_pages_say_england_only_in_the_left_out_reason_and_attribution(swa
 def test_left_out_indicators_and_why_are_in_both_pages(swansea, page, request):
     text = request.getfixturevalue(page)
     assert swansea.left_out == {
-        "preventable_mortality_smr": "Local Health (OHID) publishes it for England only; no Welsh equivalent is shipped",
+        "preventable_mortality_smr": "Local Health (OHID) publishes it for England only; no Welsh equivalent is"
+        " shipped",
         "acute_morbidity": "MHCLG publishes it for England only; no Welsh equivalent is shipped",
     }
     labels = {"preventable_mortality_smr": "Preventable mortality (SMR)", "acute_morbidity": "Acute morbidity"}

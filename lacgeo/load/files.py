@@ -38,7 +38,8 @@ def read_polygons(path: str | Path, *, code_col: str, layer: str = "") -> gpd.Ge
     """
     path = Path(path)
     try:
-        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        listed = pyogrio.list_layers(path)  # (name, geometry type); a style table (QGIS layer_styles) has none
+        layers = [str(name) for name, kind in listed if kind is not None] or [str(name) for name in listed[:, 0]]
         if layer and layer not in layers:
             raise ValidationError(f"{path}: no layer {layer!r}; its layers are {', '.join(layers)}")
         if not layer and len(layers) > 1:
@@ -46,7 +47,7 @@ def read_polygons(path: str | Path, *, code_col: str, layer: str = "") -> gpd.Ge
                 f"{path}: has {len(layers)} layers ({first_few(layers, 8)}); name the one to use with "
                 "patches.nest_layer"
             )
-        frame = gpd.read_file(path, engine="pyogrio", layer=layer or None)
+        frame = gpd.read_file(path, engine="pyogrio", layer=layer or (layers[0] if len(listed) > 1 else None))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise ValidationError(f"{path}: cannot read it as a vector file ({exc})") from None
     problems = []

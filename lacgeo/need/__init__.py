@@ -23,7 +23,7 @@ from .index import (
     national_quintile,
     standardise,
 )
-from .indicators import SHIPPED_INDICATORS, read_indicators, shipped_files, unavailable
+from .indicators import SHIPPED_INDICATORS, read_indicators, share_counts, shipped_files, unavailable
 from .presets import PRESETS, preset_indicators, resolve_need
 from .profiles import in_sentence, need_profiles
 
@@ -49,6 +49,7 @@ __all__ = [
     "profile_names",
     "read_indicators",
     "resolve_need",
+    "share_counts",
     "shipped_files",
     "standardise",
     "unavailable",

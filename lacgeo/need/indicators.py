@@ -81,6 +81,18 @@ def shipped_files(names: Sequence[str], vintage: str) -> list[str]:
     return list(dict.fromkeys(files))
 
 
+def share_counts(codes: pd.Index, names: Sequence[str], *, vintage: str) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """The Census counts behind each catalogue share of ``names``: numerator and denominator per area,
+    so that a patch's share is its summed counts' ratio."""
+    out = {}
+    for name in names:
+        spec = CATALOGUE.get(name)
+        if spec is not None and spec.route == "share":
+            table = load.read_shipped_table(spec.file_for(vintage), codes, [spec.column, spec.denominator])
+            out[name] = (table[spec.column].astype(float), table[spec.denominator].astype(float))
+    return out
+
+
 def _read_shipped(codes: pd.Index, names: Sequence[str], vintage: str, deprivation: pd.DataFrame | None):
     """Catalogue indicators on ``codes``: native columns as published, MSOA ratios inherited,
     shares computed from the Census counts."""

@@ -150,14 +150,20 @@ def patch_indicators(
     indicators: pd.DataFrame,
     *,
     counts: dict[str, tuple[pd.Series, pd.Series]] | None = None,
+    shares: dict[str, tuple[pd.Series, pd.Series]] | None = None,
 ) -> pd.DataFrame:
     """Each indicator per patch: summed counts over summed denominators (x 1,000) for
-    count-based indicators, the population-weighted mean for the others."""
-    counts = counts or {}
+    count-based indicators (``counts``), the same x 100 for Census shares (``shares``: a
+    patch's share is never an average of its areas' shares), the population-weighted mean
+    for the others."""
+    counts, shares = counts or {}, shares or {}
     pop = areas[POPULATION].astype(float)
     out = {}
     for name in indicators.columns:
-        if name in counts:
+        if name in shares:
+            numerator, denominator = shares[name]
+            out[name] = numerator.groupby(patch_id).sum() / denominator.groupby(patch_id).sum() * 100.0
+        elif name in counts:
             count, denominator = counts[name]
             keep = count.notna() & denominator.notna()
             out[name] = (
