@@ -18,9 +18,9 @@ import pytest
 import lacgeo
 from lacgeo.config import IndicatorConfig, config_from_dict
 from lacgeo.outputs import map as maps
-from lacgeo.schema import PATCH_NAME, PHASE, POPULATION, RANK
+from lacgeo.schema import PATCH_NAME, PHASE, POPULATION, RANK, WGS84
 
-from .test_maps import axe_violations, open_map  # noqa: F401 - open_map is a fixture
+from .test_maps import _map_view, axe_violations, open_map  # noqa: F401 - open_map is a fixture
 
 MAP_JS = "window[document.querySelector('.folium-map').id]"
 FAST = {"recommend": {"robustness_draws": 0}}
@@ -155,6 +155,26 @@ def test_on_a_laptop_the_words_name_the_layer_list(open_map, solihull_out):  # n
     assert page.locator(".leaflet-control-layers-list").is_visible()
     assert "the list of layers at the top right of the map" in page.locator(".lacgeo-about").inner_text()
     assert page.evaluate("() => document.scrollingElement.scrollWidth") <= DESKTOP[0]
+
+
+def test_on_paper_the_map_is_whole_the_legend_under_it_and_the_table_open(open_map, solihull_run, solihull_out):  # noqa: F811
+    opened = open_map(solihull_out / "map.html", viewport=(1000, 1400))
+    page = opened.page
+    page.emulate_media(media="print")
+    page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    assert page.locator("details.lacgeo-table").evaluate("d => d.open")
+    for hidden in (".lacgeo-search", ".leaflet-control-layers", ".lacgeo-howto", ".lacgeo-skip"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    boxes = page.evaluate("""() => {
+        const box = (s) => document.querySelector(s).getBoundingClientRect().toJSON();
+        return {map: box('.folium-map'), legend: box('.lacgeo-legend')};
+    }""")
+    assert boxes["legend"]["top"] >= boxes["map"]["bottom"] - 1  # under the map, hiding none of it
+    view = _map_view(page)  # fitted again to the paper's map: all of the area is on it
+    west, south, east, north = solihull_run.areas.to_crs(WGS84).total_bounds
+    assert view["south"] <= south and view["west"] <= west and view["north"] >= north and view["east"] >= east
+    _assert_picks_readable(page, solihull_run.patches)
+    opened.assert_clean()
 
 
 def _tabs_to_layers(page, limit: int = 30) -> int | None:

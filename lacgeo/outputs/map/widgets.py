@@ -344,7 +344,8 @@ def about_html(patches: pd.DataFrame, *, place: str, method_words: str = "", not
         f"<p>{len(patches)} patches ranked by need (need rank 1 = highest need). The phase-1 patches have a "
         "thick dashed blue outline with a white edge and a numbered marker; other patches have thin black "
         "outlines.</p>",
-        "<p>Hover over (or tap) an area or a patch for its details. Choose what the map shows with "
+        '<p class="lacgeo-howto">Hover over (or tap) an area or a patch for its details. '
+        "Choose what the map shows with "
         '<span class="lacgeo-wide">the list of layers at the top right of the map</span>'
         '<span class="lacgeo-narrow">the layers button at the top right of the map</span>, '
         "and find a patch, ward, neighbourhood or small area (LSOA) with the search box "

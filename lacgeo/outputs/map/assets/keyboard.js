@@ -9,6 +9,11 @@
   Array.prototype.forEach.call(map.getContainer().querySelectorAll("path"), quiet);
   map.on("layeradd", function (e) { if (e.layer.getElement) { quiet(e.layer.getElement()); } });
 
+  // On paper the table of patches is printed open.
+  window.addEventListener("beforeprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("details.lacgeo-table"), function (d) { d.open = true; });
+  });
+
   var control = map.getContainer().querySelector(".leaflet-control-layers");
   var skip = document.querySelector(".lacgeo-skip");
   if (!control || !skip) { return; }
