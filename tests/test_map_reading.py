@@ -239,6 +239,11 @@ def test_the_need_legend_speaks_in_words_whatever_the_standardisation(method, so
     assert "z-score" not in legend.lower() and "zscore" not in legend.lower()
 
 
+def test_an_unknown_standardisation_is_refused(solihull_run):
+    with pytest.raises(ValueError, match=r"standardise = 'minmax'; use one of zscore, rank, exponential"):
+        maps.make_map(solihull_run.areas, solihull_run.patches, title="t", standardise="minmax")
+
+
 def test_pick_outline_is_no_profile_colour_and_the_legend_draws_it_as_the_map_does(solihull_out):
     def rgb(colour: str) -> np.ndarray:
         return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)

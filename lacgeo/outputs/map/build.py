@@ -212,11 +212,14 @@ def make_map(
     marker (1, 2, 3 in rank order) that is never hidden. ``basemap`` adds OpenStreetMap tiles under
     the areas, the one thing the page may then load from the network (its content security policy
     allows tile.openstreetmap.org and nothing else); without it the map is oriented by the
-    outlines, the patch and district names and a scale bar.
+    outlines, the district, town and patch names (towns from the MSOA names, :func:`.places.town_names`)
+    and a scale bar.
 
     Returns the folium map inside a self-contained page: ``.save(path)`` writes a
     ``map.html`` that draws with no network access (unless ``basemap``).
     """
+    if standardise and standardise not in STANDARDISE_WORDS:
+        raise ValueError(f"make_map: standardise = {standardise!r}; use one of {', '.join(STANDARDISE_WORDS)}")
     place = place or "local authority"
     specs = indicator_specs(areas, indicators)
     if "need_profile" in areas:  # profiles named by what sets them apart, on the areas and the patches alike
