@@ -15,7 +15,7 @@ from lacgeo.outputs.tables import DECIMALS, column_kind, csv_numbers
 
 from .conftest import with_small_patch_count
 
-CSVS = ("areas.csv", "patches.csv", "needs_assessment.csv", "rollout.csv")
+CSVS = ("areas.csv", "patches.csv", "needs_assessment.csv", "rollout.csv", "comparisons.csv")
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 

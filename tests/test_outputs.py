@@ -160,6 +160,7 @@ def test_edge_results_go_through_every_writer(tmp_path, la, settings, n_patches)
         "patches.csv",
         "needs_assessment.csv",
         "rollout.csv",
+        "comparisons.csv",
         "report.html",
         "lacgeo.xlsx",
         "map.html",

@@ -14,13 +14,13 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from lacgeo.outputs import area_table, assessment_table, patch_table
-from lacgeo.outputs.tables import SYNTHETIC_NOTE
+from lacgeo.outputs.tables import SYNTHETIC_NOTE, comparison_table
 from lacgeo.outputs.workbook import FALLBACK, FIXED_TIME, write_workbook
 from lacgeo.schema import AREA_NAME, PATCH_NAME, RANK
 
 from .conftest import with_small_patch_count
 
-SHEETS = ["About", "Patches", "Areas", "Needs assessment", "Rollout", "Columns"]
+SHEETS = ["About", "Patches", "Areas", "Needs assessment", "Rollout", "Comparisons", "Columns"]
 FORMULAS = [
     "=1+1",
     "+SUM(A1:A9)",
@@ -64,6 +64,7 @@ def test_sheets_hold_the_same_tables_as_the_csvs(solihull_run, solihull_xlsx):
         "Patches": pd.DataFrame(patch_table(solihull_run).drop(columns="geometry")).reset_index(),
         "Areas": pd.DataFrame(area_table(solihull_run).drop(columns="geometry")).reset_index(),
         "Needs assessment": assessment_table(solihull_run),
+        "Comparisons": comparison_table(solihull_run),
     }
     for name, table in expected.items():
         rows = _rows(wb[name])

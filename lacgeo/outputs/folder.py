@@ -28,7 +28,7 @@ from .manifest import TABLES, manifest, sha256
 from .map import make_result_map
 from .report import render_report
 from .styles import gpkg_styles, write_layer_styles
-from .tables import area_table, assessment_table, district_table, patch_table, write_csv
+from .tables import area_table, assessment_table, comparison_table, district_table, patch_table, write_csv
 from .workbook import write_workbook
 
 GPKG_LAYERS = ("areas", "patches", "recommended")
@@ -93,6 +93,9 @@ def _write_all(result: RunResult, folder: Path) -> None:
     districts = district_table(result)
     if districts is not None:
         write_csv(districts, folder / "districts.csv", index=False)
+    comparisons = comparison_table(result)
+    if comparisons is not None:
+        write_csv(comparisons, folder / "comparisons.csv", index=False)
     title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
     if result.synthetic:
         title += " (SYNTHETIC data)"
@@ -232,8 +235,8 @@ def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False
     >>> result = lacgeo.run(lacgeo.make_config(la="Rutland"))
     >>> out = write_outputs(result, pathlib.Path(tempfile.mkdtemp()) / "rutland")
     >>> sorted(path.name for path in out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
-    ['areas.csv', 'lacgeo.gpkg', 'lacgeo.xlsx', 'map.html', 'needs_assessment.csv', 'patches.csv',
-     'report.html', 'rollout.csv', 'run.json']
+    ['areas.csv', 'comparisons.csv', 'lacgeo.gpkg', 'lacgeo.xlsx', 'map.html', 'needs_assessment.csv',
+     'patches.csv', 'report.html', 'rollout.csv', 'run.json']
     """
     out = check_output_folder(out, overwrite=overwrite)
     with output_lock(out):

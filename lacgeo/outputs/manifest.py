@@ -40,6 +40,7 @@ TABLES = (
     "needs_assessment.csv",
     "rollout.csv",
     "districts.csv",
+    "comparisons.csv",
     "report.html",
     "lacgeo.xlsx",
     "map.html",

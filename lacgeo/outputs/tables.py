@@ -176,6 +176,15 @@ def district_table(result: RunResult) -> pd.DataFrame | None:
     return result.districts.reset_index()
 
 
+def comparison_table(result: RunResult) -> pd.DataFrame | None:
+    """Each patch against the area and the nation (``comparisons.csv``). Only shipped public
+    data are compared, so no council count reaches it."""
+    if result.comparisons is None:
+        return None
+    assert not set(result.comparisons["indicator"]) & set(result.sources)  # council data never compared here
+    return result.comparisons.reset_index(drop=True)
+
+
 def rollout_table(result: RunResult) -> pd.DataFrame:
     """One row per phase: the run's rollout plan, as in ``rollout.csv``."""
     if result.rollout is not None:

@@ -47,6 +47,7 @@ from .tables import (
     area_table,
     assessment_table,
     column_kind,
+    comparison_table,
     district_table,
     number_column,
     patch_table,
@@ -178,6 +179,16 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
         "patches_crossing": "Of those, patches that reach into another district.",
         "phase1": "Phase-1 coordinators: phase-1 patches counted in the district.",
         "phase1_population": "The district's residents living inside a phase-1 patch.",
+        "unit": "The indicator's unit (see `lacgeo indicators`).",
+        "polarity": "Which way is more need: higher_is_worse, higher_is_better, or context (neither).",
+        "patch_value": "The patch's value: summed Census counts' share, or the population-weighted mean of its "
+        "areas' values.",
+        "area_value": "The same for the whole study area.",
+        "national_value": "The nation's value (England or Wales), computed when lacgeo's data were built; blank "
+        "where no national figure is shipped.",
+        "compared_with_nation": "Whether the patch is significantly worse than, similar to or better than the "
+        "nation (95% interval; higher or lower for context indicators), or 'not tested' where the source "
+        "publishes no interval.",
         "Item": "What the row describes.",
         "Value": "Its value.",
         "sheet": "A sheet of this workbook.",
@@ -186,6 +197,12 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
     }
     by_sheet = {
         ("Areas", "patch_id"): "The patch this area belongs to (see the Patches sheet).",
+        ("Comparisons", "patch_id"): "The patch (see the Patches sheet).",
+        ("Comparisons", "indicator"): "Catalogue name of the indicator (see `lacgeo indicators`).",
+        ("Comparisons", "label"): "Indicator label, from the catalogue.",
+        ("Comparisons", "lower"): "Lower limit of the patch value's 95% confidence interval (Census shares "
+        "only); blank where none can be computed.",
+        ("Comparisons", "upper"): "Upper limit of that interval; blank where none can be computed.",
         ("Patches", "patch_id"): "Patch code, unique within this run.",
         ("Areas", "population"): "Residents of the area: ONS mid-2020 estimate"
         + (" (derived by lacgeo for LSOA 2021; see lacgeo/data/README.md)." if vintage == "2021" else "."),
@@ -328,6 +345,9 @@ def workbook_tables(result: RunResult) -> dict[str, pd.DataFrame]:
     districts = district_table(result)
     if districts is not None:
         tables["Districts"] = districts
+    comparisons = comparison_table(result)
+    if comparisons is not None:
+        tables["Comparisons"] = comparisons
     return tables
 
 
