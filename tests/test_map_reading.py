@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 import lacgeo
-from lacgeo.config import IndicatorConfig, config_from_dict
+from lacgeo.config import config_from_dict
 from lacgeo.outputs import map as maps
-from lacgeo.schema import PATCH_NAME, PHASE, POPULATION, RANK, WGS84
+from lacgeo.outputs.escape import escape_text
+from lacgeo.schema import PATCH_NAME, PHASE, RANK, WGS84
 
 from .test_maps import _map_view, axe_violations, open_map  # noqa: F401 - open_map is a fixture
 
@@ -263,22 +264,22 @@ def test_pick_outline_is_no_profile_colour_and_the_legend_draws_it_as_the_map_do
 
 def test_need_profiles_are_named_by_what_sets_them_apart():
     """Three groups high in both indicators, told apart by the one each is highest in; never 'group 1'."""
-    rng = np.random.default_rng(0)
-    centres = {"a": (3.0, 1.0), "b": (1.0, 3.0), "c": (2.0, 2.0), "d": (-1.0, -1.0)}
-    rows = []
-    for profile, (x, y) in centres.items():
-        for _ in range(20):
-            rows.append((f"High need across indicators ({profile})", x + rng.normal(0, 0.05), y + rng.normal(0, 0.05)))
-    areas = pd.DataFrame(rows, columns=["need_profile", "value_imd_score", "value_smr"])
-    areas[POPULATION] = 1000
-    specs = [IndicatorConfig("imd_score", label="IMD score"), IndicatorConfig("smr", label="Preventable deaths")]
-    names = maps.profile_names(areas, specs)
-    assert len(set(names.values())) == len(names) == 4
-    assert all("group" not in n for n in names.values())
-    a, b = names["High need across indicators (a)"], names["High need across indicators (b)"]
-    assert re.match(r"(Far above|Above) average in IMD score\b", a), a
-    assert re.match(r"(Far above|Above) average in preventable deaths\b", b), b
-    assert re.match(r"(Far below|Below) average in", names["High need across indicators (d)"])
+    from lacgeo.need.profiles import name_profiles
+
+    means = pd.DataFrame(
+        {"IMD score": [2.0, 0.7, 1.6, -1.0], "preventable deaths": [0.7, 2.0, 1.6, -1.0]}, index=list("abcd")
+    )
+    names = name_profiles(means, order=list("abcd"))
+    assert len(set(names.values())) == 4 and all("group" not in n for n in names.values())
+    assert re.match(r"(Far above|Above) average in IMD score\b", names["a"]), names["a"]
+    assert re.match(r"(Far above|Above) average in preventable deaths\b", names["b"]), names["b"]
+    assert re.match(r"(Far below|Below) average in", names["d"])
+
+
+def test_the_map_uses_the_runs_profile_names(solihull_run):
+    page = maps.make_result_map(solihull_run, title="t").get_root().render()
+    for name in solihull_run.areas["need_profile"].unique():
+        assert escape_text(name) in page
 
 
 def test_the_same_run_draws_a_byte_identical_map(solihull_run):

@@ -145,7 +145,8 @@ def test_need_profiles_are_seeded_labelled_and_bounded():
     b = need_profiles(ind, specs, population=areas["population"], n_profiles=4, seed=3)
     pd.testing.assert_frame_equal(a, b)
     assert a["need_profile_id"].nunique() == 4 and a["need_profile"].nunique() == 4
-    assert a["need_profile"].str.match(r"^(Very high|High|Somewhat raised|Lower|Near)").all()
+    assert a["need_profile"].str.match(r"^(Far above|Above|Near|Below|Far below) (average|the average)").all()
+    assert not a["need_profile"].str.contains("group").any()
     # group 1 is the highest-need group: its mean IMD score is the highest
     means = ind["imd_score"].groupby(a["need_profile_id"]).mean()
     assert means.idxmax() == 1

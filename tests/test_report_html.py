@@ -119,7 +119,7 @@ def test_sections_come_in_order_with_headings_in_order(solihull_run, solihull_ht
     page = solihull_html
     patches = [f"patch-{pid}" for pid in solihull_run.recommended.index]
     ids = re.findall(r'<section[^>]*\sid="([^"]+)"', page)
-    assert ids == ["summary", *patches, "needs", "rollout", "method", "caveats", "sources"]
+    assert ids == ["summary", *patches, "against-england", "needs", "rollout", "method", "caveats", "sources"]
     levels = [int(n) for n in re.findall(r"<h([1-6])\b", page)]
     assert levels[0] == 1 and levels.count(1) == 1
     assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
@@ -157,8 +157,8 @@ def test_one_section_per_phase_1_patch_with_maps_profile_drivers_and_words(solih
         profile = body.split("<h3>Profile")[1].split("</table>")[0]
         assert f'<td class="num">{row[POPULATION]:,}</td>' in profile
         assert f"{row['need_index']:.2f} (rank {row[RANK]} of {len(solihull_run.patches)})" in profile
-        assert f">{row['value_imd_score']:.1f}</td>" in profile and f">{eng['imd_score']:.1f}</td>" in profile
-        assert ">100</td>" in profile  # preventable mortality SMR: England = 100
+        # the need index's indicators are in the spine chart below, not repeated in the profile table
+        assert "IMD score" not in profile.split("Need profile")[0]
         for q in range(1, 6):
             assert f'(IMD quintile {q})</th><td class="num">{row[f"share_imd_q{q}"]:.0%}</td>' in profile
         assert "In England's most deprived fifth (IMD quintile 1)" in profile
@@ -362,7 +362,8 @@ def test_report_draws_offline_and_prints(open_report, solihull_run, solihull_htm
     n_indicators = len(solihull_run.config.need.indicators)
     n_rec = len(solihull_run.recommended)
     svgs = page.evaluate(BOXES, "svg")
-    assert len(svgs) == 1 + 2 * n_rec + n_indicators + 1  # overview, 2 per patch, charts, rollout map
+    # overview, 2 per patch, a spine chart per patch, charts, rollout map
+    assert len(svgs) == 1 + 3 * n_rec + n_indicators + 1
     assert all(w > 100 and h > 100 for w, h in svgs), svgs
     bars = page.evaluate(BOXES, "figure.chart rect.bar")
     assert len(bars) == 5 * n_indicators and all(w > 5 and h > 0 for w, h in bars), bars
@@ -422,3 +423,32 @@ def test_the_patch_index_and_its_difference_from_the_average_are_not_confused(so
         if row["rank_low"] == row["rank_high"]:
             assert f"its need rank is {int(row['rank_low'])} in at least 95% of them" in text
     assert not re.search(r"between (\d+) and \1 in 95%", text)
+
+
+def test_each_pick_has_a_spine_chart_against_england(solihull_run, solihull_html):
+    """Fingertips-style: one row per compared indicator with the patch, area and England values, and a
+    marker whose shape says worse, similar, better or not tested, as comparisons.csv does."""
+    section = solihull_html.split('id="against-england"')[1].split("</section>")[0]
+    charts = section.split('<figure class="spine">')[1:]
+    assert len(charts) == len(solihull_run.recommended)
+    table = solihull_run.comparisons
+    for pid, chart in zip(solihull_run.recommended.index, charts, strict=True):
+        rows = table[table["patch_id"] == pid]
+        assert escape_text(pid) in chart.split("</figcaption>")[0]
+        desc = re.search(r"<desc[^>]*>(.*?)</desc>", chart).group(1)
+        for row in rows.itertuples():
+            verdict = row.compared_with_nation.split(":")[0]
+            assert f"{escape_text(row.label)}: " in desc and f"({verdict} England)" in desc
+        kinds = rows["compared_with_nation"].map(
+            lambda v: (
+                "open"
+                if v.startswith("not tested")
+                else {"worse than": "worse", "better than": "better"}.get(v, "similar")
+            )
+        )
+        # markers: triangles (paths) for worse/better, circles for similar/not tested, plus the legend's four
+        body = chart.split("</desc>")[1]
+        assert body.count("<circle") == (kinds.isin(["open", "similar"])).sum() + 2
+        assert body.count('fill="#b2182b"') == (kinds == "worse").sum() + 1  # triangles pointing right
+        assert body.count('fill="#2166ac"') == (kinds == "better").sum() + 1  # triangles pointing left
+    assert "not tested" in section and "comparisons.csv" in section

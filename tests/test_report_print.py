@@ -298,7 +298,9 @@ def test_national_values_for_catalogue_indicators():
 
 def test_every_profile_row_of_the_default_run_has_an_england_value(wiltshire_run, wiltshire_html):
     pid = wiltshire_run.recommended.index[0]
-    profile = wiltshire_html.split(f'id="patch-{pid}"')[1].split("</table>")[0]
-    for spec in wiltshire_run.config.need.indicators:
-        row = re.search(rf">{re.escape(escape_text(spec.label))}</th>(.*?)</tr>", profile).group(1)
-        assert not row.endswith(">–</td>"), spec.name
+    rows = wiltshire_run.comparisons[wiltshire_run.comparisons["patch_id"] == pid].set_index("indicator")
+    for spec in wiltshire_run.config.need.indicators:  # each shown in the spine chart with its England value
+        assert pd.notna(rows.loc[spec.name, "national_value"]), spec.name
+    spine = wiltshire_html.split('id="against-england"')[1].split("</figure>")[0]
+    for value in rows["national_value"]:
+        assert f">{value:,.1f}<" in spine or f">{value:,.0f}<" in spine or f">{value:.2f}<" in spine

@@ -39,18 +39,14 @@ from .rates import wilson_ci
 
 PROFILE = (
     "imd_score",
-    "income_score",
+    "wimd_score",
     "households_deprived_2plus_pct",
     "preventable_mortality_smr",
-    "life_expectancy_female",
-    "life_expectancy_male",
     "emergency_admissions_sar",
     "self_harm_admissions_sar",
     "acute_morbidity",
     "disability_pct",
     "social_rented_pct",
-    "aged_65_plus_pct",
-    "wimd_score",
 )
 """The indicators every patch profile shows besides the need index's own, where they exist."""
 

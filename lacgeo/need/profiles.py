@@ -46,14 +46,12 @@ def need_profiles(
     ...     {"imd_score": [50.0, 48.0, 10.0, 12.0, 11.0, 9.0], "smr": [100.0, 102.0, 150.0, 148.0, 70.0, 72.0]},
     ...     index=list("abcdef"))
     >>> specs = [IndicatorConfig("imd_score", label="IMD score"), IndicatorConfig("smr", label="Preventable deaths")]
-    >>> need_profiles(indicators, specs, population=pd.Series(1000, index=indicators.index), n_profiles=3)
-                  need_profile  need_profile_id
-    a           High IMD score                1
-    b           High IMD score                1
-    c  High preventable deaths                2
-    d  High preventable deaths                2
-    e               Lower need                3
-    f               Lower need                3
+    >>> groups = need_profiles(indicators, specs, population=pd.Series(1000, index=indicators.index), n_profiles=3)
+    >>> for name, areas in groups.groupby("need_profile_id")["need_profile"]:
+    ...     print(name, "".join(areas.index), areas.iloc[0])
+    1 ab Above average in IMD score
+    2 cd Above average in preventable deaths; below in IMD score
+    3 ef Below average in preventable deaths and IMD score
     """
     labels = {s.name: in_sentence(s.label or s.name.replace("_", " ")) for s in specs}
     z = pd.DataFrame(index=indicators.index)
@@ -73,43 +71,72 @@ def need_profiles(
     weights = pd.Series({s.name: s.weight for s in specs})
     order = (centres * weights).sum(axis=1).sort_values(ascending=False).index
     renumber = {old: new for new, old in enumerate(order, start=1)}
-    names = {old: _profile_name(centres.loc[old], labels) for old in order}
-    for name in list(names.values()):  # two groups of one name: say what sets each apart
-        twins = [o for o in order if names[o] == name]
-        if len(twins) > 1:
-            for o in twins:
-                names[o] = f"{name}, most of all {_strongest(centres.loc[o], centres.loc[twins], labels)}"
-    counts = pd.Series(names).value_counts()
-    for old, name in names.items():
-        if counts[name] > 1:  # the same shape at two strengths: the last resort is a number
-            names[old] = f"{name} (group {renumber[old]})"
+    names = name_profiles(centres.rename(columns=labels), order=list(order))
     cluster = pd.Series(label_of, index=z.index)
     return pd.DataFrame({"need_profile": cluster.map(names), "need_profile_id": cluster.map(renumber)}, index=z.index)
 
 
-def _profile_name(c: pd.Series, labels: dict[str, str]) -> str:
-    """A group's name from its centre (within-area z-scores, higher = more need)."""
-    ranked = c.sort_values(ascending=False)
-    high = [labels[n] for n in ranked.index if c[n] >= 0.75]
-    raised = [labels[n] for n in ranked.index if c[n] >= 0.25]
-    lower = [labels[n] for n in ranked.index[::-1] if c[n] <= -0.25]
-    if len(c) > 1 and (c >= 0.5).all():
-        return ("Very high" if c.mean() >= 1.5 else "High") + " need across indicators"
-    if high:
-        return "High " + " and ".join(high[:2])
-    if (c <= -0.5).all():
-        return "Lower need"
-    if raised:
-        return "Somewhat raised " + " and ".join(raised[:2])
-    if lower:
-        return "Lower " + " and ".join(lower[:2])
-    return "Near the local average"
+LEVELS = ((1.5, "far above"), (0.5, "above"), (-0.5, "near"), (-1.5, "below"), (-np.inf, "far below"))
+"""Words for a group's mean against the area's average, in standard deviations."""
 
 
-def _strongest(c: pd.Series, twins: pd.DataFrame, labels: dict[str, str]) -> str:
-    """The indicator on which this group stands furthest above the groups that share its name."""
-    gap = c - twins.mean()
-    return labels[str(gap.idxmax())]
+def _level(z: float) -> str:
+    return next(word for cut, word in LEVELS if z >= cut)
+
+
+def _profile_name(means: pd.Series) -> str:
+    """A profile named by its highest and lowest indicators against the area's average
+    ("Far above average in IMD score; above in preventable mortality")."""
+    ranked = means.sort_values(ascending=False, kind="stable")
+    tops = [n for n in ranked.index[:2] if ranked[n] >= 0.5]
+    lows = [n for n in ranked.index[::-1][:2] if ranked[n] <= -0.5 and n not in tops]
+    clauses: list[tuple[str, list[str]]] = []
+    for names in (tops, lows):
+        by_level: dict[str, list[str]] = {}
+        for n in names:
+            by_level.setdefault(_level(ranked[n]), []).append(str(n))
+        clauses += list(by_level.items())
+    if not clauses:
+        return "Near the average in every indicator" if len(means) > 1 else "Near the average"
+    words = [
+        f"{level} average in {' and '.join(group)}" if k == 0 else f"{level} in {' and '.join(group)}"
+        for k, (level, group) in enumerate(clauses)
+    ]
+    text = "; ".join(words)
+    return text[0].upper() + text[1:]
+
+
+def name_profiles(means: pd.DataFrame, *, order: list) -> dict:
+    """Unique plain-words names for groups of areas, from their mean standardised indicators.
+
+    ``means``: one row per group, one column per indicator label (higher = more need).
+    ``order``: the groups from most to least need. Each is named by the indicators it is
+    highest and lowest in against the area's average; where two read alike, the indicator
+    that most sets each apart from the others is added; where they still read alike, their
+    place in the order of need. Never "group 1".
+
+    >>> means = pd.DataFrame({"IMD score": [2.0, 0.6, -1.0], "disabled residents": [0.7, 2.0, -1.0]})
+    >>> name_profiles(means, order=[0, 1, 2])[0]
+    'Far above average in IMD score; above in disabled residents'
+    """
+    names = {g: _profile_name(means.loc[g]) for g in order}
+    for name in set(names.values()):
+        alike = [g for g in order if names[g] == name]
+        if len(alike) < 2:
+            continue
+        for g in alike:
+            others = means.loc[[h for h in alike if h != g]].mean()
+            names[g] = f"{name} (most of all {(means.loc[g] - others).idxmax()})"
+    seen: dict[str, int] = {}
+    for k, g in enumerate(order, start=1):
+        seen[names[g]] = seen.get(names[g], 0) + 1
+        if seen[names[g]] > 1:
+            names[g] = f"{names[g]}, {_ordinal(k)} most need"
+    return names
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def in_sentence(label: str) -> str:

@@ -37,7 +37,6 @@ from .layers import (
     PROFILE_COLOURS,
     QUINTILE_COLOURS,
     format_value,
-    profile_names,
     quintile_layer,
 )
 from .places import town_names
@@ -68,7 +67,6 @@ __all__ = [
     "format_value",
     "make_map",
     "make_result_map",
-    "profile_names",
     "quintile_layer",
     "result_areas",
     "town_names",

@@ -61,7 +61,6 @@ from .layers import (
     indicator_specs,
     make_shadings,
     need_words,
-    profile_names,
     tooltip_rows,
 )
 from .page import NARROW, OfflineMap, Page, stable_ids
@@ -199,7 +198,7 @@ def make_map(
     every ``value_`` column, named as it is); ``withheld`` names, per indicator, the areas
     whose value is withheld for small numbers: they are hatched and say so, and their
     value is never written to the page. A ``need_profile`` column adds the need-profiles
-    layer, its profiles named by their highest and lowest indicators (:func:`.layers.profile_names`).
+    layer, its profiles under the run's names (:func:`lacgeo.need.profiles.name_profiles`).
     The plain ``result.areas`` gives the need, quintile and profile layers only.
     ``deprivation`` is the national index whose quintile column the areas carry, and names
     that layer ("National WIMD quintile"); by default, the one whose column ``areas`` has
@@ -222,11 +221,6 @@ def make_map(
         raise ValueError(f"make_map: standardise = {standardise!r}; use one of {', '.join(STANDARDISE_WORDS)}")
     place = place or "local authority"
     specs = indicator_specs(areas, indicators)
-    if "need_profile" in areas:  # profiles named by what sets them apart, on the areas and the patches alike
-        names = profile_names(areas, specs)
-        areas = areas.assign(need_profile=areas["need_profile"].astype(str).map(names))
-        if "need_profile" in patches:
-            patches = patches.assign(need_profile=patches["need_profile"].map(lambda n: names.get(n, n)))
     areas_d = _display(areas)
     patches_d = _display(patches)
     outline = _display(gpd.GeoDataFrame(geometry=[areas.geometry.union_all()], crs=areas.crs))

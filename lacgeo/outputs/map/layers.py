@@ -21,7 +21,6 @@ import pandas as pd
 import shapely
 
 from ...config import IndicatorConfig
-from ...need.profiles import in_sentence
 from ...schema import (
     AREA_NAME,
     NEED_INDEX,
@@ -188,90 +187,11 @@ def _profile_shading(areas: pd.DataFrame, place: str) -> _Shading:
     return _Shading(LAYER_PROFILES, profile.map(colour), legend, label="Need profile", field="profile")
 
 
-# How far a profile's mean sits from the area's average, in the area's standard deviations.
-_LEVELS = ((1.5, "far above"), (0.5, "above"), (-0.5, "near"), (-1.5, "below"), (-np.inf, "far below"))
-
-
-def _level(z: float) -> str:
-    return next(word for cut, word in _LEVELS if z >= cut)
-
-
-def _profile_name(means: pd.Series) -> str:
-    """A profile named by its highest and lowest indicators against the area's average
-    ("Far above average in IMD score; above in preventable mortality")."""
-    ranked = means.sort_values(ascending=False, kind="stable")
-    clauses = []
-    tops = [n for n in ranked.index[:2] if ranked[n] >= 0.5]
-    lows = [n for n in ranked.index[::-1][:2] if ranked[n] <= -0.5 and n not in tops]
-    for names in (tops, lows):
-        by_level: dict[str, list[str]] = {}
-        for n in names:
-            by_level.setdefault(_level(ranked[n]), []).append(n)
-        clauses += [(level, group) for level, group in by_level.items()]
-    if not clauses:
-        return "Near the average in every indicator" if len(means) > 1 else "Near the average"
-    words = []
-    for k, (level, group) in enumerate(clauses):
-        which = " and ".join(group)
-        words.append(f"{level} average in {which}" if k == 0 else f"{level} in {which}")
-    text = "; ".join(words)
-    return text[0].upper() + text[1:]
-
-
-def profile_names(areas: pd.DataFrame, indicators: Sequence[IndicatorConfig]) -> dict[str, str]:
-    """A name for each need profile from what sets it apart: the indicators whose (population-weighted)
-    mean in the profile is highest and lowest against the area's average, in plain words.
-
-    Keyed by the run's profile name (``need_profile``); the indicators' ``value_<name>`` columns are
-    compared within the areas (a withheld value is left out). Names stay unique: where two read alike,
-    the indicator that most sets each apart from the other is added. Without indicator values, or
-    with one profile, the run's names are kept.
-    """
-    if "need_profile" not in areas:
-        return {}
-    profile = areas["need_profile"].astype(str)
-    keep = {name: name for name in profile.unique()}
-    specs = [s for s in indicators if f"value_{s.name}" in areas]
-    if not specs or profile.nunique() < 2:
-        return keep
-    labels = {s.name: in_sentence(s.label or s.name.replace("_", " ")) for s in specs}
-    z = pd.DataFrame(index=areas.index)
-    for s in specs:
-        x = areas[f"value_{s.name}"].astype(float)
-        x = x if s.direction == "higher_is_worse" else -x
-        sd = float(x.std(ddof=0))
-        z[labels[s.name]] = (x - x.mean()) / sd if sd > 0 else x * 0.0
-    people = areas[POPULATION].astype(float) if POPULATION in areas else pd.Series(1.0, index=areas.index)
-    weight = z.notna().mul(people, axis=0)
-    means = z.fillna(0.0).mul(people, axis=0).groupby(profile).sum() / weight.groupby(profile).sum()
-    means = means.fillna(0.0)
-    names = {p: _profile_name(means.loc[p]) for p in means.index}
-    for name in set(names.values()):
-        alike = [p for p in names if names[p] == name]
-        if len(alike) < 2:
-            continue
-        for p in alike:
-            others = means.loc[[q for q in alike if q != p]].mean()
-            apart = (means.loc[p] - others).idxmax()
-            names[p] = f"{name} (most of all {apart})"
-    seen: dict[str, int] = {}
-    order = _profile_order(areas)
-    for p in order:
-        seen[names[p]] = seen.get(names[p], 0) + 1
-        if seen[names[p]] > 1:
-            names[p] = f"{names[p]}, {_ordinal(order.index(p) + 1)} most need"
-    return names
-
-
 def _profile_order(areas: pd.DataFrame) -> list[str]:
     profile = areas["need_profile"].astype(str)
     if "need_profile_id" in areas:
         return list(dict.fromkeys(profile.iloc[np.argsort(areas["need_profile_id"].to_numpy(), kind="stable")]))
     return sorted(profile.unique())
-
-
-def _ordinal(n: int) -> str:
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def indicator_specs(areas: pd.DataFrame, indicators: Sequence[IndicatorConfig] | None) -> list[IndicatorConfig]:

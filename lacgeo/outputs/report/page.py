@@ -31,6 +31,7 @@ from ..escape import escape_text as E
 from ..tables import rollout_table
 from .context import ReportContext, html_table
 from .prose import caveats_section, method_section, read_aloud
+from .spine import spine_chart, spread_over_patches
 from .svg import phase_colours, quintile_chart
 from .words import (
     FIFTHS,
@@ -137,7 +138,10 @@ def _profile(r: ReportContext, pid: str) -> str:
         ]
         for q in range(1, 6)
     ]
+    spine = set() if res.comparisons is None else set(res.comparisons["indicator"])
     for name, ind in r.values.iterrows():
+        if name in spine:  # shown with its significance in the spine chart below
+            continue
         council = name in res.sources
         v = row.get(f"value_{name}", np.nan)
         rows.append(
@@ -220,6 +224,36 @@ def _robustness(r: ReportContext, pid: str) -> str:
     if isinstance(flag, str) and flag:
         text += f" <strong>Caution: {E(flag)}.</strong>"
     return f"<h3>How sure is this?</h3><p>{text}</p>"
+
+
+def _spine_section(r: ReportContext) -> str:
+    """Each phase-1 patch against its area and nation on the catalogue indicators, Fingertips-style."""
+    comparisons = r.result.comparisons
+    if comparisons is None or comparisons.empty or not r.recommended:
+        return ""
+    spread = spread_over_patches(comparisons)
+    figures = []
+    for pid in r.recommended:
+        chart = spine_chart(
+            comparisons[comparisons[PATCH_ID] == pid],
+            spread,
+            la=r.result.lad_name,
+            nation=r.index.nation,
+            svg_id=r.svg_id("spine"),
+        )
+        figures.append(
+            f'<figure class="spine"><figcaption><strong>{r.figures[pid]["rank"]}. {r.name(pid)}</strong>'
+            f"</figcaption>{chart}</figure>"
+        )
+    return (
+        f'<section id="against-{E(r.index.nation.lower())}"><h2>Phase-1 patches against {r.la} and {r.nation}</h2>'
+        f'<p class="intro">Each row sets the patch beside {r.la} and {r.nation}, as OHID\'s Fingertips profiles '
+        f"do. A patch is marked significantly worse or better than {r.nation} (95%) only where Census 2021 counts "
+        "give it a confidence interval; Local Health ratios and the Indices of Deprivation are published "
+        "without intervals, so they are shown as not tested (a hollow circle) and no difference is claimed. "
+        "Every value, with its interval and method, is in comparisons.csv and the workbook's Comparisons "
+        "sheet.</p>" + "".join(figures) + "</section>"
+    )
 
 
 def _patch_section(r: ReportContext, pid: str) -> str:
@@ -450,6 +484,7 @@ def render_report(result: RunResult) -> str:
         + _summary(r)
         + _districts_section(r)
         + "".join(_patch_section(r, pid) for pid in r.recommended)
+        + _spine_section(r)
         + _needs_section(r)
         + _rollout_section(r)
         + method_section(r)
