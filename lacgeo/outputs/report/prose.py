@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..._version import __version__
 from ...need import in_sentence
+from ...need.presets import PRESETS
 from ...schema import BAND_STATUS, IN_BAND, N_AREAS, PATCH_NAME
 from ..escape import escape_text as E
 from .context import ReportContext
@@ -83,6 +84,13 @@ def read_aloud(r: ReportContext, pid: str) -> str:
     return " ".join(out)
 
 
+def _preset_words(preset: str) -> str:
+    """Why the need index is weighted as it is: the preset's reasoning, or that the analyst chose it."""
+    if preset in PRESETS:
+        return f" This is lacgeo's \u201c{E(preset)}\u201d index ({E(PRESETS[preset].title)}). {E(PRESETS[preset].why)}"
+    return " The indicators and weights were chosen by the analyst for this run (no preset)."
+
+
 def method_section(r: ReportContext) -> str:
     res, cfg = r.result, r.result.config
     vintage, (lo, hi), nest = cfg.area.vintage, r.band(), cfg.patches.nest_within
@@ -99,7 +107,9 @@ def method_section(r: ReportContext) -> str:
         "<strong>Validate.</strong> Codes, populations, geometry and values are checked; any problem stops the run.",
         "<strong>Need index.</strong> Each indicator is put on one scale "
         f"({STANDARDISE_WORDS[cfg.need.standardise]}) so that higher means more need, then combined as a "
-        f"weighted average: {weights}." + "".join(f" {E(s)}" for s in left_out_sentences(res)),
+        f"weighted average: {weights}."
+        + _preset_words(cfg.need.preset)
+        + "".join(f" {E(s)}" for s in left_out_sentences(res)),
         f"<strong>Patches.</strong> Neighbouring LSOAs are grouped into "
         f"{count_of(r.n, 'contiguous, compact patch', 'contiguous, compact patches')} of {lo:,} "
         f"to {hi:,} people{nest_words.get(nest, ', each within one of the given boundary areas')}, keeping together "
