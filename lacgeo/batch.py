@@ -25,7 +25,7 @@ from . import load, pipeline
 from .config import Config, make_config
 from .errors import ConfigError, LacgeoError, OutputError
 from .load.places import split_names
-from .outputs import default_output_folder
+from .outputs import default_output_folder, output_lock
 from .outputs.escape import escape_text
 
 INDEX_FILE = "index.html"
@@ -149,14 +149,29 @@ def run_batch(
     BatchResult
         Every area in the order given, with its numbers or its one-line error.
     """
-    from tqdm import tqdm
 
     if not places:
         raise ConfigError("a batch needs at least one area")
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise OutputError(f"{out} already exists and is not empty; pass --overwrite or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):  # a second batch given the same folder stops here
+        out.mkdir(parents=True, exist_ok=True)
+        return _run_batch(places, out, config=config, workers=workers, overwrite=overwrite, progress=progress)
+
+
+def _run_batch(
+    places: Sequence[load.Place],
+    out: Path,
+    *,
+    config: Config | None,
+    workers: int | None,
+    overwrite: bool,
+    progress: bool | None,
+) -> BatchResult:
+    """:func:`run_batch` once the batch folder is locked."""
+    from tqdm import tqdm
+
     config = config or make_config(la=places[0].code)
     codes = [p.code for p in places]
     twice = sorted({c for c in codes if codes.count(c) > 1})

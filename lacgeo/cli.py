@@ -84,8 +84,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_init(args: argparse.Namespace) -> int:
     area = load.resolve_area(args.la)
     path = Path(args.path)
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder; give --path the config file to write, e.g. {path / 'lacgeo.toml'}")
     if path.exists() and not args.overwrite:
         raise ConfigError(f"{path} already exists; pass --overwrite or choose another path with --path")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{path}: the folder {path.parent} does not exist; create it or choose another --path")
     la = area.places[0].name if len(area.places) == 1 else [p.name for p in area.places]
     name = "" if len(area.places) == 1 else area.name
     defaults, left_out = pipeline.for_nation(DEFAULTS, area)  # a Welsh area: LSOA 2011 and WIMD

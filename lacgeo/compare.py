@@ -9,6 +9,7 @@ that entered or left phase 1, rank moves, and the indicator changes behind them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,9 +65,24 @@ class Comparison:
         return out
 
 
+def _check_hashes(folder: Path, manifest: dict) -> None:
+    """The tables compare reads must be those the run wrote: checked against run.json's checksums."""
+    recorded = manifest.get("outputs") or {}
+    for name in ("areas.csv", "patches.csv"):
+        if name not in recorded:
+            continue
+        digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        if digest != recorded[name]:
+            raise OutputError(
+                f"{folder / name}: does not match the checksum run.json recorded for it (edited, truncated or "
+                "copied from another run); compare reads only the tables a run wrote: re-run, or restore the file"
+            )
+
+
 def _read_run(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     try:
         manifest = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        _check_hashes(folder, manifest)
         areas = pd.read_csv(folder / "areas.csv", dtype={"area_code": str, "patch_id": str})
         patches = pd.read_csv(
             folder / "patches.csv", dtype={"patch_id": str}, keep_default_na=False, na_values=[""]
@@ -262,6 +278,8 @@ def _explanations(
 def write_comparison(comparison: Comparison, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``comparison.table`` as a CSV (formula-safe, fixed number format), all or nothing."""
     path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; give --csv the file to write, e.g. {path / 'changes.csv'}")
     if path.exists() and not overwrite:
         raise OutputError(f"{path} already exists; pass --overwrite to replace it, or choose another --csv file")
     if not path.parent.is_dir():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import tomllib
 import typing
 from collections.abc import Sequence
@@ -208,6 +209,11 @@ class Config:
 
 
 DEFAULTS = Config()
+
+MAX_DRAWS = 100_000
+"""Most robustness draws a run may ask for (each holds a ranking of every patch)."""
+MAX_STARTS = 1_000
+"""Most search rounds a run may ask for."""
 """Every default, in one place: stage functions take their keyword defaults from here."""
 
 
@@ -243,6 +249,9 @@ def _convert(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             problems.append(f"{key} must be a number, found {type(value).__name__} {value!r}")
+            return 0.0
+        if not math.isfinite(value):
+            problems.append(f"{key} must be a finite number, found {value!r}")
             return 0.0
         return float(value)
     if tp is int:
@@ -325,15 +334,35 @@ def _check_values(config: Config, problems: list[str]) -> None:
         problems.append(f"recommend.min_distance_km must be 0 or more, found {r.min_distance_km}")
     if r.spread == "nest" and config.patches.nest_within == "none":
         problems.append('recommend.spread = "nest" needs patches.nest_within to name the units')
-    if r.cost_per_coordinator <= 0 or r.budget < 0:
+    if r.cost_per_coordinator < 1 or r.budget < 0:
         problems.append(
-            "recommend.cost_per_coordinator must be positive and recommend.budget 0 or more, found "
+            "recommend.cost_per_coordinator must be at least 1 (GBP a year) and recommend.budget 0 or more, found "
             f"{r.cost_per_coordinator} and {r.budget}"
         )
     if r.robustness_draws < 0 or r.weight_concentration <= 0 or not 0 <= r.min_probability <= 1:
         problems.append(
             "recommend.robustness_draws must be 0 or more, weight_concentration positive and "
             "min_probability between 0 and 1"
+        )
+    if (r.lock_in or r.lock_out) and (r.method != "select" or config.patches.nest_within != "none"):
+        why = 'recommend.method = "rank"' if r.method != "select" else "patches.nest_within (nested patches are ranked)"
+        problems.append(
+            f"recommend.lock_in and lock_out are honoured only by the phase-1 search, which {why} turns off; "
+            'use recommend.method = "select" without nesting, or remove the locks'
+        )
+    if r.robustness_draws > MAX_DRAWS:
+        problems.append(f"recommend.robustness_draws must be at most {MAX_DRAWS:,}, found {r.robustness_draws:,}")
+    if p.n_starts > MAX_STARTS:
+        problems.append(f"patches.n_starts must be at most {MAX_STARTS:,}, found {p.n_starts:,}")
+    if config.need.n_profiles < 1:
+        problems.append(f"need.n_profiles must be at least 1, found {config.need.n_profiles}")
+    if not 0 <= config.seed < 2**32:
+        problems.append(f"seed must be a whole number from 0 to {2**32 - 1:,}, found {config.seed}")
+    shadowed = sorted({src.name for src in config.sources} & set(CATALOGUE))
+    if shadowed:
+        problems.append(
+            f"sources: {', '.join(map(repr, shadowed))} is the name of a shipped indicator; give the source "
+            "another name so the two cannot be confused"
         )
     if config.recommend.n < 1 or config.recommend.phase_size < 1:
         problems.append(
@@ -444,7 +473,7 @@ def load_config(path: str | Path) -> Config:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad saves UTF-8 with a byte-order mark
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found; create one with `lacgeo init --la NAME`") from None
     except IsADirectoryError:

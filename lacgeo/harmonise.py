@@ -98,6 +98,11 @@ def assign_to_units(
         how="intersection",
         keep_geom_type=True,
     )
+    if pieces.empty:
+        raise ValidationError(
+            f"{source}: no unit overlaps the local authority at all; the file covers somewhere else, or its "
+            "coordinate reference system is wrong (longitude and latitude labelled as EPSG:27700?): check it in GIS"
+        )
     pieces["_share"] = pieces.area / pieces[AREA_CODE].map(areas.area)
     pieces = pieces.sort_values([AREA_CODE, "_share", "_unit"], ascending=[True, False, True])
     best = pieces.drop_duplicates(AREA_CODE).set_index(AREA_CODE)
@@ -141,6 +146,8 @@ def _national_codes(geography: str) -> pd.DataFrame:
         return pd.read_parquet(
             load.data_file(f"{geography[:4]}{geography[4:]}.parquet"), columns=[POPULATION, "lad_code"]
         )
+    if geography == "msoa11":
+        return pd.DataFrame(index=pd.Index(_lsoa11_msoas()[MSOA_CODE].unique(), name=MSOA_CODE))
     raise ValueError(geography)
 
 
@@ -205,25 +212,39 @@ def _check_codes(codes: pd.Series, src: SourceConfig, geography: str, vintage: s
             f"{source}, column {src.code_col!r}: {len(dup)} codes appear more than once "
             f"({', '.join(dup[:5])}); keep one row per area"
         )
-    if geography in ("lsoa21", "lsoa11"):
+    if geography in ("lsoa21", "lsoa11", "msoa11"):
         known = _national_codes(geography).index
         unknown = codes[~codes.isin(known)]
         if len(unknown):
-            other = "lsoa11" if geography == "lsoa21" else "lsoa21"
-            in_other = unknown.isin(_national_codes(other).index).mean()
-            welsh = unknown.str.startswith("W").mean()
-            if welsh > 0.5:  # Welsh LSOAs 2011 are in the shipped data too, for Welsh councils
-                tip = "these are Welsh codes, and the area is in England"
-            elif in_other > 0.5:
+            others = [g for g in ("lsoa21", "lsoa11", "msoa11") if g != geography]
+            found = {g: unknown.isin(_national_codes(g).index).mean() for g in others}
+            best = max(found, key=found.get)
+            welsh = unknown.str.fullmatch(r"W0\d{7}").mean()
+            not_codes = unknown[~unknown.str.fullmatch(r"[EW]\d{8}")]
+            if len(not_codes) == len(unknown):
                 tip = (
-                    f'the file looks like {GEOGRAPHY_LABEL[other]} codes; set geography = "{other}" in this '
+                    "they are not ONS codes at all: a total, note or blank row? Delete such rows, or fix the "
+                    "code column"
+                )
+            elif welsh > 0.5 and geography == "lsoa21":
+                tip = (
+                    "these are Welsh codes: lacgeo runs Welsh councils on LSOA 2011 (WIMD 2019), so give them as "
+                    'LSOA 2011 codes with geography = "lsoa11"; an English area takes English codes only'
+                )
+            elif welsh > 0.5:
+                tip = "these are Welsh codes, and the area is in England"
+            elif found[best] > 0.5:
+                tip = (
+                    f'the file looks like {GEOGRAPHY_LABEL[best]} codes; set geography = "{best}" in this '
                     "[[sources]] table"
                 )
             else:
-                tip = f"check the file holds {GEOGRAPHY_LABEL[geography]} codes (E01...)"
+                prefix = "E02" if geography == "msoa11" else "E01"
+                tip = f"check the file holds {GEOGRAPHY_LABEL[geography]} codes ({prefix}...)"
+            listed = [f"{c!r} (row {r})" for r, c in unknown.items()]
             problems.append(
                 f"{source}, column {src.code_col!r}: {len(unknown)} codes are not "
-                f"{GEOGRAPHY_LABEL[geography]} codes ({', '.join(unknown[:5])}): {tip}"
+                f"{GEOGRAPHY_LABEL[geography]} codes ({first_few(listed)}): {tip}"
             )
     if geography == "ward":
         ours, other = ("2021", "2011") if vintage == "2021" else ("2011", "2021")
@@ -316,7 +337,19 @@ def read_source(src: SourceConfig, areas: gpd.GeoDataFrame, *, vintage: str) -> 
             )
         if denominator is not None:
             _check_denominator(count, denominator, dwhy, source=source, column=src.denominator_col, rows=table.index)
-        area_count = apportion(count, mapping).reindex(areas.index)
+        shared = apportion(count, mapping)
+        area_count = shared.reindex(areas.index)
+        lost = float(shared.drop(areas.index, errors="ignore").sum())
+        if lost > 0:
+            kept = float(area_count.sum())
+            warnings.warn(
+                f"{source}: {lost:,.0f} of {kept + lost:,.0f} counts in this local authority's codes belong, by "
+                f"population, to parts now in other authorities (boundary changes since the "
+                f"{GEOGRAPHY_LABEL[src.geography]} codes) and are left out; key the counts on the analysis LSOAs "
+                "to keep them all",
+                OutsideAreaWarning,
+                stacklevel=2,
+            )
         reason = pd.Series("", index=areas.index, dtype=object)
         src_reason = mapping.assign(r=mapping["source"].map(why))
         src_reason = src_reason[src_reason["target"].isin(areas.index) & src_reason["r"].fillna("").ne("")]

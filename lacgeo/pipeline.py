@@ -34,7 +34,7 @@ import pandas as pd
 
 from . import harmonise, load, need, outputs, rank, validate
 from .config import NEST_CHOICES, Config, config_from_dict
-from .errors import OutputError, RobustnessWarning, SelectionWarning, ValidationError
+from .errors import ConfigError, OutputError, RobustnessWarning, SelectionWarning, ValidationError
 from .patches import AreaGraph, PatchAssignment, build_area_graph, build_patches, name_patches
 from .result import RunResult
 from .schema import (
@@ -422,12 +422,16 @@ def check_manifest(path: str | Path) -> list[str]:
     path = Path(path)
     try:
         recorded = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(recorded, dict) or not isinstance(recorded.get("config"), dict):
+            raise TypeError("no 'config' table")
         config = config_from_dict(recorded["config"], source=str(path))
         expected = recorded["outputs"]
+        if not isinstance(expected, dict) or not expected:
+            raise TypeError("it records no output tables to compare")
     except FileNotFoundError:
-        raise OutputError(f"{path}: manifest not found") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise OutputError(f"{path}: not a lacgeo run.json ({exc})") from None
+        raise ConfigError(f"{path}: manifest not found") from None
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a lacgeo run.json ({exc}); give the run.json a lacgeo run wrote") from None
     differences = []
     shipped = load.data_dir()
     for item in recorded.get("inputs", []):

@@ -68,7 +68,7 @@ def test_a_suppressed_local_health_value_is_missing_never_filled():
     values = need.read_indicators(codes, ["hip_fracture_admissions_sar"], vintage="2011")
     assert values["hip_fracture_admissions_sar"].isna().all()
     specs = [IndicatorConfig("hip_fracture_admissions_sar")]
-    with pytest.raises(ValidationError, match="'hip_fracture_admissions_sar' has no value for 3 areas"):
+    with pytest.raises(ValidationError, match="'hip_fracture_admissions_sar' has no value in any of the 3 areas"):
         need.compute_need_index(values, specs)
 
 

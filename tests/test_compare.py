@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -99,6 +100,9 @@ def test_a_pick_redrawn_in_the_same_vintage_is_changed_not_silent(two_vintages, 
     moved = areas.index[areas["patch_id"] == other][:2]
     areas.loc[moved, "patch_id"] = first  # two areas of a later patch join the first pick
     areas.to_csv(redrawn / "areas.csv", index=False)
+    manifest = json.loads((redrawn / "run.json").read_text())  # as a run that drew it so would record it
+    manifest["outputs"]["areas.csv"] = hashlib.sha256((redrawn / "areas.csv").read_bytes()).hexdigest()
+    (redrawn / "run.json").write_text(json.dumps(manifest))
     c = compare_runs(new, redrawn)
     assert c.entered == [] and c.left == []
     assert len(c.changed) == 1 and c.changed[0].startswith(f"{first} ")
@@ -127,3 +131,14 @@ def test_cli_writes_the_comparison_as_csv_too(two_vintages, tmp_path, capsys):
     assert "already exists; pass --overwrite" in capsys.readouterr().err and path.read_bytes() == before
     assert main(["compare", str(old), str(new), "--csv", str(path), "--overwrite"]) == 0
     assert path.read_bytes() == before  # same runs, same bytes
+
+
+def test_an_edited_or_truncated_table_is_refused_not_compared(two_vintages, tmp_path, capsys):
+    _, new = two_vintages
+    cut = tmp_path / "cut"
+    shutil.copytree(new, cut)
+    text = (cut / "areas.csv").read_bytes()
+    (cut / "areas.csv").write_bytes(text[: len(text) // 2])  # truncated mid-row
+    assert main(["compare", str(new), str(cut)]) == 5
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "areas.csv: does not match the checksum run.json recorded" in err

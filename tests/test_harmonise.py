@@ -190,7 +190,10 @@ def test_a_trailing_total_row_is_left_out_with_a_warning(tmp_path, wilts21):
         out = harmonise.read_source(counts_source(path, geography="lsoa21"), wilts21, vintage="2021")
     assert out.count.sum() == 34
     inside = write_counts(tmp_path, [wilts21.index[0], "TOTAL", wilts21.index[1]], [4, 4, 5], name="middle.csv")
-    with pytest.raises(ValidationError, match=r"1 codes are not LSOA 2021 codes \(TOTAL\)"):  # not at the end
+    with pytest.raises(
+        ValidationError,
+        match=r"1 codes are not LSOA 2021 codes \('TOTAL' \(row 3\)\): they are not ONS codes at all: a total",
+    ):  # not at the end
         harmonise.read_source(counts_source(inside, geography="lsoa21"), wilts21, vintage="2021")
 
 

@@ -10,6 +10,7 @@ import pyogrio
 import pytest
 
 import lacgeo
+from lacgeo.cli import main
 from lacgeo.errors import OutputError
 
 AREA_COLUMNS = {"area_code", "area_name", "population", "need_index", "imd_quintile", "patch_id"}
@@ -93,7 +94,7 @@ def test_same_inputs_give_byte_identical_patches_csv(tmp_path, solihull_out):
 def test_failed_write_leaves_nothing_and_keeps_old_output(tmp_path, solihull_run, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "keep.txt").write_text("previous run")
+    (out / "run.json").write_text("previous run")  # an earlier lacgeo output
     with pytest.raises(OutputError, match="already exists; choose another --out or pass --overwrite"):
         solihull_run.write(out)
 
@@ -104,10 +105,28 @@ def test_failed_write_leaves_nothing_and_keeps_old_output(tmp_path, solihull_run
     with pytest.raises(RuntimeError, match="disk full"):
         solihull_run.write(out, overwrite=True)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
-    assert (out / "keep.txt").read_text() == "previous run"
+    assert (out / "run.json").read_text() == "previous run"
     with pytest.raises(RuntimeError, match="disk full"):
         solihull_run.write(tmp_path / "fresh")
     assert not (tmp_path / "fresh").exists()
+
+
+def test_overwrite_never_replaces_a_folder_lacgeo_did_not_write(tmp_path, solihull_run, capsys):
+    """--overwrite given a user's folder (or the folder holding the config and its inputs) used to delete it."""
+    project = tmp_path / "myproject"
+    (project / "notes").mkdir(parents=True)
+    (project / "notes" / "analysis.txt").write_text("my notes")
+    (project / "budget.xlsx").write_bytes(b"not lacgeo's")
+    (project / "run.json").write_text("{}")
+    with pytest.raises(OutputError, match=r"holds files lacgeo did not write \(budget.xlsx, notes/\)"):
+        solihull_run.write(project, overwrite=True)
+    assert (project / "notes" / "analysis.txt").read_text() == "my notes" and (project / "budget.xlsx").exists()
+    assert main(["run", "--la", "Rutland", "--out", str(project), "--overwrite"]) == 5
+    assert "--overwrite only replaces a lacgeo output folder, so nothing was touched" in capsys.readouterr().err
+    assert sorted(p.name for p in project.iterdir()) == ["budget.xlsx", "notes", "run.json"]
+    # a lacgeo output folder is still replaced
+    solihull_run.write(tmp_path / "ours")
+    solihull_run.write(tmp_path / "ours", overwrite=True)
 
 
 def test_a_second_run_to_the_same_folder_stops_before_any_work(tmp_path, capsys, monkeypatch):

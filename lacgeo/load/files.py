@@ -50,6 +50,13 @@ def read_polygons(path: str | Path, *, code_col: str, layer: str = "") -> gpd.Ge
         frame = gpd.read_file(path, engine="pyogrio", layer=layer or (layers[0] if len(listed) > 1 else None))
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise ValidationError(f"{path}: cannot read it as a vector file ({exc})") from None
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise ValidationError(
+            f"{path}: has no geometry (a table, not a polygon file); give a GeoPackage, GeoJSON or Shapefile of "
+            "the boundaries"
+        )
+    if code_col == frame.geometry.name:
+        raise ValidationError(f"{path}: {code_col!r} is the geometry column; name the column that identifies each unit")
     problems = []
     if frame.empty:
         raise ValidationError(f"{path}: the file has no features")
@@ -69,7 +76,29 @@ def read_polygons(path: str | Path, *, code_col: str, layer: str = "") -> gpd.Ge
         problems.append(f"{path}: expected polygons, found {', '.join(sorted(types))}")
     if problems:
         raise ValidationError(problems)
-    frame = frame.assign(**{code_col: codes}).dissolve(by=code_col).to_crs(BNG)
+    repeated = codes[codes.duplicated(keep=False)]
+    if len(repeated):
+        warnings.warn(
+            f"{path}, column {code_col!r}: {repeated.nunique()} codes name more than one polygon "
+            f"({first_few(sorted(repeated.unique()))}); each is taken as one unit made of its polygons. Give each "
+            "unit its own code if they are different units",
+            OverlappingUnitsWarning,
+            stacklevel=2,
+        )
+    frame = frame.assign(**{code_col: codes}).dissolve(by=code_col)
+    try:
+        frame = frame.to_crs(BNG)
+    except Exception as exc:  # noqa: BLE001 - pyproj errors on impossible coordinates
+        raise ValidationError(f"{path}: cannot convert it to British National Grid ({exc})") from None
+    bounds = frame.total_bounds
+    if not (
+        np.isfinite(bounds).all() and -1e5 < bounds[0] and bounds[2] < 8e5 and -1e5 < bounds[1] and bounds[3] < 1.4e6
+    ):
+        raise ValidationError(
+            f"{path}: once converted from {frame.crs if frame.crs else 'its CRS'} the polygons lie outside Great "
+            "Britain; the file's coordinate reference system is probably wrong (longitude and latitude labelled "
+            "as EPSG:27700?): set the right one in GIS"
+        )
     invalid = ~shapely.is_valid(frame.geometry.values)
     if invalid.any():
         warnings.warn(
@@ -115,23 +144,36 @@ SUPPRESSION_MARKERS = frozenset({"*", "c", ":", "..", "x", "~", "-", "[c]", "[x]
 
 def _read_text(path: Path) -> str:
     raw = path.read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 3 and raw[1:2] == b"\x00" and raw[3:4] == b"\x00"):
+    little = len(raw) > 3 and raw[1:2] == b"\x00" and raw[3:4] == b"\x00"
+    big = len(raw) > 3 and raw[0:1] == b"\x00" and raw[2:3] == b"\x00"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or little or big:
+        codec = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-le" if little else "utf-16-be"
         try:  # Excel's "Unicode Text": UTF-16, usually tab-separated
-            return raw.decode("utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-le").lstrip("\ufeff")
+            return _lines(raw.decode(codec).lstrip("\ufeff"))
         except UnicodeDecodeError:
             raise ValidationError(
                 f"{path}: looks like UTF-16 text (Excel's 'Unicode Text') but cannot be read as it; "
                 "save it from Excel as 'CSV UTF-8 (Comma delimited)'"
             ) from None
+    if b"\x00" in raw:
+        raise ValidationError(
+            f"{path}: holds NUL bytes, so it is not a text table (a binary file, or text in an encoding lacgeo "
+            "cannot tell); save it from Excel as 'CSV UTF-8 (Comma delimited)'"
+        )
     try:
-        return raw.decode("utf-8-sig")
+        return _lines(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         warnings.warn(
             f"{path}: not UTF-8; read as Windows-1252 (cp1252). Save it as UTF-8 CSV to silence this",
             TextEncodingWarning,
             stacklevel=3,
         )
-        return raw.decode("cp1252", errors="replace")
+        return _lines(raw.decode("cp1252", errors="replace"))
+
+
+def _lines(text: str) -> str:
+    """Text with every line ending as a newline: Windows (CRLF) and old Mac (CR only) files alike."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _uncalculated_formulas(path: Path, sheet: str, values: list[list[object]]) -> set[tuple[int, int]]:
@@ -220,6 +262,19 @@ def read_table(path: str | Path, *, columns: list[str], sheet: str = "") -> pd.D
     head = _find_header([r for _, r in numbered], columns)
     header = [str(c).strip() if c is not None else "" for c in numbered[head][1]]
     width = len(header)
+    twice = sorted({c for c in columns if header.count(c) > 1})
+    if twice:
+        where = "; ".join(
+            f"{c!r} is columns {', '.join(str(i + 1) for i, h in enumerate(header) if h == c)}" for c in twice
+        )
+        raise ValidationError(f"{path}: the header names a column twice ({where}); rename or delete one of them")
+    wide = [n for n, r in numbered[head + 1 :] if any(c not in (None, "") for c in list(r)[width:])]
+    if wide:
+        raise ValidationError(
+            f"{path}: {len(wide)} rows have more cells than the header's {width} (rows {first_few(wide)}); an "
+            "unquoted comma inside a number (1,204) or a name splits a cell in two. Quote such cells, or save "
+            "the file as XLSX"
+        )
     body = [
         [("" if c is None else str(c)) for c in (list(r) + [None] * (width - len(r)))[:width]]
         for _, r in numbered[head + 1 :]
@@ -252,8 +307,9 @@ def read_table(path: str | Path, *, columns: list[str], sheet: str = "") -> pd.D
     return table
 
 
-THOUSANDS = r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
-"""A number written with thousands separators: 1,204 or 12,345,678.9."""
+THOUSANDS = r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?"
+"""A number written with thousands separators: 1,204 or 12,345,678.9 (never "0,250": a leading zero
+before the comma makes it a decimal comma)."""
 
 
 def parse_numbers(values: pd.Series, *, source: str, column: str) -> tuple[pd.Series, pd.Series]:

@@ -137,6 +137,20 @@ def compute_need_index(
     for spec in specs:
         values = indicators[spec.name].astype(float)
         gap = values.index[values.isna()]
+        if len(gap) and len(gap) == len(values):
+            why = reasons[spec.name].reindex(gap).fillna("") if reasons is not None and spec.name in reasons else None
+            common = (
+                why.str.replace(r",? row \d+$", "", regex=True).value_counts().index[0]
+                if why is not None and why.any()
+                else ""
+            )
+            problems.append(
+                f"indicator {spec.name!r} has no value in any of the {len(gap)} areas"
+                + (f" (mostly: {common})" if common else "")
+                + "; no mean or reweighting can stand in for it: fix the source (its codes, geography or "
+                "suppression), or remove it from need.indicators"
+            )
+            continue
         if len(gap):
             why = reasons[spec.name].reindex(gap).fillna("") if reasons is not None and spec.name in reasons else None
             listed = ", ".join(f"{c} ({why[c]})" if why is not None and why[c] else str(c) for c in gap[:5])
@@ -159,6 +173,12 @@ def compute_need_index(
     if problems:
         raise ValidationError(problems)
     weights = pd.DataFrame({s.name: float(s.weight) for s in specs}, index=indicators.index).where(z.notna(), 0.0)
+    empty = weights.index[weights.sum(axis=1) == 0]
+    if len(empty):
+        raise ValidationError(
+            f"{len(empty)} areas have no value for any indicator of the need index ({', '.join(map(str, empty[:5]))}), "
+            "so no need index can be computed for them: fix the sources, or add an indicator every area has"
+        )
     share = weights.div(weights.sum(axis=1), axis=0)
     out = pd.DataFrame(index=indicators.index)
     for spec in specs:

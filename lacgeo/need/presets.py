@@ -44,10 +44,11 @@ PRESETS: dict[str, Preset] = {
         why=(
             "Local Area Coordination serves people who are isolated or at risk of crisis: disabled people, people "
             "with mental or long-term ill health, older people and families under pressure. The index weights "
-            "deprivation (the IMD) as two parts in five, and health outcomes (preventable deaths under 75), demand "
-            "on services (emergency hospital admissions, the IoD acute morbidity indicator) and vulnerability "
+            "deprivation (the nation's index of multiple deprivation) as two parts in five, and health outcomes "
+            "(preventable deaths under 75), demand on services (emergency hospital admissions) and vulnerability "
             "(disabled residents, Census 2021) as one part each. Each theme has one indicator, chosen so that no "
-            "two measure the same thing (they correlate at |r| < 0.9 in every district sampled)."
+            "two measure the same thing (they correlate at |r| < 0.9 in every district sampled); a theme with no "
+            "indicator in the nation is left out and named."
         ),
         themes=(
             ThemeWeight("deprivation", 2.0, ("imd_score",)),
@@ -60,8 +61,8 @@ PRESETS: dict[str, Preset] = {
         name="imd",
         title="Deprivation and preventable deaths",
         why=(
-            "The index lacgeo used before its catalogue: the IMD score weighted twice and preventable deaths under "
-            "75 (Local Health SMR) once. Use it to compare with earlier runs."
+            "The index lacgeo used before its catalogue: the deprivation score weighted twice and preventable deaths "
+            "under 75 (Local Health SMR) once. Use it to compare with earlier runs."
         ),
         themes=(
             ThemeWeight("deprivation", 2.0, ("imd_score",)),

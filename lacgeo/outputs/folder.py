@@ -130,12 +130,45 @@ def check_output_folder(out: str | Path, *, overwrite: bool = False) -> Path:
         raise OutputError(f"{out} exists and is not a folder; choose another --out")
     if out.exists() and not overwrite:
         raise OutputError(f"{out} already exists; choose another --out or pass --overwrite to replace it")
+    if out.exists():
+        foreign = foreign_files(out)
+        if foreign:
+            raise OutputError(
+                f"{out} holds files lacgeo did not write ({', '.join(foreign[:4])}"
+                + (f" and {len(foreign) - 4} more" if len(foreign) > 4 else "")
+                + "); --overwrite only replaces a lacgeo output folder, so nothing was touched. Choose a new "
+                "or empty --out"
+            )
     parent = out.parent
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(f"cannot create the output folder {out}: {parent} is not a writable folder")
     return out
+
+
+OUTPUT_FILES = frozenset(
+    {
+        "areas.csv",
+        "patches.csv",
+        "needs_assessment.csv",
+        "rollout.csv",
+        "districts.csv",
+        "comparisons.csv",
+        "lacgeo.gpkg",
+        "lacgeo.xlsx",
+        "map.html",
+        "report.html",
+        "run.json",
+    }
+)
+"""Every file a run writes: a folder holding anything else is not lacgeo's to replace."""
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """The entries of ``folder`` that a lacgeo run did not write (sorted), so ``--overwrite`` never
+    deletes a user's files, inputs or a folder such as the home folder."""
+    return sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if p.name not in OUTPUT_FILES)
 
 
 _HELD: set[tuple[Path, int]] = set()
