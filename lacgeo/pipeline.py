@@ -34,7 +34,7 @@ import pandas as pd
 
 from . import harmonise, load, need, outputs, rank, validate
 from .config import NEST_CHOICES, Config, config_from_dict
-from .errors import ConfigError, OutputError, RobustnessWarning, SelectionWarning, ValidationError
+from .errors import ConfigError, RobustnessWarning, SelectionWarning, ValidationError
 from .patches import AreaGraph, PatchAssignment, build_area_graph, build_patches, name_patches
 from .result import RunResult
 from .schema import (
