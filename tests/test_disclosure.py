@@ -73,7 +73,15 @@ def test_a_small_area_count_cannot_be_recovered_from_the_outputs(tmp_path):
     assert table["value_demand"].notna().mean() >= 0.9  # suppression stays proportionate
 
 
-def _recoverable_ranges(out) -> dict[str, tuple[float, float]]:
+def _rate_from_contribution(areas: pd.DataFrame) -> tuple[float, float]:
+    """The attacker's line contrib_demand = a x rate + b, fitted on the areas that publish both
+    (a z-scored index is linear in the rate); b / a is minus the area mean of the rate."""
+    both = areas[["value_demand", "contrib_demand"]].dropna()
+    a, b = np.polyfit(both["value_demand"], both["contrib_demand"], 1)
+    return float(a), float(b)
+
+
+def _recoverable_ranges(out, *, through_need_index: bool = False) -> dict[str, tuple[float, float]]:
     """An attacker's best bounds on every withheld area count, from the published files alone.
 
     Disclosed area rates give their counts (rate x population / 1,000: the denominator is
@@ -106,13 +114,34 @@ def _recoverable_ranges(out) -> dict[str, tuple[float, float]]:
     for q in range(1, 6):
         publish(areas.index[areas["local_imd_quintile"] == q], assessment.loc[str(q), "count"])
     publish(areas.index, assessment.loc["All", "count"])
+    bands = []  # weighted sums known only to within the rounding of the published figures
+    if through_need_index:
+        a, b = _rate_from_contribution(areas)
+        public = [c for c in areas.columns if c.startswith("contrib_") and c != "contrib_demand"]
+        for pid, need in patches["need_index"].items():
+            if pd.isna(need):
+                continue
+            members = areas.index[areas["patch_id"] == pid]
+            pop = areas.loc[members, "population"]
+            others = (areas.loc[members, public].mul(pop, axis=0).sum() / pop.sum()).sum()
+            rate = (need - others - b) / a  # the patch's council rate, recovered from its need index
+            publish(members, rate * pop.sum() / 1000)
+        # every z-scored index gives away the mean rate over all areas: a weighted sum of the hidden counts
+        mean = -b / a
+        weights = np.zeros(len(hidden))
+        for c in hidden:
+            weights[position[c]] = 1000 / areas.at[c, "population"]
+        total = mean * len(areas) - areas["value_demand"].sum()
+        bands.append((weights, total, 0.002 * abs(mean) * len(areas) + 0.5))
     a_eq, b_eq = np.vstack(rows), np.array(rhs)
+    a_ub = np.vstack([w for w, _, _ in bands] + [-w for w, _, _ in bands]) if bands else None
+    b_ub = np.array([t + tol for _, t, tol in bands] + [-(t - tol) for _, t, tol in bands]) if bands else None
     ranges = {}
     for cell in hidden:
         objective = np.zeros(len(hidden))
         objective[position[cell]] = 1.0
-        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        low = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        high = linprog(-objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
         assert low.status == 0, low.message
         ranges[cell] = (low.fun, np.inf if high.status == 3 else -high.fun)
     return ranges
@@ -137,3 +166,26 @@ def test_no_small_count_can_be_solved_from_all_the_published_totals(tmp_path, se
         assert low <= counts[code] <= high + 1e-6  # the attack is sound: the truth is inside its bounds
         assert high - low >= 7 - 1e-6, f"{code} ({counts[code]}) confined to {low:.1f}-{high:.1f}"
     assert len(ranges) <= 0.35 * len(areas)  # suppression stays proportionate
+
+
+@pytest.mark.slow
+def test_no_small_count_can_be_solved_through_the_need_index(tmp_path):
+    """The red team's attack: a z-scored need index is linear in the council rate, so a patch's published
+    need index less its public indicators' part gave back the patch's withheld count, and the area
+    need indices gave away the mean rate over all areas. Rare events (a few small counts, most areas
+    zero) are where it bit."""
+    areas = load.read_areas("E08000029")
+    rng = np.random.default_rng(3)
+    counts = pd.Series(rng.poisson(1.2, len(areas)), index=areas.index)  # rare: most cells 0 to 3
+    counts.iloc[rng.choice(len(areas), 40, replace=False)] = rng.integers(20, 40, 40)
+    run_solihull_with_demand(counts, tmp_path, recommend={"robustness_draws": 0})
+    out = tmp_path / "out"
+    patches = pd.read_csv(out / "patches.csv", index_col="patch_id")
+    withheld = patches["value_demand"].isna()
+    assert withheld.any()  # some patch totals are small and withheld...
+    assert patches.loc[withheld, "need_index"].isna().all()  # ...and so are the need indices that hold them
+    ranges = _recoverable_ranges(out, through_need_index=True)
+    for code in counts.index[counts.between(1, 7)]:
+        low, high = ranges[code]
+        assert low - 1e-6 <= counts[code] <= high + 1e-6  # the attack is sound
+        assert high - low >= 7 - 1e-6, f"{code} ({counts[code]}) confined to {low:.1f}-{high:.1f}"

@@ -81,7 +81,13 @@ class Protection:
     totals: dict[str, pd.Index]
 
 
-def protect(counts: pd.Series, levels: Mapping[str, pd.Series], *, max_count: int = SMALL_COUNT_MAX) -> Protection:
+def protect(
+    counts: pd.Series,
+    levels: Mapping[str, pd.Series],
+    *,
+    max_count: int = SMALL_COUNT_MAX,
+    combination: pd.Series | None = None,
+) -> Protection:
     """The cells and totals to withhold so that no small count can be recovered from what is published.
 
     Parameters
@@ -93,6 +99,11 @@ def protect(counts: pd.Series, levels: Mapping[str, pd.Series], *, max_count: in
         on the same index giving each cell's group.
     max_count
         Counts from 1 to this are small (0 turns disclosure control off).
+    combination
+        Coefficients (per cell) of one more weighted sum of the counts that the outputs reveal and
+        that cannot be withheld: the within-area mean of a council rate, which every published
+        z-scored need index gives away (sum of count x 1,000 / denominator). The audit adds it to
+        the attacker's equations, and withholds more cells until it pins no small count either.
 
     Returns
     -------
@@ -127,23 +138,37 @@ def protect(counts: pd.Series, levels: Mapping[str, pd.Series], *, max_count: in
     }
     hidden = set(suppress_cells(counts, groups.values(), max_count=max_count))
     small = sorted((c for c in counts.index if 1 <= counts[c] <= max_count), key=str)
+    weights = None if combination is None else combination.reindex(counts.index).fillna(0.0).astype(float)
     while True:
-        pinned = _first_pinned(counts, groups, hidden, hidden_totals, small, max_count)
+        pinned = _first_pinned(counts, groups, hidden, hidden_totals, small, max_count, weights)
         if pinned is None:
             return Protection(
                 pd.Index(sorted(hidden, key=str)),
                 {name: pd.Index(sorted(t, key=str)) for name, t in hidden_totals.items()},
             )
         cell, level, group = pinned
-        best = _cheapest_release(counts, groups, hidden, hidden_totals, cell, max_count)
+        best = _cheapest_release(counts, groups, hidden, hidden_totals, cell, max_count, weights)
         if best is not None:
             hidden |= best
+        elif level == COMBINATION:  # the weighted sum cannot be withheld: one more cell, the smallest open one
+            hidden.add(min((c for c in counts.index if c not in hidden), key=lambda c: (counts[c], str(c))))
+            _close(counts, list(groups.values()), hidden)
         else:  # no cell beside it frees it: withhold the published total that pins it
             hidden_totals[level].add(group)
 
 
+COMBINATION = "weighted sum"
+"""The owner named for the extra weighted sum in an audit (it has no group and cannot be withheld)."""
+
+
 def _cheapest_release(
-    counts: pd.Series, groups: Mapping[str, pd.Series], hidden: set, hidden_totals: Mapping[str, set], cell, max_count
+    counts: pd.Series,
+    groups: Mapping[str, pd.Series],
+    hidden: set,
+    hidden_totals: Mapping[str, set],
+    cell,
+    max_count,
+    weights: pd.Series | None = None,
 ) -> set | None:
     """The fewest extra cells (one open cell beside ``cell``, with the lone-cell rule applied after it)
     that give ``cell`` a range of ``max_count`` or more; None if no single added cell does."""
@@ -161,7 +186,7 @@ def _cheapest_release(
         added = trial - hidden
         if best is not None and len(added) >= len(best):
             continue
-        if _first_pinned(counts, groups, trial, hidden_totals, [cell], max_count) is None:
+        if _first_pinned(counts, groups, trial, hidden_totals, [cell], max_count, weights) is None:
             best = added
     return best
 
@@ -177,6 +202,7 @@ def _first_pinned(
     hidden_totals: Mapping[str, set],
     small: list,
     max_count: int,
+    weights: pd.Series | None = None,
 ) -> tuple[object, str, object] | None:
     """The first small cell an attacker can confine to a range narrower than ``max_count``, with a
     published group (level, group) that constrains it; None when every small cell is safe."""
@@ -195,6 +221,12 @@ def _first_pinned(
             rows.append(row)
             rhs.append(float(members[[cells[i] for i in inside]].sum()))
             owners.append((level, group))
+    if weights is not None and cells:
+        row = weights.reindex(cells).to_numpy(dtype=float)
+        if row.any():  # the disclosed cells' part is known, so the hidden cells' weighted sum is published
+            rows.append(row)
+            rhs.append(float((row * counts.reindex(cells).to_numpy(dtype=float)).sum()))
+            owners.append((COMBINATION, None))
     if not rows:
         return None
     from scipy.optimize import linprog  # here: only a run with council counts to protect needs it
@@ -215,6 +247,7 @@ def _first_pinned(
             raise RuntimeError(f"disclosure audit could not bound cell {cell}: {low.message}; {high.message}")
         if -high.fun - low.fun < max_count - 1e-6:
             # the published group that pins it most tightly: the smallest one holding it
-            level, group = owners[min(touching, key=lambda k: (a_eq[k].sum(), str(owners[k])))]
+            group_rows = [k for k in touching if owners[k][0] != COMBINATION] or touching
+            level, group = owners[min(group_rows, key=lambda k: (a_eq[k].sum(), str(owners[k])))]
             return cell, level, group
     return None

@@ -116,8 +116,19 @@ def protections(result: RunResult) -> dict[str, disclosure.Protection]:
         "quintile": areas[result.deprivation.local_quintile],
         "all": pd.Series(0, index=areas.index),
     }
+    if result.districts is not None and "lad_code" in areas:  # districts.csv publishes each district's need
+        levels["district"] = areas["lad_code"]
     limit = result.config.disclosure.small_count_max
-    value = {name: disclosure.protect(src.count, levels, max_count=limit) for name, src in result.sources.items()}
+    in_index = {s.name for s in result.config.need.indicators}
+    value = {}
+    for name, src in result.sources.items():
+        # a z-scored need index gives away the area mean of the rate: a weighted sum of every count
+        mean_of_rates = (
+            1000.0 / src.denominator.where(src.count.notna())
+            if name in in_index and result.config.need.standardise == "zscore"
+            else None
+        )
+        value[name] = disclosure.protect(src.count, levels, max_count=limit, combination=mean_of_rates)
     key = id(result)
     _PROTECTIONS[key] = (weakref.ref(result, lambda _: _PROTECTIONS.pop(key, None)), value)
     return value
@@ -157,8 +168,13 @@ def patch_table(result: RunResult) -> gpd.GeoDataFrame:
     table = table.sort_values(RANK).copy()
     for name, protection in protections(result).items():
         col = f"value_{name}"
+        hidden = table.index.intersection(protection.totals["patch"])
         if col in table:
-            table.loc[table.index.intersection(protection.totals["patch"]), col] = float("nan")
+            table.loc[hidden, col] = float("nan")
+        if name in {s.name for s in result.config.need.indicators}:
+            # the patch's need index holds its council rate: with the other (public) indicators
+            # subtracted, it would give the withheld total back
+            table.loc[hidden, [NEED_INDEX, EXCESS_NEED]] = float("nan")
     if result.synthetic:
         table["data_status"] = SYNTHETIC_NOTE
     table.index.name = PATCH_ID
@@ -173,7 +189,12 @@ def district_table(result: RunResult) -> pd.DataFrame | None:
     """
     if result.districts is None:
         return None
-    return result.districts.reset_index()
+    table = result.districts.reset_index()
+    for name, protection in protections(result).items():
+        hidden = protection.totals.get("district", pd.Index([]))
+        if len(hidden) and name in {s.name for s in result.config.need.indicators}:
+            table.loc[table["district_code"].isin(hidden), NEED_INDEX] = float("nan")
+    return table
 
 
 def comparison_table(result: RunResult) -> pd.DataFrame | None:

@@ -50,7 +50,7 @@ from ...schema import (
 )
 from ..escape import escape_text
 from ..report.words import STANDARDISE_WORDS, left_out_sentences
-from ..tables import area_table
+from ..tables import area_table, patch_table
 from .layers import (
     LAYER_LABELS,
     LAYER_OUTLINE,
@@ -465,7 +465,7 @@ def make_result_map(result: RunResult, *, title: str) -> folium.Map:
             withheld[name] = table.index[table[col].isna() & raw.notna()]
     return make_map(
         areas,
-        result.patches,
+        patch_table(result),  # disclosure control as in patches.csv: a need index that holds a withheld total
         title=title,
         synthetic=result.synthetic,
         indicators=result.config.need.indicators,

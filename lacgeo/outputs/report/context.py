@@ -12,7 +12,7 @@ import pandas as pd
 from ...result import RunResult
 from ...schema import NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 from ..escape import escape_text as E
-from ..tables import assessment_table, patch_table
+from ..tables import assessment_table, patch_table, protections
 from .svg import PatchMaps
 from .words import about, indicator_label, national_reference, national_value, num, pct, weighted_mean
 
@@ -37,6 +37,12 @@ class ReportContext:
         weighted = areas.filter(like="contrib_").mul(pop, axis=0)
         self.contrib = weighted.groupby(areas[PATCH_ID]).sum().div(pop.groupby(areas[PATCH_ID]).sum(), axis=0)
         self.la_contrib = weighted.sum() / pop.sum()
+        for name, protection in protections(result).items():  # a council source's part holds its totals
+            col = f"contrib_{name}"
+            if col in self.contrib:
+                self.contrib.loc[self.contrib.index.intersection(protection.totals["patch"]), col] = np.nan
+                if len(protection.totals["all"]):
+                    self.la_contrib[col] = np.nan
         self.values = self._indicator_values()
         self.figures = {pid: self._figures(row) for pid, row in self.patches.iterrows()}
         self.la_need_text = num(self.la_need, 2)
@@ -83,6 +89,8 @@ class ReportContext:
     def need_gap(self, pid: str) -> float:
         """The patch's need index above the LA average, from the two figures as printed (so that
         '1.98 is 1.99 above the average of -0.01' adds up on the page)."""
+        if pd.isna(self.patches.at[pid, NEED_INDEX]):  # withheld: it would give back small council counts
+            return float("nan")
         return round(float(self.figures[pid]["need"].replace(",", "")) - float(self.la_need_text.replace(",", "")), 2)
 
     def svg_id(self, stem: str) -> str:
@@ -92,7 +100,7 @@ class ReportContext:
     def drivers(self, pid: str) -> pd.Series:
         """Each indicator's contribution to the patch's need index above the LA average, largest first."""
         diff = (self.contrib.loc[pid] - self.la_contrib).rename(lambda c: c.removeprefix("contrib_"))
-        return diff.sort_values(ascending=False, kind="stable")
+        return diff.sort_values(ascending=False, kind="stable", na_position="last")
 
     def band(self) -> tuple[int, int]:
         p = self.result.config.patches

@@ -168,18 +168,32 @@ def _drivers(r: ReportContext, pid: str) -> str:
     words = [
         f"{E(in_sentence(indicator_label(res, n)))} {'raises' if d > 0 else 'lowers'} it by {abs(d):.2f}"
         for n, d in drivers.items()
-        if abs(d) > 0.05
+        if pd.notna(d) and abs(d) > 0.05
     ]
-    text = (  # the patch's own index first, so the difference is not mistaken for it (1.98 vs 1.99 apart)
-        f"Its need index, {r.figures[pid]['need']}, is {abs(total):.2f} "
-        f"{'above' if total >= 0 else 'below'} the {r.la} average of {r.la_need_text}: "
-    ) + ("; ".join(words) + "." if words else "no single indicator stands out.")
+    withheld = [n for n, d in drivers.items() if pd.isna(d)]
+    if pd.isna(total):
+        text = (
+            "Its need index is withheld, with the council data's part in it: together with the published "
+            "figures they would give back small council counts. "
+        )
+    else:  # the patch's own index first, so the difference is not mistaken for it (1.98 vs 1.99 apart)
+        text = (
+            f"Its need index, {r.figures[pid]['need']}, is {abs(total):.2f} "
+            f"{'above' if total >= 0 else 'below'} the {r.la} average of {r.la_need_text}: "
+        )
+    text += "; ".join(words) + "." if words else "no single published indicator stands out."
+    if withheld:
+        text += f" The part of {', '.join(E(indicator_label(res, n)) for n in withheld)} is withheld (small numbers)."
+
+    def shown(value: float) -> str:
+        return "withheld" if pd.isna(value) else signed(value)
+
     rows = [
         [
             E(indicator_label(res, n)),
-            signed(r.contrib.at[pid, f"contrib_{n}"]),
-            signed(r.la_contrib[f"contrib_{n}"]),
-            signed(d),
+            shown(r.contrib.at[pid, f"contrib_{n}"]),
+            shown(r.la_contrib[f"contrib_{n}"]),
+            shown(d),
         ]
         for n, d in drivers.items()
     ]

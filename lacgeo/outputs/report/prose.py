@@ -75,7 +75,7 @@ def read_aloud(r: ReportContext, pid: str) -> str:
                 f"{value_text(name, ind['la'])}{nat}."
             )
     rank = int(r.figures[pid]["rank"])
-    up = [E(in_sentence(indicator_label(res, n))) for n, d in r.drivers(pid).items() if d > 0.05][:2]
+    up = [E(in_sentence(indicator_label(res, n))) for n, d in r.drivers(pid).items() if pd.notna(d) and d > 0.05][:2]
     because = f", mainly because of its {' and '.join(up)}" if up else ""
     out.append(
         f"Taking everything together it has the {'' if rank == 1 else ordinal(rank) + ' '}highest need of "
