@@ -130,6 +130,10 @@ class NoVariationWarning(LacgeoWarning):
     """An indicator has the same value in every area of the run, so it adds nothing to the need index."""
 
 
+class UnusedSourceWarning(LacgeoWarning):
+    """A council source is read but no need indicator uses it."""
+
+
 class IslandWarning(LacgeoWarning):
     """A detached area was linked to its nearest neighbour."""
 
@@ -163,6 +167,7 @@ __all__ = [
     "SelectionWarning",
     "TextEncodingWarning",
     "TotalRowWarning",
+    "UnusedSourceWarning",
     "UnknownAreaError",
     "ValidationError",
     "first_few",

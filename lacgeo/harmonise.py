@@ -457,9 +457,13 @@ def points_to_areas(
             f"{source}: {share_out:.0%} of {len(points)} points lie outside the local authority; {tip}"
         )
     if outside.any():
+        zero = (points.geometry.x.abs() < 1) & (points.geometry.y.abs() < 1) if points.crs == BNG else None
+        hint = (
+            "; some are at 0,0 (a blank coordinate written as 0?)" if zero is not None and zero[outside].any() else ""
+        )
         warnings.warn(
             f"{source}: {int(outside.sum())} of {len(points)} points lie outside the local authority "
-            "and are not counted",
+            f"and are not counted (rows {first_few(joined.index[outside])}){hint}",
             PointsOutsideWarning,
             stacklevel=2,
         )

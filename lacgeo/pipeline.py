@@ -34,7 +34,7 @@ import pandas as pd
 
 from . import harmonise, load, need, outputs, rank, validate
 from .config import NEST_CHOICES, Config, config_from_dict
-from .errors import ConfigError, RobustnessWarning, SelectionWarning, ValidationError
+from .errors import ConfigError, RobustnessWarning, SelectionWarning, UnusedSourceWarning, ValidationError
 from .patches import AreaGraph, PatchAssignment, build_area_graph, build_patches, name_patches
 from .result import RunResult
 from .schema import (
@@ -85,6 +85,14 @@ def _load(config: Config, area: load.StudyArea) -> _Inputs:
     deprivation = load.read_deprivation(areas.index, vintage=vintage)
     sources = [harmonise.read_source(src, areas, vintage=vintage) for src in config.sources]
     names = [i.name for i in config.need.indicators]
+    unused = [src.name for src in config.sources if src.name not in names]
+    if unused:
+        warnings.warn(
+            f"[[sources]] {', '.join(map(repr, unused))} is read but not used: no [[need.indicators]] table names it, "
+            "so it changes nothing; add one (name = the source's name) or remove the source",
+            UnusedSourceWarning,
+            stacklevel=2,
+        )
     indicators = need.read_indicators(
         areas.index,
         names,
@@ -218,6 +226,13 @@ def _rank(
     picks = [patch_id[pick.area_codes[0]] for pick in selection.picks] if selection else []
     table[RANK] = rank.rank_patches(table, first=picks)
     n_phase1 = len(picks) if selection else r.n
+    if not selection and r.n > len(table):
+        warnings.warn(
+            f"only {len(table)} of the {r.n} requested phase-1 patches exist: the area makes {len(table)} patches, "
+            "so every patch is in phase 1",
+            SelectionWarning,
+            stacklevel=2,
+        )
     table[PHASE] = rank.assign_phases(table[RANK], n=n_phase1, phase_size=r.phase_size)
     if rank.is_multi_district(areas):  # a county, ICB or list of councils: which district each patch is in
         names = load.read_places()["name"]

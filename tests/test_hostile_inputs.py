@@ -268,3 +268,37 @@ def test_check_manifest_refuses_a_manifest_with_nothing_to_check(tmp_path, capsy
     (copy / "run.json").write_text(json.dumps(edit(manifest)))
     assert main(["run", "--check-manifest", str(copy / "run.json")]) == 2
     assert message in _one_line(capsys)
+
+
+def test_decimal_comma_and_infinite_coordinates_are_named_by_row(tmp_path):
+    path = tmp_path / "pts.csv"
+    path.write_text('x,y\n"400000,5","150000,25"\n401000,151000\n')
+    with pytest.raises(ValidationError, match=r"column 'x': 1 coordinates use a decimal comma \(row 2: '400000,5'\)"):
+        load.read_points(path, x_col="x", y_col="y", crs="EPSG:27700")
+    path.write_text("x,y\ninf,150000\n401000,151000\n")
+    with pytest.raises(ValidationError, match=r"column 'x': 1 records have no usable coordinate \(row 2: 'inf'\)"):
+        load.read_points(path, x_col="x", y_col="y", crs="EPSG:27700")
+
+
+def test_a_source_no_indicator_uses_is_warned(tmp_path, wilts21):
+    path = tmp_path / "counts.csv"
+    pd.DataFrame({"code": wilts21.index, "n": 5}).to_csv(path, index=False)
+    config = lacgeo.config.config_from_dict(
+        {
+            "area": {"la": "Wiltshire"},
+            "sources": [{"name": "asc", "path": str(path), "code_col": "code", "value_col": "n"}],
+            "recommend": {"robustness_draws": 0},
+        }
+    )
+    result = lacgeo.run(config)
+    assert any("[[sources]] 'asc' is read but not used" in w for w in result.warnings)
+
+
+def test_more_rank_picks_than_patches_is_warned():
+    config = lacgeo.config.replace(
+        lacgeo.make_config(la="Rutland"), recommend={"method": "rank", "n": 1000, "robustness_draws": 0}
+    )
+    result = lacgeo.run(config)
+    assert any(
+        w.startswith(f"only {len(result.patches)} of the 1000 requested phase-1 patches") for w in result.warnings
+    )

@@ -378,12 +378,22 @@ def read_points(path: str | Path, *, x_col: str, y_col: str, crs: str, sheet: st
     problems = []
     coords = {}
     for col in (x_col, y_col):
-        numbers = pd.to_numeric(table[col].str.strip().str.replace(",", "", regex=False), errors="coerce")
-        bad = numbers.isna()
-        if bad.any():
+        text = table[col].fillna("").str.strip()
+        comma = text.str.contains(",", regex=False) & ~text.str.fullmatch(THOUSANDS)
+        if comma.any():
+            rows = [f"row {r}: {v!r}" for r, v in text[comma].items()]
             problems.append(
-                f"{path}, column {col!r}: {int(bad.sum())} records have no usable coordinate "
-                f"(rows {first_few(table.index[bad])})"
+                f"{path}, column {col!r}: {int(comma.sum())} coordinates use a decimal comma ({first_few(rows)}), "
+                "as European-locale Excel writes them; save the file with decimal points"
+            )
+            continue
+        numbers = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+        bad = numbers.isna() | ~np.isfinite(numbers.fillna(0).astype(float))
+        if bad.any():
+            listed = [f"row {r}: {v!r}" for r, v in text[bad].items()]
+            problems.append(
+                f"{path}, column {col!r}: {int(bad.sum())} records have no usable coordinate ({first_few(listed)}); "
+                "give a number for each, or remove the record"
             )
         coords[col] = numbers
     if problems:
