@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from ..config import DEFAULTS, IndicatorConfig
 from ..schema import POPULATION
@@ -106,7 +107,10 @@ def rank_robustness(
     weights = rng.dirichlet(alpha, size=n_draws) if len(specs) > 1 else np.ones((n_draws, 1))
 
     n_areas = len(indicators)
-    z = np.empty((n_draws, n_areas, len(specs)))
+    # the need index of every draw, one indicator at a time: sum of weight x z over the indicators an
+    # area has, divided by their weights (a draws x areas pair of arrays, never draws x areas x indicators)
+    total = np.zeros((n_draws, n_areas))
+    weight_sum = np.zeros((n_draws, n_areas))
     for k, spec in enumerate(specs):
         values = indicators[spec.name].to_numpy(dtype=float)
         if spec.name in counts:
@@ -119,20 +123,23 @@ def rank_robustness(
             x = np.where(np.isnan(x), np.nanmean(x, axis=1, keepdims=True), x)
         if spec.direction == "higher_is_better":
             x = -x
-        z[:, :, k] = _standardise_draws(x, method)
-    w = np.where(np.isnan(z), 0.0, weights[:, None, :])
-    share = w / np.where(w.sum(axis=2, keepdims=True) > 0, w.sum(axis=2, keepdims=True), 1.0)
-    need = np.nansum(share * np.nan_to_num(z), axis=2)  # draws x areas
+        z = _standardise_draws(x, method)
+        present = ~np.isnan(z)
+        w = np.where(present, weights[:, k : k + 1], 0.0)
+        total += w * np.where(present, z, 0.0)
+        weight_sum += w
+    need = np.divide(total, weight_sum, out=np.zeros_like(total), where=weight_sum > 0)  # draws x areas
 
     pid = patch_id.reindex(indicators.index)
     patches = sorted(pid.unique())
     pos = {p: i for i, p in enumerate(patches)}
     pop = areas[POPULATION].reindex(indicators.index).to_numpy(dtype=float)
-    member = np.zeros((len(patches), n_areas))
-    member[[pos[p] for p in pid], np.arange(n_areas)] = 1.0
+    member = sparse.csr_matrix(
+        (np.ones(n_areas), ([pos[p] for p in pid], np.arange(n_areas))), shape=(len(patches), n_areas)
+    )
     # captured need per patch and draw: population x (need - LA population-weighted mean)
     mean = (need @ pop / pop.sum())[:, None]
-    captured = ((need - mean) * pop) @ member.T  # draws x patches
+    captured = np.asarray((member @ ((need - mean) * pop).T).T)  # draws x patches
     # rank 1 = most captured need; ties broken by patch order, as rank_patches does
     order = np.argsort(-captured, axis=1, kind="stable")
     ranks = np.empty_like(order)
