@@ -45,6 +45,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         budget=args.budget,
         name=args.name,
         prepared_by=args.prepared_by,
+        budget_months=args.budget_months,
         basemap=args.basemap or None,
     )
     _require_la(config, args.config)
@@ -169,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (overrides the config)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument("--strict", action="store_true", help="treat every warning as an error")
-    p.add_argument("--budget", type=float, help="yearly budget in GBP: how many coordinators, which patches")
+    p.add_argument(
+        "--budget", type=float, help="a budget in GBP (a year, or over --budget-months): how many coordinators, which"
+    )
+    p.add_argument("--budget-months", type=int, help="the months --budget funds coordinators for (default 12)")
     p.add_argument("--prepared-by", help='the report\'s "prepared by" line (overrides the config)')
     p.add_argument(
         "--basemap", action="store_true", help="draw OpenStreetMap tiles under the map (needs internet to view)"

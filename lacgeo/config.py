@@ -167,13 +167,38 @@ class RecommendConfig:
     """Yearly cost of one coordinator with on-costs and a share of management (GBP). An
     assumption: published council figures are roughly 45,000-55,000."""
     budget: float = 0.0
-    """Yearly budget (GBP) to answer "how many coordinators, which patches"; 0 = not set."""
+    """A yearly budget (GBP): the same as [budget] total with period_months = 12; 0 = not set."""
     robustness_draws: int = 1000
     """Monte Carlo draws over weights and council-count uncertainty (0 = skip)."""
     weight_concentration: float = 50.0
     """Dirichlet concentration around the configured weights (higher = weights move less)."""
     min_probability: float = 0.5
     """A phase-1 patch in the top n in fewer draws than this is flagged as not robust."""
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    """A budget as a council writes it: a total over a period, with set-up time and other costs.
+
+    The coordinators it buys = (total - one_off - yearly lines over set-up and funded months)
+    / (cost per coordinator over the funded months), rounded down.
+    """
+
+    total: float = 0.0
+    """The whole sum (GBP) for the period; 0 = no budget question."""
+    period_months: int = 12
+    """Months the coordinators are funded for (the programme's delivery period)."""
+    setup_months: int = 0
+    """Months of set-up before coordinators start (recruitment, a project officer): the yearly lines
+    run, the coordinators do not."""
+    one_off: float = 0.0
+    """One-off costs inside the total (GBP): an evaluation, IT, launch."""
+    cost_per_coordinator: float = 0.0
+    """Yearly cost of one coordinator with on-costs (GBP); 0 = recommend.cost_per_coordinator."""
+    management_per_year: float = 0.0
+    """Yearly management (a manager, a share of one) over set-up and delivery (GBP)."""
+    other_per_year: float = 0.0
+    """Other yearly lines over set-up and delivery: travel, network membership, venues (GBP)."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +224,7 @@ class Config:
     need: NeedConfig = field(default_factory=NeedConfig)
     patches: PatchConfig = field(default_factory=PatchConfig)
     recommend: RecommendConfig = field(default_factory=RecommendConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     seed: int = 42
@@ -364,6 +390,18 @@ def _check_values(config: Config, problems: list[str]) -> None:
             f"sources: {', '.join(map(repr, shadowed))} is the name of a shipped indicator; give the source "
             "another name so the two cannot be confused"
         )
+    b = config.budget
+    if b.total < 0 or b.one_off < 0 or b.cost_per_coordinator < 0 or b.management_per_year < 0 or b.other_per_year < 0:
+        problems.append("[budget] amounts must be 0 or more")
+    if not 1 <= b.period_months <= 240 or not 0 <= b.setup_months <= 120:
+        problems.append(
+            f"budget.period_months must be 1 to 240 and budget.setup_months 0 to 120, found {b.period_months} "
+            f"and {b.setup_months}"
+        )
+    if b.total > 0 and config.recommend.budget > 0:
+        problems.append("give the budget once: [budget] total (with its period) or recommend.budget (yearly), not both")
+    if b.cost_per_coordinator and b.cost_per_coordinator < 1:
+        problems.append(f"budget.cost_per_coordinator must be at least 1 (GBP a year), found {b.cost_per_coordinator}")
     if config.recommend.n < 1 or config.recommend.phase_size < 1:
         problems.append(
             "recommend.n and recommend.phase_size must be at least 1, found "
@@ -512,15 +550,17 @@ def override(
     name: str | None = None,
     prepared_by: str | None = None,
     basemap: bool | None = None,
+    budget_months: int | None = None,
 ) -> Config:
     """``config`` with the options a user most often changes for one run; ``None`` keeps a value.
 
-    The CLI's ``--la``, ``--name``, ``--vintage``, ``--seed``, ``--budget``,
-    ``--prepared-by`` and ``--basemap`` go through here, and the result is checked like a config file.
+    The CLI's ``--la``, ``--name``, ``--vintage``, ``--seed``, ``--budget`` (the budget's
+    total) and ``--budget-months`` (its period), ``--prepared-by`` and ``--basemap`` go through
+    here, and the result is checked like a config file.
 
     >>> config = override(make_config(la="Wiltshire"), la="Derby", budget=250_000)
-    >>> config.area.la, config.recommend.budget, config.seed
-    ('Derby', 250000.0, 42)
+    >>> config.area.la, config.budget.total, config.budget.period_months, config.seed
+    ('Derby', 250000.0, 12, 42)
     """
     sections: dict[str, Any] = {}
     area = {k: v for k, v in {"la": la, "name": name, "vintage": vintage}.items() if v is not None}
@@ -528,8 +568,11 @@ def override(
         sections["area"] = area
     if seed is not None:
         sections["seed"] = seed
-    if budget is not None:
-        sections["recommend"] = {"budget": budget}
+    if budget is not None or budget_months is not None:
+        sections["budget"] = {"total": budget if budget is not None else config.budget.total or config.recommend.budget}
+        if budget_months is not None:
+            sections["budget"]["period_months"] = budget_months
+        sections["recommend"] = {"budget": 0.0}
     report = {k: v for k, v in {"prepared_by": prepared_by, "basemap": basemap}.items() if v is not None}
     if report:
         sections["report"] = report

@@ -15,11 +15,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .config import Config
+from .config import BudgetConfig, Config
 from .errors import OutputError
 from .harmonise import SourceCounts
 from .load.places import StudyArea
-from .rank import affordable_patches
+from .rank import BudgetAnswer, budget_answer
 from .schema import NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK, DeprivationIndex, deprivation_index
 
 SYNTHETIC_BANNER = "SYNTHETIC: this run uses made-up service-demand data; its outputs are for trying lacgeo out."
@@ -81,17 +81,26 @@ class RunResult:
         return self.patches[self.patches[PHASE] == 1].sort_values(RANK)
 
     @property
+    def budget(self) -> BudgetAnswer | None:
+        """What the configured budget buys (``[budget]``, or a yearly ``recommend.budget``); None if none is set."""
+        b, r = self.config.budget, self.config.recommend
+        if b.total <= 0 and r.budget <= 0:
+            return None
+        given = b if b.total > 0 else BudgetConfig(total=r.budget, period_months=12)
+        return budget_answer(self.patches, given, cost_per_coordinator=r.cost_per_coordinator)
+
+    @property
     def affordable(self) -> pd.DataFrame:
-        """The patches ``recommend.budget`` pays a coordinator for (empty if no budget is set)."""
-        r = self.config.recommend
-        return affordable_patches(self.patches, budget=r.budget, cost_per_coordinator=r.cost_per_coordinator)
+        """The patches the budget pays a coordinator for (empty if no budget is set)."""
+        answer = self.budget
+        return self.patches.iloc[:0] if answer is None else answer.patches
 
     def summary(self) -> str:
         """The phase-1 picks in a few lines of text: what ``lacgeo run`` prints.
 
         One line for the area, one per pick (population, need index, robustness and
         any flag), one with the patches by district for an area of several, and, when
-        ``recommend.budget`` is set, what that budget pays for.
+        a budget is set, what it pays for.
         """
         patches, r = self.patches, self.config.recommend
         lines = [SYNTHETIC_BANNER] if self.synthetic else []
@@ -121,13 +130,8 @@ class RunResult:
             )
         for name, why in self.left_out.items():
             lines.append(f"Left out of the need index: {name} ({why})")
-        if r.budget > 0:
-            paid = self.affordable
-            names = ", ".join(f"{pid} {name}" for pid, name in paid[PATCH_NAME].items()) or "none"
-            lines.append(
-                f"A budget of £{r.budget:,.0f} a year pays for {len(paid)} coordinators "
-                f"at £{r.cost_per_coordinator:,.0f}: {names}"
-            )
+        if self.budget is not None:
+            lines.append(self.budget.sentence())
         return "\n".join(lines)
 
     def write(self, out: str | Path, *, overwrite: bool = False) -> Path:

@@ -84,10 +84,19 @@ lock_in = {lock_in}  # LSOA codes that must be in phase 1, e.g. ["E01031841"]
 lock_out = {lock_out}  # LSOA codes that must not be in phase 1
 phase_size = {phase_size}  # coordinators in each later phase
 cost_per_coordinator = {cost_per_coordinator}  # GBP a year with on-costs (assumption; councils report ~45-55k)
-budget = {budget}  # GBP a year: how many coordinators can we afford, which patches? (0 = off)
+budget = {budget}  # GBP a year (or use the [budget] table below for a sum over months; 0 = off)
 robustness_draws = {robustness_draws}  # Monte Carlo draws over weights and council-count uncertainty (0 = skip)
 weight_concentration = {weight_concentration}  # how far weights wander in those draws (higher = less)
 min_probability = {min_probability}  # flag a phase-1 patch in the top n in fewer draws than this
+
+[budget]  # "with this money, how many coordinators, for how long, which patches?" (total = 0: not asked)
+total = {budget_total}  # GBP for the whole period, e.g. 355880
+period_months = {budget_period_months}  # months the coordinators are funded for
+setup_months = {budget_setup_months}  # months of set-up before they start (yearly lines run, coordinators not)
+one_off = {budget_one_off}  # one-off costs inside the total: an evaluation, IT
+cost_per_coordinator = {budget_cost_per_coordinator}  # GBP a year with on-costs; 0 = recommend.cost_per_coordinator
+management_per_year = {budget_management_per_year}  # a manager, or a share of one
+other_per_year = {budget_other_per_year}  # travel, network membership, venues
 
 [disclosure]
 small_count_max = {small_count_max}  # council counts of 1 to this are withheld from every output
@@ -146,6 +155,8 @@ def starter_config(
     (True, True)
     """
     values = {"seed": _toml(defaults.seed)}
+    for key, value in dataclasses.asdict(defaults.budget).items():  # its keys repeat recommend's, so prefixed
+        values[f"budget_{key}"] = _toml(value)
     for section in ("area", "need", "patches", "recommend", "disclosure", "report"):  # area.la is the given one
         for key, value in dataclasses.asdict(getattr(defaults, section)).items():
             if key not in ("la", "name", "indicators") and not (

@@ -92,7 +92,7 @@ def test_run_by_code_writes_outputs_and_refuses_to_overwrite(tmp_path, capsys, m
 def test_budget_answer_names_the_affordable_patches(tmp_path, capsys):
     assert main(["run", "--la", "Solihull", "--budget", "160000", "--out", str(tmp_path / "o"), "-q"]) == 0
     out = capsys.readouterr().out
-    assert "A budget of £160,000 a year pays for 3 coordinators at £50,000: P" in out
+    assert "A budget of £160,000 over 12 months pays for 3 coordinators for 12 months (£50,000 each" in out
     assert "in the top 3 in" in out
     assert (tmp_path / "o" / "rollout.csv").exists()
 

@@ -84,7 +84,8 @@ def manifest(result: RunResult, *, outputs: dict[str, str] | None = None) -> dic
             "population": int(result.areas[POPULATION].sum()),
             "phase_1": list(result.recommended.index),
             "cost_per_coordinator": result.config.recommend.cost_per_coordinator,
-            "budget": result.config.recommend.budget,
+            "budget": result.config.budget.total or result.config.recommend.budget,
+            "budget_coordinators": None if result.budget is None else result.budget.coordinators,
             "affordable_patches": list(result.affordable.index),
         },
         "data_vintages": {

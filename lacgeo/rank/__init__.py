@@ -11,10 +11,12 @@ redraws weights and council counts to give each patch its chance of a top-n plac
 from .districts import district_summary, is_multi_district, patch_districts
 from .ranking import assign_phases, patch_indicators, patch_profiles, rank_patches, summarise_patches
 from .robustness import rank_robustness
-from .rollout import affordable_patches, rollout_plan
+from .rollout import BudgetAnswer, affordable_patches, budget_answer, rollout_plan
 
 __all__ = [
+    "BudgetAnswer",
     "affordable_patches",
+    "budget_answer",
     "assign_phases",
     "district_summary",
     "is_multi_district",

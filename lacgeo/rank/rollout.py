@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
+from ..config import BudgetConfig
 from ..schema import NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK
 
 
@@ -60,7 +63,83 @@ def rollout_plan(patches: pd.DataFrame, *, cost_per_coordinator: float) -> pd.Da
     return plan
 
 
+@dataclass(frozen=True)
+class BudgetAnswer:
+    """What a budget buys: how many coordinators, for how long, which patches, and at what cost per resident."""
+
+    total: float
+    months: int
+    setup_months: int
+    fixed: float
+    """One-off costs plus the yearly lines over set-up and delivery (GBP)."""
+    per_coordinator: float
+    """One coordinator over the funded months (GBP)."""
+    coordinators: int
+    patches: pd.DataFrame
+    """The patches funded, in rank order (phase 1 first)."""
+    left_over: float
+    cost_per_resident: float
+    """The total over the residents of the funded patches, per year of delivery (GBP); NaN with none funded."""
+
+    def sentence(self) -> str:
+        """The answer in one line, as ``lacgeo run`` prints it."""
+        names = ", ".join(f"{pid} {name}" for pid, name in self.patches[PATCH_NAME].items()) or "none"
+        setup = f" after {self.setup_months} months of set-up" if self.setup_months else ""
+        per_resident = f"; £{self.cost_per_resident:,.2f} per resident covered per year" if self.coordinators else ""
+        return (
+            f"A budget of £{self.total:,.0f} over {self.months} months{setup} pays for {self.coordinators} "
+            f"coordinator{'' if self.coordinators == 1 else 's'} for {self.months} months "
+            f"(£{self.per_coordinator:,.0f} each, after £{self.fixed:,.0f} "
+            f"of other costs; £{self.left_over:,.0f} left over){per_resident}: {names}"
+        )
+
+
+def budget_answer(patches: pd.DataFrame, budget: BudgetConfig, *, cost_per_coordinator: float) -> BudgetAnswer:
+    """How many coordinators ``budget`` pays for, for how long, and which patches.
+
+    The yearly lines (management, other) run over the set-up and delivery months; the one-off
+    costs come off first; what is left pays coordinators for the funded months, each at
+    ``budget.cost_per_coordinator`` a year (or ``cost_per_coordinator`` when that is 0), rounded
+    down. The funded patches are the first that many in rank order (phase 1 first).
+
+    Examples
+    --------
+    Nottinghamshire: £350,820 for coordinators from May 2021 to March 2023 (23 months), at
+    £50,000 a year each with on-costs and nothing else in the sum: three (a fourth would need
+    £383,333).
+
+    >>> from lacgeo.config import BudgetConfig
+    >>> patches = pd.DataFrame({"patch_name": list("abcde"), "population": [10_000] * 5, "rank": [1, 2, 3, 4, 5],
+    ...                         "phase": [1, 1, 1, 2, 2]}, index=["P1", "P2", "P3", "P4", "P5"])
+    >>> notts = budget_answer(patches, BudgetConfig(total=350_820, period_months=23), cost_per_coordinator=50_000)
+    >>> notts.coordinators, list(notts.patches.index), round(notts.left_over)
+    (3, ['P1', 'P2', 'P3'], 63320)
+    """
+    cost = budget.cost_per_coordinator or cost_per_coordinator
+    months = budget.period_months
+    yearly = budget.management_per_year + budget.other_per_year
+    fixed = budget.one_off + yearly * (months + budget.setup_months) / 12
+    per_coordinator = cost * months / 12
+    n = max(0, int((budget.total - fixed) // per_coordinator)) if per_coordinator > 0 else 0
+    funded = patches.sort_values([PHASE, RANK]).head(n)
+    n = len(funded)  # never more coordinators than patches
+    left_over = budget.total - fixed - n * per_coordinator
+    covered = float(funded[POPULATION].sum())
+    per_resident = budget.total / covered / (months / 12) if covered else float("nan")
+    return BudgetAnswer(
+        total=budget.total,
+        months=months,
+        setup_months=budget.setup_months,
+        fixed=fixed,
+        per_coordinator=per_coordinator,
+        coordinators=n,
+        patches=funded,
+        left_over=left_over,
+        cost_per_resident=per_resident,
+    )
+
+
 def affordable_patches(patches: pd.DataFrame, *, budget: float, cost_per_coordinator: float) -> pd.DataFrame:
     """The patches a yearly ``budget`` pays coordinators for, in rank order (phase 1 first)."""
-    n = int(budget // cost_per_coordinator) if cost_per_coordinator > 0 else 0
-    return patches.sort_values([PHASE, RANK]).head(n)
+    yearly = BudgetConfig(total=budget, period_months=12)
+    return budget_answer(patches, yearly, cost_per_coordinator=cost_per_coordinator).patches

@@ -413,12 +413,18 @@ def _rollout_section(r: ReportContext) -> str:
             f"Costs assume {money(cost)} a year per coordinator, including on-costs and a share of management "
             "(a setting of the run)."
         )
-    budget = getattr(rec, "budget", 0) or 0
-    if budget > 0 and cost:
-        affordable = r.result.affordable
+    answer = r.result.budget
+    if answer is not None:
+        setup = f" after {answer.setup_months} months of set-up" if answer.setup_months else ""
+        per_resident = (
+            f", {money(answer.cost_per_resident)} per resident covered per year" if answer.coordinators else ""
+        )
         notes.append(
-            f"A yearly budget of {money(budget)} pays for {count_of(len(affordable), 'coordinator')}: "
-            + ("; ".join(r.name(p) for p in affordable.index) or "none")
+            f"A budget of {money(answer.total)} over {answer.months} months{setup} pays for "
+            f"{count_of(answer.coordinators, 'coordinator')} for {answer.months} months "
+            f"({money(answer.per_coordinator)} each, after {money(answer.fixed)} of other costs; "
+            f"{money(answer.left_over)} left over{per_resident}): "
+            + ("; ".join(r.name(p) for p in answer.patches.index) or "none")
             + "."
         )
     notes_html = "".join(f"<p>{n}</p>" for n in notes)
