@@ -71,6 +71,9 @@ class Indicator:
     """A share's denominator column (counts), for confidence intervals."""
     licence: str = OGL
     note: str = ""
+    binomial: bool = True
+    """A share whose numerator counts people or households out of its denominator, so a Wilson
+    interval applies (False for a share of whole LSOAs, such as the rural share)."""
 
     def exists_for(self, vintage: str, nation: str) -> bool:
         return vintage in self.vintages and nation in self.nations
@@ -370,6 +373,7 @@ CATALOGUE_LIST: tuple[Indicator, ...] = (
         polarity="context",
         period="ONS 2021 Rural-Urban Classification",
         note="An LSOA is rural or urban as a whole; for a patch it is the share of residents in rural LSOAs",
+        binomial=False,
     ),
     _underlying("patient_to_gp_ratio", "Patients per GP", "context", "patients per full-time GP", ("2021",)),
 )

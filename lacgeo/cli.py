@@ -52,7 +52,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     area = load.resolve_area(config.area.la, name=config.area.name)
     out = Path(args.out) if args.out else outputs.default_output_folder(area.name)
     result = pipeline.run(config, out=out, overwrite=args.overwrite, strict=args.strict)
-    sys.stdout.write(result.summary() + f"\nOutputs: {out}\n")
+    withheld = outputs.tables.withheld_need(result).patches  # as every output withholds it
+    sys.stdout.write(result.summary(withheld=withheld) + f"\nOutputs: {out}\n")
     return 0
 
 

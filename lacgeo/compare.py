@@ -270,9 +270,13 @@ def _explanations(
             if pd.notna(x) and pd.notna(y) and x != 0 and abs(y - x) / abs(x) >= 0.05:
                 parts.append(f"{labels.get(col[6:], col[6:])} {x:.1f} -> {y:.1f}")
         x, y = old_patches.at[opid, "need_index"], new_patches.at[pid, "need_index"]
-        parts.append(f"need index {x:.2f} -> {y:.2f}")
+        parts.append(f"need index {_need(x)} -> {_need(y)}")
         out.append(f"{pid} {row.new_name} (was {opid}): " + "; ".join(parts))
     return out
+
+
+def _need(value: float) -> str:
+    return "withheld" if pd.isna(value) else f"{value:.2f}"
 
 
 def write_comparison(comparison: Comparison, path: str | Path, *, overwrite: bool = False) -> Path:

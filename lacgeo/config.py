@@ -235,12 +235,12 @@ class Config:
 
 
 DEFAULTS = Config()
+"""Every default, in one place: stage functions take their keyword defaults from here."""
 
 MAX_DRAWS = 100_000
 """Most robustness draws a run may ask for (each holds a ranking of every patch)."""
 MAX_STARTS = 1_000
 """Most search rounds a run may ask for."""
-"""Every default, in one place: stage functions take their keyword defaults from here."""
 
 
 def _type_name(tp: Any) -> str:

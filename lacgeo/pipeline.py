@@ -136,6 +136,7 @@ def _need(config: Config, inputs: _Inputs) -> tuple[gpd.GeoDataFrame, pd.DataFra
         specs,
         counts=_counts(inputs),
         proportions=[s.name for s in inputs.sources if s.proportion],
+        shares=need.share_counts(areas.index, [s.name for s in specs], vintage=config.area.vintage),
         quintile_col=index_of.local_quintile,
     )
     return areas, assessment
@@ -381,7 +382,13 @@ def _analyse(config: Config, area: load.StudyArea, left_out: dict[str, str], *, 
         with _stage(timings, "compare"):
             names = need.profile_names([s.name for s in config.need.indicators], area.nation, vintage)
             comparisons = need.compare_patches(
-                areas, areas[PATCH_ID], names, nation=area.nation, vintage=vintage, indicators=inputs.indicators
+                areas,
+                areas[PATCH_ID],
+                names,
+                nation=area.nation,
+                vintage=vintage,
+                indicators=inputs.indicators,
+                directions={s.name: s.direction for s in config.need.indicators},
             )
         with _stage(timings, "geometry"):
             patches = _patch_geometry(areas, table)

@@ -8,7 +8,7 @@ through the writer the pipeline hands it, how to write its output folder
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,12 +95,13 @@ class RunResult:
         answer = self.budget
         return self.patches.iloc[:0] if answer is None else answer.patches
 
-    def summary(self) -> str:
+    def summary(self, *, withheld: Collection[str] = ()) -> str:
         """The phase-1 picks in a few lines of text: what ``lacgeo run`` prints.
 
         One line for the area, one per pick (population, need index, robustness and
         any flag), one with the patches by district for an area of several, and, when
-        a budget is set, what it pays for.
+        a budget is set, what it pays for. ``withheld``: patches whose need index the outputs
+        withhold (:func:`lacgeo.outputs.tables.withheld_need`), as ``lacgeo run`` prints them.
         """
         patches, r = self.patches, self.config.recommend
         lines = [SYNTHETIC_BANNER] if self.synthetic else []
@@ -111,9 +112,9 @@ class RunResult:
         lines.append("Phase 1:" if len(self.recommended) else "Phase 1: no patch could be recommended")
         for pid, row in self.recommended.iterrows():
             robust = f", in the top {r.n} in {row['p_top_n']:.0%} of draws" if "p_top_n" in row else ""
+            need = "withheld (small council counts)" if pid in withheld else f"{row[NEED_INDEX]:.2f}"
             lines.append(
-                f"  {row[RANK]}. {pid} {row[PATCH_NAME]} - {row[POPULATION]:,} people, "
-                f"need index {row[NEED_INDEX]:.2f}{robust}"
+                f"  {row[RANK]}. {pid} {row[PATCH_NAME]} - {row[POPULATION]:,} people, need index {need}{robust}"
             )
             if row.get("robustness"):
                 lines.append(f"     ! {row['robustness']}")

@@ -75,7 +75,10 @@ def test_a_budget_table_in_the_config_reaches_the_summary_and_the_cli(tmp_path, 
     result = lacgeo.run(lacgeo.load_config(path))
     answer = result.budget
     assert answer is not None and answer.coordinators == 1  # (200,000 - 10,000) // 100,000
-    assert "A budget of £200,000 over 24 months after 3 months of set-up pays for 1 coordinator for 24 months" in result.summary()
+    assert (
+        "A budget of £200,000 over 24 months after 3 months of set-up pays for 1 coordinator for 24 months"
+        in result.summary()
+    )
     assert (
         main(
             [

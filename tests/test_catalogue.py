@@ -262,3 +262,45 @@ def test_national_values_shipped_match_a_recomputation():
         )
     assert pd.isna(need.national_value("life_expectancy_male", "England", "2021"))  # not shipped, never guessed
     assert pd.isna(need.national_value("imd_score", "Wales", "2011"))  # no English index for Wales
+
+
+def test_comparisons_follow_the_runs_direction_and_never_test_a_share_of_whole_lsoas():
+    areas = _areas("Wiltshire", "2021")
+    patch = pd.Series("P01", index=areas.index)
+    names = ["disability_pct", "rural_pct"]
+    table = need.compare_patches(areas, patch, names, nation="England", vintage="2021").set_index("indicator")
+    flipped = need.compare_patches(
+        areas, patch, names, nation="England", vintage="2021", directions={"disability_pct": "higher_is_better"}
+    ).set_index("indicator")
+    assert table.loc["disability_pct", "polarity"] == "higher_is_worse"
+    assert flipped.loc["disability_pct", "polarity"] == "higher_is_better"
+    swap = {"worse than": "better than", "better than": "worse than", "similar to": "similar to"}
+    assert (
+        flipped.loc["disability_pct", "compared_with_nation"]
+        == swap[table.loc["disability_pct", "compared_with_nation"]]
+    )
+    rural = table.loc["rural_pct"]
+    assert rural["compared_with_nation"].startswith("not tested: a share of whole LSOAs") and pd.isna(rural["lower"])
+
+
+def test_a_suppressed_value_draws_no_marker_and_prints_a_dash():
+    from lacgeo.outputs.report.spine import spine_chart, spread_over_patches
+
+    rows = pd.DataFrame(
+        {
+            "patch_id": ["P01", "P01"],
+            "indicator": ["self_harm_admissions_sar", "disability_pct"],
+            "label": ["Hospital stays for self-harm (SAR)", "Disabled residents"],
+            "unit": ["ratio, England = 100", "% of residents"],
+            "polarity": ["higher_is_worse", "higher_is_worse"],
+            "patch_value": [float("nan"), 21.0],
+            "lower": [float("nan"), 20.0],
+            "upper": [float("nan"), 22.0],
+            "area_value": [float("nan"), 17.0],
+            "national_value": [100.0, 17.3],
+            "compared_with_nation": ["not tested: published without a confidence interval", "worse than"],
+            "method": ["", ""],
+        }
+    )
+    svg = spine_chart(rows, spread_over_patches(rows), la="Wiltshire", nation="England", svg_id="s")
+    assert "nan" not in svg.lower().replace("wiltshire", "") and ">–<" in svg

@@ -184,8 +184,43 @@ def test_no_small_count_can_be_solved_through_the_need_index(tmp_path):
     withheld = patches["value_demand"].isna()
     assert withheld.any()  # some patch totals are small and withheld...
     assert patches.loc[withheld, "need_index"].isna().all()  # ...and so are the need indices that hold them
+    # a phase's need index averages its patches' (population-weighted): it would give a withheld one back
+    rollout = pd.read_csv(out / "rollout.csv")
+    holds = rollout["patch_ids"].str.split(", ").map(lambda ids: bool(set(ids) & set(patches.index[withheld])))
+    assert rollout.loc[holds, "need_index"].isna().all() and rollout.loc[~holds, "need_index"].notna().all()
     ranges = _recoverable_ranges(out, through_need_index=True)
     for code in counts.index[counts.between(1, 7)]:
         low, high = ranges[code]
         assert low - 1e-6 <= counts[code] <= high + 1e-6  # the attack is sound
         assert high - low >= 7 - 1e-6, f"{code} ({counts[code]}) confined to {low:.1f}-{high:.1f}"
+
+
+def test_a_rate_on_another_denominator_withholds_the_need_index_of_any_group_holding_a_withheld_cell(tmp_path):
+    """With a denominator other than the population, a patch's need index is a weighted sum of its counts that
+    differs from its total: with the total it solved two withheld cells exactly. Such a patch withholds it."""
+    areas = load.read_areas("E08000029")
+    rng = np.random.default_rng(11)
+    counts = pd.Series(rng.integers(10, 40, len(areas)), index=areas.index)
+    counts.iloc[rng.choice(len(areas), 10, replace=False)] = rng.integers(1, 8, 10)
+    denominator = (areas["population"] * rng.uniform(0.12, 0.35, len(areas))).round().astype(int)
+    path = tmp_path / "demand.csv"
+    pd.DataFrame({"code": counts.index, "n": counts.to_numpy(), "den": denominator.to_numpy()}).to_csv(
+        path, index=False
+    )
+    config = config_from_dict(
+        {
+            "area": {"la": "Solihull"},
+            "sources": [
+                {"name": "demand", "path": str(path), "code_col": "code", "value_col": "n", "denominator_col": "den"}
+            ],
+            "need": {"indicators": [{"name": "imd_score", "weight": 2}, {"name": "demand"}]},
+            "recommend": {"robustness_draws": 0},
+        }
+    )
+    lacgeo.run(config, out=tmp_path / "out")
+    area_table = pd.read_csv(tmp_path / "out" / "areas.csv", index_col="area_code")
+    patches = pd.read_csv(tmp_path / "out" / "patches.csv", index_col="patch_id")
+    holding = set(area_table.loc[area_table["value_demand"].isna(), "patch_id"])
+    assert holding and patches.loc[sorted(holding), "need_index"].isna().all()
+    assert patches.loc[~patches.index.isin(holding), "need_index"].notna().all()
+    assert "withheld" in (tmp_path / "out" / "report.html").read_text()

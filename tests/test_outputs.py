@@ -124,9 +124,12 @@ def test_overwrite_never_replaces_a_folder_lacgeo_did_not_write(tmp_path, solihu
     assert main(["run", "--la", "Rutland", "--out", str(project), "--overwrite"]) == 5
     assert "--overwrite only replaces a lacgeo output folder, so nothing was touched" in capsys.readouterr().err
     assert sorted(p.name for p in project.iterdir()) == ["budget.xlsx", "notes", "run.json"]
-    # a lacgeo output folder is still replaced
+    # a lacgeo output folder is still replaced, also after a file browser has left its files in it
     solihull_run.write(tmp_path / "ours")
+    for name in (".DS_Store", "Thumbs.db", "desktop.ini"):
+        (tmp_path / "ours" / name).write_bytes(b"")
     solihull_run.write(tmp_path / "ours", overwrite=True)
+    assert not (tmp_path / "ours" / ".DS_Store").exists()
 
 
 def test_a_second_run_to_the_same_folder_stops_before_any_work(tmp_path, capsys, monkeypatch):

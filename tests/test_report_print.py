@@ -208,18 +208,33 @@ def open_page(browser, tmp_path, page_html: str, *, width: int, height: int):
     return context, page, external
 
 
+def _read_pgm(path) -> np.ndarray:
+    """A binary greyscale PGM (P5, 8-bit) as a 2-D array: what pdftoppm -gray writes, read without Pillow."""
+    data = path.read_bytes()
+    fields, pos = [], 0
+    while len(fields) < 4:  # magic, width, height, maximum, separated by whitespace (no comments from pdftoppm)
+        while data[pos : pos + 1].isspace():
+            pos += 1
+        end = pos
+        while not data[end : end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    assert fields[0] == b"P5" and int(fields[3]) < 256, fields
+    width, height = int(fields[1]), int(fields[2])
+    return np.frombuffer(data, dtype=np.uint8, count=width * height, offset=pos + 1).reshape(height, width)
+
+
 def pdf_pages(pdf: bytes, tmp_path) -> list[tuple[str, float]]:
     """Each printed page's text and how far down it its content reaches (0 to 1)."""
-    from PIL import Image
-
     if not (shutil.which("pdftoppm") and shutil.which("pdftotext")):
         pytest.fail("the print test needs poppler's pdftoppm and pdftotext: `apt-get install poppler-utils`", False)
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "30", "-gray", "-png", str(path), str(tmp_path / "page")], check=True)
+    subprocess.run(["pdftoppm", "-r", "30", "-gray", str(path), str(tmp_path / "page")], check=True)  # PGM files
     pages = []
-    for i, png in enumerate(sorted(tmp_path.glob("page-*.png")), 1):
-        pixels = np.asarray(Image.open(png))
+    for i, pgm in enumerate(sorted(tmp_path.glob("page-*.pgm")), 1):
+        pixels = _read_pgm(pgm)
         inked = np.nonzero((pixels < 200).any(axis=1))[0]
         margin = round(pixels.shape[0] * 11 / 297)  # the bottom margin, in pixels
         depth = (inked.max() + 1) / (pixels.shape[0] - margin) if len(inked) else 0.0

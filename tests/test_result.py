@@ -31,14 +31,18 @@ def test_summary_answers_the_budget_question(solihull_run):
     config = lacgeo.override(solihull_run.config, budget=160_000)
     text = dataclasses.replace(solihull_run, config=config).summary()
     paid = ", ".join(f"{pid} {name}" for pid, name in solihull_run.recommended["patch_name"].items())
-    assert text.splitlines()[-1] == f"A budget of £160,000 a year pays for 3 coordinators at £50,000: {paid}"
+    assert text.splitlines()[-1] == (
+        "A budget of £160,000 over 12 months pays for 3 coordinators for 12 months (£50,000 each, after £0 of other "
+        f"costs; £10,000 left over); £{160_000 / solihull_run.recommended['population'].sum():,.2f} per resident "
+        f"covered per year: {paid}"
+    )
 
 
 def test_override_changes_only_what_is_given_and_checks_it():
     config = lacgeo.make_config(la="Wiltshire")
     assert lacgeo.override(config) is config
     changed = lacgeo.override(config, la="Derby", vintage="2011", seed=7, budget=1.0)
-    assert (changed.area.la, changed.area.vintage, changed.seed, changed.recommend.budget) == ("Derby", "2011", 7, 1.0)
+    assert (changed.area.la, changed.area.vintage, changed.seed, changed.budget.total) == ("Derby", "2011", 7, 1.0)
     assert changed.patches == config.patches and changed.need == config.need
     with pytest.raises(lacgeo.ConfigError, match="area.vintage = '2001' is not one of '2021', '2011'"):
         lacgeo.override(config, vintage="2001")

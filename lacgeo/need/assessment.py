@@ -18,6 +18,7 @@ def needs_assessment(
     *,
     counts: Mapping[str, tuple[pd.Series, pd.Series]] | None = None,
     proportions: Sequence[str] = (),
+    shares: Mapping[str, tuple[pd.Series, pd.Series]] | None = None,
     quintile_col: str = LOCAL_QUINTILE,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
@@ -27,18 +28,36 @@ def needs_assessment(
     (count, denominator)``) the value is the rate per 1,000 of the summed counts with
     an exact/Byar's interval, or, for the names in ``proportions`` (people counted
     once out of people at risk), the proportion per 1,000 with a Wilson interval.
-    Otherwise it is the population-weighted mean across the quintile's areas with a
-    t-based interval (the interval of the mean across areas).
+    For a Census share (``shares[name] = (numerator, denominator)``) it is the percentage of
+    the summed counts with a Wilson interval. Otherwise it is the population-weighted mean
+    across the quintile's areas with a t-based interval (the interval of the mean across areas).
     One row per indicator and quintile (1 = most deprived fifth of residents), plus
     ``"All"`` for the whole local authority.
     """
-    counts = dict(counts or {})
+    counts, shares = dict(counts or {}), dict(shares or {})
     rows = []
     groups = [(str(q), areas.index[areas[quintile_col] == q]) for q in range(1, 6)] + [("All", areas.index)]
     for spec in specs:
         for quintile, idx in groups:
             row = {"indicator": spec.name, "label": spec.label or spec.name, "quintile": quintile}
-            if spec.name in counts:
+            if spec.name in shares:  # a Census share: summed counts, as patches and comparisons give it
+                numerator, denominator = (x.reindex(idx) for x in shares[spec.name])
+                x, d = float(numerator.sum()), float(denominator.sum())
+                nan = float("nan")
+                ci = (
+                    rates.proportion_ci(x, d, confidence=confidence) * 100.0
+                    if d > 0
+                    else pd.DataFrame({"proportion": [nan], "lower": [nan], "upper": [nan]})
+                )
+                row |= {
+                    "value": float(ci["proportion"].iloc[0]),
+                    "lower": float(ci["lower"].iloc[0]),
+                    "upper": float(ci["upper"].iloc[0]),
+                    "method": "% of summed Census counts, Wilson" if d > 0 else "no areas with values",
+                    "n_areas": len(idx),
+                    "count": pd.NA,  # public Census counts: the value says it all
+                }
+            elif spec.name in counts:
                 count, denominator = (x.reindex(idx) for x in counts[spec.name])
                 keep = count.notna() & denominator.notna()
                 x, d = float(count[keep].sum()), float(denominator[keep].sum())

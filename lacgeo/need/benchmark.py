@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -137,6 +138,7 @@ def compare_patches(
     nation: str,
     vintage: str,
     indicators: pd.DataFrame | None = None,
+    directions: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Each patch's value of each catalogue indicator beside the area's and the nation's, and
     whether it differs from the nation significantly (95%), where an interval can be computed.
@@ -151,6 +153,9 @@ def compare_patches(
         Catalogue indicators (see :func:`profile_names`).
     indicators
         Values already read for the areas (the need index's), reused; the others are read.
+    directions
+        The run's direction of each need-index indicator (``need.indicators``): a direction the
+        analyst set decides which way is worse, as it does in the need index.
 
     Returns
     -------
@@ -172,11 +177,14 @@ def compare_patches(
             share_columns.setdefault(spec.file_for(vintage), set()).update((spec.column, spec.denominator))
     shares = {file: load.read_shipped_table(file, codes, sorted(cols)) for file, cols in share_columns.items()}
     rows = []
+    directions = dict(directions or {})
     for name in names:
         spec = CATALOGUE[name]
+        if name in directions and directions[name]:
+            spec = replace(spec, polarity=directions[name])
         national = national_value(name, nation, vintage)
         frame = pd.DataFrame({"patch": patch_id.reindex(codes), "w": weights, "v": values[name]})
-        if spec.route == "share":
+        if spec.route == "share" and spec.binomial:
             counts = shares[spec.file_for(vintage)]
             sums = counts.groupby(frame["patch"]).sum()
             num, den = sums[spec.column], sums[spec.denominator]
@@ -193,7 +201,7 @@ def compare_patches(
             patch_value = (wv / present.groupby("patch")["w"].sum()).reindex(sorted(frame["patch"].unique()))
             lower = upper = np.full(len(patch_value), np.nan)
             area_value = float(np.average(present["v"], weights=present["w"])) if len(present) else np.nan
-            verdict = NOT_TESTED
+            verdict = NOT_TESTED if spec.binomial else "not tested: a share of whole LSOAs has no sampling interval"
             method = "population-weighted mean of LSOA values"
         rows.append(
             pd.DataFrame(

@@ -137,8 +137,8 @@ def compute_need_index(
     for spec in specs:
         values = indicators[spec.name].astype(float)
         gap = values.index[values.isna()]
+        why = reasons[spec.name].reindex(gap).fillna("") if reasons is not None and spec.name in reasons else None
         if len(gap) and len(gap) == len(values):
-            why = reasons[spec.name].reindex(gap).fillna("") if reasons is not None and spec.name in reasons else None
             common = (
                 why.str.replace(r",? row \d+$", "", regex=True).value_counts().index[0]
                 if why is not None and why.any()
@@ -152,7 +152,6 @@ def compute_need_index(
             )
             continue
         if len(gap):
-            why = reasons[spec.name].reindex(gap).fillna("") if reasons is not None and spec.name in reasons else None
             listed = ", ".join(f"{c} ({why[c]})" if why is not None and why[c] else str(c) for c in gap[:5])
             if missing == "error":
                 problems.append(

@@ -24,13 +24,11 @@ def need_profiles(
     Indicators are put on one scale (within-LA z-scores, oriented so higher means more
     need) and clustered with k-means (:func:`weighted_kmeans`, seeded by ``seed``),
     weighting areas by population. The number of groups is at most ``n_profiles`` and at most
-    the number of distinct areas. A group is named from its centre: indicators at
-    least 0.75 standard deviations above the local average ("High IMD score and
-    preventable mortality"), "High need across indicators" when all are raised ("Very
-    high" from 1.5 on average), "Lower need" when all are at least half a standard
-    deviation below, otherwise "Near the local average". Groups that would share a name
-    are told apart by the indicator each stands highest on ("..., most of all disabled
-    residents"); a number is the last resort. An area with a missing value (only possible under a fill
+    the number of distinct areas. A group is named from its centre by :func:`name_profiles`:
+    the indicators it stands highest and lowest in against the local average, in words ("Far
+    above average in IMD score; above in preventable mortality"), unique within the run
+    ("..., most of all disabled residents"; a place in the order of need as the last resort);
+    the map, report, tables and workbook all use these names. An area with a missing value (only possible under a fill
     policy) is placed on the local average for that indicator.
 
     Returns
@@ -63,7 +61,8 @@ def need_profiles(
     z = z.fillna(0.0)
     k = int(min(n_profiles, len(z.drop_duplicates())))
     if k <= 1:
-        return pd.DataFrame({"need_profile": "Near the local average", "need_profile_id": 1}, index=z.index)
+        only = "Near the average in every indicator" if len(specs) > 1 else "Near the average"
+        return pd.DataFrame({"need_profile": only, "need_profile_id": 1}, index=z.index)
     weight = population.reindex(z.index).to_numpy(dtype=float)
     label_of, centre_of = weighted_kmeans(z.to_numpy(), weight, k, seed=seed)
     centres = pd.DataFrame(centre_of, columns=z.columns)

@@ -28,7 +28,15 @@ from .manifest import TABLES, manifest, sha256
 from .map import make_result_map
 from .report import render_report
 from .styles import gpkg_styles, write_layer_styles
-from .tables import area_table, assessment_table, comparison_table, district_table, patch_table, write_csv
+from .tables import (
+    area_table,
+    assessment_table,
+    comparison_table,
+    district_table,
+    patch_table,
+    rollout_table,
+    write_csv,
+)
 from .workbook import write_workbook
 
 GPKG_LAYERS = ("areas", "patches", "recommended")
@@ -87,7 +95,7 @@ def _write_all(result: RunResult, folder: Path) -> None:
     write_csv(pd.DataFrame(patches.drop(columns="geometry")), folder / "patches.csv")
     write_csv(pd.DataFrame(areas.drop(columns="geometry")), folder / "areas.csv")
     if result.rollout is not None:
-        write_csv(result.rollout, folder / "rollout.csv", index=False)
+        write_csv(rollout_table(result), folder / "rollout.csv", index=False)
     if result.needs_assessment is not None:
         write_csv(assessment_table(result), folder / "needs_assessment.csv", index=False)
     districts = district_table(result)
@@ -165,10 +173,19 @@ OUTPUT_FILES = frozenset(
 """Every file a run writes: a folder holding anything else is not lacgeo's to replace."""
 
 
+SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+"""Files macOS Finder and Windows Explorer leave in a folder they have shown: not a user's."""
+
+
 def foreign_files(folder: Path) -> list[str]:
     """The entries of ``folder`` that a lacgeo run did not write (sorted), so ``--overwrite`` never
-    deletes a user's files, inputs or a folder such as the home folder."""
-    return sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if p.name not in OUTPUT_FILES)
+    deletes a user's files, inputs or a folder such as the home folder. The files a file browser
+    leaves behind (:data:`SYSTEM_FILES`) do not count."""
+    return sorted(
+        p.name + ("/" if p.is_dir() else "")
+        for p in folder.iterdir()
+        if p.name not in OUTPUT_FILES and p.name not in SYSTEM_FILES
+    )
 
 
 _HELD: set[tuple[Path, int]] = set()
@@ -290,6 +307,7 @@ def _write_atomically(result: RunResult, out: Path, *, overwrite: bool) -> Path:
         if out.exists() and not overwrite:  # it appeared while this run wrote (a run not using lacgeo's lock)
             raise OutputError(f"{out} appeared while this run was writing; nothing was written: choose another --out")
         if out.exists():
+            check_output_folder(out, overwrite=True)  # again: a user may have put a file in it meanwhile
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, old / out.name)
             os.replace(tmp, out)

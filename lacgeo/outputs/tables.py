@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -103,8 +104,11 @@ def area_table(result: RunResult) -> gpd.GeoDataFrame:
 def protections(result: RunResult) -> dict[str, disclosure.Protection]:
     """Per council source, the areas and totals every output withholds (see :mod:`.disclosure`).
 
-    The published levels are the patches (their rates), the local deprivation quintiles and
-    the whole area (the needs assessment's counts). Worked out once per result: every
+    The published levels are the patches (their rates), the local deprivation quintiles, the
+    whole area (the needs assessment's counts) and, for an area of several districts, the
+    districts (their need index). For a council rate in a z-scored need index, the area mean of
+    the rate, which every published area need index gives away, is audited too (see
+    :func:`lacgeo.outputs.disclosure.protect`). Worked out once per result: every
     table, the map, the report and the workbook read the same answer.
     """
     hit = _PROTECTIONS.get(id(result))
@@ -135,6 +139,42 @@ def protections(result: RunResult) -> dict[str, disclosure.Protection]:
 
 
 _PROTECTIONS: dict[int, tuple[weakref.ref, dict[str, disclosure.Protection]]] = {}
+
+
+@dataclass(frozen=True)
+class WithheldNeed:
+    """Where a need index (and excess need) is withheld because it holds council counts."""
+
+    patches: frozenset
+    districts: frozenset
+    whole_area: bool
+
+
+def withheld_need(result: RunResult) -> WithheldNeed:
+    """The patches, districts and whole-area figures whose need index must be withheld.
+
+    A z-scored need index averaged over a group is, less its public indicators' part, a weighted
+    sum of the group's council counts: population / denominator per cell. Where the denominator
+    is the population that sum is the group's total, so the need index is withheld exactly where
+    the disclosure audit withholds the total. Where it is not (a rate per some other number), it
+    is an equation the audit does not model, so a group holding any withheld cell withholds it.
+    """
+    patches: set = set()
+    districts: set = set()
+    whole = False
+    in_index = {s.name for s in result.config.need.indicators}
+    areas = result.areas
+    for name, protection in protections(result).items():
+        if name not in in_index:
+            continue
+        src = result.sources[name]
+        cells = protection.cells.intersection(areas.index)
+        other = cells[(src.denominator.reindex(cells) - areas.loc[cells, POPULATION]).abs() > 0.5]
+        patches |= set(protection.totals["patch"]) | set(areas.loc[other, PATCH_ID])
+        if "lad_code" in areas:
+            districts |= set(protection.totals.get("district", ())) | set(areas.loc[other, "lad_code"])
+        whole = whole or bool(len(protection.totals["all"])) or bool(len(other))
+    return WithheldNeed(frozenset(patches), frozenset(districts), whole)
 
 
 def assessment_table(result: RunResult) -> pd.DataFrame:
@@ -168,13 +208,10 @@ def patch_table(result: RunResult) -> gpd.GeoDataFrame:
     table = table.sort_values(RANK).copy()
     for name, protection in protections(result).items():
         col = f"value_{name}"
-        hidden = table.index.intersection(protection.totals["patch"])
         if col in table:
-            table.loc[hidden, col] = float("nan")
-        if name in {s.name for s in result.config.need.indicators}:
-            # the patch's need index holds its council rate: with the other (public) indicators
-            # subtracted, it would give the withheld total back
-            table.loc[hidden, [NEED_INDEX, EXCESS_NEED]] = float("nan")
+            table.loc[table.index.intersection(protection.totals["patch"]), col] = float("nan")
+    # a patch's need index holds its council counts: less the public indicators' part, it gives them back
+    table.loc[table.index.intersection(list(withheld_need(result).patches)), [NEED_INDEX, EXCESS_NEED]] = float("nan")
     if result.synthetic:
         table["data_status"] = SYNTHETIC_NOTE
     table.index.name = PATCH_ID
@@ -190,10 +227,11 @@ def district_table(result: RunResult) -> pd.DataFrame | None:
     if result.districts is None:
         return None
     table = result.districts.reset_index()
-    for name, protection in protections(result).items():
-        hidden = protection.totals.get("district", pd.Index([]))
-        if len(hidden) and name in {s.name for s in result.config.need.indicators}:
-            table.loc[table["district_code"].isin(hidden), NEED_INDEX] = float("nan")
+    withheld = withheld_need(result)
+    hidden = table["district_code"].isin(list(withheld.districts))
+    if withheld.whole_area:
+        hidden |= table["district"].eq("All")
+    table.loc[hidden, NEED_INDEX] = float("nan")
     return table
 
 
@@ -209,8 +247,14 @@ def comparison_table(result: RunResult) -> pd.DataFrame | None:
 def rollout_table(result: RunResult) -> pd.DataFrame:
     """One row per phase: the run's rollout plan, as in ``rollout.csv``."""
     if result.rollout is not None:
-        return result.rollout.reset_index(drop=True)
-    return rollout_plan(result.patches, cost_per_coordinator=result.config.recommend.cost_per_coordinator)
+        plan = result.rollout.reset_index(drop=True)
+    else:
+        plan = rollout_plan(result.patches, cost_per_coordinator=result.config.recommend.cost_per_coordinator)
+    withheld = withheld_need(result).patches
+    if withheld:  # a phase's need index averages its patches': withheld where it holds one that is
+        members = plan["patch_ids"].str.split(", ")
+        plan.loc[members.map(lambda ids: bool(withheld & set(ids))), NEED_INDEX] = float("nan")
+    return plan
 
 
 def spreadsheet_safe(values: pd.Series) -> pd.Series:

@@ -360,6 +360,11 @@ def about_html(patches: pd.DataFrame, *, place: str, method_words: str = "", not
     return "\n".join(parts)
 
 
+def _need_text(value: float) -> str:
+    """A patch's need index as the table prints it; a withheld one (small council counts) says so."""
+    return "withheld (small numbers)" if pd.isna(value) else f"{float(value):.2f}"
+
+
 def table_html(patches: pd.DataFrame) -> str:
     """The text alternative to the map: every patch, highest need first."""
     rows = []
@@ -368,7 +373,7 @@ def table_html(patches: pd.DataFrame) -> str:
         rows.append(
             ('<tr class="rec">' if phase == 1 else "<tr>")
             + f"<td>{escape_text(pid)}</td><td>{escape_text(row[PATCH_NAME])}</td>"
-            f'<td class="num">{int(row[POPULATION]):,}</td><td class="num">{float(row[NEED_INDEX]):.2f}</td>'
+            f'<td class="num">{int(row[POPULATION]):,}</td><td class="num">{_need_text(row[NEED_INDEX])}</td>'
             f'<td class="num">{int(row[RANK])}</td><td class="num">{phase}</td></tr>'
         )
     head = "".join(

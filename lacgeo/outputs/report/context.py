@@ -12,7 +12,7 @@ import pandas as pd
 from ...result import RunResult
 from ...schema import NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK
 from ..escape import escape_text as E
-from ..tables import assessment_table, patch_table, protections
+from ..tables import assessment_table, patch_table, protections, withheld_need
 from .svg import PatchMaps
 from .words import about, indicator_label, national_reference, national_value, num, pct, weighted_mean
 
@@ -31,7 +31,9 @@ class ReportContext:
         self.n = len(self.patches)
         self.recommended = list(self.patches.index[self.patches[PHASE] == 1])
         areas, pop = result.areas, result.areas[POPULATION].astype(float)
-        self.la_need = weighted_mean(areas[NEED_INDEX], pop)
+        withheld = withheld_need(result)
+        # the area's population-weighted need index holds its council total: withheld with it
+        self.la_need = np.nan if withheld.whole_area else weighted_mean(areas[NEED_INDEX], pop)
         by_q = pop.groupby(areas[self.index.quintile]).sum()
         self.la_shares = {q: float(by_q.get(q, 0.0) / pop.sum()) for q in range(1, 6)}
         weighted = areas.filter(like="contrib_").mul(pop, axis=0)
@@ -89,7 +91,7 @@ class ReportContext:
     def need_gap(self, pid: str) -> float:
         """The patch's need index above the LA average, from the two figures as printed (so that
         '1.98 is 1.99 above the average of -0.01' adds up on the page)."""
-        if pd.isna(self.patches.at[pid, NEED_INDEX]):  # withheld: it would give back small council counts
+        if pd.isna(self.patches.at[pid, NEED_INDEX]) or pd.isna(self.la_need):  # withheld: small council counts
             return float("nan")
         return round(float(self.figures[pid]["need"].replace(",", "")) - float(self.la_need_text.replace(",", "")), 2)
 

@@ -173,8 +173,8 @@ def _drivers(r: ReportContext, pid: str) -> str:
     withheld = [n for n, d in drivers.items() if pd.isna(d)]
     if pd.isna(total):
         text = (
-            "Its need index is withheld, with the council data's part in it: together with the published "
-            "figures they would give back small council counts. "
+            "Its need index, or the area average it is measured from, is withheld, with the council data's part "
+            "in it: together with the published figures they would give back small council counts. "
         )
     else:  # the patch's own index first, so the difference is not mistaken for it (1.98 vs 1.99 apart)
         text = (

@@ -96,12 +96,15 @@ def spine_chart(rows: pd.DataFrame, spread: pd.DataFrame, *, la: str, nation: st
 
         lo, hi = sorted((x(s["lo"]), x(s["hi"])))
         q1, q3 = sorted((x(s["q1"]), x(s["q3"])))
+        if np.isnan([lo, hi, q1, q3]).any():  # no patch has a value: no bar
+            continue
         out.append(
             f'<rect x="{lo:.1f}" y="{y - 6:.1f}" width="{max(hi - lo, 1):.1f}" height="12" fill="#d9d9d9"/>'
             f'<rect x="{q1:.1f}" y="{y - 6:.1f}" width="{max(q3 - q1, 1):.1f}" height="12" fill="#a6a6a6"/>'
         )
         verdict = str(row.compared_with_nation)
-        out.append(_marker(_kind(verdict), x(row.patch_value), round(y, 1)))
+        if pd.notna(row.patch_value):  # a value the source suppressed has no marker, and "–" in its column
+            out.append(_marker(_kind(verdict), x(row.patch_value), round(y, 1)))
     top, bottom = HEAD - 4, HEAD + ROW * len(rows)
     out.append(
         f'<line x1="{centre_x:.1f}" x2="{centre_x:.1f}" y1="{top}" y2="{bottom}" stroke="#111" stroke-width="1.5"/>'
