@@ -122,6 +122,13 @@ def _cmd_las(args: argparse.Namespace) -> int:
     if args.region:
         lads = load.read_lads()
         region = lads.index[lads["region_name"].str.casefold() == args.region.casefold()]
+        if not len(region):
+            names = ", ".join(sorted(lads["region_name"].unique()))
+            raise ConfigError(f"--region {args.region!r} is not an English region; use one of {names}")
+        if args.kind not in (None, "district"):
+            raise ConfigError(
+                "--region lists English districts and unitaries only; leave out --kind, or use --kind district"
+            )
         places = places[places.index.isin(region)]
     for code, row in places.iterrows():
         size = row["n_lsoa21"] or row["n_lsoa11"]

@@ -94,6 +94,10 @@ class TotalRowWarning(LacgeoWarning):
     """A summary row ('Total') at the end of a counts file was left out."""
 
 
+class RowWarning(LacgeoWarning):
+    """Rows of a user file the user may not mean: blank lines in a one-column file, rows hidden in Excel."""
+
+
 class CodeRepairWarning(LacgeoWarning):
     """Area codes with spaces or lower case were repaired."""
 
@@ -166,6 +170,7 @@ __all__ = [
     "RobustnessWarning",
     "SelectionWarning",
     "TextEncodingWarning",
+    "RowWarning",
     "TotalRowWarning",
     "UnusedSourceWarning",
     "UnknownAreaError",

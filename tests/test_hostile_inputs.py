@@ -302,3 +302,38 @@ def test_more_rank_picks_than_patches_is_warned():
     assert any(
         w.startswith(f"only {len(result.patches)} of the 1000 requested phase-1 patches") for w in result.warnings
     )
+
+
+def test_blank_lines_in_a_one_column_file_and_hidden_excel_rows_are_warned(tmp_path):
+    import openpyxl
+
+    from lacgeo.errors import RowWarning
+
+    path = tmp_path / "postcodes.csv"
+    path.write_text("postcode\nSN1 1AA\n\nSN1 1AB\n")
+    with pytest.warns(RowWarning, match=r"1 blank rows between records \(rows 3\) are left out"):
+        assert len(read_table(path, columns=["postcode"])) == 2
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["code", "n"], ["E01031841", 3], ["E01031842", 4]):
+        sheet.append(row)
+    sheet.row_dimensions[3].hidden = True
+    xlsx = tmp_path / "counts.xlsx"
+    book.save(xlsx)
+    with pytest.warns(RowWarning, match=r"1 rows are hidden in Excel \(rows 3\) and are read like the others"):
+        assert len(read_table(xlsx, columns=["code", "n"])) == 2
+
+
+def test_a_half_written_folder_left_by_a_killed_run_is_cleared(tmp_path, solihull_run):
+    stale = tmp_path / ".out.partial-abc123"
+    stale.mkdir()
+    (stale / "areas.csv").write_text("half")
+    solihull_run.write(tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_las_by_region_names_its_limits(capsys):
+    assert main(["las", "--region", "South Wst"]) == 2
+    assert "is not an English region; use one of" in _one_line(capsys)
+    assert main(["las", "--region", "South West", "--kind", "county"]) == 2
+    assert "--region lists English districts and unitaries only" in _one_line(capsys)

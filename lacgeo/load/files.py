@@ -21,6 +21,7 @@ from ..errors import (
     CodeRepairWarning,
     GeometryRepairWarning,
     OverlappingUnitsWarning,
+    RowWarning,
     TextEncodingWarning,
     ValidationError,
     first_few,
@@ -176,6 +177,18 @@ def _lines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _hidden_rows(path: Path, sheet: str) -> set[int]:
+    """Row numbers hidden in the sheet (a read-only workbook cannot say, so the sheet is opened fully)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=False, data_only=True)
+    try:
+        ws = book[sheet] if sheet else book.worksheets[0]
+        return {n for n, dim in ws.row_dimensions.items() if dim.hidden}
+    finally:
+        book.close()
+
+
 def _uncalculated_formulas(path: Path, sheet: str, values: list[list[object]]) -> set[tuple[int, int]]:
     """(row number, column position) of every formula cell with no cached value: blank in ``values``
     (the sheet as already read, cached values only), a formula when the file is read again for them."""
@@ -259,6 +272,25 @@ def read_table(path: str | Path, *, columns: list[str], sheet: str = "") -> pd.D
     numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(c not in (None, "") for c in r)]
     if not numbered:
         raise ValidationError(f"{path}: the file has no rows")
+    inside = range(numbered[0][0] + 1, numbered[-1][0])  # blank lines between the first and last rows
+    kept = {n for n, _ in numbered}
+    blank = [n for n in inside if n not in kept]
+    if blank and len(columns) == 1:  # one column: a blank line is a record with no value, not spacing
+        warnings.warn(
+            f"{path}: {len(blank)} blank rows between records (rows {first_few(blank)}) are left out; with one "
+            f"column ({columns[0]!r}) each may be a record with no value: fill them in if so",
+            RowWarning,
+            stacklevel=2,
+        )
+    if suffix in {".xlsx", ".xlsm"}:
+        hidden = _hidden_rows(path, sheet) & kept
+        if hidden:
+            warnings.warn(
+                f"{path}: {len(hidden)} rows are hidden in Excel (rows {first_few(sorted(hidden))}) and are read like "
+                "the others; delete them from the sheet if they should not count",
+                RowWarning,
+                stacklevel=2,
+            )
     head = _find_header([r for _, r in numbered], columns)
     header = [str(c).strip() if c is not None else "" for c in numbered[head][1]]
     width = len(header)

@@ -294,6 +294,9 @@ def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False
 
 
 def _write_atomically(result: RunResult, out: Path, *, overwrite: bool) -> Path:
+    # this run holds the folder's lock, so a half-written sibling is what a killed run left: remove it
+    for stale in out.parent.glob(f".{out.name}.partial-*") if out.parent.is_dir() else ():
+        shutil.rmtree(stale, ignore_errors=True)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
