@@ -36,9 +36,9 @@ def test_every_warning_shares_one_base_and_no_name_shadows_a_builtin():
 
 def test_a_run_records_its_warnings_as_lacgeo_warnings(recwarn):
     config = lacgeo.config.replace(lacgeo.make_config(la="Rutland"), recommend={"n": 9, "robustness_draws": 0})
-    result = lacgeo.run(config)  # Rutland's 40,476 people cannot fill 9 patches: a SelectionWarning
+    result = lacgeo.run(config)  # Rutland's 41,053 people cannot fill 9 patches: a SelectionWarning
     assert result.warnings == [
-        "only 4 of the 9 requested picks could be placed: the areas hold 40,476 people, too few for 9 patches "
+        "only 4 of the 9 requested picks could be placed: the areas hold 41,053 people, too few for 9 patches "
         "of at least 8,000"
     ]
     assert not recwarn.list  # recorded in the result and run.json, not raised

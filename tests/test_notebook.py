@@ -18,5 +18,5 @@ def test_walkthrough_notebook_executes(tmp_path):
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
-    assert "Wiltshire: 307 LSOAs, 50 patches" in text and "Phase 1:" in text
+    assert "Wiltshire: 307 LSOAs, 51 patches" in text and "Phase 1:" in text
     assert "map.html" in text and "lacgeo.gpkg" in text

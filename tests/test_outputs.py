@@ -40,7 +40,7 @@ def test_every_area_in_exactly_one_patch_and_totals_match(solihull_out):
     assert areas["area_code"].is_unique and len(areas) == 134
     assert areas["patch_id"].notna().all()
     assert set(areas["patch_id"]) == set(patches.index)
-    assert patches["population"].sum() == areas["population"].sum() == 217_487
+    assert patches["population"].sum() == areas["population"].sum() == 216_230  # Census 2021 usual residents
     by_patch = areas.groupby("patch_id")["population"].sum()
     pd.testing.assert_series_equal(by_patch.sort_index(), patches["population"].sort_index(), check_names=False)
     assert (areas.groupby("patch_id").size() == patches["n_areas"].sort_index()).all()

@@ -182,7 +182,7 @@ def test_england_reference_is_the_population_weighted_mean_over_england():
     ref = england_reference("2021")
     assert ref["means"]["imd_score"] == pytest.approx(np.average(iod["imd_score"], weights=pop))
     assert ref["means"]["preventable_mortality_smr"] == 100.0
-    assert ref["population"] == 56_550_138
+    assert ref["population"] == 56_490_046  # Census 2021 usual residents on LSOA 2021
     assert sum(ref["quintile_shares"].values()) == pytest.approx(1.0)
     old = england_reference("2011")
     assert 15 < old["means"]["imd_score"] < 30 and old["population"] == 56_550_138
@@ -217,7 +217,7 @@ def test_rollout_plan_covers_every_patch(solihull_run, solihull_html):
 def test_method_caveats_and_attribution(solihull_run, solihull_html):
     page = solihull_html
     assert "LSOA 2021 boundaries are generalised to 200 m" in page
-    assert "derived by lacgeo from the ONS mid-2020 LSOA 2011 estimates" in page
+    assert "Population per LSOA 2021 is the Census 2021 usual-resident count" in page
     assert "deaths in 2015–19" in page
     assert "The need index is relative" in page
     assert "Every patch holds 8,000 to 12,000 people." in page

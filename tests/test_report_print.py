@@ -70,7 +70,7 @@ def test_cover_names_area_date_author_data_periods_and_version(wiltshire_run, wi
     assert "Date 30 November 2026" in cover
     assert "Prepared by not stated" in cover
     assert "Deprivation: English Indices of Deprivation (IoD2025)" in cover
-    assert "ONS LSOA 2021 boundaries" in cover and "mid-2020" in cover
+    assert "ONS LSOA 2021 boundaries" in cover and "Census 2021 usual residents" in cover
     assert "Preventable mortality (SMR):" in cover and "deaths registered 2015–19" in cover
     assert f"Made with lacgeo {lacgeo.__version__}, seed {wiltshire_run.config.seed}" in cover
     assert wiltshire_html.index('<dl class="cover">') < wiltshire_html.index('id="summary"')

@@ -72,7 +72,7 @@ def test_weak_picks_are_flagged_in_outputs(tmp_path):
 
 def test_rollout_covers_everyone_and_costs_add_up(derby):
     plan = rank.rollout_plan(derby.patches, cost_per_coordinator=48_000)
-    assert plan["n_patches"].sum() == len(derby.patches) and plan["population"].sum() == 256_814
+    assert plan["n_patches"].sum() == len(derby.patches) and plan["population"].sum() == 261_374
     assert plan["n_patches"].iloc[0] == 3 and (plan["n_patches"].iloc[1:-1] == 6).all()
     assert plan["annual_cost_to_date"].iloc[-1] == 48_000 * len(derby.patches)
     assert plan["population_share_to_date"].iloc[-1] == pytest.approx(1.0)

@@ -26,7 +26,8 @@ from ..schema import AREA_CODE, BNG, LAD_CODE, LAD_NAME, VINTAGES, deprivation_i
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0: "
     "English Indices of Deprivation 2025 and 2019 (MHCLG); Welsh Index of Multiple Deprivation 2019 (Welsh "
-    "Government); ONS mid-2020 small area population estimates, LSOA/MSOA/ward/LAD/county/ICB lookups and "
+    "Government); ONS Census 2021 and mid-2020 small area population estimates, LSOA/MSOA/ward/LAD/county/ICB "
+    "lookups and "
     "boundaries; Local Health (OHID). Contains OS data (c) Crown copyright and database right. Contains "
     "Parliamentary information licensed under the Open Parliament Licence v3.0 (House of Commons Library MSOA Names)."
 )
@@ -164,13 +165,14 @@ def read_areas(lad_code: str, *, vintage: str = DEFAULTS.area.vintage) -> gpd.Ge
     -------
     GeoDataFrame
         Indexed by ``area_code``, sorted, in EPSG:27700: ``area_name``, MSOA, ward and
-        LAD codes and names, ``population`` (ONS mid-2020) and the boundary.
+        LAD codes and names, ``population`` (Census 2021 usual residents on LSOA 2021, ONS mid-2020
+        estimates on LSOA 2011) and the boundary.
 
     Examples
     --------
     >>> areas = read_areas("E06000017")  # Rutland
     >>> len(areas), areas.crs.to_string(), int(areas["population"].sum())
-    (26, 'EPSG:27700', 40476)
+    (26, 'EPSG:27700', 41053)
     """
     _check_vintage(vintage)
     path = data_file(f"lsoa{vintage[2:]}.parquet")

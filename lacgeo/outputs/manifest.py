@@ -91,8 +91,9 @@ def manifest(result: RunResult, *, outputs: dict[str, str] | None = None) -> dic
         "data_vintages": {
             "geography": f"LSOA {vintage}",
             "deprivation": result.deprivation.release,
-            "population": "ONS mid-2020 small area estimates"
-            + (" (derived for LSOA 2021)" if vintage == "2021" else ""),
+            "population": "ONS Census 2021 usual residents (TS038)"
+            if vintage == "2021"
+            else "ONS mid-2020 small area estimates",
         }
         | {
             spec.name: f"{i.publisher}, {i.period} ({i.geography})"

@@ -204,15 +204,16 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
         "only); blank where none can be computed.",
         ("Comparisons", "upper"): "Upper limit of that interval; blank where none can be computed.",
         ("Patches", "patch_id"): "Patch code, unique within this run.",
-        ("Areas", "population"): "Residents of the area: ONS mid-2020 estimate"
-        + (" (derived by lacgeo for LSOA 2021; see lacgeo/data/README.md)." if vintage == "2021" else "."),
+        ("Areas", "population"): "Residents of the area: "
+        + ("ONS Census 2021 usual residents (TS038)." if vintage == "2021" else "ONS mid-2020 estimate."),
         ("Patches", "population"): "Residents of the patch: the sum over its areas.",
         ("Needs assessment", "population"): "Residents in the group.",
         ("Rollout", "population"): "Residents of the phase's patches.",
         ("Rollout", "need_index"): "Mean need index of the phase's patches, weighted by population.",
         ("Districts", "need_index"): "Mean need index of the district's areas, weighted by population (the index "
         "is standardised over the whole study area; compare with the 'All' row).",
-        ("Districts", "population"): "Residents of the district (ONS mid-2020 estimates summed over its LSOAs).",
+        ("Districts", "population"): "Residents of the district, summed over its LSOAs ("
+        + ("Census 2021 usual residents)." if vintage == "2021" else "ONS mid-2020 estimates)."),
         ("Areas", "need_index"): "Need index of the area: the weighted average of its standardised indicators, "
         "higher = more need. It is relative within the local authority.",
         ("Patches", "need_index"): "Need index of the patch: the population-weighted mean over its areas; "

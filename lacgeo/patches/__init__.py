@@ -92,7 +92,7 @@ def build_patches(
     Examples
     --------
     >>> import lacgeo
-    >>> areas = lacgeo.read_areas("E06000017")  # Rutland: 26 LSOAs, 40,476 people
+    >>> areas = lacgeo.read_areas("E06000017")  # Rutland: 26 LSOAs, 41,053 people
     >>> need = pd.Series(0.0, index=areas.index)
     >>> result = build_patches(areas, need, target_population=10_000, band=0.2)
     >>> sizes = areas["population"].groupby(result.patch_id).sum()

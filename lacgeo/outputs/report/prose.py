@@ -147,9 +147,8 @@ def caveats_section(r: ReportContext) -> str:
         items += [
             "LSOA 2021 boundaries are generalised to 200 m, so maps of small urban neighbourhoods look blocky and a "
             "few neighbour relations may differ from the full-resolution boundaries.",
-            "Population per LSOA 2021 is derived by lacgeo from the ONS mid-2020 LSOA 2011 estimates: unchanged LSOAs "
-            "keep their value, merged ones are summed and split ones are shared out using the IoD2025 income-domain "
-            "denominator. The England total matches the published mid-2020 figure.",
+            "Population per LSOA 2021 is the Census 2021 usual-resident count (21 March 2021), so it is a year "
+            "later than the mid-2020 estimates LSOA 2011 runs use; ONS perturbs small Census counts slightly.",
         ]
     else:
         items.append("LSOA 2011 boundaries are generalised to 20 m; populations are ONS mid-2020 small area estimates.")

@@ -174,8 +174,12 @@ def data_periods(result: RunResult) -> list[str]:
     lines = [
         f"Deprivation: {index_source(index).removeprefix('the ')}"
         + (f", {_period(own, index.release)}." if own is not None else f", published {index.release[-4:]}."),
-        f"Neighbourhoods: ONS LSOA {vintage} boundaries; population from the ONS mid-2020 small area estimates"
-        + (" (derived for LSOA 2021 by lacgeo)." if vintage == "2021" else "."),
+        f"Neighbourhoods: ONS LSOA {vintage} boundaries; population "
+        + (
+            "from the Census 2021 usual residents (ONS, TS038)."
+            if vintage == "2021"
+            else "from the ONS mid-2020 small area estimates."
+        ),
     ]
     council = {s.name: s for s in result.config.sources}
     for spec in result.config.need.indicators:
