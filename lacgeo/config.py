@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from .catalogue import CATALOGUE
+from .config_checks import check_values
 from .errors import ConfigError
-from .schema import VINTAGES
+from .schema import NEST_CHOICES
 
 Direction = Literal["", "higher_is_worse", "higher_is_better"]
 Standardise = Literal["zscore", "rank", "exponential"]
 IslandPolicy = Literal["link_nearest", "separate", "error"]
-NEST_CHOICES = ("none", "ward", "msoa", "lad")
 SourceKind = Literal["counts", "points", "postcodes"]
 SourceGeography = Literal["lsoa21", "lsoa11", "msoa11", "ward"]
 MissingPolicy = Literal["error", "la_mean", "reweight"]
@@ -237,11 +237,6 @@ class Config:
 DEFAULTS = Config()
 """Every default, in one place: stage functions take their keyword defaults from here."""
 
-MAX_DRAWS = 100_000
-"""Most robustness draws a run may ask for (each holds a ranking of every patch)."""
-MAX_STARTS = 1_000
-"""Most search rounds a run may ask for."""
-
 
 def _type_name(tp: Any) -> str:
     origin = get_origin(tp)
@@ -330,131 +325,6 @@ def _build(cls: Any, table: dict[str, Any], prefix: str, problems: list[str]) ->
         return None  # the config is rejected; this placeholder is never used
 
 
-def _check_values(config: Config, problems: list[str]) -> None:
-    p = config.patches
-    if p.target_population <= 0:
-        problems.append(f"patches.target_population must be positive, found {p.target_population}")
-    if not 0 < p.band < 1:
-        problems.append(f"patches.band must be between 0 and 1 (0.2 means +/-20%), found {p.band}")
-    if p.n_starts < 1:
-        problems.append(f"patches.n_starts must be at least 1, found {p.n_starts}")
-    if p.nest_within not in NEST_CHOICES:
-        if not Path(p.nest_within).is_file():
-            problems.append(
-                f"patches.nest_within = {p.nest_within!r} is neither one of {', '.join(NEST_CHOICES)} "
-                "nor an existing polygon file (a relative path is read from the config's folder)"
-            )
-        elif not p.nest_code_col:
-            problems.append(
-                "patches.nest_code_col is required when patches.nest_within is a polygon file: "
-                "name the column that identifies each unit"
-            )
-    if p.need_weight < 0:
-        problems.append(f"patches.need_weight must be 0 or more, found {p.need_weight}")
-    if not 0 <= p.land_weight <= 1:
-        problems.append(f"patches.land_weight must be between 0 and 1, found {p.land_weight}")
-    if config.disclosure.small_count_max < 0:
-        problems.append(f"disclosure.small_count_max must be 0 or more, found {config.disclosure.small_count_max}")
-    r = config.recommend
-    if r.min_distance_km < 0:
-        problems.append(f"recommend.min_distance_km must be 0 or more, found {r.min_distance_km}")
-    if r.spread == "nest" and config.patches.nest_within == "none":
-        problems.append('recommend.spread = "nest" needs patches.nest_within to name the units')
-    if r.cost_per_coordinator < 1 or r.budget < 0:
-        problems.append(
-            "recommend.cost_per_coordinator must be at least 1 (GBP a year) and recommend.budget 0 or more, found "
-            f"{r.cost_per_coordinator} and {r.budget}"
-        )
-    if r.robustness_draws < 0 or r.weight_concentration <= 0 or not 0 <= r.min_probability <= 1:
-        problems.append(
-            "recommend.robustness_draws must be 0 or more, weight_concentration positive and "
-            "min_probability between 0 and 1"
-        )
-    if (r.lock_in or r.lock_out) and (r.method != "select" or config.patches.nest_within != "none"):
-        why = 'recommend.method = "rank"' if r.method != "select" else "patches.nest_within (nested patches are ranked)"
-        problems.append(
-            f"recommend.lock_in and lock_out are honoured only by the phase-1 search, which {why} turns off; "
-            'use recommend.method = "select" without nesting, or remove the locks'
-        )
-    if r.robustness_draws > MAX_DRAWS:
-        problems.append(f"recommend.robustness_draws must be at most {MAX_DRAWS:,}, found {r.robustness_draws:,}")
-    if p.n_starts > MAX_STARTS:
-        problems.append(f"patches.n_starts must be at most {MAX_STARTS:,}, found {p.n_starts:,}")
-    if config.need.n_profiles < 1:
-        problems.append(f"need.n_profiles must be at least 1, found {config.need.n_profiles}")
-    if not 0 <= config.seed < 2**32:
-        problems.append(f"seed must be a whole number from 0 to {2**32 - 1:,}, found {config.seed}")
-    shadowed = sorted({src.name for src in config.sources} & set(CATALOGUE))
-    if shadowed:
-        problems.append(
-            f"sources: {', '.join(map(repr, shadowed))} is the name of a shipped indicator; give the source "
-            "another name so the two cannot be confused"
-        )
-    b = config.budget
-    if b.total < 0 or b.one_off < 0 or b.cost_per_coordinator < 0 or b.management_per_year < 0 or b.other_per_year < 0:
-        problems.append("[budget] amounts must be 0 or more")
-    if not 1 <= b.period_months <= 240 or not 0 <= b.setup_months <= 120:
-        problems.append(
-            f"budget.period_months must be 1 to 240 and budget.setup_months 0 to 120, found {b.period_months} "
-            f"and {b.setup_months}"
-        )
-    if b.total > 0 and config.recommend.budget > 0:
-        problems.append("give the budget once: [budget] total (with its period) or recommend.budget (yearly), not both")
-    if b.cost_per_coordinator and b.cost_per_coordinator < 1:
-        problems.append(f"budget.cost_per_coordinator must be at least 1 (GBP a year), found {b.cost_per_coordinator}")
-    if config.recommend.n < 1 or config.recommend.phase_size < 1:
-        problems.append(
-            "recommend.n and recommend.phase_size must be at least 1, found "
-            f"{config.recommend.n} and {config.recommend.phase_size}"
-        )
-    indicators = config.need.indicators
-    if not indicators and config.need.preset == "custom":
-        problems.append('need.preset = "custom" needs [[need.indicators]] tables; add them, or choose "lac" or "imd"')
-    weights = [i.weight for i in indicators]
-    if any(w < 0 for w in weights):
-        bad = ", ".join(f"{i.name}={i.weight}" for i in indicators if i.weight < 0)
-        problems.append(
-            f"need.indicators weights must not be negative ({bad}); "
-            'use direction = "higher_is_better" to reverse an indicator'
-        )
-    elif indicators and sum(weights) == 0:
-        problems.append("need.indicators weights are all zero; give at least one a positive weight")
-    _check_sources(config.sources, problems)
-    names = [i.name for i in indicators]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        problems.append(f"need.indicators lists {', '.join(dupes)} more than once")
-    if config.area.vintage not in VINTAGES:  # pragma: no cover - Literal check catches it first
-        problems.append(f"area.vintage must be one of {VINTAGES}")
-
-
-_SOURCE_NEEDS = {
-    "counts": ("code_col", "value_col"),
-    "points": ("x_col", "y_col", "crs"),
-    "postcodes": ("postcode_col", "lookup"),
-}
-
-
-def _check_sources(sources: tuple[SourceConfig, ...], problems: list[str]) -> None:
-    seen: set[str] = set()
-    for k, src in enumerate(sources):
-        key = f"sources[{k}] ({src.name})"
-        if not src.name.isidentifier():
-            problems.append(f"{key}: name must be a simple identifier such as asc_referrals")
-        if src.name in seen:
-            problems.append(f"{key}: the name {src.name!r} is used by another source")
-        seen.add(src.name)
-        for needed in _SOURCE_NEEDS[src.kind]:
-            if not getattr(src, needed):
-                problems.append(f"{key}: kind = {src.kind!r} needs {needed}")
-        for attr in ("path", "lookup"):
-            value = getattr(src, attr)
-            if value and not Path(value).is_file():
-                problems.append(
-                    f"{key}: {attr} = {value!r} is not a file (a relative path is read from the config's folder)"
-                )
-
-
 def _resolve_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     """Make relative file paths in a parsed config relative to ``base_dir``."""
 
@@ -487,7 +357,7 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config", base_dir: 
         data = _resolve_paths(data, base_dir)
     config = _build(Config, data, "", problems)
     if not problems:
-        _check_values(config, problems)
+        check_values(config, problems)
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))
     return config

@@ -47,6 +47,8 @@ IN_BAND = "in band"
 EXCESS_NEED = "excess_need"  # sum of population x (need - LA mean need)
 
 NEST_LEVELS: dict[str, str] = {"ward": WARD_CODE, "msoa": MSOA_CODE, "lad": LAD_CODE}
+NEST_CHOICES = ("none", "ward", "msoa", "lad")
+"""``patches.nest_within``'s named levels; anything else is a polygon file."""
 
 # Each variable is extensive (summed when areas merge) or intensive (population-weighted).
 EXTENSIVE = frozenset({POPULATION, EXCESS_NEED})
