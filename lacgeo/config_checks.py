@@ -4,14 +4,12 @@ runs them after the types are checked, and reports every problem at once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .catalogue import CATALOGUE
 from .schema import NEST_CHOICES, VINTAGES
-
-if TYPE_CHECKING:
-    from .config import Config, SourceConfig
 
 MAX_DRAWS = 100_000
 """Most robustness draws a run may ask for (each holds a ranking of every patch)."""
@@ -19,7 +17,8 @@ MAX_STARTS = 1_000
 """Most search rounds a run may ask for."""
 
 
-def check_values(config: Config, problems: list[str]) -> None:
+def check_values(config: Any, problems: list[str]) -> None:
+    """Append to ``problems`` what is wrong with a :class:`lacgeo.config.Config`'s values together."""
     p = config.patches
     if p.target_population <= 0:
         problems.append(f"patches.target_population must be positive, found {p.target_population}")
@@ -124,7 +123,8 @@ _SOURCE_NEEDS = {
 }
 
 
-def check_sources(sources: tuple[SourceConfig, ...], problems: list[str]) -> None:
+def check_sources(sources: Sequence[Any], problems: list[str]) -> None:
+    """Append to ``problems`` what is wrong with the ``[[sources]]`` tables (``SourceConfig``)."""
     seen: set[str] = set()
     for k, src in enumerate(sources):
         key = f"sources[{k}] ({src.name})"
