@@ -68,6 +68,8 @@ class _Inputs:
     """Every file read: the shipped data first, then the user's files."""
     index: DeprivationIndex
     """The national deprivation index of the areas (England's IMD or Wales's WIMD)."""
+    shares: dict[str, tuple[pd.Series, pd.Series]]
+    """The Census counts behind each catalogue share in the need index, read once for every stage."""
 
 
 @contextmanager
@@ -107,7 +109,8 @@ def _load(config: Config, area: load.StudyArea) -> _Inputs:
         files += [src.path] + ([src.lookup] if src.kind == "postcodes" else [])
     if config.patches.nest_within not in NEST_CHOICES:  # a polygon file of units, e.g. community areas
         files.append(config.patches.nest_within)
-    return _Inputs(area, areas, deprivation, sources, indicators, list(dict.fromkeys(files)), index)
+    shares = need.share_counts(areas.index, names, vintage=vintage)
+    return _Inputs(area, areas, deprivation, sources, indicators, list(dict.fromkeys(files)), index, shares)
 
 
 def _validate(inputs: _Inputs, vintage: str) -> None:
@@ -136,7 +139,7 @@ def _need(config: Config, inputs: _Inputs) -> tuple[gpd.GeoDataFrame, pd.DataFra
         specs,
         counts=_counts(inputs),
         proportions=[s.name for s in inputs.sources if s.proportion],
-        shares=need.share_counts(areas.index, [s.name for s in specs], vintage=config.area.vintage),
+        shares=inputs.shares,
         quintile_col=index_of.local_quintile,
     )
     return areas, assessment
@@ -222,8 +225,9 @@ def _rank(
     if index_of.nation == "Wales" and MSOA_NAME_CY in areas:  # the Welsh-language name beside the English one
         table.insert(1, PATCH_NAME_CY, name_patches(areas, patch_id, msoa_col=MSOA_NAME_CY))
     table = table.join(rank.patch_profiles(areas, patch_id, areas["need_profile"]))
-    shares = need.share_counts(areas.index, list(inputs.indicators.columns), vintage=config.area.vintage)
-    table = table.join(rank.patch_indicators(areas, patch_id, inputs.indicators, counts=_counts(inputs), shares=shares))
+    table = table.join(
+        rank.patch_indicators(areas, patch_id, inputs.indicators, counts=_counts(inputs), shares=inputs.shares)
+    )
     picks = [patch_id[pick.area_codes[0]] for pick in selection.picks] if selection else []
     table[RANK] = rank.rank_patches(table, first=picks)
     n_phase1 = len(picks) if selection else r.n
