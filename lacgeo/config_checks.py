@@ -15,6 +15,8 @@ MAX_DRAWS = 100_000
 """Most robustness draws a run may ask for (each holds a ranking of every patch)."""
 MAX_STARTS = 1_000
 """Most search rounds a run may ask for."""
+MAX_PHASES = 50
+"""Most phases a run may search beyond the partition."""
 
 
 def check_values(config: Any, problems: list[str]) -> None:
@@ -64,6 +66,18 @@ def check_values(config: Any, problems: list[str]) -> None:
             f"recommend.lock_in and lock_out are honoured only by the phase-1 search, which {why} turns off; "
             'use recommend.method = "select" without nesting, or remove the locks'
         )
+    if r.near_km < 0 or not 1 <= r.search_phases <= MAX_PHASES:
+        problems.append(
+            f"recommend.near_km must be 0 or more and recommend.search_phases 1 to {MAX_PHASES}, found "
+            f"{r.near_km} and {r.search_phases}"
+        )
+    if (r.existing or r.near_km) and (r.method != "select" or config.patches.nest_within != "none"):
+        problems.append(
+            "recommend.existing and near_km are honoured only by the phase search, which "
+            + ('recommend.method = "rank"' if r.method != "select" else "patches.nest_within")
+            + ' turns off; use recommend.method = "select" without nesting'
+        )
+    check_existing(r.existing, problems)
     if r.robustness_draws > MAX_DRAWS:
         problems.append(f"recommend.robustness_draws must be at most {MAX_DRAWS:,}, found {r.robustness_draws:,}")
     if p.n_starts > MAX_STARTS:
@@ -116,6 +130,24 @@ def check_values(config: Any, problems: list[str]) -> None:
         problems.append(f"area.vintage must be one of {VINTAGES}")
 
 
+def check_existing(existing: Sequence[Any], problems: list[str]) -> None:
+    """Append to ``problems`` what is wrong with the ``[[recommend.existing]]`` tables (``ExistingConfig``)."""
+    names: list[str] = []
+    for k, e in enumerate(existing):
+        key = f"recommend.existing[{k}]" + (f" ({e.name})" if e.name else "")
+        if bool(e.areas) == bool(e.path):
+            problems.append(f"{key}: give either areas (LSOA codes) or path (a polygon file), not both or neither")
+        elif e.areas and not e.name.strip():
+            problems.append(f"{key}: name is required with areas; it labels the area in every output")
+        elif e.path and not e.name_col:
+            problems.append(f"{key}: name_col is required with path: name the column that names each area")
+        elif e.path and not Path(e.path).is_file():
+            problems.append(f"{key}: path = {e.path!r} is not a file (a relative path is read from the config folder)")
+        if e.areas and e.name.strip() in names:
+            problems.append(f"{key}: the name {e.name!r} is used by another existing area")
+        names.append(e.name.strip())
+
+
 _SOURCE_NEEDS = {
     "counts": ("code_col", "value_col"),
     "points": ("x_col", "y_col", "crs"),
@@ -144,4 +176,4 @@ def check_sources(sources: Sequence[Any], problems: list[str]) -> None:
                 )
 
 
-__all__ = ["MAX_DRAWS", "MAX_STARTS", "check_sources", "check_values"]
+__all__ = ["MAX_DRAWS", "MAX_PHASES", "MAX_STARTS", "check_existing", "check_sources", "check_values"]

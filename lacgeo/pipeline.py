@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import tempfile
 import time
 import warnings
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import harmonise, load, need, outputs, rank, validate
-from .config import NEST_CHOICES, Config, config_from_dict
+from .config import NEST_CHOICES, BudgetConfig, Config, config_from_dict
 from .errors import ConfigError, RobustnessWarning, SelectionWarning, UnusedSourceWarning, ValidationError
 from .patches import AreaGraph, PatchAssignment, build_area_graph, build_patches, name_patches
 from .result import RunResult
@@ -50,9 +51,13 @@ from .schema import (
     DeprivationIndex,
     deprivation_index,
 )
-from .select import Selection, select_patches
+from .select.existing import existing_areas
+from .select.phases import PhasePlan, pack_later_phases, search_phases
 
 log = logging.getLogger(__name__)
+
+IN_POST = "a coordinator's area in post, kept as given"
+"""The band status of an area in post that is outside the band or in pieces."""
 
 
 @dataclass
@@ -158,32 +163,43 @@ def _nest_units(config: Config, areas: gpd.GeoDataFrame) -> str | pd.Series:
     return harmonise.assign_to_units(areas, units, source=p.nest_within).rename(p.nest_code_col)
 
 
-def _select(config: Config, areas: gpd.GeoDataFrame, graph: AreaGraph) -> Selection | None:
-    """Stage 5: phase-1 picks beyond one partition (``recommend.method = "select"``), or None."""
+def _select(config: Config, areas: gpd.GeoDataFrame, graph: AreaGraph) -> PhasePlan | None:
+    """Stage 5: the coordinators in post and the searched phases (``recommend.method = "select"``), or None.
+
+    Phase 1 and the next ``recommend.search_phases - 1`` phases are searched, each given the
+    ones before it; more when the budget funds coordinators beyond them.
+    """
     r = config.recommend
     if r.method != "select":
         return None
     if config.patches.nest_within != "none":
         log.info('patches are nested, so phase 1 is the top-ranked nested patches (recommend.method = "rank")')
         return None
+    existing = existing_areas(r.existing, areas)
     # spread = "nest" needs nested patches, which take the "rank" route above
     spread = areas[NEST_LEVELS[r.spread]] if r.spread in ("ward", "msoa") else None
-    selection = select_patches(
+    b = config.budget if config.budget.total > 0 else BudgetConfig(total=r.budget, period_months=12)
+    funded, _, _ = rank.budget_coordinators(b, cost_per_coordinator=r.cost_per_coordinator)
+    new = funded - (len(existing) if b.includes_existing else 0)
+    n_phases = max(r.search_phases, 1 + math.ceil(max(0, new - r.n) / r.phase_size))
+    phases, notes = search_phases(
         areas,
         areas[NEED_INDEX],
         graph,
-        n=r.n,
+        sizes=[r.n] + [r.phase_size] * (n_phases - 1),
+        existing=[e.area_codes for e in existing],
+        lock_in=r.lock_in,
         target_population=config.patches.target_population,
         band=config.patches.band,
         spread=spread,
         min_distance_m=r.min_distance_km * 1000.0 or None,
-        lock_in=r.lock_in,
+        near_m=r.near_km * 1000.0 or None,
         lock_out=r.lock_out,
         seed=config.seed,
     )
-    for message in selection.warnings:
+    for message in [*phases[0].warnings, *notes]:
         warnings.warn(message, SelectionWarning, stacklevel=2)
-    return selection
+    return PhasePlan(tuple(existing), tuple(phases), tuple(notes))
 
 
 def _patches(
@@ -191,9 +207,9 @@ def _patches(
     areas: gpd.GeoDataFrame,
     graph: AreaGraph,
     nest: str | pd.Series,
-    selection: Selection | None,
+    plan: PhasePlan | None,
 ) -> PatchAssignment:
-    """Stage 6: partition the LA around the phase-1 picks."""
+    """Stage 6: partition the LA around the areas in post and the searched phases' picks."""
     p = config.patches
     return build_patches(
         areas,
@@ -207,8 +223,33 @@ def _patches(
         land_weight=p.land_weight,
         seed=config.seed,
         graph=graph,
-        fixed=[pick.area_codes for pick in selection.picks] if selection else (),
+        fixed=plan.groups if plan else (),
+        as_given=[IN_POST] * len(plan.existing) if plan else (),
     )
+
+
+def _phases(config: Config, areas: gpd.GeoDataFrame, patch_id: pd.Series, plan: PhasePlan) -> pd.Series:
+    """Stage 7: the phase of every patch: 0 in post, then the searched phases, then packed ones."""
+    r = config.recommend
+    phase = {patch_id[e.area_codes[0]]: 0 for e in plan.existing}
+    for k, selection in enumerate(plan.phases, start=1):
+        phase.update({patch_id[pick.area_codes[0]]: k for pick in selection.picks})
+    later, notes = pack_later_phases(
+        areas,
+        patch_id,
+        plan.groups,
+        first_phase=len(plan.phases) + 1,
+        phase_size=r.phase_size,
+        target_population=config.patches.target_population,
+        band=config.patches.band,
+        spread=areas[NEST_LEVELS[r.spread]] if r.spread in ("ward", "msoa") else None,
+        min_distance_m=r.min_distance_km * 1000.0 or None,
+        near_m=r.near_km * 1000.0 or None,
+        lock_out=r.lock_out,
+    )
+    for message in notes:
+        warnings.warn(message, SelectionWarning, stacklevel=2)
+    return pd.Series({**phase, **later.to_dict()}, dtype="int64", name=PHASE)
 
 
 def _rank(
@@ -216,7 +257,7 @@ def _rank(
     areas: gpd.GeoDataFrame,
     inputs: _Inputs,
     assignment: PatchAssignment,
-    selection: Selection | None,
+    plan: PhasePlan | None,
 ) -> pd.DataFrame:
     """Stage 7: the patch table: summaries, profiles, indicator values, rank and phase."""
     patch_id, r = assignment.patch_id, config.recommend
@@ -228,17 +269,23 @@ def _rank(
     table = table.join(
         rank.patch_indicators(areas, patch_id, inputs.indicators, counts=_counts(inputs), shares=inputs.shares)
     )
-    picks = [patch_id[pick.area_codes[0]] for pick in selection.picks] if selection else []
-    table[RANK] = rank.rank_patches(table, first=picks)
-    n_phase1 = len(picks) if selection else r.n
-    if not selection and r.n > len(table):
-        warnings.warn(
-            f"only {len(table)} of the {r.n} requested phase-1 patches exist: the area makes {len(table)} patches, "
-            "so every patch is in phase 1",
-            SelectionWarning,
-            stacklevel=2,
-        )
-    table[PHASE] = rank.assign_phases(table[RANK], n=n_phase1, phase_size=r.phase_size)
+    if plan is not None:
+        for area in plan.existing:  # an area in post keeps the name the council gave it
+            pid = patch_id[area.area_codes[0]]
+            table.loc[pid, [c for c in (PATCH_NAME, PATCH_NAME_CY) if c in table]] = area.name
+        table[PHASE] = _phases(config, areas, patch_id, plan).reindex(table.index)
+        table[RANK] = rank.rank_patches(table, phase=table[PHASE])
+        table = table[[c for c in table.columns if c != PHASE] + [PHASE]]
+    else:
+        table[RANK] = rank.rank_patches(table)
+        if r.n > len(table):
+            warnings.warn(
+                f"only {len(table)} of the {r.n} requested phase-1 patches exist: the area makes {len(table)} "
+                "patches, so every patch is in phase 1",
+                SelectionWarning,
+                stacklevel=2,
+            )
+        table[PHASE] = rank.assign_phases(table[RANK], n=r.n, phase_size=r.phase_size)
     if rank.is_multi_district(areas):  # a county, ICB or list of councils: which district each patch is in
         names = load.read_places()["name"]
         table = table.join(rank.patch_districts(areas.assign(**{PATCH_ID: patch_id}), names))
@@ -369,12 +416,12 @@ def _analyse(config: Config, area: load.StudyArea, left_out: dict[str, str], *, 
                 areas["nest_unit"] = nest
             graph = build_area_graph(areas, islands=config.patches.islands)
         with _stage(timings, "select"):
-            selection = _select(config, areas, graph)
+            plan = _select(config, areas, graph)
         with _stage(timings, "patches"):
-            assignment = _patches(config, areas, graph, nest, selection)
+            assignment = _patches(config, areas, graph, nest, plan)
             areas[PATCH_ID] = assignment.patch_id
         with _stage(timings, "rank"):
-            table = _rank(config, areas, inputs, assignment, selection)
+            table = _rank(config, areas, inputs, assignment, plan)
         with _stage(timings, "robustness"):
             table = _robustness(config, areas, inputs, table)
             rollout = rank.rollout_plan(table, cost_per_coordinator=config.recommend.cost_per_coordinator)

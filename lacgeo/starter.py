@@ -81,8 +81,17 @@ method = {method}  # "select": best n patches beyond one partition; "rank": top 
 spread = {spread}  # at most one pick per "ward", "msoa" or "nest" unit (patches.nest_within)
 min_distance_km = {min_distance_km}  # least distance between picks (0 = no rule)
 lock_in = {lock_in}  # LSOA codes that must be in phase 1, e.g. ["E01031841"]
-lock_out = {lock_out}  # LSOA codes that must not be in phase 1
+lock_out = {lock_out}  # LSOA codes that must not be in a searched phase
 phase_size = {phase_size}  # coordinators in each later phase
+search_phases = {search_phases}  # phases searched like phase 1 (more if the budget funds them); later ones packed
+near_km = {near_km}  # keep the team close: picks within this distance of one already placed (0 = off)
+# Coordinators already in post: each area is kept exactly as a patch (phase 0), picks avoid it.
+# [[recommend.existing]]
+# name = "Mackworth"
+# areas = ["E01013476", "E01013477"]  # its LSOA codes, or:
+# [[recommend.existing]]
+# path = "coordinators.gpkg"  # one polygon per coordinator's area
+# name_col = "name"
 cost_per_coordinator = {cost_per_coordinator}  # GBP a year with on-costs (assumption; councils report ~45-55k)
 budget = {budget}  # GBP a year (or use the [budget] table below for a sum over months; 0 = off)
 robustness_draws = {robustness_draws}  # Monte Carlo draws over weights and council-count uncertainty (0 = skip)
@@ -97,6 +106,7 @@ one_off = {budget_one_off}  # one-off costs inside the total: an evaluation, IT
 cost_per_coordinator = {budget_cost_per_coordinator}  # GBP a year with on-costs; 0 = recommend.cost_per_coordinator
 management_per_year = {budget_management_per_year}  # a manager, or a share of one
 other_per_year = {budget_other_per_year}  # travel, network membership, venues
+includes_existing = {budget_includes_existing}  # the total also pays the coordinators in post, first
 
 [disclosure]
 small_count_max = {small_count_max}  # council counts of 1 to this are withheld from every output

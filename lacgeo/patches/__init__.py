@@ -58,6 +58,7 @@ def build_patches(
     seed: int = DEFAULTS.seed,
     graph: AreaGraph | None = None,
     fixed: Sequence[Sequence[str]] = (),
+    as_given: Sequence[str] = (),
 ) -> PatchAssignment:
     """Partition ``areas`` into contiguous patches of about ``target_population`` people.
 
@@ -79,6 +80,10 @@ def build_patches(
         Groups of area codes that are patches already (e.g. the phase-1 picks, which must
         be contiguous and in the band); the rest of the area is partitioned around them.
         They become the first patch ids, in the order given.
+    as_given
+        A reason for each of the first ``len(as_given)`` fixed groups that are kept exactly as
+        given (a coordinator's area in post): they need not be in the band or in one piece,
+        and each one that is not is flagged with its reason and what it breaks.
 
     Returns
     -------
@@ -154,11 +159,29 @@ def build_patches(
         )
         labels[rest] = part + len(fixed)
         flags = {k + len(fixed): v for k, v in part_flags.items()}
+    pieces_ok = set()
+    for k, reason in enumerate(as_given):
+        inside = labels == k
+        people = float(areas[POPULATION].to_numpy()[inside].sum())
+        broken = [] if Band(target_population, band).contains(people) else [f"{people:,.0f} people"]
+        n_pieces = len(np.unique(graph.components(np.where(inside, 1, 0))[inside]))
+        if n_pieces > 1:
+            broken.append(f"in {n_pieces} pieces")
+            pieces_ok.add(k)
+        if broken:
+            flags[k] = f"{reason} ({', '.join(broken)})"
     width = max(2, len(str(int(labels.max()) + 1)))
     ids = [f"P{i + 1:0{width}d}" for i in range(int(labels.max()) + 1)]
     patch_id = pd.Series(np.array(ids, dtype=object)[labels], index=areas.index, name=PATCH_ID)
     flag_by_id = {ids[k]: v for k, v in flags.items()}
-    check_patches(patch_id, areas[POPULATION], graph, band=Band(target_population, band), flags=flag_by_id)
+    check_patches(
+        patch_id,
+        areas[POPULATION],
+        graph,
+        band=Band(target_population, band),
+        flags=flag_by_id,
+        pieces_ok={ids[k] for k in pieces_ok},
+    )
     names = name_patches(areas, patch_id)
     bridges = tuple(sorted((graph.codes[a], graph.codes[b]) for a, b in graph.bridges))
     log.info("built %d patches (%d flagged)", len(ids), len(flag_by_id))

@@ -22,6 +22,7 @@ def check_patches(
     *,
     band: Band,
     flags: dict[str, str],
+    pieces_ok: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """Prove a partition: raise :class:`PatchingError` listing every broken invariant.
 
@@ -37,6 +38,8 @@ def check_patches(
         The population band every patch must be in.
     flags
         Patches allowed outside the band, each with its reason.
+    pieces_ok
+        Flagged patches kept as given that may be in pieces (a coordinator's area in post).
 
     Examples
     --------
@@ -69,7 +72,7 @@ def check_patches(
     by_patch = frame.groupby("patch", sort=True)
     pieces, people = by_patch["piece"].nunique(), by_patch["people"].sum()
     for pid in pieces.index:
-        if pieces[pid] > 1:
+        if pieces[pid] > 1 and not (pid in pieces_ok and pid in flags):
             problems.append(f"patch {pid} is not contiguous")
         pop = float(people[pid])
         if not band.contains(pop) and pid not in flags:

@@ -11,12 +11,13 @@ redraws weights and council counts to give each patch its chance of a top-n plac
 from .districts import district_summary, is_multi_district, patch_districts
 from .ranking import assign_phases, patch_indicators, patch_profiles, rank_patches, summarise_patches
 from .robustness import rank_robustness
-from .rollout import BudgetAnswer, affordable_patches, budget_answer, rollout_plan
+from .rollout import BudgetAnswer, affordable_patches, budget_answer, budget_coordinators, rollout_plan
 
 __all__ = [
     "BudgetAnswer",
     "affordable_patches",
     "budget_answer",
+    "budget_coordinators",
     "assign_phases",
     "district_summary",
     "is_multi_district",

@@ -99,7 +99,7 @@ def summarise_patches(
     return patches
 
 
-def rank_patches(patches: pd.DataFrame, *, first: Sequence[str] = ()) -> pd.Series:
+def rank_patches(patches: pd.DataFrame, *, first: Sequence[str] = (), phase: pd.Series | None = None) -> pd.Series:
     """Rank patches by the need they capture, highest first (rank 1).
 
     Captured need is ``excess_need``: population x need above the LA average, summed
@@ -112,6 +112,10 @@ def rank_patches(patches: pd.DataFrame, *, first: Sequence[str] = ()) -> pd.Seri
     first
         Patch ids that take the top ranks whatever their need (the phase-1 picks), in
         their own order of captured need.
+    phase
+        The phase of every patch, when the phases were chosen first: ranks follow the
+        phases (phase 1 first), by captured need within each, and the patches in post
+        (phase 0), which are not ranked for rollout, come last.
 
     Returns
     -------
@@ -123,8 +127,13 @@ def rank_patches(patches: pd.DataFrame, *, first: Sequence[str] = ()) -> pd.Seri
     >>> patches = pd.DataFrame({"excess_need": [5.0, 9.0, -2.0]}, index=["P1", "P2", "P3"])
     >>> rank_patches(patches).tolist(), rank_patches(patches, first=["P3"]).tolist()
     ([2, 1, 3], [3, 2, 1])
+    >>> rank_patches(patches, phase=pd.Series([0, 2, 1], index=patches.index)).tolist()
+    [3, 2, 1]
     """
     frame = patches.assign(_pid=patches.index, _later=~patches.index.isin(list(first)))
+    if phase is not None:
+        p = phase.reindex(patches.index)
+        frame["_later"] = p.where(p > 0, p.max() + 1)
     order = frame.sort_values(["_later", EXCESS_NEED, "_pid"], ascending=[True, False, True]).index
     return pd.Series(np.arange(1, len(order) + 1), index=order, name=RANK).reindex(patches.index)
 

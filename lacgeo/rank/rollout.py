@@ -80,15 +80,19 @@ class BudgetAnswer:
     left_over: float
     cost_per_resident: float
     """The total over the residents of the funded patches, per year of delivery (GBP); NaN with none funded."""
+    in_post: int = 0
+    """Coordinators already in post (phase 0) the total pays first."""
 
     def sentence(self) -> str:
         """The answer in one line, as ``lacgeo run`` prints it."""
         names = ", ".join(f"{pid} {name}" for pid, name in self.patches[PATCH_NAME].items()) or "none"
+        paid = min(self.in_post, self.coordinators)
+        in_post = f", {paid} of them in post already" if paid else ""
         setup = f" after {self.setup_months} months of set-up" if self.setup_months else ""
         per_resident = f"; £{self.cost_per_resident:,.2f} per resident covered per year" if self.coordinators else ""
         return (
             f"A budget of £{self.total:,.0f} over {self.months} months{setup} pays for {self.coordinators} "
-            f"coordinator{'' if self.coordinators == 1 else 's'} for {self.months} months "
+            f"coordinator{'' if self.coordinators == 1 else 's'}{in_post} for {self.months} months "
             f"(£{self.per_coordinator:,.0f} each, after £{self.fixed:,.0f} "
             f"of other costs; £{self.left_over:,.0f} left over){per_resident}: {names}"
         )
@@ -100,7 +104,9 @@ def budget_answer(patches: pd.DataFrame, budget: BudgetConfig, *, cost_per_coord
     The yearly lines (management, other) run over the set-up and delivery months; the one-off
     costs come off first; what is left pays coordinators for the funded months, each at
     ``budget.cost_per_coordinator`` a year (or ``cost_per_coordinator`` when that is 0), rounded
-    down. The funded patches are the first that many in rank order (phase 1 first).
+    down. The funded patches are the first that many in phase order: the coordinators in
+    post (phase 0) first unless ``budget.includes_existing`` is false, then phase 1, and so on,
+    so the funded patches keep the rules the phases keep.
 
     Examples
     --------
@@ -115,13 +121,13 @@ def budget_answer(patches: pd.DataFrame, budget: BudgetConfig, *, cost_per_coord
     >>> notts.coordinators, list(notts.patches.index), round(notts.left_over)
     (3, ['P1', 'P2', 'P3'], 63320)
     """
-    cost = budget.cost_per_coordinator or cost_per_coordinator
+    n, fixed, per_coordinator = budget_coordinators(budget, cost_per_coordinator=cost_per_coordinator)
     months = budget.period_months
-    yearly = budget.management_per_year + budget.other_per_year
-    fixed = budget.one_off + yearly * (months + budget.setup_months) / 12
-    per_coordinator = cost * months / 12
-    n = max(0, int((budget.total - fixed) // per_coordinator)) if per_coordinator > 0 else 0
-    funded = patches.sort_values([PHASE, RANK]).head(n)
+    order = patches.sort_values([PHASE, RANK])
+    in_post = int((order[PHASE] == 0).sum())
+    if not budget.includes_existing:
+        order = order[order[PHASE] != 0]
+    funded = order.head(n)
     n = len(funded)  # never more coordinators than patches
     left_over = budget.total - fixed - n * per_coordinator
     covered = float(funded[POPULATION].sum())
@@ -136,7 +142,24 @@ def budget_answer(patches: pd.DataFrame, budget: BudgetConfig, *, cost_per_coord
         patches=funded,
         left_over=left_over,
         cost_per_resident=per_resident,
+        in_post=in_post if budget.includes_existing else 0,
     )
+
+
+def budget_coordinators(budget: BudgetConfig, *, cost_per_coordinator: float) -> tuple[int, float, float]:
+    """How many coordinators ``budget`` pays for (in post ones included), its other costs and one coordinator's cost.
+
+    >>> from lacgeo.config import BudgetConfig
+    >>> budget_coordinators(BudgetConfig(total=350_820, period_months=23), cost_per_coordinator=50_000)
+    (3, 0.0, 95833.33333333333)
+    """
+    cost = budget.cost_per_coordinator or cost_per_coordinator
+    months = budget.period_months
+    yearly = budget.management_per_year + budget.other_per_year
+    fixed = budget.one_off + yearly * (months + budget.setup_months) / 12
+    per_coordinator = cost * months / 12
+    n = max(0, int((budget.total - fixed) // per_coordinator)) if per_coordinator > 0 else 0
+    return n, fixed, per_coordinator
 
 
 def affordable_patches(patches: pd.DataFrame, *, budget: float, cost_per_coordinator: float) -> pd.DataFrame:

@@ -45,6 +45,7 @@ is checked again, from scratch, before it is returned; a violation raises
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -64,14 +65,16 @@ from .problem import (
     EPS,
     Candidate,
     Pick,
-    Problem,
     Rules,
     Selection,
+    admissible,
+    build_problem,
     check_selection,
     connect_lock_in,
     lock_groups,
     make_candidate,
     rule_text,
+    taken_rules,
     validate_inputs,
 )
 from .rest import RestCheck, swap_for_rest
@@ -89,6 +92,8 @@ def select_patches(
     min_distance_m: float | None = None,
     lock_in: Sequence[str | Sequence[str]] = (),
     lock_out: Sequence[str] = (),
+    taken: Sequence[Sequence[str]] = (),
+    near_m: float | None = None,
     seed: int = DEFAULTS.seed,
 ) -> Selection:
     """Choose ``n`` disjoint contiguous patches in the band that capture the most excess need.
@@ -117,6 +122,14 @@ def select_patches(
         codes is a group that forms (part of) one pick of its own.
     lock_out
         Area codes no pick may contain.
+    taken
+        Groups of area codes that hold coordinators already: areas in post, or the picks of
+        earlier phases. Picks never overlap them; the spread and distance rules hold against
+        them too; the pocket rule looks at the areas outside them, which stage 6 partitions.
+        Excess need stays measured against the mean of all ``areas``.
+    near_m
+        With ``taken``: every pick's centre lies within this many metres of a taken group's
+        centre ("keep the team close", for shared management and peer support).
     seed
         Seed for the randomised growth rules; the same inputs and seed give the same picks.
 
@@ -143,40 +156,52 @@ def select_patches(
     group_codes, single_codes = lock_groups([lock_in] if isinstance(lock_in, str) else lock_in)
     out_codes = [lock_out] if isinstance(lock_out, str) else [str(c) for c in lock_out]
     all_locked = [c for g in group_codes for c in g] + single_codes
-    validate_inputs(areas, need, graph, n, target_population, band, spread, min_distance_m, all_locked + out_codes)
+    taken_codes = [str(c) for g in taken for c in g]
+    validate_inputs(
+        areas, need, graph, n, target_population, band, spread, min_distance_m, all_locked + out_codes + taken_codes
+    )
+    if near_m is not None and not near_m > 0:
+        raise PatchingError(f"near_m must be a positive distance in metres (got {near_m!r})")
+    clash = sorted(set(all_locked) & set(taken_codes))
+    if clash:
+        raise PatchingError(
+            f"locked-in areas {', '.join(clash[:5])} already hold a coordinator (in post or an earlier phase); "
+            "remove them from lock_in"
+        )
+    # what a pick captures is measured against the whole area, before the taken areas leave the problem
+    value_all = excess_need(pd.DataFrame({POPULATION: areas[POPULATION], NEED_INDEX: need})).fillna(0.0)
+    taken_units, taken_xy = taken_rules(areas, spread, taken)
+    if taken_codes:
+        keep = ~areas.index.isin(taken_codes)
+        areas, need, graph = areas[keep], need[keep], graph.subgraph(keep)
+        spread = spread[keep] if spread is not None else None
+        out_codes = [c for c in out_codes if c not in set(taken_codes)]
     both = sorted(set(all_locked) & set(out_codes))
     if both:
         raise PatchingError(f"areas {', '.join(both[:5])} are both locked in and locked out; remove one of the two")
 
     pop_arr = areas[POPULATION].to_numpy(dtype=float)
     need_arr = need.to_numpy(dtype=float)
-    # what a pick captures: the same excess need the patch ranking sums (0 if nobody lives here)
-    value_arr = excess_need(pd.DataFrame({POPULATION: pop_arr, NEED_INDEX: need_arr})).fillna(0.0).to_numpy()
     bands = Band(target_population, band)
     lo, hi = bands.lo, bands.hi
     pos = pd.Series(np.arange(len(areas)), index=areas.index)
     out_pos = frozenset(int(pos[c]) for c in out_codes)
-    eligible = [i not in out_pos for i in range(len(areas))]
-    unit_labels: list[str] = []
-    unit = None
-    if spread is not None:
-        codes_u, uniques = pd.factorize(spread.astype(str), sort=True)
-        unit, unit_labels = codes_u.tolist(), [str(u) for u in uniques]
-    geom_area = areas.geometry.area.to_numpy(dtype=float)
-    cent = areas.geometry.centroid
-    p = Problem(
-        graph.neighbours(),
-        pop_arr.tolist(),
-        value_arr.tolist(),
+    p, unit_labels = build_problem(
+        areas,
+        value_all[areas.index],
+        graph,
         bands,
-        eligible,
-        unit,
-        geom_area.tolist(),
-        (geom_area * cent.x.to_numpy()).tolist(),
-        (geom_area * cent.y.to_numpy()).tolist(),
-        min_distance_m,
-        frozenset(int(pos[c]) for c in all_locked),
+        spread=spread,
+        min_distance_m=min_distance_m,
+        out_codes=out_codes,
+        locked_codes=all_locked,
+        taken_units=taken_units,
+        taken_xy=taken_xy,
+        near_m=near_m,
     )
+    eligible, unit = p.eligible, p.unit
+    geom_area = np.asarray(p.weight)
+    cent = areas.geometry.centroid
     rng = np.random.default_rng(seed)
 
     # lock-ins: check each is possible, and turn groups into contiguous cores
@@ -208,6 +233,11 @@ def select_patches(
 
     # 1. candidates
     order = sorted((i for i in range(p.n) if eligible[i]), key=lambda i: (-p.value[i], i))
+    if p.near is not None:  # seeds the nearness rule could keep: within reach of a taken centre
+        radius = math.sqrt(hi * geom_area.sum() / max(pop_arr.sum(), 1.0) / math.pi)  # of a typical pick
+        cx, cy = cent.x.to_numpy(), cent.y.to_numpy()
+        close = [min(math.dist((cx[i], cy[i]), t) for t in taken_xy) <= p.near + radius for i in range(p.n)]
+        order = [i for i in order if close[i]]
     n_seeds = min(len(order), max(24, 10 * n))
     cores = [frozenset([i]) for i in order[:n_seeds]]
     cores += [g for g in groups] + [frozenset([i]) for i in sorted(single_pos)]
@@ -215,7 +245,7 @@ def select_patches(
     if n > 1:
         found.update(drafts(p, order[: min(len(order), 12)], n, rng, out_pos))
     pool = sorted((make_candidate(p, m) for m in found), key=lambda c: c.key)
-    clean = [c for c in pool if not p.strands(c.members)]
+    clean = [c for c in pool if admissible(p, c) and not p.strands(c.members)]
 
     # 2. packing: n picks if possible, else as many as possible
     notes: list[str] = []
@@ -232,7 +262,7 @@ def select_patches(
         raw, cells = partition_cells(p, graph, need_arr, cent, target_population, band, seed, out_pos)
         found.update(cells)
         pool = sorted((make_candidate(p, m) for m in found), key=lambda c: c.key)
-        clean = [c for c in pool if not p.strands(c.members)]
+        clean = [c for c in pool if admissible(p, c) and not p.strands(c.members)]
         start = sorted(raw, key=lambda m: (-sum(p.value[i] for i in m), sorted(m)))[:n]
         retry, retry_finished = pack(p, clean, n, rules, incumbent=start)
 

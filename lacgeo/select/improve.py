@@ -104,7 +104,8 @@ def anneal(
     label = {i: k for k, m in enumerate(members) for i in m}
     total = sum(c.value for c in picks)
     best_total, best = total, [c.members for c in picks]
-    full_check = p.unit is not None or p.min_distance is not None or bool(rules.singles or rules.groups)
+    full_check = p.unit is not None or p.min_distance is not None or p.near is not None
+    full_check = full_check or bool(rules.singles or rules.groups)
     t_hi, t_lo = 1.0 * p.scale, 0.1 * p.scale
     draws = rng.random((iters, 5))
     ring: list[list[int] | None] = [None] * len(members)  # areas next to each pick, recomputed after a change

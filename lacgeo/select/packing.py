@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from .problem import EPS, Candidate, Problem, Rules, compatible, rule_text, selection_ok, union
+from .problem import EPS, Candidate, Problem, Rules, admissible, compatible, rule_text, selection_ok, union
 
 _MAX_NODES = 20_000  # branch-and-bound node budget (a few hundred nodes are typical for n <= 6)
 
@@ -38,7 +38,7 @@ def pack(
     finished within its node budget.
     """
     fixed = list(fixed)
-    pool = [c for c in pool if all(compatible(p, c, f) for f in fixed)]
+    pool = [c for c in pool if admissible(p, c) and all(compatible(p, c, f) for f in fixed)]
     size = len(pool)
     compat = [0] * size
     for a in range(size):

@@ -90,6 +90,10 @@ class Problem:
         wy: list[float],
         min_distance: float | None,
         fixed: frozenset[int],
+        *,
+        taken_units: frozenset[int] = frozenset(),
+        taken_xy: Sequence[tuple[float, float]] = (),
+        near: float | None = None,
     ):
         self.n = len(pop)
         self.nbrs, self.pop, self.value = nbrs, pop, value
@@ -100,6 +104,8 @@ class Problem:
         self.unit, self.weight, self.wx, self.wy = unit, weight, wx, wy
         self.min_distance = min_distance
         self.fixed = fixed  # locked-in areas: never dropped by local search
+        # coordinators already placed (in post, or in earlier phases): their spread units and centres
+        self.taken_units, self.taken_xy, self.near = taken_units, list(taken_xy), near
         self.scale = max(float(np.mean(np.abs(value))), 1.0) if value else 1.0
         # Components of at least k0 x lo people can always be cut into in-band patches by count.
         self.cap = math.inf if hi - lo <= EPS else math.ceil(lo / (hi - lo) - EPS) * lo
@@ -212,6 +218,19 @@ def make_candidate(p: Problem, members: Iterable[int]) -> Candidate:
     )
 
 
+def admissible(p: Problem, c: Candidate) -> bool:
+    """Whether ``c`` keeps the rules against the coordinators already placed: not in a spread
+    unit they hold, at least ``min_distance`` from each, and (``near``) within ``near`` of one."""
+    if p.unit is not None and c.unit in p.taken_units:
+        return False
+    if not p.taken_xy:
+        return True
+    gaps = [math.dist(c.xy, t) for t in p.taken_xy]
+    if p.min_distance is not None and min(gaps) < p.min_distance - EPS:
+        return False
+    return p.near is None or min(gaps) <= p.near + EPS
+
+
 def compatible(p: Problem, a: Candidate, b: Candidate) -> bool:
     if a.mask & b.mask:
         return False
@@ -229,6 +248,73 @@ def union(picks: Iterable[Candidate]) -> frozenset[int]:
     return out
 
 
+def build_problem(
+    areas: gpd.GeoDataFrame,
+    value: pd.Series,
+    graph: AreaGraph,
+    band: Band,
+    *,
+    spread: pd.Series | None = None,
+    min_distance_m: float | None = None,
+    out_codes: Sequence[str] = (),
+    locked_codes: Sequence[str] = (),
+    taken_units: Sequence[str] = (),
+    taken_xy: Sequence[tuple[float, float]] = (),
+    near_m: float | None = None,
+) -> tuple[Problem, list[str]]:
+    """The :class:`Problem` of ``areas`` (positions follow ``areas``), and the spread units' labels.
+
+    ``value`` is each area's excess need; ``taken_units`` and ``taken_xy`` are the spread units
+    and centres of coordinators already placed, which every pick keeps its rules against.
+    """
+    pos = pd.Series(np.arange(len(areas)), index=areas.index)
+    out_pos = {int(pos[c]) for c in out_codes}
+    unit_labels: list[str] = []
+    unit = None
+    taken_unit_pos: frozenset[int] = frozenset()
+    if spread is not None:
+        codes_u, uniques = pd.factorize(spread.astype(str), sort=True)
+        unit, unit_labels = codes_u.tolist(), [str(u) for u in uniques]
+        taken_unit_pos = frozenset(unit_labels.index(u) for u in taken_units if u in unit_labels)
+    land = areas.geometry.area.to_numpy(dtype=float)
+    cent = areas.geometry.centroid
+    p = Problem(
+        graph.neighbours(),
+        areas[POPULATION].to_numpy(dtype=float).tolist(),
+        value.to_numpy(dtype=float).tolist(),
+        band,
+        [i not in out_pos for i in range(len(areas))],
+        unit,
+        land.tolist(),
+        (land * cent.x.to_numpy()).tolist(),
+        (land * cent.y.to_numpy()).tolist(),
+        min_distance_m,
+        frozenset(int(pos[c]) for c in locked_codes),
+        taken_units=taken_unit_pos,
+        taken_xy=taken_xy,
+        near=near_m if taken_xy else None,
+    )
+    return p, unit_labels
+
+
+def taken_rules(
+    areas: gpd.GeoDataFrame, spread: pd.Series | None, taken: Sequence[Sequence[str]]
+) -> tuple[list[str], list[tuple[float, float]]]:
+    """The spread unit (the one holding most people) and land-weighted centre of every taken group,
+    measured as a pick's are (:meth:`Problem.unit_of`, :meth:`Problem.centroid`)."""
+    units, centres = [], []
+    for group in taken:
+        sub = areas.loc[list(group)]
+        if spread is not None:
+            people = sub[POPULATION].groupby(spread.loc[list(group)].astype(str)).sum()
+            units.append(str(people.sort_index().idxmax()))
+        land = sub.geometry.area.to_numpy(dtype=float)
+        cent = sub.geometry.centroid
+        w = land.sum()
+        centres.append((float((land * cent.x).sum() / w), float((land * cent.y).sum() / w)) if w > 0 else (0.0, 0.0))
+    return units, centres
+
+
 # --------------------------------------------------------------------------- rules
 
 
@@ -244,6 +330,8 @@ class Rules:
 
 
 def selection_ok(p: Problem, picks: Sequence[Candidate], rules: Rules) -> bool:
+    if not all(admissible(p, c) for c in picks):
+        return False
     for a in range(len(picks)):
         for b in range(a + 1, len(picks)):
             if not compatible(p, picks[a], picks[b]):
@@ -359,6 +447,10 @@ def validate_inputs(
 
 def rule_text(p: Problem, spread: pd.Series | None, min_distance_m: float | None) -> str:
     parts = []
+    if p.taken_xy:
+        parts.append(f"clear of the {len(p.taken_xy)} patches already placed")
+    if p.near is not None and p.taken_xy:
+        parts.append(f"within {p.near:,.0f} m of one of them")
     if spread is not None:
         parts.append(f"one per {spread.name or 'spread unit'}")
     if min_distance_m:
@@ -387,6 +479,8 @@ def check_selection(p: Problem, picks: list[Candidate], rules: Rules, blocked: f
             problems.append(f"pick {k} holds {people:,.0f} people, outside {p.lo:,.0f}-{p.hi:,.0f}")
         if c.members & blocked:
             problems.append(f"pick {k} holds locked-out areas ({names(c.members & blocked)})")
+        if not admissible(p, make_candidate(p, c.members)):
+            problems.append(f"pick {k} breaks the spread, distance or nearness rule against the coordinators placed")
         for j, d in enumerate(picks[k:], start=k + 1):
             if c.members & d.members:
                 problems.append(f"picks {k} and {j} share areas ({names(c.members & d.members)})")
