@@ -192,6 +192,8 @@ class RecommendConfig:
     phases before it; more when the budget funds coordinators beyond them. Later phases are
     packed, best first, from the partition's patches under the same rules while they can be
     kept. A searched phase 2 holds 13-19% more need than a packed one, for 0.3-1 s more."""
+    comparators: int = 2
+    """Comparison patches matched to each phase-1 pick for a later evaluation (evaluation.csv; 0 = none)."""
     near_km: float = 0.0
     """Keep the team close: every pick lies within this distance of a coordinator already placed
     (in post or an earlier phase), for shared management and peer support (0 = no rule)."""

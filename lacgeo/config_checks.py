@@ -78,6 +78,8 @@ def check_values(config: Any, problems: list[str]) -> None:
             + ' turns off; use recommend.method = "select" without nesting'
         )
     check_existing(r.existing, problems)
+    if not 0 <= r.comparators <= 10:
+        problems.append(f"recommend.comparators must be 0 to 10 per pick, found {r.comparators}")
     if r.robustness_draws > MAX_DRAWS:
         problems.append(f"recommend.robustness_draws must be at most {MAX_DRAWS:,}, found {r.robustness_draws:,}")
     if p.n_starts > MAX_STARTS:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import harmonise, load, need, outputs, rank, validate
+from .catalogue import CATALOGUE
 from .config import NEST_CHOICES, BudgetConfig, Config, config_from_dict
 from .errors import ConfigError, RobustnessWarning, SelectionWarning, UnusedSourceWarning, ValidationError
 from .patches import AreaGraph, PatchAssignment, build_area_graph, build_patches, name_patches
@@ -326,6 +327,22 @@ def _robustness(config: Config, areas: gpd.GeoDataFrame, inputs: _Inputs, table:
     return table
 
 
+def _evaluation(config: Config, graph: AreaGraph, patch_id: pd.Series, table: pd.DataFrame) -> rank.Evaluation | None:
+    """Stage 7, continued: comparison patches for each phase-1 pick (``recommend.comparators``), or None.
+
+    They are matched on population and the need index's shipped indicators: a council's own
+    source is left out, so no balance mean can carry its small counts.
+    """
+    k = config.recommend.comparators
+    if k == 0 or not (table[PHASE] == 1).any():
+        return None
+    shipped = [s.name for s in config.need.indicators if s.name in CATALOGUE]
+    evaluation = rank.match_comparators(table, rank.patch_adjacency(graph, patch_id), shipped, k=k)
+    for message in evaluation.warnings:
+        log.info("evaluation: %s", message)
+    return evaluation
+
+
 def _patch_geometry(areas: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
     """The patch table with each patch's outline (the union of its areas), best rank first."""
     geometry = areas.geometry.groupby(areas[PATCH_ID]).apply(lambda g: g.union_all(method="coverage"))
@@ -441,6 +458,9 @@ def _analyse(config: Config, area: load.StudyArea, left_out: dict[str, str], *, 
                 indicators=inputs.indicators,
                 directions={s.name: s.direction for s in config.need.indicators},
             )
+        with _stage(timings, "evaluation"):
+            evaluation = _evaluation(config, graph, areas[PATCH_ID], table)
+            baseline = rank.baseline_table(evaluation, comparisons) if evaluation else None
         with _stage(timings, "geometry"):
             patches = _patch_geometry(areas, table)
     messages = [str(w.message) for w in caught]
@@ -463,6 +483,8 @@ def _analyse(config: Config, area: load.StudyArea, left_out: dict[str, str], *, 
         comparisons=comparisons,
         rollout=rollout,
         districts=districts,
+        evaluation=evaluation,
+        baseline=baseline,
         area=area,
         left_out=left_out,
         writer=outputs.write_outputs,

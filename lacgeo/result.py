@@ -19,7 +19,7 @@ from .config import BudgetConfig, Config
 from .errors import OutputError
 from .harmonise import SourceCounts
 from .load.places import StudyArea
-from .rank import BudgetAnswer, budget_answer
+from .rank import BudgetAnswer, Evaluation, budget_answer
 from .schema import NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK, DeprivationIndex, deprivation_index
 
 SYNTHETIC_BANNER = "SYNTHETIC: this run uses made-up service-demand data; its outputs are for trying lacgeo out."
@@ -55,6 +55,10 @@ class RunResult:
     marked where an interval can be computed (:func:`lacgeo.need.compare_patches`)."""
     districts: pd.DataFrame | None = None
     """For an area of several districts: people, patches, phase-1 coordinators and need by district."""
+    evaluation: Evaluation | None = None
+    """Comparison patches matched to the phase-1 picks, with balance (:func:`lacgeo.rank.match_comparators`)."""
+    baseline: pd.DataFrame | None = None
+    """Every indicator's baseline value, interval and period for the picks and their comparators."""
     area: StudyArea | None = None
     """What the run covers: its places (kind and code) and display name."""
     sources: dict[str, SourceCounts] = field(default_factory=dict)

@@ -84,6 +84,7 @@ lock_in = {lock_in}  # LSOA codes that must be in phase 1, e.g. ["E01031841"]
 lock_out = {lock_out}  # LSOA codes that must not be in a searched phase
 phase_size = {phase_size}  # coordinators in each later phase
 search_phases = {search_phases}  # phases searched like phase 1 (more if the budget funds them); later ones packed
+comparators = {comparators}  # comparison patches per phase-1 pick, for a later evaluation (0 = none)
 near_km = {near_km}  # keep the team close: picks within this distance of one already placed (0 = off)
 # Coordinators already in post: each area is kept exactly as a patch (phase 0), picks avoid it.
 # [[recommend.existing]]
