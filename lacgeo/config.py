@@ -104,6 +104,9 @@ class AreaConfig:
     """The area's display name in every output; by default its own name, or a list's names joined."""
     vintage: Literal["2021", "2011"] = "2021"
     """Small-area geography: LSOA 2021 with IoD2025, or LSOA 2011 with IoD2019."""
+    units: Literal["lsoa", "ward"] = "lsoa"
+    """What patches are built from: LSOAs, or whole electoral wards where a ward fits the band
+    (a ward above it is cut into LSOA-based patches inside it; wards below it join neighbours)."""
 
 
 @dataclass(frozen=True)

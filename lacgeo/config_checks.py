@@ -78,6 +78,11 @@ def check_values(config: Any, problems: list[str]) -> None:
             + ' turns off; use recommend.method = "select" without nesting'
         )
     check_existing(r.existing, problems)
+    if config.area.units == "ward" and (p.nest_within != "none" or r.spread == "nest"):
+        problems.append(
+            'area.units = "ward" builds patches from whole wards, which patches.nest_within (or spread = "nest") '
+            "would cut differently; use one of the two"
+        )
     if not 0 <= r.comparators <= 10:
         problems.append(f"recommend.comparators must be 0 to 10 per pick, found {r.comparators}")
     if r.robustness_draws > MAX_DRAWS:

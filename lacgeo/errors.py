@@ -142,6 +142,11 @@ class IslandWarning(LacgeoWarning):
     """A detached area was linked to its nearest neighbour."""
 
 
+class WardUnitWarning(LacgeoWarning):
+    """Patches from whole wards (``area.units = "ward"``) left the rule somewhere: a ward in pieces,
+    too big to be one patch but too small to cut, or split into LSOAs to keep every patch in the band."""
+
+
 class SelectionWarning(LacgeoWarning):
     """Fewer phase-1 picks than asked for could be placed."""
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from lacgeo import pipeline
+from lacgeo import stages
 from lacgeo.cli import main
 
 
@@ -77,7 +77,7 @@ def test_run_by_code_writes_outputs_and_refuses_to_overwrite(tmp_path, capsys, m
         raise AssertionError("the analysis ran although the output folder could not be written")
 
     with monkeypatch.context() as m:  # an existing --out is refused before any work is done
-        m.setattr(pipeline, "_load", no_work)
+        m.setattr(stages, "load_inputs", no_work)
         code, _, err = run_cli(capsys, "run", "--la", "E08000029", "--out", str(out))
         assert code == 5 and "already exists" in err and "--overwrite" in err
         (tmp_path / "a-file").write_text("not a folder")

@@ -139,14 +139,14 @@ def test_a_second_run_to_the_same_folder_stops_before_any_work(tmp_path, capsys,
     import subprocess
     import sys
 
-    from lacgeo import outputs, pipeline
+    from lacgeo import outputs, stages
     from lacgeo.cli import main
 
     out = tmp_path / "rutland"
     lock = tmp_path / ".rutland.lacgeo-lock"
     lock.write_text(f"{os.getpid()}\n{socket.gethostname()}\n")  # another run (alive) is writing out
     with monkeypatch.context() as m:
-        m.setattr(pipeline, "_load", lambda *a, **k: pytest.fail("the second run did work"))
+        m.setattr(stages, "load_inputs", lambda *a, **k: pytest.fail("the second run did work"))
         assert main(["run", "--la", "Rutland", "--out", str(out), "-q"]) == 5
         err = capsys.readouterr().err
         assert f"{out} is being written by another lacgeo run (lock file {lock})" in err and "another --out" in err

@@ -51,7 +51,7 @@ def test_override_changes_only_what_is_given_and_checks_it():
 def test_run_refuses_an_existing_output_folder_before_any_work(tmp_path, monkeypatch):
     out = tmp_path / "taken"
     out.mkdir()
-    monkeypatch.setattr("lacgeo.pipeline._load", lambda *a, **k: pytest.fail("the analysis ran"))
+    monkeypatch.setattr("lacgeo.stages.load_inputs", lambda *a, **k: pytest.fail("the analysis ran"))
     with pytest.raises(OutputError, match="taken already exists; choose another --out or pass --overwrite"):
         lacgeo.run(lacgeo.make_config(la="Rutland"), out=out)
 

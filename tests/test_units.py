@@ -13,6 +13,7 @@ import pytest
 from scipy.sparse import csgraph
 
 import lacgeo
+from lacgeo.config import replace
 from lacgeo.errors import PatchingError, ValidationError
 from lacgeo.patches import Band, build_area_graph, build_patches
 from lacgeo.patches.graph import symmetric_adjacency
@@ -161,15 +162,50 @@ def test_wiltshire_patches_are_mostly_in_the_band(wiltshire):
     assert sizes.between(BAND.lo, BAND.hi).mean() >= 0.80
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="partition_areas tries one patch count (51 for Wiltshire); whole wards of ~5,000 tile in the band at "
-    "49 or 50 patches, rarely at 51",
-)
-def test_wiltshire_whole_ward_patches_reach_95_percent_in_band(wiltshire):
-    result, patch = wiltshire.patches
-    sizes = wiltshire.areas["population"].groupby(patch).sum()
-    assert sizes.between(BAND.lo, BAND.hi).mean() >= 0.95
+@pytest.fixture(scope="module")
+def wiltshire_run():
+    config = replace(
+        lacgeo.make_config(la="Wiltshire"),
+        area={"units": "ward"},
+        recommend={"robustness_draws": 0, "comparators": 0, "spread": "ward", "lock_out": ["E01031983"]},
+    )
+    return lacgeo.run(config)
+
+
+def test_a_ward_run_keeps_every_patch_in_band_and_wards_whole_unless_it_says_so(wiltshire_run):
+    """``area.units = "ward"``: whole wards make the patches; the wards the run had to split to
+    keep the band are named in its warnings, and every other ward lies in one patch."""
+    areas, patches = wiltshire_run.areas, wiltshire_run.patches
+    assert patches["band_status"].eq("in band").all()
+    said = " ".join(m for m in wiltshire_run.warnings if "wards were split into LSOAs" in m)
+    split = {w for w in areas["ward_name"].unique() if w in said}
+    assert len(split) < 20, "most wards stay whole"
+    pieces = areas.groupby("ward_name")["patch_id"].nunique()
+    in_pieces = {m.split("ward ")[1].split(" (")[0] for m in wiltshire_run.warnings if "pieces that do not touch" in m}
+    cut = set(pieces.index[pieces > 1]) - split - in_pieces
+    assert not cut, cut
+    # patches are named after their wards, and phase-1 picks are whole units of one ward each at most
+    first_wards = areas.loc[areas["patch_id"].isin(wiltshire_run.recommended.index)].groupby("patch_id")["ward_name"]
+    for pid, name in wiltshire_run.recommended["patch_name"].items():
+        assert any(w in name for w in first_wards.get_group(pid)), (pid, name)
+    # the locked-out LSOA's whole ward stays out of phase 1
+    assert areas.at["E01031983", "patch_id"] not in set(wiltshire_run.recommended.index)
+    ward_of_lock = areas.at["E01031983", "ward_code"]
+    assert not areas.loc[areas["ward_code"] == ward_of_lock, "patch_id"].isin(wiltshire_run.recommended.index).any()
+
+
+def test_an_area_in_post_must_be_whole_wards_in_a_ward_run():
+    areas = lacgeo.read_areas("E06000054")
+    ward = areas[areas["ward_name"] == "Trowbridge Lambrok"].index
+    config = replace(
+        lacgeo.make_config(la="Wiltshire"),
+        area={"units": "ward"},
+        recommend={"robustness_draws": 0, "existing": [{"name": "Lambrok", "areas": list(ward[:-1])}]},
+    )
+    with pytest.raises(
+        ValidationError, match=r"\(Lambrok\): with area.units = \"ward\", an area in post must be whole"
+    ):
+        lacgeo.run(config)
 
 
 def test_patches_are_named_after_their_wards(wiltshire):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -291,6 +291,7 @@ def ward_units(
     target_population: int = DEFAULTS.patches.target_population,
     band: float = DEFAULTS.patches.band,
     graph: AreaGraph | None = None,
+    split: Collection[str] = (),
 ) -> WardUnits:
     """Whole-ward units, for patches built from electoral wards rather than LSOAs.
 
@@ -308,6 +309,10 @@ def ward_units(
         The patch band, ``target x (1 +/- band)``: wards up to its top are whole units.
     graph
         The LSOA contiguity graph (:func:`build_area_graph`; built here when not given).
+    split
+        Ward codes whose LSOAs are units of their own, free to join any neighbour: the
+        wards around patches that whole wards could not bring into the band
+        (:func:`lacgeo.pipeline` splits them and partitions again).
 
     Returns
     -------
@@ -358,6 +363,9 @@ def ward_units(
     nest: dict[str, str] = {}  # unit code -> nesting group, for the LSOAs of wards above the band
     wards = pd.DataFrame({"ward": ward, "piece": piece, "lsoa": lsoa})
     for code, rows in wards.groupby("ward", sort=True):
+        if code in split:  # opened to keep patches in the band: LSOA units, free to mix
+            unit_of[rows.index] = lsoa[rows.index]
+            continue
         parts = sorted((sorted(m.index) for _, m in rows.groupby("piece")), key=lambda m: min(lsoa[m]))
         if len(parts) > 1:
             notes.append(

@@ -18,7 +18,7 @@ it (the areas in post, phase 0, and phases ``1..k-1``):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +41,19 @@ class PhasePlan:
     existing: tuple[ExistingArea, ...]
     phases: tuple[Selection, ...]
     notes: tuple[str, ...] = ()
+
+    def on_areas(self, unit_of: pd.Series) -> PhasePlan:
+        """The plan with every group in the codes of the areas ``unit_of`` maps to the units it names."""
+        members = {u: tuple(sorted(codes)) for u, codes in unit_of.groupby(unit_of).groups.items()}
+
+        def spell(codes: Sequence[str]) -> tuple[str, ...]:
+            return tuple(sorted(c for u in codes for c in members[u]))
+
+        existing = tuple(replace(e, area_codes=spell(e.area_codes)) for e in self.existing)
+        phases = tuple(
+            replace(s, picks=tuple(replace(p, area_codes=spell(p.area_codes)) for p in s.picks)) for s in self.phases
+        )
+        return PhasePlan(existing, phases, self.notes)
 
     @property
     def groups(self) -> list[tuple[str, ...]]:
