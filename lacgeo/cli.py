@@ -47,6 +47,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         prepared_by=args.prepared_by,
         budget_months=args.budget_months,
         basemap=args.basemap or None,
+        units=args.units,
+        existing=args.existing,
+        existing_name_col=args.existing_name_col,
     )
     _require_la(config, args.config)
     area = load.resolve_area(config.area.la, name=config.area.name)
@@ -183,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--budget-months", type=int, help="the months --budget funds coordinators for (default 12)")
     p.add_argument("--prepared-by", help='the report\'s "prepared by" line (overrides the config)')
+    p.add_argument("--units", choices=["lsoa", "ward"], help="build patches from LSOAs or whole wards (area.units)")
+    p.add_argument(
+        "--existing",
+        metavar="FILE",
+        help="polygon file of coordinators' areas in post, kept as patches (replaces recommend.existing)",
+    )
+    p.add_argument("--existing-name-col", help="with --existing: the column naming each area (default: name)")
     p.add_argument(
         "--basemap", action="store_true", help="draw OpenStreetMap tiles under the map (needs internet to view)"
     )

@@ -469,19 +469,23 @@ def override(
     prepared_by: str | None = None,
     basemap: bool | None = None,
     budget_months: int | None = None,
+    units: str | None = None,
+    existing: str | None = None,
+    existing_name_col: str | None = None,
 ) -> Config:
     """``config`` with the options a user most often changes for one run; ``None`` keeps a value.
 
     The CLI's ``--la``, ``--name``, ``--vintage``, ``--seed``, ``--budget`` (the budget's
-    total) and ``--budget-months`` (its period), ``--prepared-by`` and ``--basemap`` go through
-    here, and the result is checked like a config file.
+    total) and ``--budget-months`` (its period), ``--prepared-by``, ``--basemap``, ``--units`` and
+    ``--existing`` (a polygon file of the areas in post, named by ``--existing-name-col``) go
+    through here, and the result is checked like a config file.
 
     >>> config = override(make_config(la="Wiltshire"), la="Derby", budget=250_000)
     >>> config.area.la, config.budget.total, config.budget.period_months, config.seed
     ('Derby', 250000.0, 12, 42)
     """
     sections: dict[str, Any] = {}
-    area = {k: v for k, v in {"la": la, "name": name, "vintage": vintage}.items() if v is not None}
+    area = {k: v for k, v in {"la": la, "name": name, "vintage": vintage, "units": units}.items() if v is not None}
     if area:
         sections["area"] = area
     if seed is not None:
@@ -491,6 +495,11 @@ def override(
         if budget_months is not None:
             sections["budget"]["period_months"] = budget_months
         sections["recommend"] = {"budget": 0.0}
+    if existing is not None or existing_name_col is not None:
+        if existing is None:
+            raise ConfigError("--existing-name-col needs --existing FILE, the polygon file of the areas in post")
+        in_post = {"path": existing, "name_col": existing_name_col or "name"}
+        sections["recommend"] = {**sections.get("recommend", {}), "existing": [in_post]}
     report = {k: v for k, v in {"prepared_by": prepared_by, "basemap": basemap}.items() if v is not None}
     if report:
         sections["report"] = report

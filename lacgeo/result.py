@@ -113,6 +113,13 @@ class RunResult:
             f"{self.lad_name}: {len(self.areas)} LSOAs, {len(patches)} patches "
             f"(population {patches[POPULATION].min():,}-{patches[POPULATION].max():,})"
         )
+        in_post = patches[patches[PHASE] == 0]
+        if len(in_post):
+            lines.append(
+                f"In post: {len(in_post)} coordinator{'s' if len(in_post) > 1 else ''} ("
+                + "; ".join(f"{pid} {row[PATCH_NAME]}, {row[POPULATION]:,} people" for pid, row in in_post.iterrows())
+                + "), kept as patches"
+            )
         lines.append("Phase 1:" if len(self.recommended) else "Phase 1: no patch could be recommended")
         for pid, row in self.recommended.iterrows():
             robust = f", in the top {r.n} in {row['p_top_n']:.0%} of draws" if "p_top_n" in row else ""
@@ -137,6 +144,14 @@ class RunResult:
             lines.append(f"Left out of the need index: {name} ({why})")
         if self.budget is not None:
             lines.append(self.budget.sentence())
+        if self.evaluation is not None:
+            pairs = self.evaluation.pairs
+            lines.append(
+                "Comparison patches for evaluating phase 1: "
+                + "; ".join(
+                    f"{pid}: {', '.join(g['comparator_id'])}" for pid, g in pairs.groupby("pick_id", sort=False)
+                )
+            )
         return "\n".join(lines)
 
     def write(self, out: str | Path, *, overwrite: bool = False) -> Path:

@@ -184,3 +184,23 @@ def test_phases_are_the_same_for_the_same_seed(derby):
     again = lacgeo.run(config)
     pd.testing.assert_series_equal(first.patches[PHASE], again.patches[PHASE])
     pd.testing.assert_series_equal(first.areas[PATCH_ID], again.areas[PATCH_ID])
+
+
+def test_cli_takes_areas_in_post_from_a_polygon_file(tmp_path, capsys):
+    from lacgeo.cli import main
+
+    areas = lacgeo.read_areas("E06000015")
+    chad = _ward_codes("Derby", CHADDESDEN)
+    path = tmp_path / "in_post.geojson"
+    gpd.GeoDataFrame({"site": ["Chaddesden"]}, geometry=[areas.loc[chad].union_all()], crs=areas.crs).to_file(path)
+    config = tmp_path / "derby.toml"
+    config.write_text('[area]\nla = "Derby"\n[recommend]\nrobustness_draws = 0\n', encoding="utf-8")
+    code = main(
+        ["run", str(config), "--existing", str(path), "--existing-name-col", "site", "--out", str(tmp_path / "o")]
+    )
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert "In post: 1 coordinator (P01 Chaddesden, 9,450 people), kept as patches" in stdout
+    assert "Comparison patches for evaluating phase 1:" in stdout
+    code = main(["run", str(config), "--existing-name-col", "site", "--out", str(tmp_path / "p")])
+    assert code == 2 and "--existing-name-col needs --existing FILE" in capsys.readouterr().err
