@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import rank
-from .config import BudgetConfig, Config
+from .config import Config
 from .errors import SelectionWarning, ValidationError, WardUnitWarning
 from .patches import AreaGraph, Band, PatchAssignment, build_patches, check_patches
 from .patches.units import WardUnits, name_ward_patches, ward_units
@@ -70,9 +70,9 @@ def select_phases(
         areas, graph = units.units, units.graph
     # spread = "nest" needs nested patches, which take the "rank" route above
     spread = areas[NEST_LEVELS[r.spread]] if r.spread in ("ward", "msoa") else None
-    b = config.budget if config.budget.total > 0 else BudgetConfig(total=r.budget, period_months=12)
-    funded, _, _ = rank.budget_coordinators(b, cost_per_coordinator=r.cost_per_coordinator)
-    new = funded - (len(existing) if b.includes_existing else 0)
+    b = rank.given_budget(config)
+    funded = 0 if b is None else rank.budget_coordinators(b, cost_per_coordinator=r.cost_per_coordinator)[0]
+    new = funded - (len(existing) if b is not None and b.includes_existing else 0)
     n_phases = max(r.search_phases, 1 + math.ceil(max(0, new - r.n) / r.phase_size))
     phases, notes = search_phases(
         areas,

@@ -15,11 +15,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .config import BudgetConfig, Config
+from .config import Config
 from .errors import OutputError
 from .harmonise import SourceCounts
 from .load.places import StudyArea
-from .rank import BudgetAnswer, Evaluation, budget_answer
+from .rank import BudgetAnswer, Evaluation, budget_answer, given_budget
 from .schema import NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK, DeprivationIndex, deprivation_index
 
 SYNTHETIC_BANNER = "SYNTHETIC: this run uses made-up service-demand data; its outputs are for trying lacgeo out."
@@ -87,11 +87,10 @@ class RunResult:
     @property
     def budget(self) -> BudgetAnswer | None:
         """What the configured budget buys (``[budget]``, or a yearly ``recommend.budget``); None if none is set."""
-        b, r = self.config.budget, self.config.recommend
-        if b.total <= 0 and r.budget <= 0:
+        given = given_budget(self.config)
+        if given is None:
             return None
-        given = b if b.total > 0 else BudgetConfig(total=r.budget, period_months=12)
-        return budget_answer(self.patches, given, cost_per_coordinator=r.cost_per_coordinator)
+        return budget_answer(self.patches, given, cost_per_coordinator=self.config.recommend.cost_per_coordinator)
 
     @property
     def affordable(self) -> pd.DataFrame:

@@ -215,13 +215,18 @@ def evaluation(config: Config, graph: AreaGraph, patch_id: pd.Series, table: pd.
     """Stage 7, continued: comparison patches for each phase-1 pick (``recommend.comparators``), or None.
 
     They are matched on population and the need index's shipped indicators: a council's own
-    source is left out, so no balance mean can carry its small counts.
+    source is left out, so no balance mean can carry its small counts. Patches the budget
+    funds beyond phase 1 get coordinators in the same period, so they are no comparators.
     """
     k = config.recommend.comparators
     if k == 0 or not (table[PHASE] == 1).any():
         return None
     shipped = [s.name for s in config.need.indicators if s.name in CATALOGUE]
-    evaluation = rank.match_comparators(table, rank.patch_adjacency(graph, patch_id), shipped, k=k)
+    budget, cost = rank.given_budget(config), config.recommend.cost_per_coordinator
+    funded = () if budget is None else rank.budget_answer(table, budget, cost_per_coordinator=cost)
+    evaluation = rank.match_comparators(
+        table, rank.patch_adjacency(graph, patch_id), shipped, k=k, funded=() if not funded else funded.patches.index
+    )
     for message in evaluation.warnings:
         log.info("evaluation: %s", message)
     return evaluation

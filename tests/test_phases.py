@@ -204,3 +204,14 @@ def test_cli_takes_areas_in_post_from_a_polygon_file(tmp_path, capsys):
     assert "Comparison patches for evaluating phase 1:" in stdout
     code = main(["run", str(config), "--existing-name-col", "site", "--out", str(tmp_path / "p")])
     assert code == 2 and "--existing-name-col needs --existing FILE" in capsys.readouterr().err
+
+
+def test_comparators_are_never_patches_the_budget_funds_or_areas_in_post(derby):
+    _, result = derby
+    funded = set(result.budget.patches.index)
+    comparators = set(result.evaluation.pairs["comparator_id"])
+    assert comparators and not comparators & funded
+    status = result.evaluation.eligibility
+    assert set(status[status == "funded by the budget"].index) == funded - set(
+        result.patches.index[result.patches[PHASE] <= 1]
+    )

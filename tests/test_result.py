@@ -20,8 +20,12 @@ def test_summary_names_every_phase_1_pick_as_the_cli_prints_it(solihull_run, tmp
     )
     assert lines[1] == "Phase 1:"
     picks = solihull_run.recommended
-    assert len(lines) == 2 + len(picks)
-    for line, (pid, row) in zip(lines[2:], picks.iterrows(), strict=True):
+    assert len(lines) == 3 + len(picks)
+    pairs = solihull_run.evaluation.pairs
+    assert lines[-1] == "Comparison patches for evaluating phase 1: " + "; ".join(
+        f"{pid}: {', '.join(g['comparator_id'])}" for pid, g in pairs.groupby("pick_id", sort=False)
+    )
+    for line, (pid, row) in zip(lines[2:-1], picks.iterrows(), strict=True):
         assert line.startswith(f"  {row['rank']}. {pid} {row['patch_name']} - {row['population']:,} people")
     assert main(["run", "--la", "Solihull", "--out", str(tmp_path / "o"), "-q"]) == 0
     assert capsys.readouterr().out == solihull_run.summary() + f"\nOutputs: {tmp_path / 'o'}\n"
@@ -31,7 +35,7 @@ def test_summary_answers_the_budget_question(solihull_run):
     config = lacgeo.override(solihull_run.config, budget=160_000)
     text = dataclasses.replace(solihull_run, config=config).summary()
     paid = ", ".join(f"{pid} {name}" for pid, name in solihull_run.recommended["patch_name"].items())
-    assert text.splitlines()[-1] == (
+    assert text.splitlines()[-2] == (
         "A budget of £160,000 over 12 months pays for 3 coordinators for 12 months (£50,000 each, after £0 of other "
         f"costs; £10,000 left over); £{160_000 / solihull_run.recommended['population'].sum():,.2f} per resident "
         f"covered per year: {paid}"

@@ -13,7 +13,7 @@ from .districts import district_summary, is_multi_district, patch_districts
 from .evaluation import Evaluation, baseline_table, match_comparators, patch_adjacency
 from .ranking import assign_phases, patch_indicators, patch_profiles, rank_patches, summarise_patches
 from .robustness import rank_robustness
-from .rollout import BudgetAnswer, affordable_patches, budget_answer, budget_coordinators, rollout_plan
+from .rollout import BudgetAnswer, affordable_patches, budget_answer, budget_coordinators, given_budget, rollout_plan
 
 __all__ = [
     "BudgetAnswer",
@@ -24,6 +24,7 @@ __all__ = [
     "affordable_patches",
     "budget_answer",
     "budget_coordinators",
+    "given_budget",
     "assign_phases",
     "district_summary",
     "is_multi_district",

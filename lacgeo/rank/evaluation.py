@@ -129,6 +129,7 @@ def match_comparators(
     *,
     k: int = 2,
     profile_penalty: float = 1.0,
+    funded: Sequence[str] = (),
 ) -> Evaluation:
     """Choose ``k`` comparison patches for every phase-1 pick, for a later before-and-after evaluation.
 
@@ -150,6 +151,9 @@ def match_comparators(
     profile_penalty
         Added to the distance when a comparator's ``need_profile`` differs from its pick's,
         in standard deviations (0 ignores profiles).
+    funded
+        Patches that get a coordinator in the same period although not in phase 1 (the
+        budget funds them): no control for phase 1, so never comparators.
 
     Returns
     -------
@@ -215,9 +219,10 @@ def match_comparators(
 
     values = frame[list(columns.values())].set_axis(list(columns), axis=1).astype(float)
     missing = values.isna()
+    also_funded = frame.index.isin([str(f) for f in funded]) & ~pick & ~in_post
     status = np.select(
-        [pick, in_post, next_to_pick, next_to_post, missing.any(axis=1).to_numpy()],
-        ["pick", "in post", "next to a pick", "next to a patch in post", "no value of "],
+        [pick, in_post, also_funded, next_to_pick, next_to_post, missing.any(axis=1).to_numpy()],
+        ["pick", "in post", "funded by the budget", "next to a pick", "next to a patch in post", "no value of "],
         default=ELIGIBLE,
     ).astype(object)
     for i in np.flatnonzero(status == "no value of "):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..config import BudgetConfig
+from ..config import BudgetConfig, Config
 from ..schema import NEED_INDEX, PATCH_NAME, PHASE, POPULATION, RANK
 
 
@@ -92,7 +92,7 @@ class BudgetAnswer:
         per_resident = f"; £{self.cost_per_resident:,.2f} per resident covered per year" if self.coordinators else ""
         return (
             f"A budget of £{self.total:,.0f} over {self.months} months{setup} pays for {self.coordinators} "
-            f"coordinator{'' if self.coordinators == 1 else 's'}{in_post} for {self.months} months "
+            f"coordinator{'' if self.coordinators == 1 else 's'} for {self.months} months{in_post} "
             f"(£{self.per_coordinator:,.0f} each, after £{self.fixed:,.0f} "
             f"of other costs; £{self.left_over:,.0f} left over){per_resident}: {names}"
         )
@@ -144,6 +144,19 @@ def budget_answer(patches: pd.DataFrame, budget: BudgetConfig, *, cost_per_coord
         cost_per_resident=per_resident,
         in_post=in_post if budget.includes_existing else 0,
     )
+
+
+def given_budget(config: Config) -> BudgetConfig | None:
+    """The budget a run asks about: ``[budget]``, or a yearly ``recommend.budget``; None when neither is set.
+
+    >>> from lacgeo.config import make_config, replace
+    >>> given_budget(replace(make_config(la="Derby"), recommend={"budget": 150_000})).period_months
+    12
+    """
+    b, r = config.budget, config.recommend
+    if b.total > 0:
+        return b
+    return BudgetConfig(total=r.budget, period_months=12) if r.budget > 0 else None
 
 
 def budget_coordinators(budget: BudgetConfig, *, cost_per_coordinator: float) -> tuple[int, float, float]:

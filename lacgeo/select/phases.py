@@ -171,9 +171,14 @@ def pack_later_phases(
             best = pack(p, cands, min(phase_size, len(free)), loose)[0]
             got = best.get(min(phase_size, len(free)))
             if not got:
+                rules = [
+                    *(["one per spread unit"] if spread is not None else []),
+                    *([f"{min_distance_m / 1000:g} km apart"] if min_distance_m else []),
+                    *([f"within {near_m / 1000:g} km of one placed before"] if near_m is not None else []),
+                ]
                 notes.append(
                     f"from phase {k} on, the remaining patches follow need order: no {min(phase_size, len(free))} "
-                    "of them keep the spread, distance and nearness rules against the patches placed before"
+                    f"of them keep the phase rules ({', '.join(rules)}) against the patches placed before"
                 )
                 break
             chosen = {c.members for c in got}
