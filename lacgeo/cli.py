@@ -9,6 +9,7 @@ Errors print as one line; real bugs keep their traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 import warnings
@@ -239,6 +240,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", help="only English districts and unitaries of this region, e.g. 'South West'")
     p.set_defaults(func=_cmd_las)
     return parser
+
+
+def console() -> None:
+    """The ``lacgeo`` command: :func:`main` on ``sys.argv``, then exit.
+
+    The objects alive after the imports, and after the run, are frozen out of the garbage
+    collector (:func:`gc.freeze`): the run's collections and the one at exit then skip them,
+    which saves about 0.25 s of a 3 s run. Only the command does this; :func:`main` called
+    from Python (tests, notebooks) leaves the collector alone.
+    """
+    gc.freeze()
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

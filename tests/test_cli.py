@@ -107,3 +107,15 @@ def test_a_config_without_an_area_names_the_file(tmp_path, capsys):
         assert err == f"lacgeo: error: {expected}\n"
     code, out, err = run_cli(capsys, "validate", str(tmp_path / "missing.toml"))
     assert code == 2 and "config file not found; create one with `lacgeo init --la NAME`" in err
+
+
+def test_the_command_entry_point_runs_main_and_exits_with_its_code():
+    """``lacgeo`` (pyproject's console script) is ``console()``: main on sys.argv, exit code kept."""
+    import subprocess
+    import sys
+
+    script = "import sys; from lacgeo.cli import console; sys.argv = ['lacgeo', *sys.argv[1:]]; console()"
+    ok = subprocess.run([sys.executable, "-c", script, "las", "--kind", "county"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "Nottinghamshire" in ok.stdout
+    bad = subprocess.run([sys.executable, "-c", script, "run", "--la", "Wiltshre"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown area 'Wiltshre'" in bad.stderr
