@@ -21,6 +21,7 @@ _STARTUP_CPU = time.process_time()
 _STARTUP_WALL_MARK = time.perf_counter()
 
 import builtins  # noqa: E402
+import gc  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
@@ -147,9 +148,14 @@ def main() -> int:
         import lacgeo.cli
     modules_at_start = len(sys.modules)
     wrapped = install(ledger)
+    freeze = hasattr(lacgeo.cli, "console")  # the command freezes the collector's objects as console() does
+    if freeze:
+        gc.freeze()
     ledger.push("cli other")
     code = lacgeo.cli.main(argv)
     ledger.pop()
+    if freeze:
+        gc.freeze()
     ledger._charge()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     record = {

@@ -54,7 +54,19 @@ REPO = HERE.parent
 DRIVER = HERE / "stage_driver.py"
 RESULTS = HERE / "results"
 AREAS = {"E06000054": "Wiltshire", "E08000025": "Birmingham", "E10000016": "Kent (county council)"}
-STAGES = ("load", "validate", "need", "graph", "select", "patches", "rank", "robustness", "compare", "geometry")
+STAGES = (
+    "load",
+    "validate",
+    "need",
+    "graph",
+    "select",
+    "patches",
+    "rank",
+    "robustness",
+    "compare",
+    "evaluation",
+    "geometry",
+)
 OUTPUTS = ("tables", "gpkg", "map", "report", "workbook", "run.json", "outputs other")
 ROWS = (
     "interpreter start-up",
