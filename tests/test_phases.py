@@ -215,3 +215,11 @@ def test_comparators_are_never_patches_the_budget_funds_or_areas_in_post(derby):
     assert set(status[status == "funded by the budget"].index) == funded - set(
         result.patches.index[result.patches[PHASE] <= 1]
     )
+
+
+def test_an_area_wholly_in_post_gets_no_picks_and_says_why():
+    areas = lacgeo.read_areas("E06000017")  # Rutland
+    result = lacgeo.run(_config("Rutland", existing=[{"name": "All of it", "areas": list(areas.index)}]))
+    assert list(result.patches[PHASE]) == [0] and result.evaluation is None
+    assert any("every area already holds a coordinator" in m for m in result.warnings)
+    assert "Phase 1: no patch could be recommended" in result.summary()

@@ -173,6 +173,9 @@ def select_patches(
     taken_units, taken_xy = taken_rules(areas, spread, taken)
     if taken_codes:
         keep = ~areas.index.isin(taken_codes)
+        if not keep.any():
+            why = f"none of the {n} requested picks could be placed: every area already holds a coordinator"
+            return Selection((), 0.0, n, (why + " (in post or an earlier phase)",))
         areas, need, graph = areas[keep], need[keep], graph.subgraph(keep)
         spread = spread[keep] if spread is not None else None
         out_codes = [c for c in out_codes if c not in set(taken_codes)]
