@@ -223,3 +223,13 @@ def test_an_area_wholly_in_post_gets_no_picks_and_says_why():
     assert list(result.patches[PHASE]) == [0] and result.evaluation is None
     assert any("every area already holds a coordinator" in m for m in result.warnings)
     assert "Phase 1: no patch could be recommended" in result.summary()
+
+
+def test_an_area_in_post_in_pieces_is_kept_and_flagged():
+    mack, chad = _ward_codes("Derby", MACKWORTH), _ward_codes("Derby", CHADDESDEN)
+    result = lacgeo.run(_config("Derby", existing=[{"name": "Two halves", "areas": mack[:3] + chad[:3]}]))
+    pid = result.areas.at[mack[0], PATCH_ID]
+    assert sorted(result.areas.index[result.areas[PATCH_ID] == pid]) == sorted(mack[:3] + chad[:3])
+    status = result.patches.at[pid, BAND_STATUS]
+    assert status.startswith("a coordinator's area in post, kept as given (") and " pieces)" in status
+    assert int(status.split(" pieces)")[0].split()[-1]) >= 2
