@@ -14,7 +14,7 @@ import pytest
 from lacgeo.outputs import patch_table
 from lacgeo.outputs.styles import need_classes
 
-LAYERS = ("areas", "patches", "recommended")
+LAYERS = ("areas", "patches", "recommended", "comparators")
 QGIS_COLUMNS = [
     "f_table_catalog",
     "f_table_schema",
@@ -69,6 +69,7 @@ def test_layer_styles_table_is_registered_as_qgis_makes_it(solihull_out):
         "areas": "features",
         "patches": "features",
         "recommended": "features",
+        "comparators": "features",
         "layer_styles": "attributes",
     }
     assert columns == ["id", *QGIS_COLUMNS]

@@ -23,6 +23,7 @@ def test_geopackage_layers_and_columns(solihull_out):
         "areas": "MultiPolygon",
         "patches": "MultiPolygon",
         "recommended": "MultiPolygon",
+        "comparators": "MultiPolygon",  # the evaluation design's comparison patches (see test_outputs_phases.py)
         "layer_styles": None,  # QGIS's style table (see test_gpkg_styles.py)
     }
     areas = gpd.read_file(solihull_out / "lacgeo.gpkg", layer="areas")
@@ -177,6 +178,8 @@ def test_edge_results_go_through_every_writer(tmp_path, la, settings, n_patches)
     result = lacgeo.run(config, out=tmp_path / "out")
     assert len(result.patches) == n_patches
     written = {p.name: p.stat().st_size for p in (tmp_path / "out").iterdir()}
+    designed = result.evaluation is not None  # phase-1 picks: their comparison patches, however few
+    evaluation = {"evaluation.csv", "evaluation_balance.csv", "evaluation_baseline.csv"} if designed else set()
     assert set(written) == {
         "areas.csv",
         "patches.csv",
@@ -188,6 +191,7 @@ def test_edge_results_go_through_every_writer(tmp_path, la, settings, n_patches)
         "map.html",
         "lacgeo.gpkg",
         "run.json",
+        *evaluation,
     }
     assert all(written.values())
     layers = dict(pyogrio.list_layers(tmp_path / "out" / "lacgeo.gpkg"))
@@ -195,6 +199,7 @@ def test_edge_results_go_through_every_writer(tmp_path, la, settings, n_patches)
         "areas": "MultiPolygon",
         "patches": "MultiPolygon",
         "recommended": "MultiPolygon",
+        **({"comparators": "MultiPolygon"} if designed else {}),
         "layer_styles": None,
     }
     summary = result.summary()

@@ -119,7 +119,17 @@ def test_sections_come_in_order_with_headings_in_order(solihull_run, solihull_ht
     page = solihull_html
     patches = [f"patch-{pid}" for pid in solihull_run.recommended.index]
     ids = re.findall(r'<section[^>]*\sid="([^"]+)"', page)
-    assert ids == ["summary", *patches, "against-england", "needs", "rollout", "method", "caveats", "sources"]
+    assert ids == [
+        "summary",
+        *patches,
+        "against-england",
+        "needs",
+        "rollout",
+        "evaluation",  # the run matched comparison patches to its picks (recommend.comparators)
+        "method",
+        "caveats",
+        "sources",
+    ]
     levels = [int(n) for n in re.findall(r"<h([1-6])\b", page)]
     assert levels[0] == 1 and levels.count(1) == 1
     assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))

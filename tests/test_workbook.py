@@ -20,7 +20,18 @@ from lacgeo.schema import AREA_NAME, PATCH_NAME, RANK
 
 from .conftest import with_small_patch_count
 
-SHEETS = ["About", "Patches", "Areas", "Needs assessment", "Rollout", "Comparisons", "Columns"]
+SHEETS = [
+    "About",
+    "Patches",
+    "Areas",
+    "Needs assessment",
+    "Rollout",
+    "Comparisons",
+    "Evaluation",
+    "Evaluation balance",
+    "Evaluation baseline",
+    "Columns",
+]
 FORMULAS = [
     "=1+1",
     "+SUM(A1:A9)",

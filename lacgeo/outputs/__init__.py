@@ -3,8 +3,11 @@
 :func:`write_outputs` writes the folder atomically (:mod:`.folder`): the tables
 (:mod:`.tables`, with disclosure control from :mod:`.disclosure`), the GeoPackage,
 ``map.html`` (:mod:`.map`), ``report.html`` (:mod:`.report`), ``lacgeo.xlsx``
-(:mod:`.workbook`) and ``run.json`` (:mod:`.manifest`). Every text value that comes
-from data or config is escaped by :mod:`.escape` before it reaches a page.
+(:mod:`.workbook`) and ``run.json`` (:mod:`.manifest`); with an evaluation design also
+``evaluation.csv``, ``evaluation_balance.csv``, ``evaluation_baseline.csv`` and the GeoPackage's
+``comparators`` layer. Coordinators already in post keep ``phase`` 0 in the tables and are called
+"in post" everywhere a person reads. Every text value that comes from data or config is escaped by
+:mod:`.escape` before it reaches a page.
 """
 
 from .folder import check_output_folder, default_output_folder, output_lock, write_outputs

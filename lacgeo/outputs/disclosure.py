@@ -21,6 +21,11 @@ system is totally unimodular, so its bounds are those of whole counts). While so
 small cell is confined to a range narrower than the small-number limit, one more
 cell beside it is withheld (or, when none is left, the total that pins it). The
 shipped public data is not suppressed.
+
+The evaluation design's tables (``evaluation.csv``, ``evaluation_balance.csv``,
+``evaluation_baseline.csv`` and the GeoPackage's ``comparators`` layer) need nothing from here:
+the comparison patches are matched on population and the need index's shipped indicators only, so
+those tables carry no council count, rate or need index (:func:`lacgeo.outputs.tables.evaluation_tables`).
 """
 
 from __future__ import annotations

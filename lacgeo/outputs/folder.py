@@ -23,24 +23,29 @@ import pandas as pd
 
 from ..errors import OutputError
 from ..result import RunResult
-from ..schema import NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE
+from ..schema import NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION
 from .manifest import TABLES, manifest, sha256
 from .map import make_result_map
 from .report import render_report
 from .styles import gpkg_styles, write_layer_styles
 from .tables import (
+    EVALUATION_FILES,
     area_table,
     assessment_table,
     comparison_table,
     district_table,
+    evaluation_tables,
     patch_table,
     rollout_table,
     write_csv,
 )
 from .workbook import write_workbook
 
-GPKG_LAYERS = ("areas", "patches", "recommended")
-"""The GeoPackage's map layers, in order (it also holds the ``layer_styles`` table)."""
+GPKG_LAYERS = ("areas", "patches", "recommended", "comparators")
+"""The GeoPackage's map layers, in order (it also holds the ``layer_styles`` table); ``comparators`` only
+in a run with an evaluation design (``result.evaluation``)."""
+COMPARATOR_COLUMNS = [PATCH_NAME, "pick_id", "pick_name", "match_order", "distance", "same_profile", POPULATION, PHASE]
+"""The ``comparators`` layer's columns (after ``patch_id``, the comparison patch): its pick, and its own phase."""
 
 
 def geopackage_layer(table: gpd.GeoDataFrame, *, score_col: str) -> gpd.GeoDataFrame:
@@ -59,16 +64,34 @@ def geopackage_layer(table: gpd.GeoDataFrame, *, score_col: str) -> gpd.GeoDataF
     return table
 
 
+def comparator_layer(result: RunResult, patches: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The ``comparators`` layer: one row per comparison patch of the evaluation design, its outline,
+    the pick it is matched to (``pick_id``, ``pick_name``, ``match_order``, ``distance``,
+    ``same_profile``), its population and its own rollout phase (a comparator keeps no coordinator
+    until the follow-up is measured); None without a design. Indexed by the comparator's ``patch_id``."""
+    if result.evaluation is None:
+        return None
+    pairs = result.evaluation.pairs.set_index("comparator_id")
+    layer = pairs.rename(columns={"comparator_name": PATCH_NAME, "comparator_population": POPULATION})
+    layer[PHASE] = patches[PHASE].reindex(layer.index).astype("int64")
+    layer.index.name = PATCH_ID
+    return gpd.GeoDataFrame(layer[COMPARATOR_COLUMNS], geometry=patches.geometry.reindex(layer.index), crs=patches.crs)
+
+
 def write_geopackage(result: RunResult, path: Path, *, areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> None:
-    """``lacgeo.gpkg``: layers ``areas``, ``patches`` and ``recommended`` (phase 1), every one
-    MultiPolygon in EPSG:27700, and a ``layer_styles`` table so QGIS opens each layer styled."""
+    """``lacgeo.gpkg``: layers ``areas``, ``patches``, ``recommended`` (phase 1) and, with an evaluation design,
+    ``comparators``, every one MultiPolygon in EPSG:27700, and a ``layer_styles`` table so QGIS opens each
+    layer styled."""
     score = result.deprivation.score
     layers = {
         "areas": geopackage_layer(areas, score_col=score),
         "patches": geopackage_layer(patches, score_col=score),
     }
     layers["recommended"] = layers["patches"][layers["patches"][PHASE] == 1]
-    for name in GPKG_LAYERS:  # one geometry type for all: a patch of one piece is a MultiPolygon too
+    comparators = comparator_layer(result, patches)
+    if comparators is not None:
+        layers["comparators"] = comparators
+    for name in [n for n in GPKG_LAYERS if n in layers]:  # one geometry type for all: MultiPolygon
         layers[name].reset_index().to_file(
             path, layer=name, driver="GPKG", engine="pyogrio", promote_to_multi=True, geometry_type="MultiPolygon"
         )
@@ -84,6 +107,7 @@ def write_geopackage(result: RunResult, path: Path, *, areas: gpd.GeoDataFrame, 
         id_col=PATCH_ID,
         name_col=PATCH_NAME,
         phase_col=PHASE,
+        comparators=comparators,
     )
     write_layer_styles(path, styles)
 
@@ -104,6 +128,8 @@ def _write_all(result: RunResult, folder: Path) -> None:
     comparisons = comparison_table(result)
     if comparisons is not None:
         write_csv(comparisons, folder / "comparisons.csv", index=False)
+    for name, table in evaluation_tables(result).items():
+        write_csv(table, folder / name, index=False)
     title = f"lacgeo: Local Area Coordination patches for {result.lad_name}"
     if result.synthetic:
         title += " (SYNTHETIC data)"
@@ -163,6 +189,7 @@ OUTPUT_FILES = frozenset(
         "rollout.csv",
         "districts.csv",
         "comparisons.csv",
+        *EVALUATION_FILES,
         "lacgeo.gpkg",
         "lacgeo.xlsx",
         "map.html",
@@ -285,8 +312,9 @@ def write_outputs(result: RunResult, out: str | Path, *, overwrite: bool = False
     >>> result = lacgeo.run(lacgeo.make_config(la="Rutland"))
     >>> out = write_outputs(result, pathlib.Path(tempfile.mkdtemp()) / "rutland")
     >>> sorted(path.name for path in out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
-    ['areas.csv', 'comparisons.csv', 'lacgeo.gpkg', 'lacgeo.xlsx', 'map.html', 'needs_assessment.csv',
-     'patches.csv', 'report.html', 'rollout.csv', 'run.json']
+    ['areas.csv', 'comparisons.csv', 'evaluation.csv', 'evaluation_balance.csv', 'evaluation_baseline.csv',
+     'lacgeo.gpkg', 'lacgeo.xlsx', 'map.html', 'needs_assessment.csv', 'patches.csv', 'report.html',
+     'rollout.csv', 'run.json']
     """
     out = check_output_folder(out, overwrite=overwrite)
     with output_lock(out):

@@ -11,7 +11,7 @@ from .. import load
 from .._version import __version__
 from ..catalogue import CATALOGUE
 from ..result import RunResult
-from ..schema import POPULATION
+from ..schema import PHASE, POPULATION
 
 PACKAGES = [
     "numpy",
@@ -41,6 +41,9 @@ TABLES = (
     "rollout.csv",
     "districts.csv",
     "comparisons.csv",
+    "evaluation.csv",
+    "evaluation_balance.csv",
+    "evaluation_baseline.csv",
     "report.html",
     "lacgeo.xlsx",
     "map.html",
@@ -82,7 +85,14 @@ def manifest(result: RunResult, *, outputs: dict[str, str] | None = None) -> dic
             "areas": len(result.areas),
             "patches": len(result.patches),
             "population": int(result.areas[POPULATION].sum()),
+            "in_post": list(result.patches.index[result.patches[PHASE] == 0].sort_values()),
             "phase_1": list(result.recommended.index),
+            "comparators": None
+            if result.evaluation is None
+            else {
+                pick: list(group["comparator_id"])
+                for pick, group in result.evaluation.pairs.groupby("pick_id", sort=False)
+            },
             "cost_per_coordinator": result.config.recommend.cost_per_coordinator,
             "budget": result.config.budget.total or result.config.recommend.budget,
             "budget_coordinators": None if result.budget is None else result.budget.coordinators,

@@ -11,11 +11,15 @@ What each layer opens as:
   darker (the map's yellow-to-dark-red ramp), with legend labels in words. A second style shows the
   national deprivation quintile.
 - ``patches``: outlines, labelled with the patch code and name. A second style, *lacgeo rollout
-  phases*, is categorised on ``phase``: phase 1 dark and thick-edged, then each phase lighter
-  (hatched, light, outline only), so the phases read apart in greyscale too.
+  phases*, is categorised on ``phase``: the areas of coordinators already in post (phase 0) dark
+  green and cross-hatched with a thick edge, labelled "in post"; phase 1 dark and thick-edged, then
+  each phase lighter (hatched, light, outline only), so the phases read apart in greyscale too.
 - ``recommended`` (the phase-1 picks): categorised on ``phase`` with the same symbols, so phase 1
   is dark and thick-edged, labelled with code and name; phase-1 labels are never dropped where
   labels collide.
+- ``comparators`` (with an evaluation design): the comparison patches' outlines, orange and dotted
+  with no fill (a layer beneath shows through), labelled with the comparator and the pick it is
+  matched to.
 
 The QML is built with :mod:`xml.etree.ElementTree` (text is escaped) and carries no time or
 random identifier, so the same result gives the same styles.
@@ -43,6 +47,11 @@ NEED_COLOURS = ["#ffffcc", "#fecc5c", "#fd8d3c", "#e31a1c", "#800026"]
 QUINTILE_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#fddbc7", 4: "#d1e5f0", 5: "#67a9cf"}
 """National deprivation quintile, as on the map (1 = most deprived, red)."""
 PATCH_COLOUR = "#222222"
+IN_POST_COLOUR = "#1b7837"
+"""Coordinators already in post (phase 0): the map's dark green."""
+IN_POST_EDGE = "#00441b"
+COMPARATOR_COLOUR = "#b35806"
+"""Comparison patches: a dark orange, apart from the blue phases and the green areas in post."""
 AREA_EDGE = "#969696"
 LABEL_COLOUR = "#1a1a1a"
 
@@ -433,8 +442,14 @@ def patches_outline_style(*, id_col: str, name_col: str, table: str = "patches")
 def _phase_symbol(phase: int) -> list[dict[str, str]]:
     """Phase 1 dark and thick-edged; phase 2 mid-tone and hatched; phase 3 light; later phases outline only.
 
-    Each step is lighter than the one before, so the phases read apart in greyscale too.
+    Each step is lighter than the one before, so the phases read apart in greyscale too. Phase 0 (the
+    areas of coordinators already in post) is green and cross-hatched, like no phase of the rollout.
     """
+    if phase == 0:  # in post: not a phase of the rollout, so a look of its own (green, cross-hatched)
+        return [
+            _fill(IN_POST_COLOUR, alpha=110, edge=IN_POST_EDGE, edge_width=1.0),
+            _fill(IN_POST_EDGE, style="diagonal_x", edge=IN_POST_EDGE, edge_width=0, edge_style="no"),
+        ]
     if phase == 1:
         return [_fill("#08519c", alpha=120, edge="#000000", edge_width=1.2)]
     if phase == 2:
@@ -448,8 +463,14 @@ def _phase_symbol(phase: int) -> list[dict[str, str]]:
 
 
 def phase_words(phase: int, n_patches: int) -> str:
-    """The legend label of a phase: ``Phase 1: start here (3 patches)``."""
+    """The legend label of a phase: ``Phase 1: start here (3 patches)``; phase 0 is the coordinators in post.
+
+    >>> phase_words(1, 3), phase_words(0, 2), phase_words(4, 1)
+    ('Phase 1: start here (3 patches)', 'In post: coordinators already working (2 patches)', 'Phase 4 (1 patch)')
+    """
     patches = f"{n_patches} patch{'' if n_patches == 1 else 'es'}"
+    if phase == 0:
+        return f"In post: coordinators already working ({patches})"
     return f"Phase 1: start here ({patches})" if phase == 1 else f"Phase {phase} ({patches})"
 
 
@@ -480,19 +501,43 @@ def phases_style(
     ET.SubElement(renderer, "sizescale")
     if with_names:
         expression = f"concat({_quoted(id_col)}, ' ', {_quoted(name_col)})"
-    else:
-        expression = f"concat({_quoted(id_col)}, ' (phase ', {_quoted(phase_col)}, ')')"
+    else:  # phase 0 is said in words: a coordinator's area in post is no phase of the rollout
+        expression = (
+            f"concat({_quoted(id_col)}, CASE WHEN {_quoted(phase_col)} = 0 THEN ' (in post)' "
+            f"ELSE concat(' (phase ', {_quoted(phase_col)}, ')') END)"
+        )
     first = f"{_quoted(phase_col)} = 1"  # phase-1 labels are never dropped for a collision
     _labels(root, expression, size=9 if with_names else 8, bold=with_names, wrap=22, priority=8, always_when=first)
-    later = "; later phases step lighter (hatched, light, then outline only)" if len(present) > 1 else ""
+    later = "; later phases step lighter (hatched, light, then outline only)" if max(present) > 1 else ""
+    post = "; coordinators already in post green and cross-hatched" if 0 in present else ""
     labelled = "code and name" if with_names else "code and phase"
     return LayerStyle(
         table,
         name,
         _qml(root),
         default,
-        f"Patches by rollout phase: phase 1 dark blue with a thick black edge{later}. Labelled with the "
+        f"Patches by rollout phase: phase 1 dark blue with a thick black edge{later}{post}. Labelled with the "
         f"patch {labelled}.",
+    )
+
+
+def comparators_style(*, id_col: str, name_col: str, pick_col: str = "pick_id") -> LayerStyle:
+    """The ``comparators`` default: orange dotted outlines (no fill), labelled with the comparator and its pick."""
+    root = _root(labels=True)
+    renderer = _renderer(root, "singleSymbol")
+    outline = _fill(COMPARATOR_COLOUR, style="no", edge=COMPARATOR_COLOUR, edge_width=0.9, edge_style="dot")
+    _symbol(ET.SubElement(renderer, "symbols"), "symbol", "0", [outline])
+    ET.SubElement(renderer, "rotation")
+    ET.SubElement(renderer, "sizescale")
+    expression = f"concat({_quoted(id_col)}, ' ', {_quoted(name_col)}, ' (comparator for ', {_quoted(pick_col)}, ')')"
+    _labels(root, expression, size=8, wrap=22, priority=6)
+    return LayerStyle(
+        "comparators",
+        "lacgeo comparison patches",
+        _qml(root),
+        True,
+        "Comparison patches for evaluating phase 1: dotted orange outlines (no fill), labelled with the patch "
+        "and the phase-1 pick it is matched to (evaluation.csv).",
     )
 
 
@@ -508,9 +553,12 @@ def gpkg_styles(
     id_col: str,
     name_col: str,
     phase_col: str,
+    comparators: pd.DataFrame | None = None,
 ) -> list[LayerStyle]:
-    """Every ``layer_styles`` row of ``lacgeo.gpkg``: one default per layer, and two alternatives."""
+    """Every ``layer_styles`` row of ``lacgeo.gpkg``: one default per layer, and two alternatives;
+    with ``comparators`` (the evaluation design's layer) its default too."""
     common = {"phase_col": phase_col, "id_col": id_col, "name_col": name_col}
+    extra = [] if comparators is None else [comparators_style(id_col=id_col, name_col=name_col)]
     return [
         areas_need_style(areas, need_col=need_col),
         areas_quintile_style(quintile_col=quintile_col, short=short, nation=nation),
@@ -526,6 +574,7 @@ def gpkg_styles(
             with_names=True,
             **common,
         ),
+        *extra,
     ]
 
 
@@ -556,4 +605,4 @@ def write_layer_styles(path: str | Path, styles: list[LayerStyle]) -> None:
     pyogrio.write_dataframe(frame, path, layer=STYLE_TABLE, driver="GPKG", layer_options={"FID": "id"})
 
 
-__all__ = ["GEOMETRY_COLUMN", "LayerStyle", "gpkg_styles", "need_classes", "write_layer_styles"]
+__all__ = ["GEOMETRY_COLUMN", "LayerStyle", "comparators_style", "gpkg_styles", "need_classes", "write_layer_styles"]

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..need import SHIPPED_INDICATORS
 from ..rank import rollout_plan
 from ..result import RunResult
 from ..schema import (
@@ -242,6 +243,66 @@ def comparison_table(result: RunResult) -> pd.DataFrame | None:
         return None
     assert not set(result.comparisons["indicator"]) & set(result.sources)  # council data never compared here
     return result.comparisons.reset_index(drop=True)
+
+
+EVALUATION_FILES = ("evaluation.csv", "evaluation_balance.csv", "evaluation_baseline.csv")
+"""The evaluation design's tables (a run with phase-1 picks and ``recommend.comparators`` > 0): the pairs of
+pick and comparison patch, the balance of each matching variable, and every indicator's baseline."""
+
+
+def evaluation_tables(result: RunResult) -> dict[str, pd.DataFrame]:
+    """The evaluation design (``result.evaluation``) as the tables the folder writes, by file name; empty without one.
+
+    - ``evaluation.csv``: one row per pick and comparison patch (:data:`lacgeo.rank.evaluation.PAIR_COLUMNS`),
+      picks in rank order and each pick's comparators from the closest (``match_order`` 1).
+    - ``evaluation_balance.csv``: one row per matching variable (``population`` and the need index's shipped
+      indicators), with its label, the means of the picks, the eligible patches and the comparators, the
+      standardised mean difference before and after matching, and whether |SMD| < 0.1.
+    - ``evaluation_baseline.csv``: every indicator's baseline value, interval and data period for the picks
+      and their comparators (``result.baseline``).
+
+    Disclosure: the design matches on population and shipped public indicators only (a council source
+    never enters it), so these tables carry no council count, rate or need index, and withhold nothing.
+    """
+    evaluation = result.evaluation
+    if evaluation is None:
+        return {}
+    council = set(result.sources)
+    assert not set(evaluation.balance.index) & council  # council data never matched on
+    balance = evaluation.balance.reset_index()
+    labels = {s.name: s.label for s in result.config.need.indicators if s.label}
+    balance.insert(1, "label", [_variable_label(v, labels) for v in balance["variable"]])
+    tables = {"evaluation.csv": evaluation.pairs.reset_index(drop=True), "evaluation_balance.csv": balance}
+    if result.baseline is not None:
+        assert not set(result.baseline["indicator"]) & council  # from the shipped comparisons only
+        baseline = result.baseline.reset_index(drop=True)
+        if "period" in baseline:  # "IoD2025 (...) / IoD2019 (...)": the release this run used
+            release = result.deprivation.release
+            baseline["period"] = [_own_period(str(p), release) for p in baseline["period"]]
+        tables["evaluation_baseline.csv"] = baseline
+    if result.synthetic:
+        for table in tables.values():
+            table["data_status"] = SYNTHETIC_NOTE
+    return tables
+
+
+def _own_period(period: str, release: str) -> str:
+    """Of a catalogue period naming both IoD releases, the run's own; any other period as it is.
+
+    >>> _own_period("IoD2025 (data mostly 2021/22) / IoD2019 (data mostly 2015/16)", "IoD2019")
+    'IoD2019 (data mostly 2015/16)'
+    >>> _own_period("Census 2021 (21 March 2021)", "IoD2025")
+    'Census 2021 (21 March 2021)'
+    """
+    parts = period.split(" / ")
+    return next((p for p in parts if p.startswith(release)), period) if len(parts) > 1 else period
+
+
+def _variable_label(name: str, labels: dict[str, str]) -> str:
+    """A matching variable's label: the config's, the catalogue's, or "Population"."""
+    if name == POPULATION:
+        return "Population"
+    return labels.get(name) or SHIPPED_INDICATORS.get(name, name)
 
 
 def rollout_table(result: RunResult) -> pd.DataFrame:

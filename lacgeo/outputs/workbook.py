@@ -1,9 +1,9 @@
 """``lacgeo.xlsx``, the run's tables for colleagues who do not use GIS.
 
-One sheet per table (the same tables as the CSVs, with the same disclosure control),
-a *Rollout* sheet, a *Columns* sheet that explains every column in plain English and
-an *About* sheet with the provenance, the attribution and, for made-up data, the
-SYNTHETIC warning.
+One sheet per table (the same tables as the CSVs, with the same disclosure control, and the
+evaluation design's three tables when the run has one), a *Rollout* sheet, a *Columns* sheet that
+explains every column in plain English and an *About* sheet with the provenance, the attribution
+and, for made-up data, the SYNTHETIC warning.
 
 Each sheet holds one Excel table (a ListObject named ``lacgeo_<sheet>``, which Power BI and
 Excel's *Get Data* list by name) under a frozen header row. Numbers are stored in full and
@@ -39,9 +39,10 @@ from .._version import __version__
 from ..load import KINDS
 from ..need import SHIPPED_INDICATORS
 from ..result import RunResult
-from ..schema import DeprivationIndex
+from ..schema import PHASE, DeprivationIndex
 from .manifest import manifest
 from .tables import (
+    EVALUATION_FILES,
     FORMULA_START,
     SYNTHETIC_NOTE,
     area_table,
@@ -49,6 +50,7 @@ from .tables import (
     column_kind,
     comparison_table,
     district_table,
+    evaluation_tables,
     number_column,
     patch_table,
     rollout_table,
@@ -68,6 +70,15 @@ SHEET_NOTES = {
     "Rollout": "One row per phase of the rollout plan.",
     "Districts": "For an area of several districts: people, patches, phase-1 coordinators and need by district "
     "(the same table as districts.csv).",
+    "Comparisons": "Each patch against the area and the nation on the catalogue indicators (the same table as "
+    "comparisons.csv).",
+    "Evaluation": "For a later evaluation of phase 1: each phase-1 pick and the comparison patches matched to it, "
+    "closest first (the same table as evaluation.csv).",
+    "Evaluation balance": "How alike the picks and their comparison patches are on each matching variable, before "
+    "and after matching (the same table as evaluation_balance.csv).",
+    "Evaluation baseline": "Every indicator's baseline value, interval and data period for the picks and their "
+    "comparison patches: measure them again at the same kind of period to compare the changes (the same table "
+    "as evaluation_baseline.csv).",
     "Columns": "What every column of every sheet means.",
 }
 
@@ -133,15 +144,17 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
         "msoa_name_cy": "Welsh-language name of that MSOA (House of Commons Library).",
         "patch_name_cy": "Welsh-language name of the patch, from the Welsh names of its MSOAs.",
         "ward_name": f"Electoral ward the area lies in (best fit; {'2024' if vintage == '2021' else '2019'} wards).",
-        "rank": "Need rank of the patch: 1 = the highest need index.",
+        "rank": "Need rank of the patch: 1 = the highest need index. The areas of coordinators already in post "
+        "(phase 0) are not ranked for rollout and take the last ranks.",
         "n_areas": "Number of small areas (LSOAs) in the patch."
         if patch
         else "Number of small areas (LSOAs) with a value in this group.",
-        "phase": "Rollout phase: 1 = recommended to start first; later phases follow in order of need.",
+        "phase": "Rollout phase: 0 = a coordinator already in post (the area kept exactly as the council gave it, "
+        "not ranked); 1 = recommended to start first; later phases follow in order of need.",
         "excess_need": "Population x (need index - the local authority's mean need index), summed over the patch: "
         "how much above-average need the patch holds.",
         "band_status": "'in band' if the patch's population is inside the target band, otherwise the reason "
-        "it cannot be.",
+        "it cannot be (a coordinator's area in post is kept as given, in the band or not).",
         "need_profile": "The need profile (a group of areas with a similar shape of need) holding most of the "
         "patch's residents.",
         "need_profile_share": "Share of the patch's residents living in that need profile.",
@@ -189,6 +202,31 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
         "compared_with_nation": "Whether the patch is significantly worse than, similar to or better than the "
         "nation (95% interval; higher or lower for context indicators), or 'not tested' where the source "
         "publishes no interval.",
+        "pick_id": "The phase-1 pick (patch code, see the Patches sheet).",
+        "pick_name": "Name of the phase-1 pick.",
+        "comparator_id": "A comparison patch matched to the pick (patch code): not a pick, no coordinator in post, "
+        "and not next to either, so the work does not spill over into it.",
+        "comparator_name": "Name of the comparison patch.",
+        "match_order": "1 = the pick's closest comparison patch, 2 = the next, and so on.",
+        "distance": "How unlike the pick the comparison patch is: the distance over population and the matching "
+        "indicators, each in standard deviations over the picks and the eligible patches (0 = identical).",
+        "same_profile": "Whether the comparison patch has the pick's need profile (most residents in the same "
+        "group of areas with a similar shape of need).",
+        "pick_population": "Residents of the pick.",
+        "comparator_population": "Residents of the comparison patch.",
+        "variable": "A matching variable: population, or an indicator of the need index published as open data "
+        "(council data is never matched on).",
+        "mean_picks": "Mean over the phase-1 picks (each patch counts once).",
+        "mean_eligible": "Mean over every patch that could have been a comparison patch (before matching).",
+        "mean_comparators": "Mean over the matched comparison patches (after matching).",
+        "smd_before": "Standardised mean difference between the picks and all eligible patches: the difference of "
+        "the means in pooled standard deviations.",
+        "smd_after": "Standardised mean difference between the picks and their comparison patches.",
+        "balanced": "True where |smd_after| < 0.1, the usual sign that picks and comparators are alike on the "
+        "variable at baseline.",
+        "role": "'pick', or 'comparator for' the pick it is matched to.",
+        "period": "When the indicator's data are from: measure it again for a period of the same kind to compare "
+        "the change in the picks with the change in their comparison patches.",
         "Item": "What the row describes.",
         "Value": "Its value.",
         "sheet": "A sheet of this workbook.",
@@ -198,6 +236,13 @@ def describe_column(result: RunResult, sheet: str, column: str) -> str:
     by_sheet = {
         ("Areas", "patch_id"): "The patch this area belongs to (see the Patches sheet).",
         ("Comparisons", "patch_id"): "The patch (see the Patches sheet).",
+        ("Evaluation baseline", "patch_id"): "The pick or comparison patch (see the Patches sheet).",
+        ("Evaluation baseline", "indicator"): "Catalogue name of the indicator (see `lacgeo indicators`).",
+        ("Evaluation baseline", "label"): "Indicator label, from the catalogue.",
+        ("Evaluation baseline", "lower"): "Lower limit of the patch value's 95% confidence interval (Census "
+        "shares only); blank where none can be computed.",
+        ("Evaluation baseline", "upper"): "Upper limit of that interval; blank where none can be computed.",
+        ("Evaluation balance", "label"): "The variable's label.",
         ("Comparisons", "indicator"): "Catalogue name of the indicator (see `lacgeo indicators`).",
         ("Comparisons", "label"): "Indicator label, from the catalogue.",
         ("Comparisons", "lower"): "Lower limit of the patch value's 95% confidence interval (Census shares "
@@ -349,6 +394,9 @@ def workbook_tables(result: RunResult) -> dict[str, pd.DataFrame]:
     comparisons = comparison_table(result)
     if comparisons is not None:
         tables["Comparisons"] = comparisons
+    sheets = dict(zip(EVALUATION_FILES, ("Evaluation", "Evaluation balance", "Evaluation baseline"), strict=True))
+    for name, table in evaluation_tables(result).items():
+        tables[sheets[name]] = table
     return tables
 
 
@@ -386,9 +434,15 @@ def about_rows(result: RunResult) -> list[tuple[str, str]]:
     for name, why in result.left_out.items():
         rows.append(("Left out", f"{SHIPPED_INDICATORS.get(name, name)} ({name}): {why}; nothing is filled in"))
     lo, hi = round(p.target_population * (1 - p.band)), round(p.target_population * (1 + p.band))
+    in_post = result.patches[result.patches[PHASE] == 0].sort_index()
     rows += [
         ("Patches", f"{len(result.patches)} patches of {lo:,} to {hi:,} people (target {p.target_population:,})"),
         ("Boundaries not crossed", str(p.nest_within)),
+        *(
+            [("In post", "; ".join(f"{pid} {row['patch_name']}" for pid, row in in_post.iterrows()))]
+            if len(in_post)
+            else []
+        ),
         ("Phase 1", "; ".join(f"{pid} {row['patch_name']}" for pid, row in result.recommended.iterrows())),
         ("Later phases", f"up to {cfg.recommend.phase_size} patches each, in order of need"),
         ("Areas", f"{len(result.areas)} LSOAs, {int(result.areas['population'].sum()):,} residents"),
@@ -402,6 +456,14 @@ def about_rows(result: RunResult) -> list[tuple[str, str]]:
         rows.append(("Council data", f"{source.label or source.name}{' (SYNTHETIC)' if source.synthetic else ''}"))
     for item in manifest(result)["inputs"]:
         rows.append(("Input file", f"{item['path']} ({item['bytes']:,} bytes, SHA-256 {item['sha256']})"))
+    if result.evaluation is not None:
+        rows.append(
+            (
+                "Evaluation",
+                f"up to {cfg.recommend.comparators} comparison patches per phase-1 pick, matched on population and "
+                "the need index's open-data indicators; not a pick, no coordinator in post, not next to either",
+            )
+        )
     rows.append(("Attribution", load.ATTRIBUTION))
     rows += [("Data source", line) for line in load.DATA_SOURCES]
     rows += [(f"Sheet: {name}", note) for name, note in SHEET_NOTES.items()]

@@ -4,13 +4,16 @@
 :func:`make_map` draws any areas and patches. The page around the map is
 :mod:`.page`, the area shadings :mod:`.layers`, the legend, search and patch table
 :mod:`.widgets`; the page's CSS and scripts are the files in ``assets/`` (``declutter.js`` keeps
-the phase-1 picks' numbered names in view, ``fit.js`` the first view, ``keyboard.js`` the skip
+the phase-1 picks' numbered names and the "In post" names in view, ``fit.js`` the first view, ``keyboard.js`` the skip
 link). The layer names and the CSS classes of the drawn shapes are public, for pages that embed a map.
 """
 
 from .build import (
     CLASS_AREA,
     CLASS_HALO,
+    CLASS_IN_POST,
+    CLASS_IN_POST_HALO,
+    CLASS_IN_POST_LABEL,
     CLASS_LABEL,
     CLASS_OUTLINE,
     CLASS_PATCH,
@@ -18,6 +21,7 @@ from .build import (
     CLASS_PLACE,
     CLASS_RECOMMENDED,
     CLASS_TOWN,
+    IN_POST_COLOUR,
     LAYER_BASEMAP,
     OSM_ORIGIN,
     PICK_COLOUR,
@@ -26,6 +30,7 @@ from .build import (
     result_areas,
 )
 from .layers import (
+    LAYER_IN_POST,
     LAYER_LABELS,
     LAYER_NEED,
     LAYER_OUTLINE,
@@ -44,6 +49,9 @@ from .places import town_names
 __all__ = [
     "CLASS_AREA",
     "CLASS_HALO",
+    "CLASS_IN_POST",
+    "CLASS_IN_POST_HALO",
+    "CLASS_IN_POST_LABEL",
     "CLASS_LABEL",
     "CLASS_OUTLINE",
     "CLASS_PATCH",
@@ -51,9 +59,11 @@ __all__ = [
     "CLASS_PLACE",
     "CLASS_RECOMMENDED",
     "CLASS_TOWN",
+    "IN_POST_COLOUR",
     "LAYER_BASEMAP",
     "OSM_ORIGIN",
     "PICK_COLOUR",
+    "LAYER_IN_POST",
     "LAYER_LABELS",
     "LAYER_NEED",
     "LAYER_OUTLINE",

@@ -5,7 +5,9 @@ the phase-1 picks, the map, then the words on how to read it and a table of the 
 alternative. The phase-1 picks are numbered (1, 2, 3 in rank order, as in the report and tables)
 and drawn with a thick dashed outline over a white halo, which reads in greyscale and to
 colour-blind eyes; a pick's number and name are never hidden where labels collide (other names
-yield, see ``assets/declutter.js``). The map is oriented by the local authority outline, the district
+yield, see ``assets/declutter.js``). The areas of coordinators already in post (phase 0) have a solid
+dark green outline over a white halo and a label "In post: <name>", also never hidden; they are
+not ranked, and the page never calls them phase 0. The map is oriented by the local authority outline, the district
 outlines and names (an area of several), the patch names and a scale bar, and optionally by an
 OpenStreetMap background (``basemap``), the one thing the page may then load.
 
@@ -49,9 +51,10 @@ from ...schema import (
     deprivation_index,
 )
 from ..escape import escape_text
-from ..report.words import STANDARDISE_WORDS, left_out_sentences
+from ..report.words import IN_POST, STANDARDISE_WORDS, left_out_sentences, phase_text
 from ..tables import area_table, patch_table
 from .layers import (
+    LAYER_IN_POST,
     LAYER_LABELS,
     LAYER_OUTLINE,
     LAYER_PATCHES,
@@ -89,6 +92,10 @@ RECOMMENDED_COLOUR = PICK_COLOUR
 PICK_HALO = "#ffffff"
 PICK_DASH = "10 7"
 PICK_WEIGHT = 5
+IN_POST_COLOUR = "#1b7837"
+"""The areas of coordinators already in post: a solid dark green line over a white halo, apart from the picks'
+dashed blue in greyscale (solid against dashed) and to colour-blind eyes (and labelled "In post: <name>")."""
+IN_POST_WEIGHT = 4
 OUTLINE_COLOUR = "#000000"
 DISTRICT_COLOUR = "#7b3294"  # purple: apart from the black patch lines and the blue picks
 
@@ -109,6 +116,11 @@ CLASS_HALO = "lacgeo-recommended-halo"
 CLASS_LABEL = "lacgeo-label"
 CLASS_PICK = "lacgeo-pick"
 """The numbered marker and name of a phase-1 patch (also a :data:`CLASS_LABEL`)."""
+CLASS_IN_POST = "lacgeo-in-post"
+"""The outline of a coordinator's area in post (phase 0)."""
+CLASS_IN_POST_HALO = "lacgeo-in-post-halo"
+CLASS_IN_POST_LABEL = "lacgeo-in-post-label"
+"""The "In post: <name>" label of a coordinator's area in post (also a :data:`CLASS_LABEL`), always shown."""
 CLASS_PLACE = "lacgeo-place"
 """A district's name (an area of several districts)."""
 CLASS_TOWN = "lacgeo-town"
@@ -208,7 +220,9 @@ def make_map(
     ("zscore", "rank" or "exponential"), explained under the map.
 
     The phase-1 patches are drawn with a thick dashed outline over a white halo and a numbered
-    marker (1, 2, 3 in rank order) that is never hidden. ``basemap`` adds OpenStreetMap tiles under
+    marker (1, 2, 3 in rank order) that is never hidden; the areas of coordinators already in post
+    (``phase`` 0) with a solid dark green outline over a white halo and an "In post: <name>" label,
+    in a layer of their own. ``basemap`` adds OpenStreetMap tiles under
     the areas, the one thing the page may then load from the network (its content security policy
     allows tile.openstreetmap.org and nothing else); without it the map is oriented by the
     outlines, the district, town and patch names (towns from the MSOA names, :func:`.places.town_names`)
@@ -230,17 +244,20 @@ def make_map(
 
     districts = _districts(areas)
     n_picks = int((patches_d[PHASE] == 1).sum())
+    n_post = int((patches_d[PHASE] == 0).sum())
+    post_line = f"Coordinator{'s' if n_post != 1 else ''} already {IN_POST}: area kept as given"
     lines = [
         LineStyle(LAYER_OUTLINE, OUTLINE_COLOUR, 3),
         *([LineStyle(LAYER_DISTRICTS, DISTRICT_COLOUR, 3, dash="8 5")] if districts is not None else []),
         LineStyle("Patch boundary", PATCH_COLOUR, 2),
         *([LineStyle(LAYER_RECOMMENDED, PICK_COLOUR, PICK_WEIGHT, PICK_DASH, PICK_HALO)] if n_picks else []),
+        *([LineStyle(post_line, IN_POST_COLOUR, IN_POST_WEIGHT, "", PICK_HALO)] if n_post else []),
     ]
     page = Page(
         title=title,
         summary=summary_html(title, patches, synthetic=synthetic),
         about=about_html(patches, place=place, method_words=STANDARDISE_WORDS.get(standardise, ""), notes=notes),
-        legend=legend_html([s.legend for s in shadings], lines, picks=n_picks),
+        legend=legend_html([s.legend for s in shadings], lines, picks=n_picks, in_post=n_post),
         table=table_html(patches),
         search=SEARCH_HTML,
         skip=SKIP_LINK,
@@ -307,7 +324,40 @@ def make_map(
         tooltip=folium.GeoJsonTooltip(fields=patch_fields, aliases=patch_aliases),
         class_name=CLASS_PATCH,
     ).add_to(fmap)
-    is_recommended = patch_props["phase"] == 1
+    is_recommended = (patches_d[PHASE] == 1).to_numpy()
+    is_post = (patches_d[PHASE] == 0).to_numpy()
+    if is_post.any():  # coordinators already in post: a solid green line over a white halo, and a label
+        in_post = folium.FeatureGroup(name=LAYER_IN_POST)
+        folium.GeoJson(
+            _geojson(patch_props[is_post][["id"]], patches_d.geometry[is_post]),
+            style_function=lambda f: {"fill": False, "color": PICK_HALO, "weight": IN_POST_WEIGHT + 4, "opacity": 0.95},
+            interactive=False,
+            pane="lacgeo-recommended",
+            class_name=CLASS_IN_POST_HALO,
+            control=False,
+        ).add_to(in_post)
+        post_outline = folium.GeoJson(
+            _geojson(patch_props[is_post], patches_d.geometry[is_post]),
+            style_function=lambda f: {
+                "fillColor": IN_POST_COLOUR,
+                "fillOpacity": 0.0,
+                "color": IN_POST_COLOUR,
+                "weight": IN_POST_WEIGHT,
+                "lineJoin": "round",
+            },
+            highlight_function=lambda f: {"fillOpacity": 0.15},
+            tooltip=folium.GeoJsonTooltip(fields=patch_fields, aliases=patch_aliases),
+            pane="lacgeo-recommended",
+            class_name=CLASS_IN_POST,
+            control=False,
+        ).add_to(in_post)
+        points = patches_d.geometry[is_post].representative_point()
+        for pid, point in points.items():
+            markup = (
+                f'<span class="name" data-rank="{patch_props.at[pid, "rank"]}">'
+                f"In post: {patch_props.at[pid, 'name']}</span>"
+            )
+            _label(markup, point, f"{CLASS_LABEL} {CLASS_IN_POST_LABEL}", on_top=True).add_to(in_post)
     picked = folium.FeatureGroup(name=LAYER_RECOMMENDED)
     folium.GeoJson(  # the white halo under the dashed line: the line reads on any shading and in greyscale
         _geojson(patch_props[is_recommended][["id"]], patches_d.geometry[is_recommended]),
@@ -335,6 +385,8 @@ def make_map(
         control=False,
     ).add_to(picked)
     picked.add_to(fmap)
+    if is_post.any():
+        in_post.add_to(fmap)
 
     # Patch names; the picks' numbered markers and names in a group of their own, always shown.
     labels = folium.FeatureGroup(name=LAYER_LABELS)
@@ -343,6 +395,8 @@ def make_map(
     pick_number = {pid: n for n, pid in enumerate(patch_props[is_recommended].sort_values("rank").index, start=1)}
     for pid, point in points.items():
         rank, name = patch_props.at[pid, "rank"], patch_props.at[pid, "name"]
+        if patches_d.at[pid, PHASE] == 0:  # labelled "In post: <name>" in its own layer
+            continue
         if pid in pick_number:
             n = pick_number[pid]
             markup = (
@@ -368,7 +422,8 @@ def make_map(
             data=area_data(areas_d, patches_d, shadings, index, place=place),
             shadings=tooltip_rows(shadings, index),
             layer_names=[layer.get_name() for layer in area_layers],
-            patch_layer_names=[all_patches.get_name(), recommended.get_name()],
+            patch_layer_names=[all_patches.get_name(), recommended.get_name()]
+            + ([post_outline.get_name()] if is_post.any() else []),
             places=search_index(areas_d, patches_d),
             fill_opacity=0.55 if basemap else 0.75,
         )
@@ -401,12 +456,16 @@ def _patch_properties(
             "pop": patches_d[POPULATION].map("{:,}".format),
             "need": patches_d[NEED_INDEX].astype(float).map(lambda v: escape_text(need_words(v, average, place))),
             "rank": patches_d[RANK].astype(int),
-            "phase": patches_d[PHASE].astype(int),
+            "ranked": [
+                f"not ranked (a coordinator is {IN_POST})" if phase == 0 else str(rank)
+                for rank, phase in zip(patches_d[RANK].astype(int), patches_d[PHASE].astype(int), strict=True)
+            ],
+            "phase": patches_d[PHASE].astype(int).map(phase_text),
             "band": patches_d[BAND_STATUS].map(escape_text),
         },
         index=patches_d.index,
     )
-    patch_fields = ["id", "name", "pop", "need", "rank", "phase", "band"]
+    patch_fields = ["id", "name", "pop", "need", "ranked", "phase", "band"]
     patch_aliases = ["Patch", "Name", "Population", "Need index", "Need rank", "Phase", "Population band"]
     if "district" in patches_d:
         share = patches_d["district_share"].astype(float)

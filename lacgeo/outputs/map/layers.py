@@ -32,6 +32,7 @@ from ...schema import (
     DeprivationIndex,
 )
 from ..escape import escape_text
+from ..report.words import IN_POST, phase_text
 from .widgets import (
     NO_DATA_FILL,
     NO_DATA_TEXT,
@@ -55,6 +56,8 @@ LAYER_PROFILES = "Need profiles"
 LAYER_OUTLINE = "Local authority boundary"
 LAYER_PATCHES = "All patches"
 LAYER_RECOMMENDED = "Recommended for phase 1"
+LAYER_IN_POST = "Coordinators in post"
+"""The areas of coordinators already in post (phase 0): a solid dark green outline, labelled "In post: <name>"."""
 LAYER_LABELS = "Patch names"
 LAYER_TOWNS = "Town and place names"
 
@@ -224,6 +227,7 @@ def make_shadings(
         LAYER_OUTLINE,
         LAYER_PATCHES,
         LAYER_RECOMMENDED,
+        LAYER_IN_POST,
         LAYER_LABELS,
         LAYER_TOWNS,
     }
@@ -275,6 +279,9 @@ def area_data(
         patches.index.map(escape_text).to_series(index=patches.index) + " " + patches[PATCH_NAME].map(escape_text)
     )
     area_patch = areas[PATCH_ID] if PATCH_ID in areas else pd.Series(pd.NA, index=areas.index)
+    phase = area_patch.map(patches[PHASE])
+    # a coordinator's area in post is not ranked for rollout: its rank (after every ranked patch) is not shown
+    rank = area_patch.map(patches[RANK]).astype("Int64").astype(object).where(phase != 0, f"not ranked ({IN_POST})")
     props = pd.DataFrame(
         {
             "name": areas[AREA_NAME].map(escape_text),
@@ -283,8 +290,8 @@ def area_data(
             "need": areas[NEED_INDEX].astype(float).map(lambda v: escape_text(need_words(v, average, place))),
             "quintile": areas[index.quintile].astype("Int64"),
             "patch": area_patch.map(patch_label).fillna(area_patch.map(escape_text)),
-            "rank": area_patch.map(patches[RANK]).astype("Int64"),
-            "phase": area_patch.map(patches[PHASE]).astype("Int64"),
+            "rank": rank.where(phase.notna(), None),
+            "phase": phase.map(lambda p: None if pd.isna(p) else phase_text(p)),
         },
         index=areas.index,
     )

@@ -22,7 +22,7 @@ import shapely
 from ...schema import AREA_NAME, MSOA_NAME, NEED_INDEX, PATCH_ID, PATCH_NAME, PHASE, POPULATION, RANK, WARD_NAME
 from ..assets import asset_text
 from ..escape import escape_text, script_json
-from ..report.words import bilingual
+from ..report.words import IN_POST, bilingual, phase_text
 
 WITHHELD_FILL = "url(#lacgeo-withheld)"
 """The fill of an area whose council value is withheld: a grey hatch (see :data:`HATCH_SVG`)."""
@@ -137,10 +137,13 @@ def _ramp_html(s: LegendSection) -> str:
     )
 
 
-def legend_html(sections: Sequence[LegendSection], lines: Sequence[LineStyle], *, picks: int = 0) -> str:
+def legend_html(
+    sections: Sequence[LegendSection], lines: Sequence[LineStyle], *, picks: int = 0, in_post: int = 0
+) -> str:
     """The map legend: one section per area shading (all but the first ``hidden`` until the
-    page script shows the chosen one), then the outlines as the map draws them, and the numbered
-    markers of the ``picks`` phase-1 patches, always shown.
+    page script shows the chosen one), then the outlines as the map draws them, the numbered
+    markers of the ``picks`` phase-1 patches and the "In post" label of the ``in_post`` areas of
+    coordinators already in post, always shown.
     """
     parts = []
     for k, s in enumerate(sections):
@@ -158,6 +161,11 @@ def legend_html(sections: Sequence[LegendSection], lines: Sequence[LineStyle], *
     if picks:
         numbers = "".join(f'<span class="pin">{n}</span>' for n in range(1, min(picks, 3) + 1))
         outlines += f'<li><span class="pins">{numbers}</span>Phase 1, numbered in need order</li>'
+    if in_post:
+        outlines += (
+            '<li><span class="lacgeo-post-tag" aria-hidden="true">In post</span>'
+            f"Coordinator{'s' if in_post != 1 else ''} already {IN_POST}, named on the map</li>"
+        )
     return (
         '<div class="lacgeo-legend" role="group" aria-label="Legend" tabindex="0">'
         f"{''.join(parts)}<ul>{outlines}</ul></div>" + HATCH_SVG
@@ -213,8 +221,10 @@ def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dic
     """
     entries = []
     ranked = patches.sort_values(RANK)
-    for (pid, name, rank), box, point in zip(
-        zip(ranked.index, ranked[PATCH_NAME], ranked[RANK], strict=True), *_each(ranked.geometry), strict=True
+    for (pid, name, rank, phase), box, point in zip(
+        zip(ranked.index, ranked[PATCH_NAME], ranked[RANK], ranked[PHASE].astype(int), strict=True),
+        *_each(ranked.geometry),
+        strict=True,
     ):
         entries.append(
             {
@@ -222,7 +232,9 @@ def search_index(areas: gpd.GeoDataFrame, patches: gpd.GeoDataFrame) -> list[dic
                 "c": escape_text(pid),
                 "l": escape_text(f"{pid} {name}"),
                 "k": KIND_PATCH,
-                "d": escape_text(f"Patch {pid}, need rank {int(rank)}"),
+                "d": escape_text(
+                    f"Patch {pid}, coordinator {IN_POST}" if phase == 0 else f"Patch {pid}, need rank {int(rank)}"
+                ),
                 "b": box,
                 "p": point,
                 "a": -1,
@@ -319,9 +331,16 @@ def summary_html(title: str, patches: pd.DataFrame, *, synthetic: bool) -> str:
     """The heading and the phase-1 picks, numbered as on the map: the words before the map, kept short
     so that on a phone the map starts within the first screen."""
     recommended = patches[patches[PHASE] == 1].sort_values(RANK)
+    in_post = patches[patches[PHASE] == 0].sort_values(RANK)
     parts = [f"<h1>{escape_text(title)}</h1>"]
     if synthetic:
         parts.append('<p class="lacgeo-warning">SYNTHETIC service-demand data: not for decisions</p>')
+    if len(in_post):
+        names = "; ".join(f"{escape_text(pid)} {escape_text(row[PATCH_NAME])}" for pid, row in in_post.iterrows())
+        parts.append(
+            f'<p class="lacgeo-in-post-head"><span class="lacgeo-post-key" aria-hidden="true"></span>'
+            f"Coordinators already {IN_POST} (solid green outline, kept as given): {names}</p>"
+        )
     if len(recommended):
         picks = "".join(
             f'<li><span class="pin" aria-hidden="true">{n}</span>{escape_text(pid)} {escape_text(row[PATCH_NAME])}</li>'
@@ -339,11 +358,22 @@ def summary_html(title: str, patches: pd.DataFrame, *, synthetic: bool) -> str:
 def about_html(patches: pd.DataFrame, *, place: str, method_words: str = "", notes: Sequence[str] = ()) -> str:
     """The words after the map: how to read and use it. Where a control's place differs between a wide
     screen and a phone, both are written and the page's CSS shows the one that is true."""
+    n_post = int((patches[PHASE] == 0).sum())
+    ranked = len(patches) - n_post
+    one = n_post == 1
+    post = (
+        f" {'The area' if one else f'The {n_post} areas'} of coordinators already {IN_POST} "
+        f"{'has' if one else 'have'} a solid dark green outline with a white edge and a label starting "
+        f"\u201cIn post\u201d: {'it is' if one else 'they are'} kept as the council gave {'it' if one else 'them'}, "
+        f"not ranked, and the new picks never overlap {'it' if one else 'them'}."
+        if n_post
+        else ""
+    )
     parts = [
         "<h2>About this map</h2>",
-        f"<p>{len(patches)} patches ranked by need (need rank 1 = highest need). The phase-1 patches have a "
+        f"<p>{ranked} patches ranked by need (need rank 1 = highest need). The phase-1 patches have a "
         "thick dashed blue outline with a white edge and a numbered marker; other patches have thin black "
-        "outlines.</p>",
+        f"outlines.{post}</p>",
         '<p class="lacgeo-howto">Hover over (or tap) an area or a patch for its details. '
         "Choose what the map shows with "
         '<span class="lacgeo-wide">the list of layers at the top right of the map</span>'
@@ -368,14 +398,21 @@ def _need_text(value: float) -> str:
 def table_html(patches: pd.DataFrame) -> str:
     """The text alternative to the map: every patch, highest need first."""
     rows = []
-    for pid, row in patches.sort_values(RANK).iterrows():
+    ordered = patches.assign(_post=patches[PHASE] != 0).sort_values(["_post", RANK], kind="stable")  # in post first
+    for pid, row in ordered.iterrows():
         phase = int(row[PHASE])
+        rank = "–" if phase == 0 else str(int(row[RANK]))  # in post: not ranked for rollout
         rows.append(
-            ('<tr class="rec">' if phase == 1 else "<tr>")
+            {1: '<tr class="rec">', 0: '<tr class="post">'}.get(phase, "<tr>")
             + f"<td>{escape_text(pid)}</td><td>{escape_text(row[PATCH_NAME])}</td>"
             f'<td class="num">{int(row[POPULATION]):,}</td><td class="num">{_need_text(row[NEED_INDEX])}</td>'
-            f'<td class="num">{int(row[RANK])}</td><td class="num">{phase}</td></tr>'
+            f'<td class="num">{rank}</td><td class="num">{phase_text(phase, capital=True)}</td></tr>'
         )
+    post = (
+        " In post = a coordinator already working there: the area is kept as given and not ranked (listed first)."
+        if (patches[PHASE] == 0).any()
+        else ""
+    )
     head = "".join(
         f'<th scope="col">{h}</th>' for h in ("Patch", "Name", "Population", "Need index", "Need rank", "Phase")
     )
@@ -383,6 +420,7 @@ def table_html(patches: pd.DataFrame) -> str:
         '<details class="lacgeo-table" id="lacgeo-table"><summary>'
         f"Table of the {len(patches)} patches (text alternative to the map)</summary>"
         '<div class="lacgeo-scroll" tabindex="0" role="region" aria-label="Table of patches">'
-        '<table class="lacgeo-patches"><caption>Patches, highest need first. Phase 1 = recommended to start.</caption>'
+        '<table class="lacgeo-patches"><caption>Patches, highest need first. Phase 1 = recommended to start.'
+        f"{post}</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div></details>"
     )

@@ -30,6 +30,9 @@ class ReportContext:
         self.national = national_reference(self.index.nation, result.config.area.vintage)
         self.n = len(self.patches)
         self.recommended = list(self.patches.index[self.patches[PHASE] == 1])
+        self.in_post = list(self.patches.index[self.patches[PHASE] == 0])
+        """The areas of coordinators already in post (phase 0), in rank order: kept as given, not ranked."""
+        self.n_ranked = self.n - len(self.in_post)
         areas, pop = result.areas, result.areas[POPULATION].astype(float)
         withheld = withheld_need(result)
         # the area's population-weighted need index holds its council total: withheld with it

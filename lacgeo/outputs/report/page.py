@@ -5,7 +5,9 @@ SVG drawn by :mod:`.svg` (no script, no fonts, no images, nothing fetched from t
 network). It says what is recommended and why: one section per phase-1 patch (maps, a
 paragraph to read aloud, a profile against the local authority and its nation, what
 drives its need), the needs-assessment chart of each indicator by local deprivation
-quintile, the rollout plan, the method, caveats and data attribution. Deprivation is
+quintile, the rollout plan (the coordinators already in post first, as "In post", never "phase 0"),
+how to evaluate phase 1 against its comparison patches (:mod:`.evaluation`), the method, caveats and
+data attribution. Deprivation is
 England's IMD or Wales's WIMD, as the run's areas are (``result.deprivation``), and named
 so throughout. The plain-English paragraphs are in :mod:`.prose`, the number and word
 formatting in :mod:`.words`.
@@ -30,9 +32,10 @@ from ..assets import asset_text
 from ..escape import escape_text as E
 from ..tables import rollout_table
 from .context import ReportContext, html_table
+from .evaluation import evaluation_section
 from .prose import caveats_section, method_section, read_aloud
 from .spine import spine_chart, spread_over_patches
-from .svg import phase_colours, quintile_chart
+from .svg import IN_POST_FILL, phase_colours, quintile_chart
 from .words import (
     FIFTHS,
     bilingual,
@@ -43,6 +46,7 @@ from .words import (
     money,
     num,
     pct,
+    phase_text,
     report_date,
     signed,
     value_text,
@@ -64,13 +68,15 @@ def _summary(r: ReportContext) -> str:
     weights = ", ".join(
         f"{E(in_sentence(indicator_label(res, s.name)))} (weight {s.weight:g})" for s in cfg.need.indicators
     )
-    later = int(r.patches[PHASE].max()) - (1 if r.recommended else 0)
+    later = int(r.patches.loc[r.patches[PHASE] > 1, PHASE].nunique())  # phases after phase 1 (never phase 0)
     divided = (
         f"lacgeo divided {r.la} ({int(res.areas[POPULATION].sum()):,} residents in "
         f"{count_of(len(res.areas), 'neighbourhood')}) into "
         f"{count_of(r.n, 'contiguous patch', 'contiguous patches')} of about "
         f"{cfg.patches.target_population:,} people ({lo:,} to {hi:,}), one for each Local Area Coordinator."
     )
+    if r.in_post:
+        divided += " " + _in_post_sentence(r)
     if not r.recommended:  # an empty recommendation is a result too: say why
         why = "; ".join(E(w) for w in res.warnings if "pick" in w) or "no patch met the rules for phase 1"
         return (
@@ -106,14 +112,22 @@ def _summary(r: ReportContext) -> str:
         headers.append(f"In the top {cfg.recommend.n} when weights vary")
     table = html_table(headers, rows, caption="Recommended for phase 1", numeric=[0, 2, 3, 5])
     numbers = {pid: r.figures[pid]["rank"] for pid in r.recommended}
-    svg = r.maps.overview(highlight=r.recommended, svg_id=r.svg_id("overview"), numbers=numbers)
+    svg = r.maps.overview(highlight=r.recommended, svg_id=r.svg_id("overview"), numbers=numbers, in_post=r.in_post)
     return (
         f'<section id="summary"><h2>Summary</h2><p class="lead">{text}</p>{table}<figure class="wide">{svg}'
         f"<figcaption>The phase-1 patches (blue, ringed in red and numbered by need rank) among all "
         f"{count_of(r.n, 'patch', 'patches')} of {r.la}"
+        + ("; the areas of coordinators already in post green, cross-hatched" if r.in_post else "")
         + ("; district boundaries dashed." if res.districts is not None else ".")
         + "</figcaption></figure></section>"
     )
+
+
+def _in_post_sentence(r: ReportContext) -> str:
+    """How many coordinators are already in post, named (the method says what the run did with their areas)."""
+    n = len(r.in_post)
+    names = "; ".join(r.name(pid) for pid in r.in_post)
+    return f"{count_of(n, 'coordinator is', 'coordinators are')} already in post, kept as given: {names}."
 
 
 def _profile(r: ReportContext, pid: str) -> str:
@@ -123,7 +137,7 @@ def _profile(r: ReportContext, pid: str) -> str:
         ["Neighbourhoods (LSOAs)", str(int(row[N_AREAS])), str(len(res.areas)), "–"],
         [
             "Need index",
-            f"{fig['need']} (rank {fig['rank']} of {r.n})",
+            f"{fig['need']} (rank {fig['rank']} of {r.n_ranked}{' ranked' if r.in_post else ''})",
             r.la_need_text,
             "–",
         ],
@@ -381,7 +395,8 @@ def _rollout_section(r: ReportContext) -> str:
     costed = "annual_cost" in plan
     rows, members = [], []
     for phase, row in plan.iterrows():
-        cells = [str(phase), str(int(row["n_patches"])), f"{int(row[POPULATION]):,}", num(row[NEED_INDEX], 2)]
+        label = phase_text(phase, capital=True).replace(" ", "&nbsp;")  # phase 0: "In post", never "phase 0"
+        cells = [label, str(int(row["n_patches"])), f"{int(row[POPULATION]):,}", num(row[NEED_INDEX], 2)]
         if costed:
             cells += [
                 money(row["annual_cost"]),
@@ -390,7 +405,7 @@ def _rollout_section(r: ReportContext) -> str:
                 pct(row["population_share_to_date"]),
             ]
         rows.append(cells)
-        members.append([str(phase), "; ".join(r.name(p) for p in str(row["patch_ids"]).split(", "))])
+        members.append([label, "; ".join(r.name(p) for p in str(row["patch_ids"]).split(", "))])
     headers = ["Phase", "Patches", "Population", "Mean need index"]
     if costed:
         headers += ["Yearly cost", "Coordinators to date", "Yearly cost to date", "Residents covered to date"]
@@ -419,29 +434,45 @@ def _rollout_section(r: ReportContext) -> str:
         per_resident = (
             f", {money(answer.cost_per_resident)} per resident covered per year" if answer.coordinators else ""
         )
+        paid = min(answer.in_post, answer.coordinators)
         notes.append(
             f"A budget of {money(answer.total)} over {answer.months} months{setup} pays for "
-            f"{count_of(answer.coordinators, 'coordinator')} for {answer.months} months "
+            f"{count_of(answer.coordinators, 'coordinator')}"
+            + (f" ({paid} of them in post already)" if paid else "")
+            + f" for {answer.months} months "
             f"({money(answer.per_coordinator)} each, after {money(answer.fixed)} of other costs; "
             f"{money(answer.left_over)} left over{per_resident}): "
             + ("; ".join(r.name(p) for p in answer.patches.index) or "none")
             + "."
         )
     notes_html = "".join(f"<p>{n}</p>" for n in notes)
-    colours = dict(zip(plan.index, phase_colours(len(plan)), strict=True))
+    ranked = [p for p in plan.index if p > 0]
+    colours = dict(zip(ranked, phase_colours(len(ranked)), strict=True))
+    if 0 in plan.index:  # in post: a look of its own, not the first step of the phases' ramp
+        colours = {0: IN_POST_FILL, **colours}
     svg = r.maps.phases(r.result.patches[PHASE], colours, svg_id=r.svg_id("phases"))
     legend = "".join(
-        f'<li><span class="swatch{" hatch" if p % 2 == 0 else ""}" style="background-color:{c}"></span> Phase {p}</li>'
+        f'<li><span class="swatch crosshatch" style="background-color:{c}"></span> In post</li>'
+        if p == 0
+        else f'<li><span class="swatch{" hatch" if p % 2 == 0 else ""}" style="background-color:{c}"></span> '
+        f"Phase {p}</li>"
         for p, c in colours.items()
     )
+    post = (
+        f"The {count_of(len(r.in_post), 'coordinator', 'coordinators')} already in post come first, in the costs "
+        f"too; their areas are kept as given and are no phase of the rollout. "
+        if r.in_post
+        else ""
+    )
     return (
-        f'<section id="rollout"><h2>Rollout plan</h2><p class="intro">Phase 1 is the '
+        f'<section id="rollout"><h2>Rollout plan</h2><p class="intro">{post}Phase 1 is the '
         f"{count_of(len(r.recommended), 'patch', 'patches')} with the highest need; each later phase adds up to "
         f"{r.result.config.recommend.phase_size} more, in order of need, until all "
         f"{count_of(r.n, 'patch', 'patches')} of "
         f'{r.la} are covered.</p>{table}{notes_html}<figure class="wide phases">{svg}'
-        "<figcaption>Patches by phase, numbered on the map; phase 1 darkest.</figcaption>"
-        f'<ul class="legend note">{legend}</ul></figure>{names}</section>'
+        "<figcaption>Patches by phase, numbered on the map; phase 1 darkest"
+        + ("; the areas in post green, cross-hatched and marked “In post”" if r.in_post else "")
+        + f'.</figcaption><ul class="legend note">{legend}</ul></figure>{names}</section>'
     )
 
 
@@ -482,6 +513,7 @@ def _cover(r: ReportContext) -> str:
 def render_report(result: RunResult) -> str:
     """The whole ``report.html``: self-contained, printable, and it makes no network request."""
     r = ReportContext(result)
+    evaluation = evaluation_section(r)
     title = f"Where to start Local Area Coordination in {r.la}" + (" (SYNTHETIC data)" if result.synthetic else "")
     banner = (
         '<p class="synthetic">SYNTHETIC: this report is built from made-up service-demand data. It is for trying '
@@ -493,7 +525,9 @@ def render_report(result: RunResult) -> str:
         [("summary", "Summary")]
         + ([("districts", "By district")] if result.districts is not None else [])
         + [(f"patch-{E(p)}", r.name(p)) for p in r.recommended]
-        + [("needs", "Needs assessment"), ("rollout", "Rollout plan"), ("method", "Method")]
+        + [("needs", "Needs assessment"), ("rollout", "Rollout plan")]
+        + ([("evaluation", "Evaluating phase 1")] if evaluation else [])
+        + [("method", "Method")]
         + [("caveats", "Assumptions and caveats"), ("sources", "Data sources and attribution")]
     )
     toc = "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t in contents)
@@ -507,6 +541,7 @@ def render_report(result: RunResult) -> str:
         + _spine_section(r)
         + _needs_section(r)
         + _rollout_section(r)
+        + evaluation
         + method_section(r)
         + caveats_section(r)
         + _sources_section(r)

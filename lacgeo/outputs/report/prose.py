@@ -77,9 +77,14 @@ def read_aloud(r: ReportContext, pid: str) -> str:
     rank = int(r.figures[pid]["rank"])
     up = [E(in_sentence(indicator_label(res, n))) for n, d in r.drivers(pid).items() if pd.notna(d) and d > 0.05][:2]
     because = f", mainly because of its {' and '.join(up)}" if up else ""
+    among = (
+        f"the {count_of(r.n_ranked, 'patch', 'patches')} of {r.la} without a coordinator in post"
+        if r.in_post
+        else f"{r.la}'s {count_of(r.n, 'patch', 'patches')}"
+    )
     out.append(
         f"Taking everything together it has the {'' if rank == 1 else ordinal(rank) + ' '}highest need of "
-        f"{r.la}'s {count_of(r.n, 'patch', 'patches')}{because}."
+        f"{among}{because}."
     )
     return " ".join(out)
 
@@ -118,6 +123,20 @@ def method_section(r: ReportContext) -> str:
         f"<strong>Rank and recommend.</strong> Patches are ranked by need index (population-weighted); the top "
         f"{cfg.recommend.n} form phase 1, then phases of {cfg.recommend.phase_size}.",
     ]
+    if r.in_post:
+        n = len(r.in_post)
+        names = "; ".join(r.name(pid) for pid in r.in_post)
+        rules = _rule_words(cfg.recommend, n)
+        steps.insert(
+            3,
+            f"<strong>Coordinators in post.</strong> The area{'' if n == 1 else 's'} of the "
+            f"{'coordinator' if n == 1 else f'{n} coordinators'} already working ({names}) "
+            f"{'is' if n == 1 else 'are'} kept exactly as {r.la} gave {'it' if n == 1 else 'them'}, each as a "
+            "patch of its own, even outside the population band or in pieces. New picks never overlap "
+            f"{'it' if n == 1 else 'them'}{rules}, and the rest of {r.la} is divided into patches around "
+            f"{'it' if n == 1 else 'them'}. {'It is' if n == 1 else 'They are'} not ranked for rollout: the tables "
+            "list them as “in post” (phase 0 in the CSV files), after every ranked patch.",
+        )
     if "p_top_n" in r.patches:
         steps.append(
             "<strong>Robustness.</strong> The ranking is repeated "
@@ -133,6 +152,20 @@ def method_section(r: ReportContext) -> str:
     )
     items = "".join(f"<li>{s}</li>" for s in steps)
     return f'<section id="method"><h2>Method</h2><ol>{items}</ol><p class="note">{provenance}</p></section>'
+
+
+def _rule_words(recommend: object, n: int) -> str:
+    """The pick rules that also count the areas in post, as a clause ("" when none is set)."""
+    rules = []
+    spread = getattr(recommend, "spread", "none")
+    if spread != "none":
+        unit = {"ward": "ward", "msoa": "neighbourhood (MSOA)", "nest": "boundary area"}.get(spread, spread)
+        rules.append(f"at most one coordinator per {unit}")
+    if getattr(recommend, "min_distance_km", 0):
+        rules.append(f"at least {recommend.min_distance_km:g} km between coordinators")
+    if getattr(recommend, "near_km", 0):
+        rules.append(f"within {recommend.near_km:g} km of a coordinator already placed")
+    return f" and keep the run's rules against {'it' if n == 1 else 'them'} too ({'; '.join(rules)})" if rules else ""
 
 
 def caveats_section(r: ReportContext) -> str:

@@ -27,6 +27,12 @@ HIGHLIGHT = "#2166ac"
 DARK = "#0b2a4e"
 GREY = "#8c8c8c"
 RING = "#b2182b"
+IN_POST_FILL = "#00441b"
+"""The areas of coordinators already in post (phase 0): a darker green than any phase's, cross-hatched in white,
+apart from every phase of the rollout in colour and in grey (no phase is cross-hatched), green as on the map
+and in QGIS."""
+IN_POST_EDGE = "#111111"
+IN_POST_LABEL = "In post"
 # viridis: dark to light, distinct in lightness and hue, for the phases
 PHASE_RAMP = (
     "#440154",
@@ -195,14 +201,25 @@ class PatchMaps:
             canvas, self.districts, group='fill="none" stroke="#111" stroke-width="1.3" stroke-dasharray="5 3"'
         )
 
-    def overview(self, *, highlight: list[str], svg_id: str, numbers: dict[str, str] | None = None) -> str:
-        """The LA with every patch outlined in grey, ``highlight`` filled blue, ``numbers`` written on patches."""
+    def overview(
+        self,
+        *,
+        highlight: list[str],
+        svg_id: str,
+        numbers: dict[str, str] | None = None,
+        in_post: Iterable[str] = (),
+    ) -> str:
+        """The LA with every patch outlined in grey, ``highlight`` filled blue, ``numbers`` written on patches,
+        and the ``in_post`` areas of coordinators already in post green and cross-hatched."""
         canvas, geoms = self.canvas, self.geoms
+        in_post = [pid for pid in in_post if pid not in highlight]
         body = _paths(
             canvas,
-            [g for pid, g in geoms.items() if pid not in highlight],
+            [g for pid, g in geoms.items() if pid not in highlight and pid not in in_post],
             group=f'fill="#f4f4f4" stroke="{GREY}" stroke-width="0.8" fill-rule="evenodd"',
         )
+        if in_post:
+            body = _cross_hatch(f"{svg_id}-post") + body + _in_post_paths(canvas, geoms[in_post], f"{svg_id}-post")
         body += _paths(
             canvas, geoms[highlight], group=f'fill="{HIGHLIGHT}" stroke="{DARK}" stroke-width="1.4" fill-rule="evenodd"'
         )
@@ -222,8 +239,11 @@ class PatchMaps:
                 )
         names = "; ".join(f"{E(pid)} {E(self.patches.at[pid, PATCH_NAME])}" for pid in highlight)
         districts = "; district boundaries dashed" if self.districts is not None else ""
+        post = "; ".join(f"{E(pid)} {E(self.patches.at[pid, PATCH_NAME])}" for pid in in_post)
+        post = f"; coordinators already in post in green, cross-hatched: {post}" if post else ""
         desc = (
-            f"Outline map of {self.la} with its {len(geoms)} patches in grey{districts}; highlighted in blue: {names}."
+            f"Outline map of {self.la} with its {len(geoms)} patches in grey{districts}; highlighted in blue: "
+            f"{names}{post}."
         )
         return canvas.svg(body, title=f"Map of {self.la}", desc=desc, svg_id=svg_id)
 
@@ -271,8 +291,11 @@ class PatchMaps:
 
     def phases(self, phase: pd.Series, colours: dict[int, str], *, svg_id: str) -> str:
         """Every patch filled with the colour of its phase (``phase``: by patch id; ``colours``: by phase),
-        numbered with it, and even phases hatched: told apart without colour (printed in grey) too."""
+        numbered with it, and even phases hatched: told apart without colour (printed in grey) too. The
+        areas of coordinators already in post (phase 0) are green, cross-hatched and marked "In post"."""
         canvas = self.canvas
+        phase = phase.reindex(self.geoms.index).astype(int)
+        post = phase.index[phase == 0]
         hatch = f"{svg_id}-hatch"
         defs = (
             f'<defs><pattern id="{hatch}" width="5" height="5" patternUnits="userSpaceOnUse" '
@@ -282,14 +305,17 @@ class PatchMaps:
             f'<path d="{canvas.path(g)}" fill="{colours[int(phase[pid])]}"/>' for pid, g in self.geoms.items()
         )
         body = f'<g stroke="#fff" stroke-width="0.8" fill-rule="evenodd">{body}</g>'
-        even = [g for pid, g in self.geoms.items() if int(phase[pid]) % 2 == 0]
+        even = [g for pid, g in self.geoms.items() if phase[pid] > 0 and phase[pid] % 2 == 0]
         body += _paths(canvas, even, group=f'class="hatch" fill="url(#{hatch})" fill-rule="evenodd"')
+        if len(post):
+            defs += _cross_hatch(f"{svg_id}-post")
+            body += _in_post_paths(canvas, self.geoms[post], f"{svg_id}-post")
         body += self._district_lines(canvas)
         body += f'<path d="{canvas.path(self.outline)}" fill="none" stroke="#111" stroke-width="1.4"/>'
-        order = phase.reindex(self.geoms.index).astype(int).sort_values(kind="stable")
+        order = phase.sort_values(kind="stable")  # in post first: its mark is placed before any number
         numbers = pd.DataFrame(
             {
-                "name": order.astype(str),
+                "name": [IN_POST_LABEL if p == 0 else str(p) for p in order],
                 "x": self.points.x.reindex(order.index),
                 "y": self.points.y.reindex(order.index),
                 "strong": True,
@@ -300,10 +326,34 @@ class PatchMaps:
             defs + body,
             title=f"Rollout phases across {self.la}",
             desc="Patches shaded by phase, from dark purple (phase 1) through blue and green to yellow (the last "
-            "phase), even phases hatched, each patch numbered with its phase where there is room. The tables "
-            "list them.",
+            "phase), even phases hatched, each patch numbered with its phase where there is room"
+            + (
+                f"; the {len(post)} areas of coordinators already in post in green, cross-hatched, marked In post"
+                if len(post)
+                else ""
+            )
+            + ". The tables list them.",
             svg_id=svg_id,
         )
+
+
+def _cross_hatch(pattern_id: str) -> str:
+    """A white cross-hatch on dark green: the areas of coordinators in post, apart from every phase in grey."""
+    return (
+        f'<defs><pattern id="{pattern_id}" width="6" height="6" patternUnits="userSpaceOnUse" '
+        f'patternTransform="rotate(45)"><rect width="6" height="6" fill="{IN_POST_FILL}"/>'
+        '<path d="M0,0V6M0,0H6" stroke="#fff" stroke-width="1.4"/></pattern></defs>'
+    )
+
+
+def _in_post_paths(canvas: Canvas, geoms: Iterable, pattern_id: str) -> str:
+    """The areas of coordinators in post: cross-hatched green with a dark green edge."""
+    return _paths(
+        canvas,
+        geoms,
+        group=f'class="in-post" fill="url(#{pattern_id})" stroke="{IN_POST_EDGE}" stroke-width="1.6" '
+        'fill-rule="evenodd"',
+    )
 
 
 def phase_colours(n: int) -> list[str]:

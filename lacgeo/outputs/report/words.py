@@ -137,6 +137,21 @@ def money(value: float) -> str:
     return f"£{float(value):,.0f}"
 
 
+IN_POST = "in post"
+"""Phase 0 in words: a coordinator already working in the area (``[[recommend.existing]]``), kept as given."""
+
+
+def phase_text(phase: int, *, capital: bool = False) -> str:
+    """A rollout phase as every output shows it: ``"in post"`` for phase 0, otherwise its number.
+
+    >>> phase_text(0), phase_text(0, capital=True), phase_text(2)
+    ('in post', 'In post', '2')
+    """
+    if int(phase) == 0:
+        return IN_POST.capitalize() if capital else IN_POST
+    return str(int(phase))
+
+
 # --- plain-English text ------------------------------------------------------------------
 
 

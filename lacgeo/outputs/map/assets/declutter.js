@@ -1,5 +1,6 @@
 (function () {
-  // Patch names are permanent labels. First the phase-1 picks: each numbered marker stays on its
+  // Patch names are permanent labels. The "In post" names of coordinators already working stay on
+  // their areas, always shown. Then the phase-1 picks: each numbered marker stays on its
   // patch and its name takes the first side of the marker where it is clear of the other picks,
   // the map's controls and the map's edge (the clearest side if none is), so a pick is never hidden.
   // Then district names, town names, the other patch names (highest need first) and the names of
@@ -37,6 +38,19 @@
     }
     var picks = all(".lacgeo-pick", container).sort(function (a, b) { return rank(a) - rank(b); });
     var placed = [];
+    // an "In post" name stays on its area: on its point, or a line or two up or down where that is clearer
+    all(".lacgeo-in-post-label .name", container).forEach(function (span) {
+      span.style.visibility = "";
+      span.style.marginTop = "0px";
+      var high = box(span).height + 3, best = null;
+      for (var k = 0; k < SHIFTS.length && !(best && best.cost === 0); k++) {
+        span.style.marginTop = SHIFTS[k] * high + "px";
+        var score = cost(box(span), placed);
+        if (!best || score < best.cost) { best = {shift: SHIFTS[k], cost: score}; }
+      }
+      span.style.marginTop = best.shift * high + "px";
+      placed.push(box(span));
+    });
     picks.forEach(function (m) {
       var pin = m.querySelector(".pin"), name = m.querySelector(".name");
       var best = null;
@@ -71,7 +85,7 @@
     });
     var others = all(".lacgeo-place .name", container).concat(
       all(".lacgeo-town.town .name", container),
-      all(".lacgeo-label:not(.lacgeo-pick) .name", container).sort(function (a, b) {
+      all(".lacgeo-label:not(.lacgeo-pick):not(.lacgeo-in-post-label) .name", container).sort(function (a, b) {
         return Number(a.getAttribute("data-rank")) - Number(b.getAttribute("data-rank"));
       }),
       all(".lacgeo-town.place .name", container));
