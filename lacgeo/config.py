@@ -450,7 +450,7 @@ def make_config(
     or a list of places run as one with the display name ``name``.
 
     >>> make_config(la="Derby", vintage="2011").area
-    AreaConfig(la='Derby', name='', vintage='2011')
+    AreaConfig(la='Derby', name='', vintage='2011', units='lsoa')
     >>> make_config(la=["Cumberland", "Westmorland and Furness"], name="Cumbria").area.la
     ('Cumberland', 'Westmorland and Furness')
     """
