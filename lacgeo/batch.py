@@ -152,6 +152,11 @@ def run_batch(
 
     if not places:
         raise ConfigError("a batch needs at least one area")
+    if config is not None and config.recommend.existing:
+        raise ConfigError(
+            "recommend.existing names one council's coordinators in post, so a batch of many cannot use them; "
+            "remove the [[recommend.existing]] tables from the batch config, or run that council with lacgeo run"
+        )
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise OutputError(f"{out} already exists and is not empty; pass --overwrite or choose another --out")

@@ -20,6 +20,7 @@ from ._version import __version__
 from .compare import compare_runs, write_comparison
 from .config import DEFAULTS, Config, load_config, make_config, override
 from .errors import ConfigError, LacgeoError
+from .select.existing import existing_areas
 from .starter import starter_config
 
 log = logging.getLogger("lacgeo")
@@ -83,6 +84,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     _require_la(config, args.config)
     area = load.resolve_area(config.area.la, name=config.area.name)
     config, _ = pipeline.for_nation(config, area)
+    if config.recommend.existing:  # codes and polygons are checked against the area's LSOAs, as a run would
+        existing_areas(config.recommend.existing, load.read_study_area(area, vintage=config.area.vintage))
     sys.stdout.write(f"{args.config}: valid ({area.describe()}, LSOA {config.area.vintage})\n")
     return 0
 

@@ -498,7 +498,8 @@ def override(
     if existing is not None or existing_name_col is not None:
         if existing is None:
             raise ConfigError("--existing-name-col needs --existing FILE, the polygon file of the areas in post")
-        in_post = {"path": existing, "name_col": existing_name_col or "name"}
+        # read from the working folder, and recorded so in run.json so a re-run from elsewhere finds it
+        in_post = {"path": str(Path(existing).resolve()), "name_col": existing_name_col or "name"}
         sections["recommend"] = {**sections.get("recommend", {}), "existing": [in_post]}
     report = {k: v for k, v in {"prepared_by": prepared_by, "basemap": basemap}.items() if v is not None}
     if report:

@@ -141,6 +141,7 @@ def _analyse(config: Config, area: load.StudyArea, left_out: dict[str, str], *, 
             else:
                 fixed, in_post = (plan.groups, len(plan.existing)) if plan else ([], 0)
                 assignment = placement.partition(config, areas, graph, nest, fixed, in_post)
+            placement.warn_cut_off(assignment, areas, plan)
             areas[PATCH_ID] = assignment.patch_id
         with _stage(timings, "rank"):
             table = stages.rank_table(config, areas, inputs, assignment, plan)

@@ -23,7 +23,8 @@ import pandas as pd
 
 from . import rank
 from .config import Config
-from .errors import SelectionWarning, ValidationError, WardUnitWarning
+from .config_checks import MAX_PHASES
+from .errors import ConfigError, SelectionWarning, ValidationError, WardUnitWarning
 from .patches import AreaGraph, Band, PatchAssignment, build_patches, check_patches
 from .patches.units import WardUnits, name_ward_patches, ward_units
 from .schema import (
@@ -63,6 +64,14 @@ def select_phases(
         log.info('patches are nested, so phase 1 is the top-ranked nested patches (recommend.method = "rank")')
         return None
     existing = existing_areas(r.existing, areas)
+    in_post = {c: e.name for e in existing for c in e.area_codes}
+    held = [c for item in r.lock_in for c in ([item] if isinstance(item, str) else item) if c in in_post]
+    if held:
+        raise ConfigError(
+            f"recommend.lock_in: {', '.join(f'{c} (in {in_post[c]!r})' for c in held[:5])} already "
+            f"{'is' if len(held) == 1 else 'are'} in an area in post ([[recommend.existing]]); a new pick cannot "
+            "hold it: remove it from lock_in"
+        )
     lock_in, lock_out = r.lock_in, r.lock_out
     if units is not None:  # search on the units: locks and areas in post name the units holding them
         existing = [replace(e, area_codes=tuple(whole_units(units, e))) for e in existing]
@@ -73,7 +82,16 @@ def select_phases(
     b = rank.given_budget(config)
     funded = 0 if b is None else rank.budget_coordinators(b, cost_per_coordinator=r.cost_per_coordinator)[0]
     new = funded - (len(existing) if b is not None and b.includes_existing else 0)
-    n_phases = max(r.search_phases, 1 + math.ceil(max(0, new - r.n) / r.phase_size))
+    if b is not None and b.includes_existing and 0 < funded < len(existing):
+        warnings.warn(
+            f"the budget pays for {funded} coordinator{'s' if funded > 1 else ''} but {len(existing)} are in post "
+            "already, so it funds none of the new picks; raise the budget, or set [budget] includes_existing = "
+            "false if the coordinators in post are paid from elsewhere",
+            SelectionWarning,
+            stacklevel=2,
+        )
+    # as many phases as the budget funds, but never more than a config may ask for: the rest are packed
+    n_phases = min(max(r.search_phases, 1 + math.ceil(max(0, new - r.n) / r.phase_size)), MAX_PHASES)
     phases, notes = search_phases(
         areas,
         areas[NEED_INDEX],
@@ -167,16 +185,6 @@ def ward_partition(
             if pid not in touching and pid not in placed_ids
         ]
         units = ward_units_of(config, areas, graph, split)
-    if split:
-        names = areas.drop_duplicates(WARD_CODE).set_index(WARD_CODE)[WARD_NAME]
-        warnings.warn(
-            f"{len(split)} wards were split into LSOAs so that every patch holds "
-            f"{config.patches.target_population * (1 - config.patches.band):,.0f}-"
-            f"{config.patches.target_population * (1 + config.patches.band):,.0f} people, because whole wards "
-            f"could not: {', '.join(sorted(names.reindex(sorted(split)).fillna('').astype(str)))}",
-            WardUnitWarning,
-            stacklevel=2,
-        )
     for note in units.notes:
         warnings.warn(note, WardUnitWarning, stacklevel=2)
     patch_id = units.to_lsoas(built.patch_id).rename(PATCH_ID)
@@ -188,9 +196,50 @@ def ward_partition(
         flags=built.flags,
         pieces_ok={pid for pid, why in built.flags.items() if why.startswith(IN_POST)},
     )
+    # every ward the patches cut, from the final patches: above the band, split to keep the band, or in pieces
+    spans = patch_id.groupby(areas[WARD_CODE].astype(str)).nunique()
+    cut = spans.index[spans > 1]
+    if len(cut):
+        names = areas.drop_duplicates(WARD_CODE).set_index(areas.drop_duplicates(WARD_CODE)[WARD_CODE].astype(str))
+        listed = ", ".join(f"{names.at[c, WARD_NAME]} ({c})" for c in cut)
+        repaired = len(split & set(cut))
+        warnings.warn(
+            f"{len(cut)} of {len(spans)} wards are in more than one patch ({repaired} of them split into LSOAs "
+            "because whole wards could not keep every patch in the band; the others are above the band or in "
+            f"pieces): {listed}",
+            WardUnitWarning,
+            stacklevel=2,
+        )
     bridges = tuple(sorted((graph.codes[a], graph.codes[b]) for a, b in graph.bridges))
     names = name_ward_patches(units, built.patch_id)
     return PatchAssignment(patch_id, names, built.flags, bridges, graph), plan
+
+
+def warn_cut_off(assignment: PatchAssignment, areas: gpd.GeoDataFrame, plan: PhasePlan | None) -> None:
+    """Warn about every patch outside the band that touches an area in post: the areas in post cut it
+    off, so it gets a coordinator of its own for too few (or too many) people unless the council
+    moves its LSOAs into the area in post next to it."""
+    if plan is None or not plan.existing:
+        return
+    graph, patch_id = assignment.graph, assignment.patch_id
+    labels = patch_id.reindex(graph.codes).to_numpy()
+    posts = {patch_id[e.area_codes[0]] for e in plan.existing}
+    for pid, why in sorted(assignment.flags.items()):
+        if pid in posts:
+            continue
+        inside = labels == pid
+        edges = graph.edges
+        touching = set(labels[edges[:, 1][inside[edges[:, 0]]]]) | set(labels[edges[:, 0][inside[edges[:, 1]]]])
+        if touching & posts:
+            codes = list(patch_id.index[patch_id == pid])
+            people = int(areas.loc[codes, POPULATION].sum())
+            warnings.warn(
+                f"patch {pid} ({people:,} people; LSOAs {', '.join(codes[:8])}) is cut off by the areas in post "
+                f"next to it ({', '.join(sorted(touching & posts))}) and cannot be a patch in the band ({why}); "
+                "add its LSOAs to the area in post next to it ([[recommend.existing]]), or keep it flagged",
+                SelectionWarning,
+                stacklevel=2,
+            )
 
 
 def phases_of(config: Config, areas: gpd.GeoDataFrame, patch_id: pd.Series, plan: PhasePlan) -> pd.Series:

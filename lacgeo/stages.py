@@ -88,6 +88,7 @@ def load_inputs(config: Config, area: load.StudyArea) -> Inputs:
         files += [src.path] + ([src.lookup] if src.kind == "postcodes" else [])
     if config.patches.nest_within not in NEST_CHOICES:  # a polygon file of units, e.g. community areas
         files.append(config.patches.nest_within)
+    files += [e.path for e in config.recommend.existing if e.path]  # the coordinators' areas in post
     shares = need.share_counts(areas.index, names, vintage=vintage)
     return Inputs(area, areas, deprivation, sources, indicators, list(dict.fromkeys(files)), index, shares)
 
@@ -178,7 +179,8 @@ def rank_table(
 
 
 def robustness(config: Config, areas: gpd.GeoDataFrame, inputs: Inputs, table: pd.DataFrame) -> pd.DataFrame:
-    """Stage 7, continued: how often each patch stays in the top n as weights and counts vary."""
+    """Stage 7, continued: how often each patch stays in the top n as weights and counts vary (the
+    areas in post are not ranked, so their robustness columns are empty)."""
     r = config.recommend
     if r.robustness_draws == 0:
         return table
@@ -194,8 +196,9 @@ def robustness(config: Config, areas: gpd.GeoDataFrame, inputs: Inputs, table: p
         n_draws=r.robustness_draws,
         concentration=r.weight_concentration,
         seed=config.seed,
+        unranked=list(table.index[table[PHASE] == 0]),  # areas in post compete for no place
     )
-    table = table.join(robust)
+    table = table.join(robust.astype({"rank_low": "Int64", "rank_high": "Int64"}))
     weak = (table[PHASE] == 1) & (table["p_top_n"] < r.min_probability)
     table["robustness"] = np.where(
         weak,

@@ -86,13 +86,6 @@ phase_size = {phase_size}  # coordinators in each later phase
 search_phases = {search_phases}  # phases searched like phase 1 (more if the budget funds them); later ones packed
 comparators = {comparators}  # comparison patches per phase-1 pick, for a later evaluation (0 = none)
 near_km = {near_km}  # keep the team close: picks within this distance of one already placed (0 = off)
-# Coordinators already in post: each area is kept exactly as a patch (phase 0), picks avoid it.
-# [[recommend.existing]]
-# name = "Mackworth"
-# areas = ["E01013476", "E01013477"]  # its LSOA codes, or:
-# [[recommend.existing]]
-# path = "coordinators.gpkg"  # one polygon per coordinator's area
-# name_col = "name"
 cost_per_coordinator = {cost_per_coordinator}  # GBP a year with on-costs (assumption; councils report ~45-55k)
 budget = {budget}  # GBP a year (or use the [budget] table below for a sum over months; 0 = off)
 robustness_draws = {robustness_draws}  # Monte Carlo draws over weights and council-count uncertainty (0 = skip)
@@ -115,6 +108,18 @@ small_count_max = {small_count_max}  # council counts of 1 to this are withheld 
 [report]
 prepared_by = {prepared_by}  # the report cover's "prepared by" line, e.g. "Public Health Intelligence"
 basemap = {basemap}  # true: OpenStreetMap tiles under map.html (viewers then need internet)
+
+# Coordinators already in post: each area is kept exactly as a patch (phase 0, "in post"), new picks
+# avoid it and the rest is partitioned around it. One table per coordinator, at the end of the file
+# (a [[recommend.existing]] table ends the [recommend] keys above it). Give its LSOA codes (areas.csv
+# of a run lists them) ...
+# [[recommend.existing]]
+# name = "Learning site 1"
+# areas = ["E01000001", "E01000002"]
+# ... or a polygon file drawn in GIS, one feature per coordinator's area:
+# [[recommend.existing]]
+# path = "coordinators.gpkg"
+# name_col = "name"
 """
 
 

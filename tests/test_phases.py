@@ -7,7 +7,9 @@ budget funds patches in phase order. Bad existing-area inputs are checked by the
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -202,6 +204,9 @@ def test_cli_takes_areas_in_post_from_a_polygon_file(tmp_path, capsys):
     assert code == 0
     assert "In post: 1 coordinator (P01 Chaddesden, 9,450 people), kept as patches" in stdout
     assert "Comparison patches for evaluating phase 1:" in stdout
+    manifest = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    assert any(item["path"].endswith("in_post.geojson") for item in manifest["inputs"])  # hashed like any input
+    assert Path(manifest["config"]["recommend"]["existing"][0]["path"]).is_absolute()  # re-runs from anywhere
     code = main(["run", str(config), "--existing-name-col", "site", "--out", str(tmp_path / "p")])
     assert code == 2 and "--existing-name-col needs --existing FILE" in capsys.readouterr().err
 
@@ -233,3 +238,66 @@ def test_an_area_in_post_in_pieces_is_kept_and_flagged():
     status = result.patches.at[pid, BAND_STATUS]
     assert status.startswith("a coordinator's area in post, kept as given (") and " pieces)" in status
     assert int(status.split(" pieces)")[0].split()[-1]) >= 2
+
+
+def test_a_pocket_cut_off_by_areas_in_post_is_warned_with_the_fix():
+    existing = [
+        {"name": w, "areas": _ward_codes("Derby", w)} for w in (CHADDESDEN, "Chaddesden North", "Chaddesden East")
+    ]
+    result = lacgeo.run(_config("Derby", existing=existing))
+    said = [m for m in result.warnings if "is cut off by the areas in post" in m]
+    assert len(said) == 1 and "E01013513" in said[0] and "add its LSOAs to the area in post" in said[0]
+
+
+def test_a_lock_in_inside_an_area_in_post_is_refused_naming_both():
+    chad = _ward_codes("Derby", CHADDESDEN)
+    config = _config("Derby", existing=[{"name": "Chaddesden", "areas": chad}], lock_in=[chad[0]])
+    with pytest.raises(ConfigError, match=rf"recommend.lock_in: {chad[0]} \(in 'Chaddesden'\) already is in an area"):
+        lacgeo.run(config)
+
+
+def test_a_budget_too_small_for_the_coordinators_in_post_says_so():
+    existing = [{"name": w, "areas": _ward_codes("Derby", w)} for w in (CHADDESDEN, MACKWORTH)]
+    result = lacgeo.run(replace(_config("Derby", existing=existing), budget={"total": 60_000.0}))
+    assert result.budget.coordinators == 1
+    assert any("pays for 1 coordinator but 2 are in post already" in m for m in result.warnings)
+
+
+def test_a_yearly_budget_keeps_includes_existing():
+    existing = [{"name": "Chaddesden", "areas": _ward_codes("Derby", CHADDESDEN)}]
+    config = replace(_config("Derby", existing=existing, budget=150_000.0), budget={"includes_existing": False})
+    answer = lacgeo.run(config).budget
+    assert answer.in_post == 0 and (answer.patches[PHASE] == 1).all()
+
+
+def test_the_starter_configs_in_post_example_parses_when_uncommented():
+    from lacgeo.config import load_config_text
+    from lacgeo.starter import starter_config
+
+    text = starter_config("Derby")
+    start = text.index("# [[recommend.existing]]\n# name =")
+    block = text[start:].split("# ... or", 1)[0]
+    config = load_config_text(text.replace(block, block.replace("# ", "", 3)))
+    assert config.recommend.existing[0].name == "Learning site 1"
+    assert config.recommend.robustness_draws == lacgeo.config.DEFAULTS.recommend.robustness_draws  # not swallowed
+
+
+def test_batch_and_validate_check_areas_in_post(tmp_path, capsys):
+    from lacgeo.batch import batch_places, run_batch
+    from lacgeo.cli import main
+
+    config = _config("Derby", existing=[{"name": "Site", "areas": _ward_codes("Derby", CHADDESDEN)}])
+    with pytest.raises(ConfigError, match="recommend.existing names one council's coordinators in post"):
+        run_batch(batch_places(la=("Derby", "Rutland")), tmp_path / "b", config=config)
+    path = tmp_path / "bad.toml"
+    path.write_text('[area]\nla = "Derby"\n[[recommend.existing]]\nname = "Site"\nareas = ["E01099999"]\n')
+    assert main(["validate", str(path)]) == 3
+    assert "code is not an LSOA of the area (E01099999)" in capsys.readouterr().err
+
+
+def test_patches_holding_a_locked_out_area_come_last():
+    chad = _ward_codes("Derby", CHADDESDEN)
+    result = lacgeo.run(_config("Derby", lock_out=chad[:1], min_distance_km=0.5))
+    pid = result.areas.at[chad[0], PATCH_ID]
+    assert result.patches.at[pid, PHASE] == result.patches[PHASE].max()
+    assert any(f"({pid}): it comes in the last phases, without the phase rules" in m for m in result.warnings)

@@ -59,6 +59,7 @@ def rank_robustness(
     n_draws: int = DEFAULTS.recommend.robustness_draws,
     concentration: float = DEFAULTS.recommend.weight_concentration,
     seed: int = DEFAULTS.seed,
+    unranked: Sequence[str] = (),
 ) -> pd.DataFrame:
     """How often each patch stays in the top ``n`` when the weights and council counts vary.
 
@@ -82,6 +83,9 @@ def rank_robustness(
         ``(count, denominator)`` per council indicator, redrawn in each draw.
     n_draws, concentration, seed
         The Monte Carlo draws; all randomness comes from ``seed``.
+    unranked
+        Patches that never compete for a place (the coordinators' areas in post): they count
+        in every draw's need index but are not ranked, and are left out of the result.
 
     Returns
     -------
@@ -140,6 +144,8 @@ def rank_robustness(
     # captured need per patch and draw: population x (need - LA population-weighted mean)
     mean = (need @ pop / pop.sum())[:, None]
     captured = np.asarray((member @ ((need - mean) * pop).T).T)  # draws x patches
+    ranked = [i for i, p in enumerate(patches) if p not in set(unranked)]
+    patches, captured = [patches[i] for i in ranked], captured[:, ranked]
     # rank 1 = most captured need; ties broken by patch order, as rank_patches does
     order = np.argsort(-captured, axis=1, kind="stable")
     ranks = np.empty_like(order)

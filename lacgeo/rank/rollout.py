@@ -156,7 +156,8 @@ def given_budget(config: Config) -> BudgetConfig | None:
     b, r = config.budget, config.recommend
     if b.total > 0:
         return b
-    return BudgetConfig(total=r.budget, period_months=12) if r.budget > 0 else None
+    yearly = BudgetConfig(total=r.budget, period_months=12, includes_existing=b.includes_existing)
+    return yearly if r.budget > 0 else None
 
 
 def budget_coordinators(budget: BudgetConfig, *, cost_per_coordinator: float) -> tuple[int, float, float]:

@@ -91,8 +91,11 @@ def _from_polygons(spec: ExistingConfig, areas: gpd.GeoDataFrame, problems: list
         how="intersection",
         keep_geom_type=True,
     )
-    pieces["_share"] = pieces.area / pieces["_lsoa"].map(areas.geometry.area)
-    held = pieces[pieces["_share"] > MIN_SHARE].sort_values(["_name", "_lsoa"])
+    if pieces.empty:  # the file covers somewhere else, or its coordinates are mislabelled
+        held = pd.DataFrame({"_name": pd.Series(dtype=object), "_lsoa": pd.Series(dtype=object)})
+    else:
+        pieces["_share"] = pieces.area.to_numpy() / pieces["_lsoa"].map(areas.geometry.area).to_numpy(dtype=float)
+        held = pieces[pieces["_share"] > MIN_SHARE].sort_values(["_name", "_lsoa"])
     by_name = held.groupby("_name", sort=False)["_lsoa"].apply(tuple)
     empty = [str(n) for n in units.index if n not in by_name.index]
     if empty:

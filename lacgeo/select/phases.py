@@ -189,9 +189,18 @@ def pack_later_phases(
                     p.taken_units = p.taken_units | {pool[pid].unit}
             free = [pid for pid in free if pid not in phase]
             k += 1
-    left = [pid for pid in order if pid not in phase]
+    # then the rest in need order, the patches holding a locked-out area last
+    locked = {pid for pid in order if set(lock_out) & set(members[pid])}
+    left = [pid for pid in order if pid not in phase and pid not in locked]
+    left += [pid for pid in order if pid in locked]
     for j, pid in enumerate(left):
         phase[pid] = k + j // phase_size
+    if locked and has_rules:  # a caveat: without rules, the last phases are simply where they go
+        notes.append(
+            f"{len(locked)} patch{'es hold' if len(locked) > 1 else ' holds'} a locked-out area "
+            f"({', '.join(sorted(locked)[:8])}): {'they come' if len(locked) > 1 else 'it comes'} in the last "
+            "phases, without the phase rules"
+        )
     return pd.Series(phase, dtype="int64").reindex(order), notes
 
 
