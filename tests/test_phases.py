@@ -301,3 +301,9 @@ def test_patches_holding_a_locked_out_area_come_last():
     pid = result.areas.at[chad[0], PATCH_ID]
     assert result.patches.at[pid, PHASE] == result.patches[PHASE].max()
     assert any(f"({pid}): it comes in the last phases, without the phase rules" in m for m in result.warnings)
+
+
+def test_the_comparators_of_barking_and_dagenham_are_matched():
+    """Its matrix never returned from scipy.sparse.csgraph's matching, hanging a national batch."""
+    result = lacgeo.run(_config("Barking and Dagenham"))
+    assert len(result.evaluation.pairs) == 2 * len(result.recommended)

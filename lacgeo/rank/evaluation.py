@@ -13,7 +13,7 @@ any outcome is seen. :func:`match_comparators` chooses them:
   over the standardised variables, and a comparator with another need profile than its
   pick costs ``profile_penalty`` more (1 standard deviation by default).
 * **Assignment**: each pick is repeated ``k`` times and the picks and comparators are paired
-  with the least total cost (:func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching`), which beats
+  with the least total cost (:func:`scipy.optimize.linear_sum_assignment`), which beats
   choosing greedily in rank order.
 * **Balance**: the standardised mean difference (SMD) of every matching variable between
   the picks and all eligible patches (before matching) and the matched comparators (after);
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.optimize import linear_sum_assignment
 
 from ..catalogue import CATALOGUE
 from ..errors import ConfigError, ValidationError, first_few
@@ -447,16 +447,7 @@ def _assign(
     if len(rows) > len(eligible):  # not enough to go round: every pick's first before anyone's second
         order = np.tile(np.arange(k), len(picks))
         matrix = matrix + order[:, None] * (len(rows) * (float(cost.max(initial=0.0)) + 1.0) + 1.0)
-    # the least-cost full matching (scipy.sparse.csgraph, which lacgeo loads anyway, where
-    # scipy.optimize.linear_sum_assignment would load all of scipy.optimize); every cost is raised
-    # by 1 so none is an absent edge: each full matching has the same number of edges, so the
-    # best one is unchanged
-    if len(eligible):
-        r, c = min_weight_full_bipartite_matching(sparse.csr_array(matrix + 1.0))
-        order = np.argsort(r, kind="stable")
-        r, c = r[order], c[order]
-    else:
-        r, c = np.array([], int), np.array([], int)
+    r, c = linear_sum_assignment(matrix) if len(eligible) else (np.array([], int), np.array([], int))
     pi, ci = rows[r], c
     pairs = pd.DataFrame(
         {
