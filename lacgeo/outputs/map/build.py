@@ -326,31 +326,19 @@ def make_map(
     ).add_to(fmap)
     is_recommended = (patches_d[PHASE] == 1).to_numpy()
     is_post = (patches_d[PHASE] == 0).to_numpy()
+    tooltip = dict(fields=patch_fields, aliases=patch_aliases)
     if is_post.any():  # coordinators already in post: a solid green line over a white halo, and a label
         in_post = folium.FeatureGroup(name=LAYER_IN_POST)
-        folium.GeoJson(
-            _geojson(patch_props[is_post][["id"]], patches_d.geometry[is_post]),
-            style_function=lambda f: {"fill": False, "color": PICK_HALO, "weight": IN_POST_WEIGHT + 4, "opacity": 0.95},
-            interactive=False,
-            pane="lacgeo-recommended",
-            class_name=CLASS_IN_POST_HALO,
-            control=False,
-        ).add_to(in_post)
-        post_outline = folium.GeoJson(
-            _geojson(patch_props[is_post], patches_d.geometry[is_post]),
-            style_function=lambda f: {
-                "fillColor": IN_POST_COLOUR,
-                "fillOpacity": 0.0,
-                "color": IN_POST_COLOUR,
-                "weight": IN_POST_WEIGHT,
-                "lineJoin": "round",
-            },
-            highlight_function=lambda f: {"fillOpacity": 0.15},
-            tooltip=folium.GeoJsonTooltip(fields=patch_fields, aliases=patch_aliases),
-            pane="lacgeo-recommended",
-            class_name=CLASS_IN_POST,
-            control=False,
-        ).add_to(in_post)
+        line = {"color": IN_POST_COLOUR, "weight": IN_POST_WEIGHT, "lineJoin": "round"}
+        post_outline = _haloed(
+            in_post,
+            patch_props[is_post],
+            patches_d.geometry[is_post],
+            line,
+            IN_POST_WEIGHT + 4,
+            (CLASS_IN_POST_HALO, CLASS_IN_POST),
+            tooltip,
+        )
         points = patches_d.geometry[is_post].representative_point()
         for pid, point in points.items():
             markup = (
@@ -359,31 +347,18 @@ def make_map(
             )
             _label(markup, point, f"{CLASS_LABEL} {CLASS_IN_POST_LABEL}", on_top=True).add_to(in_post)
     picked = folium.FeatureGroup(name=LAYER_RECOMMENDED)
-    folium.GeoJson(  # the white halo under the dashed line: the line reads on any shading and in greyscale
-        _geojson(patch_props[is_recommended][["id"]], patches_d.geometry[is_recommended]),
-        style_function=lambda f: {"fill": False, "color": PICK_HALO, "weight": PICK_WEIGHT + 5, "opacity": 0.95},
-        interactive=False,
-        pane="lacgeo-recommended",
-        class_name=CLASS_HALO,
-        control=False,
-    ).add_to(picked)
-    recommended = folium.GeoJson(
-        _geojson(patch_props[is_recommended], patches_d.geometry[is_recommended]),
-        style_function=lambda f: {
-            "fillColor": PICK_COLOUR,
-            "fillOpacity": 0.0,
-            "color": PICK_COLOUR,
-            "weight": PICK_WEIGHT,
-            "dashArray": PICK_DASH,
-            "lineCap": "butt",
-        },
-        highlight_function=lambda f: {"fillOpacity": 0.15},
-        # an empty layer (no patch could be recommended) has no fields for a tooltip to show
-        tooltip=folium.GeoJsonTooltip(fields=patch_fields, aliases=patch_aliases) if is_recommended.any() else None,
-        pane="lacgeo-recommended",
-        class_name=CLASS_RECOMMENDED,
-        control=False,
-    ).add_to(picked)
+    # the white halo under the dashed line: the line reads on any shading and in greyscale; an empty layer (no
+    # patch could be recommended) has no fields for a tooltip to show
+    line = {"color": PICK_COLOUR, "weight": PICK_WEIGHT, "dashArray": PICK_DASH, "lineCap": "butt"}
+    recommended = _haloed(
+        picked,
+        patch_props[is_recommended],
+        patches_d.geometry[is_recommended],
+        line,
+        PICK_WEIGHT + 5,
+        (CLASS_HALO, CLASS_RECOMMENDED),
+        tooltip if is_recommended.any() else None,
+    )
     picked.add_to(fmap)
     if is_post.any():
         in_post.add_to(fmap)
@@ -503,6 +478,36 @@ def result_areas(result: RunResult, table: pd.DataFrame | None = None) -> gpd.Ge
     table = area_table(result) if table is None else table
     extra = [c for c in ("need_profile", "need_profile_id") if c in result.areas and c not in table]
     return table.join(result.areas[extra]) if extra else table
+
+
+def _haloed(
+    group,
+    props: pd.DataFrame,
+    geometry: gpd.GeoSeries,
+    line: dict,
+    halo_weight: float,
+    classes: tuple[str, str],
+    tooltip: dict | None,
+) -> folium.GeoJson:
+    """Outlines drawn as ``line`` over a white halo (so they read on any shading and in greyscale), with a
+    highlight and ``tooltip`` on the line, into ``group``: the phase-1 picks and the areas in post. Returns the line."""
+    folium.GeoJson(
+        _geojson(props[["id"]], geometry),
+        style_function=lambda f: {"fill": False, "color": PICK_HALO, "weight": halo_weight, "opacity": 0.95},
+        interactive=False,
+        pane="lacgeo-recommended",
+        class_name=classes[0],
+        control=False,
+    ).add_to(group)
+    return folium.GeoJson(
+        _geojson(props, geometry),
+        style_function=lambda f: {"fillColor": line["color"], "fillOpacity": 0.0, **line},
+        highlight_function=lambda f: {"fillOpacity": 0.15},
+        tooltip=folium.GeoJsonTooltip(**tooltip) if tooltip else None,
+        pane="lacgeo-recommended",
+        class_name=classes[1],
+        control=False,
+    ).add_to(group)
 
 
 def make_result_map(result: RunResult, *, title: str) -> folium.Map:
