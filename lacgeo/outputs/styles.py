@@ -36,24 +36,23 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from . import qml
+from .qml import PATCH_COLOUR
+
 GEOMETRY_COLUMN = "geom"
 """The geometry column GDAL gives a GeoPackage layer: QGIS matches styles on it."""
 STYLE_TABLE = "layer_styles"
-QGIS_VERSION = "3.22.0"
-"""The oldest QGIS this QML is written for (the 3.22 long-term release); later versions read it."""
 
 NEED_COLOURS = ["#ffffcc", "#fecc5c", "#fd8d3c", "#e31a1c", "#800026"]
 """Least to most need: the map's yellow-to-dark-red ramp, lightness falling step by step."""
 QUINTILE_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#fddbc7", 4: "#d1e5f0", 5: "#67a9cf"}
 """National deprivation quintile, as on the map (1 = most deprived, red)."""
-PATCH_COLOUR = "#222222"
 IN_POST_COLOUR = "#1b7837"
 """Coordinators already in post (phase 0): the map's dark green."""
 IN_POST_EDGE = "#00441b"
 COMPARATOR_COLOUR = "#b35806"
 """Comparison patches: a dark orange, apart from the blue phases and the green areas in post."""
 AREA_EDGE = "#969696"
-LABEL_COLOUR = "#1a1a1a"
 
 NEED_WORDS = {
     1: ["All areas"],
@@ -90,230 +89,6 @@ class LayerStyle:
 # --- QML building blocks -----------------------------------------------------------------------
 
 
-def _rgba(colour: str, alpha: int = 255) -> str:
-    """``#rrggbb`` as QGIS writes a colour: ``r,g,b,a``."""
-    colour = colour.lstrip("#")
-    r, g, b = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
-    return f"{r},{g},{b},{alpha}"
-
-
-def _number(value: float) -> str:
-    """A class bound as text QGIS reads back exactly (no exponent for ordinary values)."""
-    return repr(float(value) + 0.0)
-
-
-def _empty_properties(
-    parent: ET.Element, tag: str = "data_defined_properties", *, expressions: dict[str, str] | None = None
-) -> None:
-    """A data-defined property collection: empty, or properties set by QGIS expressions."""
-    options = ET.SubElement(ET.SubElement(parent, tag), "Option", type="Map")
-    ET.SubElement(options, "Option", name="name", type="QString", value="")
-    properties = ET.SubElement(options, "Option", name="properties")
-    if expressions:
-        properties.set("type", "Map")
-        for key, expression in expressions.items():
-            prop = ET.SubElement(properties, "Option", name=key, type="Map")
-            ET.SubElement(prop, "Option", name="active", type="bool", value="true")
-            ET.SubElement(prop, "Option", name="expression", type="QString", value=expression)
-            ET.SubElement(prop, "Option", name="type", type="int", value="3")  # an expression-based property
-    ET.SubElement(options, "Option", name="type", type="QString", value="collection")
-
-
-def _symbol_layer(parent: ET.Element, cls: str, props: dict[str, str]) -> None:
-    """A symbol layer with its properties written both ways QGIS 3 reads them (Option map and prop)."""
-    layer = ET.SubElement(parent, "layer", {"class": cls, "enabled": "1", "locked": "0", "pass": "0"})
-    options = ET.SubElement(layer, "Option", type="Map")
-    for key in sorted(props):
-        ET.SubElement(options, "Option", name=key, type="QString", value=props[key])
-    for key in sorted(props):
-        ET.SubElement(layer, "prop", k=key, v=props[key])
-    _empty_properties(layer)
-
-
-def _fill(
-    colour: str,
-    *,
-    alpha: int = 255,
-    style: str = "solid",
-    edge: str = PATCH_COLOUR,
-    edge_width: float = 0.26,
-    edge_style: str = "solid",
-) -> dict[str, str]:
-    """A SimpleFill symbol layer's properties (style ``no`` for no fill, or a hatch such as ``f_diagonal``)."""
-    return {
-        "border_width_map_unit_scale": "3x:0,0,0,0,0,0",
-        "color": _rgba(colour, alpha),
-        "joinstyle": "miter",
-        "offset": "0,0",
-        "offset_map_unit_scale": "3x:0,0,0,0,0,0",
-        "offset_unit": "MM",
-        "outline_color": _rgba(edge),
-        "outline_style": edge_style,
-        "outline_width": f"{edge_width:g}",
-        "outline_width_unit": "MM",
-        "style": style,
-    }
-
-
-def _symbol(parent: ET.Element, tag: str, name: str, layers: list[dict[str, str]]) -> None:
-    """A fill symbol of SimpleFill layers, bottom first."""
-    symbol = ET.SubElement(
-        parent, tag, {"alpha": "1", "clip_to_extent": "1", "force_rhr": "0", "name": name, "type": "fill"}
-    )
-    _empty_properties(symbol)
-    for props in layers:
-        _symbol_layer(symbol, "SimpleFill", props)
-
-
-def _root(*, labels: bool) -> ET.Element:
-    return ET.Element(
-        "qgis",
-        {
-            "version": QGIS_VERSION,
-            "styleCategories": "Symbology|Labeling" if labels else "Symbology",
-            "labelsEnabled": "1" if labels else "0",
-        },
-    )
-
-
-def _renderer(root: ET.Element, kind: str, **attrs: str) -> ET.Element:
-    return ET.SubElement(
-        root,
-        "renderer-v2",
-        {"type": kind, "enableorderby": "0", "forceraster": "0", "referencescale": "-1", "symbollevels": "0", **attrs},
-    )
-
-
-def _labels(
-    root: ET.Element,
-    expression: str,
-    *,
-    size: float = 8,
-    bold: bool = False,
-    wrap: int = 0,
-    priority: int = 5,
-    always_when: str | None = None,
-) -> None:
-    """Labels from a QGIS expression, with a white halo, placed inside each polygon.
-
-    ``priority`` (0-10) decides which label QGIS keeps where two collide; labels for which the
-    expression ``always_when`` is true are shown even where they overlap another.
-    """
-    settings = ET.SubElement(ET.SubElement(root, "labeling", type="simple"), "settings", calloutType="simple")
-    style = ET.SubElement(
-        settings,
-        "text-style",
-        {
-            "fieldName": expression,
-            "isExpression": "1",
-            "fontSize": f"{size:g}",
-            "fontSizeUnit": "Point",
-            "fontWeight": "75" if bold else "50",
-            "namedStyle": "Bold" if bold else "Regular",
-            "fontItalic": "0",
-            "fontUnderline": "0",
-            "fontStrikeout": "0",
-            "fontKerning": "1",
-            "fontLetterSpacing": "0",
-            "fontWordSpacing": "0",
-            "textColor": _rgba(LABEL_COLOUR),
-            "textOpacity": "1",
-            "textOrientation": "horizontal",
-            "multilineHeight": "1",
-            "capitalization": "0",
-            "allowHtml": "0",
-            "blendMode": "0",
-            "previewBkgrdColor": "255,255,255,255",
-            "useSubstitutions": "0",
-        },
-    )
-    ET.SubElement(
-        style,
-        "text-buffer",
-        {
-            "bufferDraw": "1",
-            "bufferSize": "0.8",
-            "bufferSizeUnits": "MM",
-            "bufferColor": "255,255,255,255",
-            "bufferOpacity": "0.9",
-            "bufferJoinStyle": "128",
-            "bufferNoFill": "1",
-            "bufferBlendMode": "0",
-            "bufferSizeMapUnitScale": "3x:0,0,0,0,0,0",
-        },
-    )
-    ET.SubElement(style, "background", shapeDraw="0")
-    ET.SubElement(style, "shadow", shadowDraw="0")
-    _empty_properties(style, "dd_properties")
-    ET.SubElement(style, "substitutions")
-    ET.SubElement(
-        settings,
-        "text-format",
-        {
-            "wrapChar": "",
-            "autoWrapLength": str(wrap),
-            "useMaxLineLengthForAutoWrap": "1",
-            "multilineAlign": "1",  # centred
-            "addDirectionSymbol": "0",
-            "formatNumbers": "0",
-            "decimals": "3",
-            "plussign": "0",
-        },
-    )
-    ET.SubElement(
-        settings,
-        "placement",
-        {
-            "placement": "1",  # over the polygon's centroid
-            "centroidInside": "1",  # a point inside the polygon, even for a crescent
-            "centroidWhole": "1",  # of the whole patch, not of each part
-            "fitInPolygonOnly": "0",
-            "dist": "0",
-            "distUnits": "MM",
-            "priority": str(priority),
-            "quadOffset": "4",
-            "xOffset": "0",
-            "yOffset": "0",
-            "offsetUnits": "MM",
-        },
-    )
-    ET.SubElement(
-        settings,
-        "rendering",
-        {
-            "drawLabels": "1",
-            "obstacle": "1",
-            "obstacleType": "1",
-            "obstacleFactor": "1",
-            "displayAll": "0",
-            "labelPerPart": "0",
-            "mergeLines": "0",
-            "minFeatureSize": "0",
-            "limitNumLabels": "0",
-            "maxNumLabels": "2000",
-            "scaleVisibility": "0",
-            "upsidedownLabels": "0",
-            "fontMinPixelSize": "3",
-            "fontMaxPixelSize": "10000",
-            "fontLimitPixelSize": "0",
-            "zIndex": "0",
-        },
-    )
-    _empty_properties(settings, "dd_properties", expressions={"AlwaysShow": always_when} if always_when else None)
-
-
-def _qml(root: ET.Element) -> str:
-    for tag, text in (("blendMode", "0"), ("featureBlendMode", "0"), ("layerGeometryType", "2")):  # 2 = polygon
-        ET.SubElement(root, tag).text = text
-    ET.indent(root, space="  ")
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode") + "\n"
-
-
-def _quoted(column: str) -> str:
-    """A column name as a QGIS expression field reference."""
-    return '"' + column.replace('"', '""') + '"'
-
-
 # --- the styles --------------------------------------------------------------------------------
 
 
@@ -348,24 +123,24 @@ def areas_need_style(areas: pd.DataFrame, *, need_col: str) -> LayerStyle:
     """The ``areas`` default: a graduated choropleth of the need index, more need darker."""
     classes = need_classes(areas[need_col])
     colours = NEED_COLOURS[::-1][: len(classes)] if len(classes) == 5 else _spread(NEED_COLOURS, len(classes))[::-1]
-    root = _root(labels=False)
-    renderer = _renderer(root, "graduatedSymbol", attr=need_col, graduatedMethod="GraduatedColor")
+    root = qml.root(labels=False)
+    renderer = qml.renderer(root, "graduatedSymbol", attr=need_col, graduatedMethod="GraduatedColor")
     ranges = ET.SubElement(renderer, "ranges")
     for i, (lower, upper, label) in enumerate(classes):
         ET.SubElement(
-            ranges, "range", lower=_number(lower), upper=_number(upper), label=label, symbol=str(i), render="true"
+            ranges, "range", lower=qml.number(lower), upper=qml.number(upper), label=label, symbol=str(i), render="true"
         )
     symbols = ET.SubElement(renderer, "symbols")
     for i, colour in enumerate(colours):
-        _symbol(symbols, "symbol", str(i), [_fill(colour, edge=AREA_EDGE, edge_width=0.1)])
-    _symbol(ET.SubElement(renderer, "source-symbol"), "symbol", "0", [_fill(NEED_COLOURS[2], edge=AREA_EDGE)])
+        qml.symbol(symbols, "symbol", str(i), [qml.fill(colour, edge=AREA_EDGE, edge_width=0.1)])
+    qml.symbol(ET.SubElement(renderer, "source-symbol"), "symbol", "0", [qml.fill(NEED_COLOURS[2], edge=AREA_EDGE)])
     ramp = ET.SubElement(renderer, "colorramp", name="[source]", type="gradient")
     ramp_props = {
-        "color1": _rgba(NEED_COLOURS[0]),
-        "color2": _rgba(NEED_COLOURS[-1]),
+        "color1": qml.rgba(NEED_COLOURS[0]),
+        "color2": qml.rgba(NEED_COLOURS[-1]),
         "discrete": "0",
         "rampType": "gradient",
-        "stops": ":".join(f"{(i + 1) / 4:g};{_rgba(c)}" for i, c in enumerate(NEED_COLOURS[1:-1])),
+        "stops": ":".join(f"{(i + 1) / 4:g};{qml.rgba(c)}" for i, c in enumerate(NEED_COLOURS[1:-1])),
     }
     options = ET.SubElement(ramp, "Option", type="Map")
     for key, value in ramp_props.items():
@@ -386,7 +161,7 @@ def areas_need_style(areas: pd.DataFrame, *, need_col: str) -> LayerStyle:
     return LayerStyle(
         "areas",
         "lacgeo need index",
-        _qml(root),
+        qml.document(root),
         True,
         f"Need index by area, in fifths of the areas: darker = more need.{note}",
     )
@@ -401,8 +176,8 @@ def _spread(colours: list[str], n: int) -> list[str]:
 
 def areas_quintile_style(*, quintile_col: str, short: str, nation: str) -> LayerStyle:
     """An ``areas`` alternative: the national deprivation quintile, as on the map."""
-    root = _root(labels=False)
-    renderer = _renderer(root, "categorizedSymbol", attr=quintile_col)
+    root = qml.root(labels=False)
+    renderer = qml.renderer(root, "categorizedSymbol", attr=quintile_col)
     categories = ET.SubElement(renderer, "categories")
     words = {1: f"1: most deprived 20% in {nation}", 5: "5: least deprived 20%"}
     for i, q in enumerate(QUINTILE_COLOURS):
@@ -410,13 +185,13 @@ def areas_quintile_style(*, quintile_col: str, short: str, nation: str) -> Layer
         ET.SubElement(categories, "category", value=str(q), type="long", label=label, symbol=str(i), render="true")
     symbols = ET.SubElement(renderer, "symbols")
     for i, colour in enumerate(QUINTILE_COLOURS.values()):
-        _symbol(symbols, "symbol", str(i), [_fill(colour, edge=AREA_EDGE, edge_width=0.1)])
+        qml.symbol(symbols, "symbol", str(i), [qml.fill(colour, edge=AREA_EDGE, edge_width=0.1)])
     ET.SubElement(renderer, "rotation")
     ET.SubElement(renderer, "sizescale")
     return LayerStyle(
         "areas",
         f"lacgeo {short} quintile",
-        _qml(root),
+        qml.document(root),
         False,
         f"National {short} quintile of each area: 1 (red) = the most deprived fifth of areas in {nation}.",
     )
@@ -424,16 +199,16 @@ def areas_quintile_style(*, quintile_col: str, short: str, nation: str) -> Layer
 
 def patches_outline_style(*, id_col: str, name_col: str, table: str = "patches") -> LayerStyle:
     """The ``patches`` default: outlines, labelled with the patch code and name."""
-    root = _root(labels=True)
-    renderer = _renderer(root, "singleSymbol")
-    _symbol(ET.SubElement(renderer, "symbols"), "symbol", "0", [_fill(PATCH_COLOUR, style="no", edge_width=0.6)])
+    root = qml.root(labels=True)
+    renderer = qml.renderer(root, "singleSymbol")
+    qml.symbol(ET.SubElement(renderer, "symbols"), "symbol", "0", [qml.fill(PATCH_COLOUR, style="no", edge_width=0.6)])
     ET.SubElement(renderer, "rotation")
     ET.SubElement(renderer, "sizescale")
-    _labels(root, f"concat({_quoted(id_col)}, ' ', {_quoted(name_col)})", size=8, wrap=22)
+    qml.labels(root, f"concat({qml.quoted(id_col)}, ' ', {qml.quoted(name_col)})", size=8, wrap=22)
     return LayerStyle(
         table,
         "lacgeo patch outlines",
-        _qml(root),
+        qml.document(root),
         True,
         "Patch outlines (no fill, so a layer beneath shows through), labelled with patch code and name.",
     )
@@ -447,19 +222,19 @@ def _phase_symbol(phase: int) -> list[dict[str, str]]:
     """
     if phase == 0:  # in post: not a phase of the rollout, so a look of its own (green, cross-hatched)
         return [
-            _fill(IN_POST_COLOUR, alpha=110, edge=IN_POST_EDGE, edge_width=1.0),
-            _fill(IN_POST_EDGE, style="diagonal_x", edge=IN_POST_EDGE, edge_width=0, edge_style="no"),
+            qml.fill(IN_POST_COLOUR, alpha=110, edge=IN_POST_EDGE, edge_width=1.0),
+            qml.fill(IN_POST_EDGE, style="diagonal_x", edge=IN_POST_EDGE, edge_width=0, edge_style="no"),
         ]
     if phase == 1:
-        return [_fill("#08519c", alpha=120, edge="#000000", edge_width=1.2)]
+        return [qml.fill("#08519c", alpha=120, edge="#000000", edge_width=1.2)]
     if phase == 2:
         return [
-            _fill("#6baed6", alpha=140, edge="#08306b", edge_width=0.6),
-            _fill("#08306b", style="f_diagonal", edge="#08306b", edge_width=0, edge_style="no"),
+            qml.fill("#6baed6", alpha=140, edge="#08306b", edge_width=0.6),
+            qml.fill("#08306b", style="f_diagonal", edge="#08306b", edge_width=0, edge_style="no"),
         ]
     if phase == 3:
-        return [_fill("#c6dbef", alpha=140, edge="#2171b5", edge_width=0.4)]
-    return [_fill("#ffffff", style="no", edge="#525252", edge_width=0.4, edge_style="dash")]
+        return [qml.fill("#c6dbef", alpha=140, edge="#2171b5", edge_width=0.4)]
+    return [qml.fill("#ffffff", style="no", edge="#525252", edge_width=0.4, edge_style="dash")]
 
 
 def phase_words(phase: int, n_patches: int) -> str:
@@ -488,33 +263,33 @@ def phases_style(
     """Categorised on the rollout phase (one category per phase in ``phases``), labelled."""
     counts = phases.dropna().astype(int).value_counts()
     present = sorted(set(counts.index) | {1})
-    root = _root(labels=True)
-    renderer = _renderer(root, "categorizedSymbol", attr=phase_col)
+    root = qml.root(labels=True)
+    renderer = qml.renderer(root, "categorizedSymbol", attr=phase_col)
     categories = ET.SubElement(renderer, "categories")
     symbols = ET.SubElement(renderer, "symbols")
     for i, phase in enumerate(present):
         label = phase_words(phase, int(counts.get(phase, 0)))
         # type "long": QGIS 3.28 and later compare the value as the integer it is
         ET.SubElement(categories, "category", value=str(phase), type="long", label=label, symbol=str(i), render="true")
-        _symbol(symbols, "symbol", str(i), _phase_symbol(phase))
+        qml.symbol(symbols, "symbol", str(i), _phase_symbol(phase))
     ET.SubElement(renderer, "rotation")
     ET.SubElement(renderer, "sizescale")
     if with_names:
-        expression = f"concat({_quoted(id_col)}, ' ', {_quoted(name_col)})"
+        expression = f"concat({qml.quoted(id_col)}, ' ', {qml.quoted(name_col)})"
     else:  # phase 0 is said in words: a coordinator's area in post is no phase of the rollout
         expression = (
-            f"concat({_quoted(id_col)}, CASE WHEN {_quoted(phase_col)} = 0 THEN ' (in post)' "
-            f"ELSE concat(' (phase ', {_quoted(phase_col)}, ')') END)"
+            f"concat({qml.quoted(id_col)}, CASE WHEN {qml.quoted(phase_col)} = 0 THEN ' (in post)' "
+            f"ELSE concat(' (phase ', {qml.quoted(phase_col)}, ')') END)"
         )
-    first = f"{_quoted(phase_col)} = 1"  # phase-1 labels are never dropped for a collision
-    _labels(root, expression, size=9 if with_names else 8, bold=with_names, wrap=22, priority=8, always_when=first)
+    first = f"{qml.quoted(phase_col)} = 1"  # phase-1 labels are never dropped for a collision
+    qml.labels(root, expression, size=9 if with_names else 8, bold=with_names, wrap=22, priority=8, always_when=first)
     later = "; later phases step lighter (hatched, light, then outline only)" if max(present) > 1 else ""
     post = "; coordinators already in post green and cross-hatched" if 0 in present else ""
     labelled = "code and name" if with_names else "code and phase"
     return LayerStyle(
         table,
         name,
-        _qml(root),
+        qml.document(root),
         default,
         f"Patches by rollout phase: phase 1 dark blue with a thick black edge{later}{post}. Labelled with the "
         f"patch {labelled}.",
@@ -523,18 +298,20 @@ def phases_style(
 
 def comparators_style(*, id_col: str, name_col: str, pick_col: str = "pick_id") -> LayerStyle:
     """The ``comparators`` default: orange dotted outlines (no fill), labelled with the comparator and its pick."""
-    root = _root(labels=True)
-    renderer = _renderer(root, "singleSymbol")
-    outline = _fill(COMPARATOR_COLOUR, style="no", edge=COMPARATOR_COLOUR, edge_width=0.9, edge_style="dot")
-    _symbol(ET.SubElement(renderer, "symbols"), "symbol", "0", [outline])
+    root = qml.root(labels=True)
+    renderer = qml.renderer(root, "singleSymbol")
+    outline = qml.fill(COMPARATOR_COLOUR, style="no", edge=COMPARATOR_COLOUR, edge_width=0.9, edge_style="dot")
+    qml.symbol(ET.SubElement(renderer, "symbols"), "symbol", "0", [outline])
     ET.SubElement(renderer, "rotation")
     ET.SubElement(renderer, "sizescale")
-    expression = f"concat({_quoted(id_col)}, ' ', {_quoted(name_col)}, ' (comparator for ', {_quoted(pick_col)}, ')')"
-    _labels(root, expression, size=8, wrap=22, priority=6)
+    expression = (
+        f"concat({qml.quoted(id_col)}, ' ', {qml.quoted(name_col)}, ' (comparator for ', {qml.quoted(pick_col)}, ')')"
+    )
+    qml.labels(root, expression, size=8, wrap=22, priority=6)
     return LayerStyle(
         "comparators",
         "lacgeo comparison patches",
-        _qml(root),
+        qml.document(root),
         True,
         "Comparison patches for evaluating phase 1: dotted orange outlines (no fill), labelled with the patch "
         "and the phase-1 pick it is matched to (evaluation.csv).",
