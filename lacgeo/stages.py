@@ -28,6 +28,7 @@ from .errors import RobustnessWarning, SelectionWarning, UnusedSourceWarning
 from .patches import AreaGraph, PatchAssignment, name_patches
 from .schema import (
     MSOA_NAME_CY,
+    NEST_LEVELS,
     PATCH_ID,
     PATCH_NAME,
     PATCH_NAME_CY,
@@ -37,7 +38,7 @@ from .schema import (
     DeprivationIndex,
     deprivation_index,
 )
-from .select.phases import PhasePlan
+from .select.phases import PhasePlan, pack_later_phases
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +173,38 @@ def rank_table(
                 stacklevel=2,
             )
         table[PHASE] = rank.assign_phases(table[RANK], n=r.n, phase_size=r.phase_size)
+        spread = _spread_units(config, areas)
+        if spread is not None or r.min_distance_km:  # the ranked or nested patches, phased under the rules
+            phases, notes = pack_later_phases(
+                areas,
+                patch_id,
+                [],
+                first_phase=1,
+                first_size=r.n,
+                phase_size=r.phase_size,
+                target_population=config.patches.target_population,
+                band=config.patches.band,
+                spread=spread,
+                min_distance_m=r.min_distance_km * 1000.0 or None,
+            )
+            for message in notes:
+                warnings.warn(message, SelectionWarning, stacklevel=2)
+            table[PHASE] = phases.reindex(table.index).astype("int64")
+            table[RANK] = rank.rank_patches(table, phase=table[PHASE])
     if rank.is_multi_district(areas):  # a county, ICB or list of councils: which district each patch is in
         names = load.read_places()["name"]
         table = table.join(rank.patch_districts(areas.assign(**{PATCH_ID: patch_id}), names))
     return table
+
+
+def _spread_units(config: Config, areas: gpd.GeoDataFrame) -> pd.Series | None:
+    """Each area's ``recommend.spread`` unit: its ward or MSOA, or its ``patches.nest_within`` unit ("nest")."""
+    spread = config.recommend.spread
+    if spread in ("ward", "msoa"):
+        return areas[NEST_LEVELS[spread]]
+    if spread == "nest":
+        return areas["nest_unit"] if "nest_unit" in areas else areas[NEST_LEVELS[config.patches.nest_within]]
+    return None
 
 
 def robustness(config: Config, areas: gpd.GeoDataFrame, inputs: Inputs, table: pd.DataFrame) -> pd.DataFrame:

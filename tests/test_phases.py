@@ -307,3 +307,22 @@ def test_the_comparators_of_barking_and_dagenham_are_matched():
     """Its matrix never returned from scipy.sparse.csgraph's matching, hanging a national batch."""
     result = lacgeo.run(_config("Barking and Dagenham"))
     assert len(result.evaluation.pairs) == 2 * len(result.recommended)
+
+
+@pytest.mark.parametrize(
+    ("recommend", "patches"),
+    [({"method": "rank", "min_distance_km": 3.0}, {}), ({"spread": "nest"}, {"nest_within": "ward"})],
+)
+def test_ranked_and_nested_phases_keep_spread_and_distance(recommend, patches):
+    """With ``method = "rank"`` or nesting there is no search, but phase 1 still keeps the rules."""
+    config = replace(lacgeo.make_config(la="Derby"), recommend={"robustness_draws": 0, **recommend}, patches=patches)
+    result = lacgeo.run(config)
+    areas = result.areas
+    picks = list(result.recommended.index)
+    assert len(picks) == 3
+    centres = [_centre(areas, areas.index[areas[PATCH_ID] == pid]) for pid in picks]
+    wards = [_unit_of(areas, areas.index[areas[PATCH_ID] == pid], "ward_code") for pid in picks]
+    if "min_distance_km" in recommend:
+        assert min(math.dist(a, b) for i, a in enumerate(centres) for b in centres[i + 1 :]) >= 3_000 - 1e-6
+    else:
+        assert len(set(wards)) == 3

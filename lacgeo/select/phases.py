@@ -119,6 +119,7 @@ def pack_later_phases(
     *,
     first_phase: int,
     phase_size: int,
+    first_size: int | None = None,
     target_population: float,
     band: float,
     spread: pd.Series | None = None,
@@ -126,7 +127,8 @@ def pack_later_phases(
     near_m: float | None = None,
     lock_out: Sequence[str] = (),
 ) -> tuple[pd.Series, list[str]]:
-    """The phase of every patch not yet placed, from ``first_phase`` on, ``phase_size`` per phase.
+    """The phase of every patch not yet placed, from ``first_phase`` on, ``phase_size`` per phase
+    (``first_size`` in the first, when given: phase 1 of a ranked or nested partition).
 
     Each phase takes the patches holding the most excess need that keep the rules (one per
     ``spread`` unit, ``min_distance_m`` apart, within ``near_m`` of a placed patch) against each
@@ -168,8 +170,9 @@ def pack_later_phases(
         loose = Rules([], frozenset(), pockets=False)
         while free:
             cands = sorted((pool[pid] for pid in free), key=lambda c: c.key)
-            best = pack(p, cands, min(phase_size, len(free)), loose)[0]
-            got = best.get(min(phase_size, len(free)))
+            size = min(first_size if k == first_phase and first_size else phase_size, len(free))
+            best = pack(p, cands, size, loose)[0]
+            got = best.get(size)
             if not got:
                 rules = [
                     *(["one per spread unit"] if spread is not None else []),
@@ -177,7 +180,7 @@ def pack_later_phases(
                     *([f"within {near_m / 1000:g} km of one placed before"] if near_m is not None else []),
                 ]
                 notes.append(
-                    f"from phase {k} on, the remaining patches follow need order: no {min(phase_size, len(free))} "
+                    f"from phase {k} on, the remaining patches follow need order: no {size} "
                     f"of them keep the phase rules ({', '.join(rules)}) against the patches placed before"
                 )
                 break
@@ -193,8 +196,11 @@ def pack_later_phases(
     locked = {pid for pid in order if set(lock_out) & set(members[pid])}
     left = [pid for pid in order if pid not in phase and pid not in locked]
     left += [pid for pid in order if pid in locked]
-    for j, pid in enumerate(left):
-        phase[pid] = k + j // phase_size
+    room = first_size if k == first_phase and first_size else phase_size
+    for pid in left:
+        if room == 0:
+            k, room = k + 1, phase_size
+        phase[pid], room = k, room - 1
     if locked and has_rules:  # a caveat: without rules, the last phases are simply where they go
         notes.append(
             f"{len(locked)} patch{'es hold' if len(locked) > 1 else ' holds'} a locked-out area "
