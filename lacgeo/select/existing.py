@@ -107,12 +107,4 @@ def _from_polygons(spec: ExistingConfig, areas: gpd.GeoDataFrame, problems: list
     return [ExistingArea(str(name), tuple(codes), spec.path) for name, codes in by_name.items()]
 
 
-def existing_labels(found: Sequence[ExistingArea], index: pd.Index) -> pd.Series:
-    """The existing area's name for every area code in ``index``; empty outside them."""
-    out = pd.Series("", index=index, dtype=object, name="existing")
-    for area in found:
-        out[out.index.isin(area.area_codes)] = area.name
-    return out
-
-
-__all__ = ["ExistingArea", "existing_areas", "existing_labels"]
+__all__ = ["ExistingArea", "existing_areas"]
