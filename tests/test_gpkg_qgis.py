@@ -45,6 +45,16 @@ print(json.dumps(out))
 """
 
 
+def run_qgis_probe(python: str, probe: str, gpkg, tmp_path) -> dict:
+    """Run a PyQGIS ``probe`` script on ``gpkg`` headless; what it printed last, as JSON."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [python, "-c", probe, str(gpkg)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def _qgis_python() -> str:
     if SYSTEM_PYTHON is None:
         pytest.skip("no system Python at /usr/bin/python3 to run PyQGIS")
@@ -57,17 +67,7 @@ def _qgis_python() -> str:
 @pytest.mark.slow
 def test_qgis_opens_every_layer_with_its_default_style(solihull_out, tmp_path):
     python = _qgis_python()
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [python, "-c", PROBE, str(solihull_out / "lacgeo.gpkg")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    layers = json.loads(done.stdout.strip().splitlines()[-1])
+    layers = run_qgis_probe(python, PROBE, solihull_out / "lacgeo.gpkg", tmp_path)
     assert {name: (v["renderer"], v["attr"], v["labels"]) for name, v in layers.items()} == {
         "areas": ("graduatedSymbol", "need_index", False),
         "patches": ("singleSymbol", None, True),

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import sqlite3
-import subprocess
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -35,7 +33,7 @@ from lacgeo.rank.evaluation import BALANCE_COLUMNS, PAIR_COLUMNS
 from lacgeo.schema import PATCH_ID, PATCH_NAME, PHASE, WGS84
 
 from .conftest import with_small_patch_count
-from .test_gpkg_qgis import _qgis_python
+from .test_gpkg_qgis import _qgis_python, run_qgis_probe
 from .test_maps import axe_violations
 from .test_report_html import all_axe_violations
 from .test_report_print import open_page, pdf_pages
@@ -456,17 +454,7 @@ def test_qgis_opens_the_comparators_and_the_in_post_class(derby, in_post, tmp_pa
     and its labels say "in post", never "phase 0"."""
     python = _qgis_python()
     result, out = derby
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [python, "-c", QGIS_PROBE, str(out / "lacgeo.gpkg")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    layers = json.loads(done.stdout.strip().splitlines()[-1])
+    layers = run_qgis_probe(python, QGIS_PROBE, out / "lacgeo.gpkg", tmp_path)
     comparators, patches = layers["comparators"], layers["patches"]
     assert comparators["valid"] and comparators["labelled"] and comparators["renderer"] == "singleSymbol"
     assert comparators["drawn"] == comparators["features"] == len(result.evaluation.pairs)
