@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _report import write_results  # benchmarks/, the script's own folder
 from stages import OUTPUTS, RESULTS, ROWS, STAGES, git, instrumented, lacgeo_file, machine, run_child
 
 BAND = (8000, 12000)
@@ -160,10 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "stages": stages,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"results written to {args.out} and {args.out.with_suffix('.md')} ({elapsed:.0f} s)")
+    write_results(args.out, results, lines, elapsed)
     return 0
 
 

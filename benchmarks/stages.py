@@ -49,6 +49,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _report import write_results  # benchmarks/, the script's own folder
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DRIVER = HERE / "stage_driver.py"
@@ -331,10 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     lines = render(results)
     print("\n".join(lines))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"results written to {args.out} and {args.out.with_suffix('.md')} ({elapsed:.0f} s)")
+    write_results(args.out, results, lines, elapsed)
     return 0
 
 
